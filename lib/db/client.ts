@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { env } from '../env';
+import { defaultDataDir, embeddedUrl, ensureEmbeddedPostgres } from './embedded';
+import * as schema from './schema';
+
+export type Sql = postgres.Sql;
+/** A transaction's handle: what set-based steps that must commit together receive. */
+export type Tx = postgres.TransactionSql;
+export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
+
+const MIGRATION_LOCK = 4_710_147; // pg_advisory_lock key: one migrator at a time across processes
+
+/**
+ * A postgres.js client with the app's settings: no prepared statements (safe behind a
+ * transaction pooler), dates kept as ISO strings, quiet notices.
+ */
+export function createSql(url: string, max = env().DATABASE_POOL_MAX): Sql {
+  return postgres(url, {
+    max,
+    prepare: false,
+    onnotice: () => {},
+    types: {
+      // `date` stays 'yyyy-mm-dd' rather than becoming a JS Date at local midnight.
+      date: { to: 1082, from: [1082], serialize: (v: string) => v, parse: (v: string) => v },
+    },
+    connection: { application_name: 'kbo-import' },
+  });
+}
+
+export function createDb(sql: Sql): Db {
+  return drizzle({ client: sql, schema }) as Db;
+}
+
+/** Applies the committed migrations under ./drizzle, serialised across processes. */
+export async function applyMigrations(url: string, migrationsFolder = path.join(process.cwd(), 'drizzle')): Promise<void> {
+  const lock = createSql(url, 1);
+  const sql = createSql(url, 1);
+  try {
+    await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(createDb(sql), { migrationsFolder });
+  } finally {
+    await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    await Promise.all([lock.end(), sql.end()]);
+  }
+}
+
+/** The database URL to use: DATABASE_URL, or the embedded server (started if needed). */
+export async function resolveDatabaseUrl(): Promise<string> {
+  const e = env();
+  if (e.DATABASE_URL) return e.DATABASE_URL;
+  await ensureEmbeddedPostgres({ dataDir: e.EMBEDDED_PG_DIR ?? defaultDataDir(), port: e.EMBEDDED_PG_PORT });
+  return embeddedUrl(e.EMBEDDED_PG_PORT);
+}
+
+const globalForDb = globalThis as unknown as { kboDb?: Promise<Db> };
+
+/** The one client of this process, migrated and ready. Survives Next's dev reloads. */
+export function getDb(): Promise<Db> {
+  globalForDb.kboDb ??= (async () => {
+    const url = await resolveDatabaseUrl();
+    await applyMigrations(url);
+    return createDb(createSql(url));
+  })().catch((err) => {
+    globalForDb.kboDb = undefined;
+    throw err;
+  });
+  return globalForDb.kboDb;
+}
+
+export async function closeDb(): Promise<void> {
+  const pending = globalForDb.kboDb;
+  globalForDb.kboDb = undefined;
+  if (pending) await (await pending).$client.end({ timeout: 5 });
+}

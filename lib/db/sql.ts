@@ -1,0 +1,28 @@
+import type { PendingQuery, Row } from 'postgres';
+import type { Sql, Tx } from './client';
+
+export type Fragment = PendingQuery<Row[]>;
+
+/**
+ * A quoted identifier. postgres.js picks a helper's meaning from the SQL keyword before it
+ * (`insert`, `update`, `select`…), which misfires inside larger statements; an identifier in
+ * a fragment of its own is always just an escaped name. Names come from lib/datasets only.
+ */
+export function ident(sql: Sql | Tx, name: string): Fragment {
+  return (sql as Sql)`${(sql as Sql)(name)}`;
+}
+
+/** `"a", "b", …`, optionally prefixed with a table alias: `s."a", s."b"`. */
+export function identList(sql: Sql | Tx, names: string[], alias?: string): Fragment {
+  const s = sql as Sql;
+  return join(
+    s,
+    names.map((n) => (alias ? s`${ident(s, alias)}.${ident(s, n)}` : ident(s, n))),
+    ',',
+  );
+}
+
+export function join(sql: Sql | Tx, parts: Fragment[], sep: 'and' | ','): Fragment {
+  const s = sql as Sql;
+  return parts.reduce((acc, part) => (sep === 'and' ? s`${acc} and ${part}` : s`${acc}, ${part}`));
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  /** Port of the embedded PostgreSQL used when DATABASE_URL is not set. */
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  /** Data directory of the embedded PostgreSQL (default ./.data/pg). */
+  EMBEDDED_PG_DIR: z.string().optional(),
+  /** Target rows per micro-batch. */
+  IMPORT_BATCH_SIZE: z.coerce.number().int().min(100).max(200_000).default(5_000),
+  /** How long a claimed batch stays leased before another driver may take it over. */
+  IMPORT_LEASE_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
+  /** How long one process-batch call keeps claiming further batches. */
+  IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
+  /** Pool size of the one postgres.js client. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export type Env = z.infer<typeof schema>;
+
+let cached: Env | undefined;
+
+/** process.env parsed once; a bad value fails loudly at first use, naming the variable. */
+export function env(): Env {
+  if (!cached) {
+    const parsed = schema.safeParse(process.env);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}

@@ -1,0 +1,39 @@
+import { ZodError } from 'zod';
+import { isImportFailure, type ErrorCode } from '../imports/errors';
+
+const STATUS: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  INTERNAL: 500,
+};
+
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Domain error -> Response, in one place. Internal details go to the log only. */
+export function respondError(err: unknown): Response {
+  if (isImportFailure(err)) return json(errorBody(err.code, err.message, err.details), STATUS[err.code]);
+  if (err instanceof ZodError) {
+    const details = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    return json(errorBody('VALIDATION', 'The request is not valid.', details), STATUS.VALIDATION);
+  }
+  console.error('[kbo-import] internal error', err);
+  return json(errorBody('INTERNAL', 'Something went wrong on the server; the details are in its log.'), STATUS.INTERNAL);
+}
+
+/** Runs a handler body and turns any error into the one error shape. */
+export async function handle(fn: () => Promise<Response>): Promise<Response> {
+  try {
+    return await fn();
+  } catch (err) {
+    return respondError(err);
+  }
+}

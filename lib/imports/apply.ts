@@ -1,0 +1,142 @@
+import { CODE_TABLE, tableSpec, type DataTableName } from '../datasets/kbo';
+import type { Tx } from '../db/client';
+import { ident, identList, join, type Fragment } from '../db/sql';
+import { ImportFailure } from './errors';
+
+/** What applying one batch did; every staged row lands in exactly one of these counts. */
+export interface BatchCounts {
+  staged: number;
+  inserted: number;
+  ended: number;
+  unchanged: number;
+  duplicate: number;
+  noop: number;
+}
+
+export interface BatchRef {
+  jobId: number;
+  tableName: string;
+  operation: 'delete' | 'insert' | 'replace';
+  batchNumber: number;
+  rowCount: number;
+}
+
+export interface JobRef {
+  extractNumber: number;
+  snapshotDate: string | null;
+  /** `initial`: a FULL into empty tables, so no row can already be current. */
+  mode: 'initial' | 'update';
+}
+
+/** `t.a = s.a and t.b is not distinct from s.b …`: the key compares with `=` so the index serves it. */
+function sameRow(sql: Tx, columns: string[], key: string | null, left: string, right: string): Fragment {
+  return join(
+    sql,
+    columns.map((c) =>
+      c === key
+        ? sql`${ident(sql, left)}.${ident(sql, c)} = ${ident(sql, right)}.${ident(sql, c)}`
+        : sql`${ident(sql, left)}.${ident(sql, c)} is not distinct from ${ident(sql, right)}.${ident(sql, c)}`,
+    ),
+    'and',
+  );
+}
+
+/**
+ * Applies one batch with set-based SQL, inside the caller's transaction. Table and column
+ * names come from the dataset definition only; every value is a bound parameter.
+ */
+export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
+  const counts =
+    batch.operation === 'replace'
+      ? await replaceCodes(tx, job, batch)
+      : batch.operation === 'delete'
+        ? await endEntities(tx, job, batch)
+        : await insertRows(tx, job, batch);
+  if (counts.staged !== batch.rowCount) {
+    // Unlogged staging is emptied by a database crash; never report such a batch as done.
+    throw new ImportFailure(
+      'PRECONDITION_FAILED',
+      `Batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}) expected ${batch.rowCount} staged rows but found ${counts.staged}; the staging data was lost (was the database restarted?). Cancel this import and upload the file again.`,
+    );
+  }
+  return counts;
+}
+
+async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
+  const spec = tableSpec(batch.tableName as DataTableName);
+  const columns = spec.columns.map((c) => c.column);
+  const notCurrent =
+    job.mode === 'initial'
+      ? tx`true`
+      : tx`not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${sameRow(tx, columns, spec.key, 't', 's')})`;
+  const [r] = await tx<{ staged: number; distinct_rows: number; inserted: number }[]>`
+    with src as (
+      select ${identList(tx, columns)}, count(*) as n
+      from ${ident(tx, spec.staging)}
+      where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'insert'
+      group by ${identList(tx, columns)}
+    ), ins as (
+      insert into ${ident(tx, spec.table)} (${identList(tx, columns)}, extract_number, snapshot_date)
+      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      from src s
+      where ${notCurrent}
+      returning 1
+    )
+    select coalesce((select sum(n) from src), 0)::int as staged,
+           (select count(*) from src)::int as distinct_rows,
+           (select count(*) from ins)::int as inserted`;
+  const { staged, distinct_rows, inserted } = r as { staged: number; distinct_rows: number; inserted: number };
+  return { staged, inserted, ended: 0, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
+}
+
+async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
+  const spec = tableSpec(batch.tableName as DataTableName);
+  const [r] = await tx<{ staged: number; keys: number; ended: number; keys_hit: number }[]>`
+    with keys as (
+      select ${ident(tx, spec.key)} as k, count(*) as n
+      from ${ident(tx, spec.staging)}
+      where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'delete'
+      group by 1
+    ), ended as (
+      update ${ident(tx, spec.table)} t
+      set is_current = false, deleted_at_extract = ${job.extractNumber}
+      from keys
+      where t.${ident(tx, spec.key)} = keys.k and t.is_current
+      returning t.${ident(tx, spec.key)} as k
+    )
+    select coalesce((select sum(n) from keys), 0)::int as staged,
+           (select count(*) from keys)::int as keys,
+           (select count(*) from ended)::int as ended,
+           (select count(distinct k) from ended)::int as keys_hit`;
+  const { staged, keys, ended, keys_hit } = r as { staged: number; keys: number; ended: number; keys_hit: number };
+  return { staged, inserted: 0, ended, unchanged: 0, duplicate: staged - keys, noop: keys - keys_hit };
+}
+
+/** code.csv replaces the code table: codes absent from it end, new ones start, the rest stay. */
+async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
+  const columns = CODE_TABLE.columns.map((c) => c.column);
+  const match = sameRow(tx, columns, null, 'c', 's');
+  const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
+    with src as (
+      select ${identList(tx, columns)}, count(*) as n
+      from ${ident(tx, CODE_TABLE.staging)}
+      where job_id = ${batch.jobId} and operation = 'replace'
+      group by ${identList(tx, columns)}
+    ), ended as (
+      update codes c set is_current = false, deleted_at_extract = ${job.extractNumber}
+      where c.is_current and not exists (select 1 from src s where ${match})
+      returning 1
+    ), ins as (
+      insert into codes (${identList(tx, columns)}, extract_number, snapshot_date)
+      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      from src s
+      where not exists (select 1 from codes c where c.is_current and ${match})
+      returning 1
+    )
+    select coalesce((select sum(n) from src), 0)::int as staged,
+           (select count(*) from src)::int as distinct_rows,
+           (select count(*) from ended)::int as ended,
+           (select count(*) from ins)::int as inserted`;
+  const { staged, distinct_rows, ended, inserted } = r as { staged: number; distinct_rows: number; ended: number; inserted: number };
+  return { staged, inserted, ended, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
+}

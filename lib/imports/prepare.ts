@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DATA_TABLES, KBO_TABLES, type TableName } from '../datasets/kbo';
+import type { Db, Sql, Tx } from '../db/client';
+import { ident } from '../db/sql';
+import { env } from '../env';
+import { ImportFailure } from './errors';
+import type { RowError } from './rows';
+import { batchesFor, stageFile, MAX_KEPT_ERRORS } from './stage';
+import { getJobStatus, type JobStatusView } from './status';
+import { openExtract, type OpenedExtract } from './zip';
+
+export const prepareInput = z.object({
+  fileName: z.string().min(1).max(255),
+  data: z.instanceof(Uint8Array),
+  force: z.boolean().default(false),
+  batchSize: z.number().int().min(1).max(200_000).optional(),
+});
+export type PrepareInput = z.input<typeof prepareInput>;
+
+/** Bytes per row of a `<table>_delete.csv` (one quoted key and a newline). */
+const DELETE_BYTES_PER_ROW = 16;
+const SHOWN_ERRORS = 20;
+
+/**
+ * prepare: validate the zip, refuse a repeat or an out-of-sequence extract, stream every
+ * CSV into staging with COPY, and create the batch rows. Staging runs in one transaction,
+ * so a failure leaves nothing staged; the job row records what went wrong.
+ */
+export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatusView> {
+  const input = prepareInput.parse(raw);
+  const sql = db.$client;
+  const data = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const batchSize = input.batchSize ?? env().IMPORT_BATCH_SIZE;
+  const extract = await openExtract(data);
+  const { meta } = extract;
+
+  const jobId = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('kbo-import-sequence'))`;
+    await checkSequence(tx, sha256, extract, input.force);
+    const mode = meta.extractType === 'full' ? 'initial' : 'update';
+    const [row] = await tx<{ id: number }[]>`
+      insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date,
+                               extract_timestamp, status, mode, forced, batch_size, warnings)
+      values (${input.fileName}, ${data.length}, ${sha256}, ${meta.extractNumber}, ${meta.extractType},
+              ${meta.snapshotDate}, ${meta.extractTimestamp}, 'preparing', ${mode}, ${input.force}, ${batchSize},
+              ${JSON.stringify(extract.warnings)}::jsonb)
+      returning id`;
+    return (row as { id: number }).id;
+  });
+
+  try {
+    await stageAll(sql, jobId, extract, batchSize);
+  } catch (err) {
+    await markFailed(sql, jobId, err);
+    throw err;
+  }
+  return getJobStatus(db, jobId);
+}
+
+async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<void> {
+  const { meta } = extract;
+  const [same] = await tx<{ id: number; extract_number: number }[]>`
+    select id, extract_number from import_jobs where sha256 = ${sha256} and status <> 'failed' limit 1`;
+  if (same) {
+    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
+  }
+  const [active] = await tx<{ id: number; extract_number: number; stale: boolean }[]>`
+    select id, extract_number, status = 'preparing' and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
+    from import_jobs where status in ('preparing', 'running') limit 1`;
+  if (active?.stale) {
+    // Its prepare holds that lock for as long as it runs: we got it, so that prepare died.
+    await tx`update import_jobs set status = 'failed', finished_at = now(),
+               error = ${JSON.stringify({ code: 'INTERNAL', message: 'Preparing was interrupted; upload the file again.' })}::jsonb
+             where id = ${active.id}`;
+  } else if (active) {
+    throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extract_number}) is still in progress; let it finish first.`, { jobId: active.id });
+  }
+  const [last] = await tx<{ extract_number: number }[]>`
+    select extract_number from import_jobs where status = 'completed' order by id desc limit 1`;
+
+  if (meta.extractType === 'full') {
+    const nonEmpty = await firstNonEmptyTable(tx);
+    if (nonEmpty) {
+      throw new ImportFailure(
+        'PRECONDITION_FAILED',
+        `The database already holds register data (${nonEmpty} has current rows). Loading a FULL extract on top of it (a resync) is not supported yet; import the daily UPDATE extracts instead.`,
+        { table: nonEmpty },
+      );
+    }
+    return;
+  }
+  if (force) return;
+  if (!last) {
+    throw new ImportFailure('PRECONDITION_FAILED', `No extract has been imported yet, so UPDATE ${meta.extractNumber} has nothing to apply to. Import a FULL extract first (or force it).`);
+  }
+  if (meta.extractNumber !== last.extract_number + 1) {
+    throw new ImportFailure(
+      'PRECONDITION_FAILED',
+      `UPDATE ${meta.extractNumber} is out of sequence: the last applied extract is ${last.extract_number}, so the next one must be ${last.extract_number + 1}. Import the missing extracts first (or force it).`,
+      { expected: last.extract_number + 1, got: meta.extractNumber },
+    );
+  }
+}
+
+async function firstNonEmptyTable(tx: Tx): Promise<TableName | undefined> {
+  for (const table of DATA_TABLES) {
+    const [hit] = await tx`select 1 from ${ident(tx, table)} where is_current limit 1`;
+    if (hit) return table;
+  }
+  return undefined;
+}
+
+async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSize: number): Promise<void> {
+  const batchesPerTable = new Map<TableName, number>([['codes', 1]]);
+  for (const t of KBO_TABLES) {
+    const rows = extract.files
+      .filter((f) => f.table === t.table)
+      .reduce((sum, f) => sum + f.uncompressedSize / (f.operation === 'delete' ? DELETE_BYTES_PER_ROW : t.bytesPerRow), 0);
+    batchesPerTable.set(t.table, batchesFor(rows, batchSize));
+  }
+
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('kbo-import-prepare'), ${jobId})`;
+    const errors: RowError[] = [];
+    let errorCount = 0;
+    const fileRows: Record<string, number> = {};
+    const batchRows: { table: string; op: string; batch: number; rows: number }[] = [];
+
+    for (const file of extract.files) {
+      const staged = await stageFile(tx, { jobId, plan: file, batches: batchesPerTable.get(file.table) ?? 1, open: file.open }, errors.length);
+      errors.push(...staged.errors);
+      errorCount += staged.errorCount;
+      fileRows[file.name] = staged.rows;
+      for (const [batch, rows] of staged.perBatch) batchRows.push({ table: file.table, op: file.operation, batch, rows });
+    }
+
+    if (errorCount > 0) {
+      const first = errors[0] as RowError;
+      throw new ImportFailure(
+        'VALIDATION',
+        `${errorCount} problem${errorCount === 1 ? '' : 's'} found in the extract; nothing was imported. First: ${first.message} Fix the file and upload it again.`,
+        { jobId, errorCount, errors: errors.slice(0, SHOWN_ERRORS), rowErrors: errors },
+      );
+    }
+
+    await tx`
+      insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
+      select ${jobId}, t, o, b, r
+      from unnest(${batchRows.map((b) => b.table)}::text[], ${batchRows.map((b) => b.op)}::text[],
+                  ${batchRows.map((b) => b.batch)}::int[], ${batchRows.map((b) => b.rows)}::int[]) as u(t, o, b, r)`;
+    await tx`
+      update import_jobs set status = 'running', prepared_at = now(),
+        counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable) })}::jsonb
+      where id = ${jobId}`;
+  });
+}
+
+async function markFailed(sql: Sql, jobId: number, err: unknown): Promise<void> {
+  const failure = err instanceof ImportFailure ? err : new ImportFailure('INTERNAL', 'Preparing the import failed on the server; see its log.');
+  const details = failure.details as { rowErrors?: RowError[] } | undefined;
+  const rowErrors = (details?.rowErrors ?? []).slice(0, MAX_KEPT_ERRORS);
+  if (details?.rowErrors) delete details.rowErrors; // stored in import_errors, not in the response
+  await sql.begin(async (tx) => {
+    if (rowErrors.length) {
+      await tx`insert into import_errors ${tx(rowErrors.map((e) => ({ job_id: jobId, ...e })), 'job_id', 'file', 'line', 'column', 'value', 'code', 'message')}`;
+    }
+    await tx`update import_jobs set status = 'failed', finished_at = now(),
+               error = ${JSON.stringify({ code: failure.code, message: failure.message })}::jsonb
+             where id = ${jobId}`;
+  });
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import type { Db, Sql } from '../db/client';
+import { env } from '../env';
+import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './apply';
+import { ImportFailure } from './errors';
+import { getJobStatus, type JobStatusView } from './status';
+
+export const processBatchInput = z.object({
+  jobId: z.number().int().positive(),
+  /** Keep claiming further batches until this much time has passed (0: one batch). */
+  budgetMs: z.number().int().min(0).max(60_000).optional(),
+  leaseSeconds: z.number().int().min(1).max(3_600).optional(),
+});
+export type ProcessBatchInput = z.input<typeof processBatchInput>;
+
+export interface BatchOutcome {
+  id: number;
+  table: string;
+  operation: string;
+  batchNumber: number;
+  attempt: number;
+  status: 'completed' | 'failed' | 'lease_lost';
+  durationMs: number;
+  counts?: BatchCounts;
+  error?: string;
+}
+
+interface Claimed extends BatchRef {
+  id: number;
+  leaseToken: string;
+  attempts: number;
+}
+
+/**
+ * process-batch: claim a runnable batch with a lease, apply it and mark it completed in one
+ * transaction. The apply transaction first re-locks the batch row and checks the lease is
+ * still ours, so a batch whose lease passed to another driver is never applied twice, and a
+ * crash anywhere leaves the batch either untouched (claimable once the lease expires) or done.
+ */
+export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<{ processed: BatchOutcome[]; progress: JobStatusView }> {
+  const input = processBatchInput.parse(raw);
+  const sql = db.$client;
+  const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
+  const leaseSeconds = input.leaseSeconds ?? env().IMPORT_LEASE_SECONDS;
+  const job = await loadJob(sql, input.jobId);
+  const started = Date.now();
+  const processed: BatchOutcome[] = [];
+
+  if (job.status === 'running') {
+    do {
+      const batch = await claimBatch(sql, input.jobId, leaseSeconds);
+      if (!batch) break;
+      processed.push(await runClaimed(sql, job, batch));
+    } while (Date.now() - started < budgetMs);
+  }
+  return { processed, progress: await getJobStatus(db, input.jobId) };
+}
+
+async function loadJob(sql: Sql, jobId: number): Promise<JobRef & { status: string }> {
+  const [job] = await sql<{ status: string; extract_number: number; snapshot_date: string | null; mode: 'initial' | 'update' }[]>`
+    select status, extract_number, snapshot_date, mode from import_jobs where id = ${jobId}`;
+  if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
+  return { status: job.status, extractNumber: job.extract_number, snapshotDate: job.snapshot_date, mode: job.mode };
+}
+
+/**
+ * The next runnable batch: pending, or processing with an expired lease. Deletes of a table
+ * finish before its inserts start; SKIP LOCKED lets concurrent drivers take different batches.
+ */
+export async function claimBatch(sql: Sql, jobId: number, leaseSeconds: number): Promise<Claimed | undefined> {
+  const [row] = await sql<
+    { id: number; table_name: string; operation: BatchRef['operation']; batch_number: number; row_count: number; lease_token: string; attempts: number }[]
+  >`
+    with next as (
+      select b.id
+      from import_job_batches b
+      join import_jobs j on j.id = b.job_id
+      where b.job_id = ${jobId}
+        and j.status = 'running'
+        and (b.status = 'pending' or (b.status = 'processing' and b.lease_expires_at < now()))
+        and (b.operation <> 'insert' or not exists (
+              select 1 from import_job_batches d
+              where d.job_id = b.job_id and d.table_name = b.table_name
+                and d.operation = 'delete' and d.status <> 'completed'))
+      order by b.operation = 'insert', b.batch_number, b.table_name
+      limit 1
+      for update of b skip locked
+    )
+    update import_job_batches b
+    set status = 'processing', attempts = b.attempts + 1, lease_token = gen_random_uuid(),
+        lease_expires_at = now() + make_interval(secs => ${leaseSeconds}), started_at = now(), error_message = null
+    from next
+    where b.id = next.id
+    returning b.id, b.table_name, b.operation, b.batch_number, b.row_count, b.lease_token, b.attempts`;
+  if (!row) return undefined;
+  return {
+    id: Number(row.id),
+    jobId,
+    tableName: row.table_name,
+    operation: row.operation,
+    batchNumber: row.batch_number,
+    rowCount: row.row_count,
+    leaseToken: row.lease_token,
+    attempts: row.attempts,
+  };
+}
+
+class LeaseLost extends Error {}
+
+async function runClaimed(sql: Sql, job: JobRef, batch: Claimed): Promise<BatchOutcome> {
+  const started = Date.now();
+  const base = { id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt: batch.attempts };
+  try {
+    const counts = await sql.begin(async (tx) => {
+      const [held] = await tx`
+        select 1 from import_job_batches
+        where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'
+        for update`;
+      if (!held) throw new LeaseLost();
+      const counts = await applyBatch(tx, job, batch);
+      await tx`
+        update import_job_batches
+        set status = 'completed', completed_at = now(), lease_expires_at = null,
+            duration_ms = ${Date.now() - started}, rows_inserted = ${counts.inserted}, rows_ended = ${counts.ended},
+            rows_unchanged = ${counts.unchanged}, rows_duplicate = ${counts.duplicate}, rows_noop = ${counts.noop}
+        where id = ${batch.id}`;
+      return counts;
+    });
+    return { ...base, status: 'completed', durationMs: Date.now() - started, counts };
+  } catch (err) {
+    if (err instanceof LeaseLost) return { ...base, status: 'lease_lost', durationMs: Date.now() - started };
+    const message = batchErrorMessage(err);
+    console.error(`[kbo-import] batch ${batch.id} failed`, err);
+    await sql`
+      update import_job_batches
+      set status = 'failed', error_message = ${message}, lease_expires_at = null, duration_ms = ${Date.now() - started}
+      where id = ${batch.id} and lease_token = ${batch.leaseToken}`;
+    return { ...base, status: 'failed', durationMs: Date.now() - started, error: message };
+  }
+}
+
+function batchErrorMessage(err: unknown): string {
+  if (err instanceof ImportFailure) return err.message;
+  const code = (err as { code?: unknown }).code;
+  return `The database refused this batch${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}; the details are in the server log. Retry it, and if it fails again, check the server log.`;
+}

@@ -1,0 +1,133 @@
+import type { ColumnSpec } from '../datasets/kbo';
+import { checkDate, checkNumber, type Checked } from '../datasets/values';
+import type { CsvRecord } from './csv';
+
+/** A rejected row (or header), with everything a user needs to find and fix it. */
+export interface RowError {
+  file: string;
+  line: number | null;
+  column: string | null;
+  value: string | null;
+  code: string;
+  message: string;
+}
+
+export interface MappedRow {
+  line: number;
+  values: (string | null)[];
+}
+
+/** Longest value accepted in one field; the register's longest real values are a few hundred characters. */
+export const MAX_FIELD_LENGTH = 8_192;
+const SHOWN_VALUE = 200;
+
+export function shown(value: string): string {
+  return value.length > SHOWN_VALUE ? `${value.slice(0, SHOWN_VALUE)}… (${value.length} characters)` : value;
+}
+
+/** The header must list exactly the expected columns, in order. */
+export function checkHeader(file: string, columns: ColumnSpec[], header: string[] | undefined): RowError | null {
+  const expected = columns.map((c) => c.header);
+  const got = header ?? [];
+  if (got.length === expected.length && got.every((h, i) => h === expected[i])) return null;
+  const missing = expected.filter((h) => !got.includes(h));
+  const extra = got.filter((h) => !expected.includes(h));
+  const parts = [
+    missing.length ? `missing ${missing.map((h) => `"${h}"`).join(', ')}` : '',
+    extra.length ? `unexpected ${extra.map((h) => `"${shown(h)}"`).join(', ')}` : '',
+    !missing.length && !extra.length ? 'columns in the wrong order' : '',
+  ].filter(Boolean);
+  return {
+    file,
+    line: 1,
+    column: null,
+    value: shown(got.join(',')),
+    code: 'BAD_HEADER',
+    message: `${file} line 1: the header is not the KBO header for this file (${parts.join('; ')}). Expected: ${expected.join(',')}.`,
+  };
+}
+
+function checkValue(column: ColumnSpec, raw: string): Checked {
+  if (raw.length > MAX_FIELD_LENGTH) return { ok: false, message: `is longer than ${MAX_FIELD_LENGTH} characters` };
+  if (raw === '') {
+    return column.required ? { ok: false, message: 'is empty, but this column is required' } : { ok: true, value: null };
+  }
+  switch (column.kind) {
+    case 'text':
+      return { ok: true, value: raw };
+    case 'date':
+      return checkDate(raw);
+    default:
+      return checkNumber(raw, column.kind);
+  }
+}
+
+/**
+ * Checks and normalises records against a file's columns. Pure: bad rows come back in
+ * `invalid` (one error per bad field), never thrown, so a file reports all its problems.
+ */
+export function mapRecords(file: string, columns: ColumnSpec[], records: CsvRecord[]): { valid: MappedRow[]; invalid: RowError[] } {
+  const valid: MappedRow[] = [];
+  const invalid: RowError[] = [];
+  for (const { line, fields } of records) {
+    if (fields.length !== columns.length) {
+      invalid.push({
+        file,
+        line,
+        column: null,
+        value: shown(fields.join(',')),
+        code: 'FIELD_COUNT',
+        message: `${file} line ${line}: expected ${columns.length} fields but found ${fields.length}. Check for an unquoted comma or a missing value.`,
+      });
+      continue;
+    }
+    const values: (string | null)[] = new Array(columns.length);
+    let ok = true;
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i] as ColumnSpec;
+      const raw = fields[i] as string;
+      const checked = checkValue(column, raw);
+      if (checked.ok) {
+        values[i] = checked.value;
+      } else {
+        ok = false;
+        invalid.push({
+          file,
+          line,
+          column: column.header,
+          value: shown(raw),
+          code: column.kind === 'date' ? 'INVALID_DATE' : column.kind === 'text' ? 'INVALID_VALUE' : 'INVALID_NUMBER',
+          message: `${file} line ${line}, column ${column.header}: "${shown(raw)}" ${checked.message}.`,
+        });
+      }
+    }
+    if (ok) valid.push({ line, values });
+  }
+  return { valid, invalid };
+}
+
+/** FNV-1a: a fast, stable 32-bit hash of an entity key, so one entity always lands in one batch. */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function batchOf(key: string, batches: number): number {
+  return batches <= 1 ? 0 : hashKey(key) % batches;
+}
+
+/** One value in COPY text format: backslash escapes, `\N` for NULL. */
+export function copyValue(v: string | number | null): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  if (!/[\\\t\n\r]/.test(v)) return v;
+  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+export function copyLine(values: (string | number | null)[]): string {
+  return values.map(copyValue).join('\t') + '\n';
+}

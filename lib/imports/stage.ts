@@ -1,0 +1,81 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FilePlan } from '../datasets/kbo';
+import type { Tx } from '../db/client';
+import { ident, identList } from '../db/sql';
+import { readCsv } from './csv';
+import { batchOf, checkHeader, copyLine, mapRecords, type RowError } from './rows';
+
+/** Errors kept in memory (and in import_errors) per import; the total is always counted. */
+export const MAX_KEPT_ERRORS = 1_000;
+
+export interface StageTarget {
+  jobId: number;
+  plan: FilePlan;
+  batches: number;
+  open: () => Readable;
+}
+
+export interface StageResult {
+  rows: number;
+  /** Rows per batch number. */
+  perBatch: Map<number, number>;
+  errors: RowError[];
+  errorCount: number;
+}
+
+/**
+ * Streams one CSV file of the zip into its staging table with COPY: decode, parse, check,
+ * assign each row the batch of its entity key, encode. Nothing holds the whole file.
+ */
+export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number): Promise<StageResult> {
+  const { plan, jobId, batches } = target;
+  const result: StageResult = { rows: 0, perBatch: new Map(), errors: [], errorCount: 0 };
+  const reject = (e: RowError) => {
+    result.errorCount++;
+    if (keptErrors + result.errors.length < MAX_KEPT_ERRORS) result.errors.push(e);
+  };
+  // Deletes keep only the key column: the other staging columns stay NULL.
+  const columns = plan.columns.map((c) => c.column);
+
+  async function* copyText(): AsyncGenerator<string> {
+    let header = true;
+    for await (const chunk of readCsv(target.open(), plan.name)) {
+      for (const p of chunk.problems) {
+        reject({ file: plan.name, line: p.line, column: null, value: null, code: 'MALFORMED_QUOTES', message: `${plan.name} line ${p.line} ${p.message}.` });
+      }
+      let records = chunk.records;
+      if (header && records.length) {
+        const headerError = checkHeader(plan.name, plan.columns, records[0]?.fields);
+        header = false;
+        if (headerError) {
+          reject(headerError);
+          return; // the columns cannot be trusted: stop reading this file
+        }
+        records = records.slice(1);
+      }
+      const { valid, invalid } = mapRecords(plan.name, plan.columns, records);
+      invalid.forEach(reject);
+      let text = '';
+      for (const row of valid) {
+        const batch = batchOf(row.values[0] as string, batches);
+        result.perBatch.set(batch, (result.perBatch.get(batch) ?? 0) + 1);
+        text += copyLine([jobId, batch, plan.operation, row.line, ...row.values]);
+      }
+      result.rows += valid.length;
+      if (text) yield text;
+    }
+    if (header) reject(checkHeader(plan.name, plan.columns, undefined) as RowError);
+  }
+
+  const writable = await tx`
+    copy ${ident(tx, plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin
+  `.writable();
+  await pipeline(Readable.from(copyText()), writable);
+  return result;
+}
+
+/** Batches for a table, sized from the zip's uncompressed sizes so each holds about `batchSize` rows. */
+export function batchesFor(estimatedRows: number, batchSize: number): number {
+  return Math.max(1, Math.ceil(estimatedRows / batchSize));
+}

@@ -1,0 +1,109 @@
+import type { Readable } from 'node:stream';
+import JSZip from 'jszip';
+import Papa from 'papaparse';
+import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../datasets/kbo';
+import { checkDate } from '../datasets/values';
+import { ImportFailure } from './errors';
+
+export interface ExtractMeta {
+  snapshotDate: string;
+  extractTimestamp: string;
+  extractType: ExtractType;
+  extractNumber: number;
+  version: string;
+}
+
+export interface OpenedExtract {
+  meta: ExtractMeta;
+  files: Array<FilePlan & { uncompressedSize: number; open: () => Readable }>;
+  warnings: string[];
+}
+
+function fail(message: string, details?: Record<string, unknown>): never {
+  throw new ImportFailure('VALIDATION', message, details);
+}
+
+function unsafeName(name: string): boolean {
+  return name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name) || name.split(/[\\/]/).includes('..');
+}
+
+/** Pure: meta.csv's text to typed metadata, or a VALIDATION error naming the bad variable. */
+export function parseMeta(text: string): ExtractMeta {
+  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: true });
+  const [header, ...rows] = parsed.data;
+  if (!header || header.join(',') !== META_HEADER.join(',')) {
+    fail(`${META_FILE} line 1: expected the header "Variable","Value".`, { file: META_FILE, line: 1 });
+  }
+  const vars = new Map<string, { value: string; line: number }>();
+  rows.forEach((r, i) => vars.set(r[0] ?? '', { value: r[1] ?? '', line: i + 2 }));
+  const need = (name: string) => {
+    const v = vars.get(name);
+    if (!v || v.value === '') fail(`${META_FILE}: the variable ${name} is missing.`, { file: META_FILE, column: name });
+    return v;
+  };
+  const type = need('ExtractType');
+  if (type.value !== 'full' && type.value !== 'update') {
+    fail(`${META_FILE} line ${type.line}: ExtractType "${type.value}" is unknown; expected "full" or "update".`, {
+      file: META_FILE,
+      line: type.line,
+      column: 'ExtractType',
+      value: type.value,
+    });
+  }
+  const num = need('ExtractNumber');
+  if (!/^\d{1,9}$/.test(num.value)) {
+    fail(`${META_FILE} line ${num.line}: ExtractNumber "${num.value}" is not a whole number.`, { file: META_FILE, line: num.line, value: num.value });
+  }
+  const snap = need('SnapshotDate');
+  const snapDate = checkDate(snap.value);
+  if (!snapDate.ok || snapDate.value === null) {
+    fail(`${META_FILE} line ${snap.line}: SnapshotDate "${snap.value}" is not a date dd-mm-yyyy.`, { file: META_FILE, line: snap.line, value: snap.value });
+  }
+  return {
+    snapshotDate: snapDate.value,
+    extractTimestamp: vars.get('ExtractTimestamp')?.value ?? '',
+    extractType: type.value,
+    extractNumber: Number(num.value),
+    version: vars.get('Version')?.value ?? '',
+  };
+}
+
+/**
+ * Opens a KBO zip: checks entry names, reads meta.csv and finds the files its ExtractType
+ * requires. Nothing is inflated beyond meta.csv; each data file is streamed later.
+ */
+export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtract> {
+  let zip: JSZip;
+  try {
+    zip = await JSZip.loadAsync(data, { checkCRC32: false });
+  } catch (err) {
+    fail(`The upload is not a readable zip file (${(err as Error).message}). Upload the KBO extract zip as downloaded.`);
+  }
+  const entries = Object.values(zip.files).filter((f) => !f.dir);
+  const bad = entries.find((f) => unsafeName(f.name));
+  if (bad) fail(`The zip contains an entry with an unsafe path ("${bad.name}"); a KBO extract has only plain file names.`, { file: bad.name });
+
+  const byName = new Map(entries.map((f) => [f.name, f]));
+  const metaEntry = byName.get(META_FILE);
+  if (!metaEntry) fail(`The zip has no ${META_FILE}, so it is not a KBO extract (or it was re-packed into a folder).`, { file: META_FILE });
+  const meta = parseMeta(await metaEntry.async('string'));
+
+  const plans = filesFor(meta.extractType);
+  const missing = plans.filter((p) => !byName.has(p.name)).map((p) => p.name);
+  if (missing.length) {
+    fail(`The ${meta.extractType} extract is missing ${missing.join(', ')}.`, { files: missing });
+  }
+  const known = new Set([META_FILE, ...plans.map((p) => p.name)]);
+  const warnings = entries.filter((e) => !known.has(e.name)).map((e) => `Ignored unknown file ${e.name} in the zip.`);
+
+  return {
+    meta,
+    warnings,
+    files: plans.map((p) => {
+      const entry = byName.get(p.name) as JSZip.JSZipObject;
+      // JSZip keeps the central directory's sizes on a private field; it is only used to size batches.
+      const size = (entry as unknown as { _data?: { uncompressedSize?: number } })._data?.uncompressedSize ?? 0;
+      return { ...p, uncompressedSize: size, open: () => entry.nodeStream('nodebuffer') as unknown as Readable };
+    }),
+  };
+}
