@@ -28,12 +28,15 @@ export interface JobRef {
   mode: 'initial' | 'update';
 }
 
-/** `t.a = s.a and t.b is not distinct from s.b …`: the key compares with `=` so the index serves it. */
-function sameRow(sql: Tx, columns: string[], key: string | null, left: string, right: string): Fragment {
+/**
+ * `t.a = s.a and t.b is not distinct from s.b …`: key columns (never NULL) compare with `=`
+ * so the partial index on current rows serves the look-up; the rest treat NULLs as equal.
+ */
+function sameRow(sql: Tx, columns: string[], keys: string[], left: string, right: string): Fragment {
   return join(
     sql,
     columns.map((c) =>
-      c === key
+      keys.includes(c)
         ? sql`${ident(sql, left)}.${ident(sql, c)} = ${ident(sql, right)}.${ident(sql, c)}`
         : sql`${ident(sql, left)}.${ident(sql, c)} is not distinct from ${ident(sql, right)}.${ident(sql, c)}`,
     ),
@@ -68,7 +71,7 @@ async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCo
   const notCurrent =
     job.mode === 'initial'
       ? tx`true`
-      : tx`not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${sameRow(tx, columns, spec.key, 't', 's')})`;
+      : tx`not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${sameRow(tx, columns, [spec.key], 't', 's')})`;
   const [r] = await tx<{ staged: number; distinct_rows: number; inserted: number }[]>`
     with src as (
       select ${identList(tx, columns)}, count(*) as n
@@ -115,7 +118,8 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
 /** code.csv replaces the code table: codes absent from it end, new ones start, the rest stay. */
 async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const columns = CODE_TABLE.columns.map((c) => c.column);
-  const match = sameRow(tx, columns, null, 'c', 's');
+  const keys = CODE_TABLE.columns.filter((c) => c.required).map((c) => c.column);
+  const match = sameRow(tx, columns, keys, 'c', 's');
   const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
     with src as (
       select ${identList(tx, columns)}, count(*) as n

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { closeDb, getDb } from '../lib/db/client';
+import { driveImport } from '../lib/imports/drive';
+import { isImportFailure } from '../lib/imports/errors';
+import { prepareImport } from '../lib/imports/prepare';
+import { getJobStatus, type JobStatusView } from '../lib/imports/status';
+
+const usage = `usage: npm run import -- <zip> [--concurrency N] [--force] [--json]
+       npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)`;
+
+function bar(s: JobStatusView): string {
+  const width = 30;
+  const done = s.batches.total ? s.batches.completed / s.batches.total : 0;
+  const filled = Math.round(done * width);
+  const rate = s.rowsPerSecond ? `${s.rowsPerSecond.toLocaleString('en')} rows/s` : '';
+  const eta = s.etaSeconds !== null ? `ETA ${s.etaSeconds}s` : '';
+  const failed = s.batches.failed ? `${s.batches.failed} failed` : '';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}% ${s.batches.completed}/${s.batches.total} batches ${[rate, eta, failed].filter(Boolean).join('  ')}`;
+}
+
+function summary(s: JobStatusView): string {
+  const head = ['table', 'operation', 'rows', 'inserted', 'ended', 'unchanged', 'duplicate', 'no-op'];
+  const lines = s.tables.flatMap((t) =>
+    t.operations.map((o) => [t.table, o.operation, o.rows, o.inserted, o.ended, o.unchanged, o.duplicate, o.noop].map(String)),
+  );
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const job = s.job;
+  return [
+    `import #${job.id}: ${job.extractType} extract ${job.extractNumber} (${job.fileName}) ${job.status}`,
+    fmt(head),
+    ...lines.map(fmt),
+    `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
+      (s.rowsPerSecond ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s` : ''),
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      concurrency: { type: 'string', default: '4' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      job: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const concurrency = Number(values.concurrency);
+  if (values.help || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    console.error(usage);
+    return values.help ? 0 : 2;
+  }
+  const db = await getDb();
+  const tty = process.stderr.isTTY && !values.json;
+  const log = (msg: string) => !values.json && console.error(msg);
+
+  let jobId: number;
+  if (values.job) {
+    jobId = Number(values.job);
+  } else {
+    const file = positionals[0] as string;
+    const data = await readFile(file);
+    log(`preparing ${path.basename(file)} (${(data.length / 1e6).toFixed(2)} MB)…`);
+    const started = Date.now();
+    const prepared = await prepareImport(db, { fileName: path.basename(file), data, force: values.force });
+    jobId = prepared.job.id;
+    log(`prepared import #${jobId}: ${prepared.rows.total.toLocaleString('en')} rows in ${prepared.batches.total} batches (${Date.now() - started} ms)`);
+  }
+
+  const started = Date.now();
+  const final = await driveImport(db, {
+    jobId,
+    concurrency,
+    onProgress: (s) => tty && process.stderr.write(`\r${bar(s)}\x1b[K`),
+  });
+  if (tty) process.stderr.write('\n');
+  const elapsed = (Date.now() - started) / 1000;
+  const status = final.job.status === 'completed' ? final : await getJobStatus(db, jobId);
+
+  if (values.json) console.log(JSON.stringify({ ...status, elapsedSeconds: elapsed }, null, 2));
+  else console.log(`${summary(status)}\nbatches and finalize took ${elapsed.toFixed(2)} s`);
+
+  if (status.job.status !== 'completed') {
+    for (const f of status.failures) log(`failed: ${f.table} ${f.operation} batch ${f.batchNumber} (id ${f.id}): ${f.error}`);
+    log(`import #${jobId} is not complete; retry its failed batches, then run: npm run import -- --job ${jobId}`);
+    return 1;
+  }
+  return 0;
+}
+
+main()
+  .then(async (code) => {
+    await closeDb();
+    process.exit(code);
+  })
+  .catch(async (err) => {
+    if (isImportFailure(err)) {
+      console.error(`error (${err.code}): ${err.message}`);
+      const details = err.details as { errors?: { message: string }[] } | undefined;
+      for (const e of details?.errors ?? []) console.error(`  - ${e.message}`);
+    } else {
+      console.error(err);
+    }
+    await closeDb().catch(() => {});
+    process.exit(1);
+  });
