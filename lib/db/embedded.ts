@@ -33,7 +33,7 @@ export function defaultDataDir(projectDir = process.cwd()): string {
   if (process.getuid?.() !== 0) return preferred;
   let dir = projectDir;
   while (true) {
-    if ((statSync(dir).mode & 0o001) === 0) {
+    if ((statSync(/*turbopackIgnore: true*/ dir).mode & 0o001) === 0) {
       const key = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
       return path.join('/var/tmp', `kbo-import-${key}`, 'pg');
     }

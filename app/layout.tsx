@@ -1,0 +1,24 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import './globals.css';
+import { Providers } from './providers';
+
+export const metadata: Metadata = { title: 'KBO import', description: 'Micro-batch imports of KBO Open Data into PostgreSQL' };
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen bg-slate-50 text-slate-900">
+        <header className="border-b border-slate-200 bg-white">
+          <nav className="mx-auto flex max-w-5xl items-center gap-6 px-4 py-3">
+            <Link href="/" className="font-semibold">KBO import</Link>
+            <Link href="/imports" className="text-sm text-slate-600 hover:text-slate-900">Imports</Link>
+          </nav>
+        </header>
+        <main className="mx-auto max-w-5xl px-4 py-8">
+          <Providers>{children}</Providers>
+        </main>
+      </body>
+    </html>
+  );
+}
