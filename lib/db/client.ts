@@ -3,7 +3,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { env } from '../env';
-import { defaultDataDir, embeddedUrl, ensureEmbeddedPostgres } from './embedded';
+import { defaultDataDir, embeddedUrl, ensureEmbeddedPostgres, stopEmbeddedPostgres } from './embedded';
 import * as schema from './schema';
 
 export type Sql = postgres.Sql;
@@ -70,8 +70,12 @@ export function getDb(): Promise<Db> {
   return globalForDb.kboDb;
 }
 
+/** Closes the client, and stops the embedded server if this process started it. */
 export async function closeDb(): Promise<void> {
   const pending = globalForDb.kboDb;
   globalForDb.kboDb = undefined;
   if (pending) await (await pending).$client.end({ timeout: 5 });
+  await stopEmbeddedPostgres();
 }
+
+export { stopEmbeddedPostgres };

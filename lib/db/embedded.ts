@@ -106,8 +106,18 @@ async function inspect(opts: EmbeddedOptions): Promise<Found> {
   return { state: 'orphan', pid };
 }
 
+let owned: { stop: () => Promise<void> } | undefined;
+
+/** Stops the embedded server if this process started it (others keep theirs running). */
+export async function stopEmbeddedPostgres(): Promise<void> {
+  const server = owned;
+  owned = undefined;
+  await server?.stop();
+}
+
 /** Starts the embedded server unless a live one already serves this data directory. */
 export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<void> {
+  if (owned) return;
   const found = await inspect(opts);
   if (found.state === 'shared') return;
   if (found.state === 'orphan') {
@@ -133,6 +143,7 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<voi
   }
   try {
     await pg.start();
+    owned = pg;
   } catch (err) {
     // Another process of ours may have won the race to start it; use theirs.
     if ((await inspect(opts)).state === 'shared') return;

@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createDb, createSql, type Db } from '../../lib/db/client';
+
+export function databaseUrl(serverUrl: string, database: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export interface TestDb {
+  db: Db;
+  url: string;
+  drop: () => Promise<void>;
+}
+
+/** A database of its own for one test, cloned from the migrated template. */
+export async function freshDb(): Promise<TestDb> {
+  const adminUrl = inject('adminUrl');
+  const name = `kbo_t_${randomBytes(5).toString('hex')}`;
+  const admin = createSql(adminUrl, 1);
+  await admin`create database ${admin(name)} template ${admin(inject('template'))}`;
+  await admin.end();
+  const url = databaseUrl(adminUrl, name);
+  const db = createDb(createSql(url, 10));
+  return {
+    db,
+    url,
+    drop: async () => {
+      await db.$client.end({ timeout: 5 });
+      const a = createSql(adminUrl, 1);
+      await a`drop database if exists ${a(name)} with (force)`;
+      await a.end();
+    },
+  };
+}

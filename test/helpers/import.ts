@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KBO_TABLES, CODE_TABLE, type DataTableName } from '../../lib/datasets/kbo';
+import { sortRows, type Row } from '../../lib/datasets/generator';
+import type { Db } from '../../lib/db/client';
+import { identList, ident } from '../../lib/db/sql';
+import { driveImport } from '../../lib/imports/drive';
+import { prepareImport } from '../../lib/imports/prepare';
+import type { JobStatusView } from '../../lib/imports/status';
+
+export const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip');
+
+export function fixtureZip(): Buffer {
+  return readFileSync(FIXTURE);
+}
+
+/** prepare + every batch + finalize, through the same verbs the routes and the CLI use. */
+export async function importZip(db: Db, fileName: string, data: Uint8Array, opts: { concurrency?: number; force?: boolean; batchSize?: number } = {}): Promise<JobStatusView> {
+  const prepared = await prepareImport(db, { fileName, data, force: opts.force, batchSize: opts.batchSize });
+  return driveImport(db, { jobId: prepared.job.id, concurrency: opts.concurrency ?? 2, idleMs: 20 });
+}
+
+function columnsOf(table: DataTableName | 'codes'): string[] {
+  const spec = table === 'codes' ? CODE_TABLE : KBO_TABLES.find((t) => t.table === table);
+  return (spec?.columns ?? []).map((c) => c.column);
+}
+
+/** The current rows of a table as the model writes them: business columns, dates ISO, NULLs. */
+export async function currentRows(db: Db, table: DataTableName | 'codes'): Promise<Row[]> {
+  const sql = db.$client;
+  const rows = await sql`select ${identList(sql, columnsOf(table))} from ${ident(sql, table)} where is_current`.values();
+  return sortRows(rows as Row[]);
+}

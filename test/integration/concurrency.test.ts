@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { finalizeImport } from '../../lib/imports/finalize';
+import { prepareImport } from '../../lib/imports/prepare';
+import { claimBatch, processBatch, type BatchOutcome } from '../../lib/imports/process-batch';
+import { freshDb, type TestDb } from '../helpers/db';
+import { currentRows } from '../helpers/import';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+describe('process-batch under concurrency', () => {
+  it('applies each batch exactly once when six workers race for them', async () => {
+    const model = new RegisterModel(5);
+    const extract = model.full(1, 600, '2025-03-01');
+    const prepared = await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract), batchSize: 100 });
+    expect(prepared.batches.total).toBeGreaterThan(40);
+
+    const outcomes: BatchOutcome[] = [];
+    const worker = async () => {
+      while (true) {
+        const { processed, progress } = await processBatch(t.db, { jobId: prepared.job.id, budgetMs: 0 });
+        outcomes.push(...processed);
+        if (processed.length === 0 && progress.batches.pending === 0 && progress.batches.processing === 0) return;
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, worker));
+
+    const completed = outcomes.filter((o) => o.status === 'completed');
+    expect(completed.length).toBe(prepared.batches.total);
+    expect(new Set(completed.map((o) => o.id)).size).toBe(prepared.batches.total);
+    const attempts = await t.db.$client`select attempts, status from import_job_batches where job_id = ${prepared.job.id}`;
+    expect(attempts.every((b) => b.attempts === 1 && b.status === 'completed')).toBe(true);
+
+    await finalizeImport(t.db, { jobId: prepared.job.id });
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
+  it('gives a batch to another driver only after its lease expires, and never applies it twice', async () => {
+    const model = new RegisterModel(9);
+    const extract = model.full(1, 50, '2025-03-01');
+    const prepared = await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract) });
+    const jobId = prepared.job.id;
+
+    // A driver claims a batch and dies before applying it.
+    const dead = await claimBatch(t.db.$client, jobId, 1);
+    expect(dead).toBeDefined();
+    const others = async () => {
+      while (true) {
+        const { processed } = await processBatch(t.db, { jobId, budgetMs: 0, leaseSeconds: 30 });
+        if (processed.length === 0) return;
+      }
+    };
+    await others();
+    const [held] = await t.db.$client`select status, attempts from import_job_batches where id = ${dead?.id ?? 0}`;
+    expect(held).toEqual({ status: 'processing', attempts: 1 });
+
+    await new Promise((r) => setTimeout(r, 1_200));
+    const { processed } = await processBatch(t.db, { jobId, budgetMs: 0 });
+    expect(processed).toHaveLength(1);
+    expect(processed[0]).toMatchObject({ id: dead?.id, status: 'completed', attempt: 2 });
+
+    const done = await finalizeImport(t.db, { jobId });
+    expect(done.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+});
