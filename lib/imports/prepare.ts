@@ -12,7 +12,7 @@ import { openExtract, type OpenedExtract } from './zip';
 
 export const prepareInput = z.object({
   fileName: z.string().min(1).max(255),
-  data: z.instanceof(Uint8Array),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'data must be the zip bytes'),
   force: z.boolean().default(false),
   batchSize: z.number().int().min(1).max(200_000).optional(),
 });

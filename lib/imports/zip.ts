@@ -80,8 +80,10 @@ export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtr
     fail(`The upload is not a readable zip file (${(err as Error).message}). Upload the KBO extract zip as downloaded.`);
   }
   const entries = Object.values(zip.files).filter((f) => !f.dir);
-  const bad = entries.find((f) => unsafeName(f.name));
-  if (bad) fail(`The zip contains an entry with an unsafe path ("${bad.name}"); a KBO extract has only plain file names.`, { file: bad.name });
+  // JSZip resolves `../` away on load but keeps the name as written; judge that one.
+  const original = (f: JSZip.JSZipObject) => (f as JSZip.JSZipObject & { unsafeOriginalName?: string }).unsafeOriginalName ?? f.name;
+  const bad = entries.find((f) => unsafeName(original(f)));
+  if (bad) fail(`The zip contains an entry with an unsafe path ("${original(bad)}"); a KBO extract has only plain file names.`, { file: original(bad) });
 
   const byName = new Map(entries.map((f) => [f.name, f]));
   const metaEntry = byName.get(META_FILE);

@@ -1,0 +1,146 @@
+import JSZip from 'jszip';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { ImportFailure } from '../../lib/imports/errors';
+import { prepareImport } from '../../lib/imports/prepare';
+import { freshDb, type TestDb } from '../helpers/db';
+import { currentRows, fixtureZip, importZip } from '../helpers/import';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+async function refusal(p: Promise<unknown>): Promise<ImportFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ImportFailure);
+  return err as ImportFailure;
+}
+
+async function snapshot() {
+  return Promise.all([...DATA_TABLES, 'codes' as const].map((table) => currentRows(t.db, table)));
+}
+
+async function withFile(extract: GeneratedExtract, name: string, text: string | null): Promise<Buffer> {
+  const files = { ...extract.files };
+  if (text === null) delete files[name];
+  else files[name] = text;
+  return zipExtract({ ...extract, files });
+}
+
+describe('sequencing', () => {
+  it('refuses a repeat, an out-of-sequence update, and a FULL on a loaded database; force overrides the sequence', async () => {
+    const model = new RegisterModel(2);
+    const full = model.full(100, 50, '2025-01-01');
+    const fullZip = await zipExtract(full);
+    await importZip(t.db, full.fileName, fullZip);
+
+    const again = await refusal(prepareImport(t.db, { fileName: 'again.zip', data: fullZip }));
+    expect(again.code).toBe('CONFLICT');
+    expect(again.message).toMatch(/already imported as import #1 \(extract 100\)/);
+
+    const u101 = model.update(101, '2025-01-02');
+    const u102 = model.update(102, '2025-01-03');
+    const skipped = await refusal(prepareImport(t.db, { fileName: u102.fileName, data: await zipExtract(u102) }));
+    expect(skipped.code).toBe('PRECONDITION_FAILED');
+    expect(skipped.message).toMatch(/out of sequence: the last applied extract is 100, so the next one must be 101/);
+
+    const otherFull = new RegisterModel(3).full(101, 10, '2025-01-02');
+    const resync = await refusal(prepareImport(t.db, { fileName: otherFull.fileName, data: await zipExtract(otherFull) }));
+    expect(resync.code).toBe('PRECONDITION_FAILED');
+    expect(resync.message).toMatch(/already holds register data/);
+
+    expect((await importZip(t.db, u101.fileName, await zipExtract(u101))).job.status).toBe('completed');
+    expect((await importZip(t.db, u102.fileName, await zipExtract(u102))).job.status).toBe('completed');
+
+    // The real extract 147 is far out of sequence here: refused, unless forced.
+    const real = await refusal(prepareImport(t.db, { fileName: 'real.zip', data: fixtureZip() }));
+    expect(real.message).toMatch(/next one must be 103/);
+    expect((await importZip(t.db, 'real.zip', fixtureZip(), { force: true })).job.forced).toBe(true);
+  });
+
+  it('refuses an update when nothing was imported yet, and a second import while one runs', async () => {
+    const first = await refusal(prepareImport(t.db, { fileName: 'real.zip', data: fixtureZip() }));
+    expect(first.message).toMatch(/Import a FULL extract first/);
+
+    const model = new RegisterModel(4);
+    const full = model.full(1, 20, '2025-01-01');
+    const prepared = await prepareImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
+    const update = model.update(2, '2025-01-02');
+    const busy = await refusal(prepareImport(t.db, { fileName: update.fileName, data: await zipExtract(update) }));
+    expect(busy.code).toBe('CONFLICT');
+    expect(busy.message).toMatch(new RegExp(`Import #${prepared.job.id} \\(extract 1\\) is still in progress`));
+  });
+});
+
+describe('bad input is refused with file, line, column and value, and changes nothing', () => {
+  const cases: [string, (e: GeneratedExtract) => Promise<Buffer | Uint8Array>, RegExp][] = [
+    ['not a zip', async () => Buffer.from('this is not a zip'), /not a readable zip file/],
+    ['missing meta.csv', (e) => withFile(e, 'meta.csv', null), /has no meta\.csv/],
+    ['unknown ExtractType', (e) => withFile(e, 'meta.csv', (e.files['meta.csv'] as string).replace('"update"', '"weekly"')), /meta\.csv line 4: ExtractType "weekly" is unknown/],
+    ['a required file missing', (e) => withFile(e, 'activity_insert.csv', null), /missing activity_insert\.csv/],
+    ['a renamed header column', (e) => withFile(e, 'contact_insert.csv', '"EntityNumber","EntityContact","Kind","Value"\n'), /contact_insert\.csv line 1: the header is not the KBO header for this file \(missing "ContactType"; unexpected "Kind"\)/],
+    ['too many fields', (e) => withFile(e, 'branch_insert.csv', '"Id","StartDate","EnterpriseNumber"\n"9.000.000.092",01-01-2020,"0200.000.043","x"\n'), /branch_insert\.csv line 2: expected 3 fields but found 4/],
+    ['an impossible date', (e) => withFile(e, 'branch_insert.csv', '"Id","StartDate","EnterpriseNumber"\n"9.000.000.092",31-02-2025,"0200.000.043"\n'), /branch_insert\.csv line 2, column StartDate: "31-02-2025" is not a calendar date/],
+    ['a number failing mod-97', (e) => withFile(e, 'enterprise_delete.csv', '"EnterpriseNumber"\n"0200.000.044"\n'), /enterprise_delete\.csv line 2, column EnterpriseNumber: "0200\.000\.044" fails the mod-97 check/],
+    ['an unterminated quote', (e) => withFile(e, 'contact_delete.csv', '"EntityNumber"\n"0200.000.043\n'), /contact_delete\.csv line 2 has a quoted field that is never closed/],
+    ['invalid UTF-8', async (e) => {
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('denomination_insert.csv', Buffer.concat([Buffer.from('"EntityNumber","Language","TypeOfDenomination","Denomination"\n"0200.000.043","2","001","Caf'), Buffer.from([0xe9]), Buffer.from('"\n')]));
+      return zip.generateAsync({ type: 'nodebuffer' });
+    }, /denomination_insert\.csv line 2: the file is not valid UTF-8/],
+    ['an entry with ../ in its name', async (e) => {
+      // JSZip will not write such a name, so patch it into the bytes (same length, both headers).
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('XX/evil.csv', 'x', { createFolders: false });
+      const bytes = await zip.generateAsync({ type: 'nodebuffer' });
+      return Buffer.from(bytes.toString('latin1').replaceAll('XX/evil.csv', '../evil.csv'), 'latin1');
+    }, /unsafe path \("\.\.\/evil\.csv"\)/],
+  ];
+
+  it.each(cases)('%s', async (_name, build, message) => {
+    const model = new RegisterModel(6);
+    const full = model.full(1, 30, '2025-01-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const before = await snapshot();
+
+    const update = model.update(2, '2025-01-02');
+    const err = await refusal(prepareImport(t.db, { fileName: update.fileName, data: await build(update) }));
+    expect(err.code).toBe('VALIDATION');
+    expect(err.message).toMatch(message);
+    expect(await snapshot()).toEqual(before);
+    const staged = await t.db.$client`select count(*)::int as n from import_staging_activities`;
+    expect(staged[0]?.n).toBe(0);
+  });
+
+  it('stores each rejected row in import_errors and accepts CRLF, a BOM and header-only files', async () => {
+    const model = new RegisterModel(8);
+    const full = model.full(1, 30, '2025-01-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-01-02');
+    const bad = await withFile(update, 'establishment_insert.csv', '"EstablishmentNumber","StartDate","EnterpriseNumber"\n"2.000.000.1",01-01-2020,""\n"2.000.000.042",1-1-2020,""\n');
+    const err = await refusal(prepareImport(t.db, { fileName: 'bad.zip', data: bad }));
+    const details = err.details as { jobId: number; errorCount: number };
+    expect(details.errorCount).toBe(2);
+    const rows = await t.db.$client`select file, line, "column", value, code from import_errors where job_id = ${details.jobId} order by line`;
+    expect(rows).toEqual([
+      { file: 'establishment_insert.csv', line: 2, column: 'EstablishmentNumber', value: '2.000.000.1', code: 'INVALID_NUMBER' },
+      { file: 'establishment_insert.csv', line: 3, column: 'StartDate', value: '1-1-2020', code: 'INVALID_DATE' },
+    ]);
+
+    // The same update, re-encoded with CRLF line endings and a BOM, and an empty branch file: valid.
+    const files: Record<string, string> = {};
+    for (const [name, text] of Object.entries(update.files)) files[name] = '\uFEFF' + text.replaceAll('\n', '\r\n');
+    files['branch_insert.csv'] = '"Id","StartDate","EnterpriseNumber"\r\n';
+    const status = await importZip(t.db, 'crlf.zip', await zipExtract({ ...update, files }));
+    expect(status.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+});
