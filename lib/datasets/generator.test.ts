@@ -1,0 +1,36 @@
+import JSZip from 'jszip';
+import { describe, expect, it } from 'vitest';
+import { generateSeries, zipExtract } from './generator';
+import { filesFor } from './kbo';
+import { checkNumber } from './values';
+
+describe('generator', () => {
+  it('is deterministic for a seed', async () => {
+    const run = async () => {
+      const out: string[] = [];
+      for (const { extract } of generateSeries({ enterprises: 50, updates: 2, base: 7, seed: 42 })) out.push(JSON.stringify(extract.files));
+      return out;
+    };
+    expect(await run()).toEqual(await run());
+  });
+  it('writes every file an extract needs, in the real dialect, with valid numbers', async () => {
+    const [full, update] = [...generateSeries({ enterprises: 200, updates: 1, base: 7, seed: 1 })].map((s) => s.extract);
+    for (const e of [full, update]) {
+      const zip = await JSZip.loadAsync(await zipExtract(e!));
+      const names = Object.keys(zip.files).sort();
+      expect(names).toEqual(['meta.csv', ...filesFor(e!.type).map((p) => p.name)].sort());
+    }
+    const denominations = full!.files['denomination.csv'] as string;
+    expect(denominations).toMatch(/"[A-Za-z]+, [A-Za-z]+"/); // a quoted comma
+    expect(denominations).toMatch(/""[A-Za-z]+""/); // an escaped quote
+    expect(full!.files['enterprise.csv']).toMatch(/,,\d{2}-\d{2}-\d{4}\n/); // ,, then a bare date
+    expect(full!.files['address.csv']).toMatch(/,"",/); // "" as an empty
+    const numbers = (full!.files['establishment.csv'] as string).match(/"\d\.\d{3}\.\d{3}\.\d{3}"/g) ?? [];
+    expect(numbers.length).toBeGreaterThan(10);
+    for (const n of numbers) expect(checkNumber(n.slice(1, -1), 'establishment').ok).toBe(true);
+    // A key both deleted and inserted ("modified").
+    const deleted = new Set((update!.files['enterprise_delete.csv'] as string).split('\n').slice(1, -1));
+    const inserted = (update!.files['enterprise_insert.csv'] as string).split('\n').slice(1, -1).map((l) => l.split(',')[0]);
+    expect(inserted.some((k) => deleted.has(k as string))).toBe(true);
+  });
+});

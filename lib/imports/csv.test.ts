@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readCsv, type CsvChunk } from './csv';
+
+async function parse(input: Buffer | string, chunkSize = 7): Promise<CsvChunk> {
+  const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input);
+  // Small chunks: rows, quotes and multi-byte characters get split across reads.
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunkSize) parts.push(bytes.subarray(i, i + chunkSize));
+  const out: CsvChunk = { records: [], problems: [] };
+  for await (const chunk of readCsv(Readable.from(parts), 'x.csv')) {
+    out.records.push(...chunk.records);
+    out.problems.push(...chunk.problems);
+  }
+  return out;
+}
+
+describe('readCsv', () => {
+  it('reads the KBO dialect: quoted commas, "" escapes, ,, and "" empties, bare dates', async () => {
+    const { records, problems } = await parse('"A","B","C"\n"Callebaut, Brenda","Bistro ""De Kroon""",\n"x","",15-09-2025\n');
+    expect(problems).toEqual([]);
+    expect(records).toEqual([
+      { line: 1, fields: ['A', 'B', 'C'] },
+      { line: 2, fields: ['Callebaut, Brenda', 'Bistro "De Kroon"', ''] },
+      { line: 3, fields: ['x', '', '15-09-2025'] },
+    ]);
+  });
+  it('counts lines across quoted newlines, CRLF and blank lines, and drops a BOM', async () => {
+    const { records } = await parse('\uFEFF"A","B"\r\n"multi\r\nline","é"\r\n\r\n"z","ü"\r\n');
+    expect(records).toEqual([
+      { line: 1, fields: ['A', 'B'] },
+      { line: 2, fields: ['multi\r\nline', 'é'] },
+      { line: 5, fields: ['z', 'ü'] },
+    ]);
+  });
+  it('reports an unterminated quote on the line it starts', async () => {
+    const { problems } = await parse('"A"\n"ok"\n"never closed\nmore text\n');
+    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/quoted field that is never closed/) }]);
+    // A quote that closes too early leaves a stray character after it.
+    const stray = await parse('"A"\n"ok"\n"12" screen"\n');
+    expect(stray.problems).toEqual([{ line: 3, message: expect.stringMatching(/stray character after a closing quote/) }]);
+  });
+  it('fails invalid UTF-8 naming the line', async () => {
+    const bytes = Buffer.concat([Buffer.from('"A"\n"fine"\n"caf'), Buffer.from([0xe9, 0x22, 0x0a])]);
+    await expect(parse(bytes, 1024)).rejects.toThrow(/x\.csv line 3: the file is not valid UTF-8/);
+  });
+});
