@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { closeDb, createSql, resolveDatabaseUrl } from '../lib/db/client';
+
+/** Serves the built app on a database of its own (dropped and re-created each run). */
+async function main() {
+  const port = process.argv[2] ?? '3100';
+  const serverUrl = await resolveDatabaseUrl();
+  const admin = createSql(serverUrl, 1);
+  await admin`drop database if exists kbo_e2e with (force)`;
+  await admin`create database kbo_e2e`;
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = '/kbo_e2e';
+
+  const next = spawn('npx', ['next', 'start', '-p', port, '-H', '127.0.0.1'], {
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: url.toString() },
+  });
+  const stop = async () => {
+    next.kill('SIGTERM');
+    await closeDb();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  next.on('exit', async (code) => {
+    await closeDb();
+    process.exit(code ?? 1);
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
