@@ -6,6 +6,8 @@ const nextConfig: NextConfig = {
   // Migrations are applied by code at start, so the SQL files must ship with every function.
   outputFileTracingIncludes: { '/**': ['./drizzle/**/*'] },
   poweredByHeader: false,
+  // The dev server is opened as 127.0.0.1 as often as localhost.
+  allowedDevOrigins: ['127.0.0.1', 'localhost'],
 };
 
 export default nextConfig;

@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   const log = (msg: string) => !values.json && console.error(msg);
 
   let jobId: number;
+  let prepareSeconds = 0;
   if (values.job) {
     jobId = Number(values.job);
   } else {
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     const prepared = await prepareImport(db, { fileName: path.basename(file), data, force: values.force });
     jobId = prepared.job.id;
+    prepareSeconds = (Date.now() - started) / 1000;
     log(`prepared import #${jobId}: ${prepared.rows.total.toLocaleString('en')} rows in ${prepared.batches.total} batches (${Date.now() - started} ms)`);
   }
 
@@ -80,8 +82,15 @@ async function main(): Promise<number> {
   const elapsed = (Date.now() - started) / 1000;
   const status = final.job.status === 'completed' ? final : await getJobStatus(db, jobId);
 
-  if (values.json) console.log(JSON.stringify({ ...status, elapsedSeconds: elapsed }, null, 2));
-  else console.log(`${summary(status)}\nbatches and finalize took ${elapsed.toFixed(2)} s`);
+  if (values.json) console.log(JSON.stringify({ ...status, prepareSeconds, elapsedSeconds: elapsed }, null, 2));
+  else {
+    const total = prepareSeconds + elapsed;
+    console.log(summary(status));
+    console.log(
+      `time: prepare ${prepareSeconds.toFixed(2)} s + batches and finalize ${elapsed.toFixed(2)} s = ${total.toFixed(2)} s` +
+        (prepareSeconds ? `, end to end ${Math.round(status.rows.total / total).toLocaleString('en')} rows/s` : ''),
+    );
+  }
 
   if (status.job.status !== 'completed') {
     for (const f of status.failures) log(`failed: ${f.table} ${f.operation} batch ${f.batchNumber} (id ${f.id}): ${f.error}`);

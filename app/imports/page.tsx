@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import Link from 'next/link';
 import { getDb } from '@/lib/db/client';
 import { listJobs } from '@/lib/imports/status';
@@ -7,11 +9,23 @@ export const dynamic = 'force-dynamic';
 
 export default async function ImportsPage() {
   const jobs = await listJobs(await getDb());
+  const samples = sampleFiles();
   return (
     <div className="space-y-8">
       <section className="space-y-3">
         <h1 className="text-2xl font-semibold">Imports</h1>
         <UploadForm />
+        {samples.length > 0 && (
+          <p className="text-sm text-slate-600" data-testid="samples">
+            Samples to try, in order:{' '}
+            {samples.map((f, i) => (
+              <span key={f}>
+                {i > 0 && ', '}
+                <a className="underline" href={`/samples/${f}`} download>{f}</a>
+              </span>
+            ))}
+          </p>
+        )}
       </section>
       <table className="w-full text-left text-sm" data-testid="imports-table">
         <thead className="text-slate-500">
@@ -39,4 +53,12 @@ export default async function ImportsPage() {
       </table>
     </div>
   );
+}
+
+function sampleFiles(): string[] {
+  try {
+    return readdirSync(path.join(process.cwd(), 'public', 'samples')).filter((f) => f.endsWith('.zip')).sort();
+  } catch {
+    return [];
+  }
 }
