@@ -28,8 +28,8 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
       opts.onProgress?.(progress);
       if (processed.length > 0) continue;
       if (progress.job.status !== 'running') return;
+      // Nothing left to claim (all done, or only failed batches waiting for a retry).
       if (progress.batches.pending === 0 && progress.batches.processing === 0) return;
-      if (progress.batches.pending === 0 && progress.failures.length > 0 && progress.batches.processing === 0) return;
       await new Promise((r) => setTimeout(r, idleMs));
     }
   };

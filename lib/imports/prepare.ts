@@ -67,7 +67,10 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
     throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
   }
   const [active] = await tx<{ id: number; extract_number: number; stale: boolean }[]>`
-    select id, extract_number, status = 'preparing' and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
+    select id, extract_number,
+           -- the grace period covers the moment between creating the job and its staging taking the lock
+           status = 'preparing' and created_at < now() - interval '30 seconds'
+             and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
     from import_jobs where status in ('preparing', 'running') limit 1`;
   if (active?.stale) {
     // Its prepare holds that lock for as long as it runs: we got it, so that prepare died.
