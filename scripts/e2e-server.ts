@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeDb, createSql, resolveDatabaseUrl } from '../lib/db/client';
+import { closeDb, createSql, databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
 
 /** Serves the built app on a database of its own (dropped and re-created each run). */
 async function main() {
@@ -9,12 +9,10 @@ async function main() {
   await admin`drop database if exists kbo_e2e with (force)`;
   await admin`create database kbo_e2e`;
   await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = '/kbo_e2e';
 
   const next = spawn('npx', ['next', 'start', '-p', port, '-H', '127.0.0.1'], {
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: url.toString() },
+    env: { ...process.env, DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e') },
   });
   const stop = async () => {
     next.kill('SIGTERM');

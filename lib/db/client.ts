@@ -68,6 +68,13 @@ export async function applyMigrations(url: string, migrationsFolder = path.join(
   }
 }
 
+/** The same server's URL, pointing at another database (tests and the e2e server make their own). */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
 /** The database URL to use: DATABASE_URL, or the embedded server (started if needed). */
 export async function resolveDatabaseUrl(): Promise<string> {
   const e = env();

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createDb, createSql, type Db } from '../../lib/db/client';
-
-export function databaseUrl(serverUrl: string, database: string): string {
-  const u = new URL(serverUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+import { createDb, createSql, databaseUrl, type Db } from '../../lib/db/client';
 
 export interface TestDb {
   db: Db;

@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { applyMigrations, createSql, resolveDatabaseUrl, stopEmbeddedPostgres } from '../../lib/db/client';
-import { databaseUrl } from './db';
+import { applyMigrations, createSql, databaseUrl, resolveDatabaseUrl, stopEmbeddedPostgres } from '../../lib/db/client';
 
 /**
  * Once per run: find the server (DATABASE_URL, else the embedded one), build a template
