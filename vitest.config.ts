@@ -15,6 +15,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
+          // The test-only fault switch (lib/imports/faults.ts).
+          env: { IMPORT_TEST_FAULTS: '1' },
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Two cores: two files at a time, each on its own databases.

@@ -12,6 +12,11 @@ const schema = z.object({
   IMPORT_LEASE_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
   /** How long one process-batch call keeps claiming further batches. */
   IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
+  /** Test-only fault switch (`1` enables POST /api/test/faults); never set it in production. */
+  IMPORT_TEST_FAULTS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((v) => v === '1'),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

@@ -15,6 +15,7 @@ import {
   type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
 import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../datasets/kbo';
+import type { JobStatus } from '../imports/job-states';
 
 /**
  * Every table, in one module. The register tables and their staging twins are built from
@@ -102,8 +103,15 @@ export const importStagingActivities = stagingTable(activitySpec.staging, activi
 export const importStagingBranches = stagingTable(branchSpec.staging, branchSpec.columns);
 export const importStagingCodes = stagingTable(CODE_TABLE.staging, CODE_TABLE.columns);
 
-export const JOB_STATUSES = ['preparing', 'running', 'completed', 'failed'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from '../imports/job-states';
+
+export interface UndoProgress {
+  startedAt: string;
+  /** Rows to remove (inserted by the job) and restore (ended by it), per table. */
+  planned: Record<string, { remove: number; restore: number }>;
+  removed: Record<string, number>;
+  restored: Record<string, number>;
+}
 
 export const importJobs = pgTable(
   'import_jobs',
@@ -128,13 +136,18 @@ export const importJobs = pgTable(
     error: jsonb('error').$type<{ code: string; message: string; details?: unknown }>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     preparedAt: timestamp('prepared_at', { withTimezone: true }),
+    /** Rows removed and restored per table while cancelling or rolling back. */
+    undo: jsonb('undo').$type<UndoProgress>(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [
-    // A file is imported once; a failed attempt does not count.
-    uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`status <> 'failed'`),
-    // One import at a time per dataset: updates apply strictly in sequence.
-    uniqueIndex('import_jobs_one_active_idx').on(t.dataset).where(sql`status in ('preparing', 'running')`),
+    // A file is imported once; an attempt that left the register unchanged does not count
+    // (VOID_STATUSES in lib/imports/job-states.ts).
+    uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`status not in ('failed', 'cancelled', 'rolled_back')`),
+    // One import at a time per dataset: updates apply strictly in sequence (ACTIVE_STATUSES).
+    uniqueIndex('import_jobs_one_active_idx')
+      .on(t.dataset)
+      .where(sql`status in ('preparing', 'running', 'paused', 'cancelling', 'rolling_back')`),
   ],
 );
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
+import { nextMove } from './driving';
 import { finalizeImport } from './finalize';
-import { processBatch } from './process-batch';
+import { processBatch, type ProcessBatchResult } from './process-batch';
 import type { JobStatusView } from './status';
 
 export interface DriveOptions {
@@ -12,30 +13,46 @@ export interface DriveOptions {
   idleMs?: number;
 }
 
+export function snapshotOf(r: ProcessBatchResult) {
+  const p = r.progress;
+  return {
+    status: p.job.status,
+    pending: p.batches.pending,
+    processing: p.batches.processing,
+    blocked: p.batches.blocked,
+    readyToFinalize: p.readyToFinalize,
+    didWork: r.processed.length > 0 || r.undone.length > 0,
+  };
+}
+
 /**
- * The headless driver (CLI, cron): N workers call process-batch until nothing is left to
- * claim, then finalize. The same verbs the browser calls; leases keep workers apart.
- * Stops without finalizing when batches failed, so an operator can retry them.
+ * The headless driver (CLI, cron): N workers call process-batch until the rules in
+ * driving.ts say stop, then finalize. The same verbs and rules as the browser; leases keep
+ * workers apart. Stops without finalizing when batches failed, so an operator can retry them,
+ * and when the job is paused.
  */
 export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatusView> {
   const idleMs = opts.idleMs ?? 200;
   let last: JobStatusView | undefined;
+  let finalize = false;
 
   const worker = async () => {
     while (true) {
-      const { processed, progress } = await processBatch(db, { jobId: opts.jobId, budgetMs: opts.budgetMs });
-      last = progress;
-      opts.onProgress?.(progress);
-      if (processed.length > 0) continue;
-      if (progress.job.status !== 'running') return;
-      // Nothing left to claim (all done, or only failed batches waiting for a retry).
-      if (progress.batches.pending === 0 && progress.batches.processing === 0) return;
-      await new Promise((r) => setTimeout(r, idleMs));
+      const result = await processBatch(db, { jobId: opts.jobId, budgetMs: opts.budgetMs });
+      last = result.progress;
+      opts.onProgress?.(result.progress);
+      const move = nextMove(snapshotOf(result));
+      if (move === 'again') continue;
+      if (move === 'wait') {
+        await new Promise((r) => setTimeout(r, idleMs));
+        continue;
+      }
+      if (move === 'finalize') finalize = true;
+      return;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
 
-  const status = last as JobStatusView;
-  if (status.readyToFinalize) return finalizeImport(db, { jobId: opts.jobId });
-  return status;
+  if (finalize) return finalizeImport(db, { jobId: opts.jobId });
+  return last as JobStatusView;
 }

@@ -5,6 +5,7 @@ import type { Db, Sql, Tx } from '../db/client';
 import { ident } from '../db/sql';
 import { env } from '../env';
 import { ImportFailure } from './errors';
+import { ACTIVE_STATUSES, VOID_STATUSES, type JobStatus } from './job-states';
 import type { RowError } from './rows';
 import { batchesFor, stageFile, MAX_KEPT_ERRORS } from './stage';
 import { getJobStatus, type JobStatusView } from './status';
@@ -62,23 +63,39 @@ export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatu
 async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<void> {
   const { meta } = extract;
   const [same] = await tx<{ id: number; extract_number: number }[]>`
-    select id, extract_number from import_jobs where sha256 = ${sha256} and status <> 'failed' limit 1`;
+    select id, extract_number from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
   if (same) {
     throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
   }
-  const [active] = await tx<{ id: number; extract_number: number; stale: boolean }[]>`
-    select id, extract_number,
+  const [active] = await tx<{ id: number; extract_number: number; status: JobStatus; stale: boolean }[]>`
+    select id, extract_number, status,
            -- the grace period covers the moment between creating the job and its staging taking the lock
            status = 'preparing' and created_at < now() - interval '30 seconds'
              and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
-    from import_jobs where status in ('preparing', 'running') limit 1`;
+    from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
   if (active?.stale) {
     // Its prepare holds that lock for as long as it runs: we got it, so that prepare died.
     await tx`update import_jobs set status = 'failed', finished_at = now(),
                error = ${JSON.stringify({ code: 'INTERNAL', message: 'Preparing was interrupted; upload the file again.' })}::jsonb
              where id = ${active.id}`;
   } else if (active) {
-    throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extract_number}) is still in progress; let it finish first.`, { jobId: active.id });
+    const what =
+      active.status === 'paused'
+        ? 'is paused; resume it or cancel it first'
+        : active.status === 'cancelling' || active.status === 'rolling_back'
+          ? `is being ${active.status === 'cancelling' ? 'cancelled' : 'rolled back'}; let that finish first`
+          : 'is still in progress; let it finish first';
+    throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extract_number}) ${what}.`, { jobId: active.id });
+  }
+  // Undo finds a job's rows by extract number, so an extract is applied at most once.
+  const [applied] = await tx<{ id: number }[]>`
+    select id from import_jobs where status = 'completed' and extract_number = ${meta.extractNumber} limit 1`;
+  if (applied) {
+    throw new ImportFailure(
+      'CONFLICT',
+      `Extract ${meta.extractNumber} was already applied by import #${applied.id}; roll that import back before applying another file with the same extract number.`,
+      { jobId: applied.id },
+    );
   }
   const [last] = await tx<{ extract_number: number }[]>`
     select extract_number from import_jobs where status = 'completed' order by id desc limit 1`;

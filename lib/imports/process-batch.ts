@@ -3,7 +3,10 @@ import type { Db, Sql } from '../db/client';
 import { env } from '../env';
 import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './apply';
 import { ImportFailure } from './errors';
+import { injectFault, injectStall } from './faults';
+import { isUndoing, type JobStatus } from './job-states';
 import { getJobStatus, type JobStatusView } from './status';
+import { undoSteps, type UndoOutcome } from './undo';
 
 export const processBatchInput = z.object({
   jobId: z.number().int().positive(),
@@ -19,7 +22,8 @@ export interface BatchOutcome {
   operation: string;
   batchNumber: number;
   attempt: number;
-  status: 'completed' | 'failed' | 'lease_lost';
+  /** `released`: the job was paused or cancelled before this batch applied; it went back to pending. */
+  status: 'completed' | 'failed' | 'lease_lost' | 'released';
   durationMs: number;
   counts?: BatchCounts;
   error?: string;
@@ -37,7 +41,18 @@ interface Claimed extends BatchRef {
  * still ours, so a batch whose lease passed to another driver is never applied twice, and a
  * crash anywhere leaves the batch either untouched (claimable once the lease expires) or done.
  */
-export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<{ processed: BatchOutcome[]; progress: JobStatusView }> {
+export interface ProcessBatchResult {
+  processed: BatchOutcome[];
+  /** Undo steps taken, when the job is being cancelled or rolled back. */
+  undone: UndoOutcome[];
+  progress: JobStatusView;
+}
+
+/**
+ * Advances a job by up to a time budget: applies batches while it runs, and undoes what it
+ * applied while it is being cancelled or rolled back. Every driver calls just this.
+ */
+export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<ProcessBatchResult> {
   const input = processBatchInput.parse(raw);
   const sql = db.$client;
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
@@ -45,22 +60,27 @@ export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<{ pr
   const job = await loadJob(sql, input.jobId);
   const started = Date.now();
   const processed: BatchOutcome[] = [];
+  let undone: UndoOutcome[] = [];
 
   if (job.status === 'running') {
     do {
       const batch = await claimBatch(sql, input.jobId, leaseSeconds);
       if (!batch) break;
-      processed.push(await runClaimed(sql, job, batch));
+      const outcome = await runClaimed(sql, job, batch);
+      processed.push(outcome);
+      if (outcome.status === 'released') break;
     } while (Date.now() - started < budgetMs);
+  } else if (isUndoing(job.status)) {
+    undone = await undoSteps(sql, input.jobId, budgetMs);
   }
-  return { processed, progress: await getJobStatus(db, input.jobId) };
+  return { processed, undone, progress: await getJobStatus(db, input.jobId) };
 }
 
-async function loadJob(sql: Sql, jobId: number): Promise<JobRef & { status: string }> {
-  const [job] = await sql<{ status: string; extract_number: number; snapshot_date: string | null; mode: 'initial' | 'update' }[]>`
+async function loadJob(sql: Sql, jobId: number): Promise<JobRef & { id: number; status: JobStatus }> {
+  const [job] = await sql<{ status: JobStatus; extract_number: number; snapshot_date: string | null; mode: 'initial' | 'update' }[]>`
     select status, extract_number, snapshot_date, mode from import_jobs where id = ${jobId}`;
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
-  return { status: job.status, extractNumber: job.extract_number, snapshotDate: job.snapshot_date, mode: job.mode };
+  return { id: jobId, status: job.status, extractNumber: job.extract_number, snapshotDate: job.snapshot_date, mode: job.mode };
 }
 
 /**
@@ -106,17 +126,24 @@ export async function claimBatch(sql: Sql, jobId: number, leaseSeconds: number):
 }
 
 class LeaseLost extends Error {}
+class JobStopped extends Error {}
 
-async function runClaimed(sql: Sql, job: JobRef, batch: Claimed): Promise<BatchOutcome> {
+async function runClaimed(sql: Sql, job: JobRef & { id: number }, batch: Claimed): Promise<BatchOutcome> {
   const started = Date.now();
   const base = { id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt: batch.attempts };
   try {
+    await injectStall();
     const counts = await sql.begin(async (tx) => {
       const [held] = await tx`
         select 1 from import_job_batches
         where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'
         for update`;
       if (!held) throw new LeaseLost();
+      // Read after taking the batch row: a cancel's undo first waits for rows held like this
+      // one, so a batch either commits before the undo starts or sees the job stopped here.
+      const [now] = await tx<{ status: JobStatus }[]>`select status from import_jobs where id = ${job.id}`;
+      if (now?.status !== 'running') throw new JobStopped();
+      await injectFault(batch);
       const counts = await applyBatch(tx, job, batch);
       await tx`
         update import_job_batches
@@ -129,6 +156,14 @@ async function runClaimed(sql: Sql, job: JobRef, batch: Claimed): Promise<BatchO
     return { ...base, status: 'completed', durationMs: Date.now() - started, counts };
   } catch (err) {
     if (err instanceof LeaseLost) return { ...base, status: 'lease_lost', durationMs: Date.now() - started };
+    if (err instanceof JobStopped) {
+      // Nothing was applied: hand the batch back untouched, as if it had never been claimed.
+      await sql`
+        update import_job_batches
+        set status = 'pending', attempts = attempts - 1, lease_token = null, lease_expires_at = null, started_at = null
+        where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'`;
+      return { ...base, status: 'released', durationMs: Date.now() - started };
+    }
     const message = batchErrorMessage(err);
     console.error(`[kbo-import] batch ${batch.id} failed`, err);
     await sql`

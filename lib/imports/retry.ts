@@ -15,7 +15,9 @@ export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Pro
   const sql = db.$client;
   const [job] = await sql<{ status: string }[]>`select status from import_jobs where id = ${jobId}`;
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
-  if (job.status !== 'running') throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${job.status}; there is nothing to retry.`);
+  if (job.status !== 'running' && job.status !== 'paused') {
+    throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${job.status.replace('_', ' ')}; there is nothing to retry.`);
+  }
   const rows = await sql`
     update import_job_batches set status = 'pending', error_message = null
     where job_id = ${jobId} and status = 'failed' ${batchId ? sql`and id = ${batchId}` : sql``}

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FilePlan } from '../datasets/kbo';
+import { CODE_TABLE, KBO_TABLES, type FilePlan } from '../datasets/kbo';
 import type { Tx } from '../db/client';
 import { ident, identList } from '../db/sql';
 import { readCsv } from './csv';
@@ -78,4 +78,11 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
 /** Batches for a table, sized from the zip's uncompressed sizes so each holds about `batchSize` rows. */
 export function batchesFor(estimatedRows: number, batchSize: number): number {
   return Math.max(1, Math.ceil(estimatedRows / batchSize));
+}
+
+/** Drops a job's staged rows (once it is completed or cancelled). */
+export async function clearStaging(tx: Tx, jobId: number): Promise<void> {
+  for (const staging of [...KBO_TABLES.map((t) => t.staging), CODE_TABLE.staging]) {
+    await tx`delete from ${ident(tx, staging)} where job_id = ${jobId}`;
+  }
 }

@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { importJobs, type ImportJob } from '../db/schema';
 import { ImportFailure } from './errors';
+import { ACTIVE_STATUSES } from './job-states';
 
 export interface OperationProgress {
   operation: string;
@@ -39,9 +40,31 @@ export interface BatchView {
   error: string | null;
 }
 
+/** A finished batch on the timeline: when it ended (seconds after the job's first batch) and how long it took. */
+export interface TimelinePoint {
+  id: number;
+  table: string;
+  operation: string;
+  batchNumber: number;
+  at: number;
+  durationMs: number;
+  failed: boolean;
+}
+
+/** Which operator actions the job accepts now (the page shows only these buttons). */
+export interface JobActions {
+  pause: boolean;
+  resume: boolean;
+  cancel: boolean;
+  rollback: boolean;
+  retry: boolean;
+  finalize: boolean;
+}
+
 export interface JobStatusView {
   job: ImportJob;
-  batches: { total: number; pending: number; processing: number; completed: number; failed: number };
+  /** `blocked`: pending batches that wait on a failed one (a table's inserts wait for its deletes). */
+  batches: { total: number; pending: number; processing: number; completed: number; failed: number; blocked: number };
   rows: { total: number; done: number };
   totals: { inserted: number; ended: number; unchanged: number; duplicate: number; noop: number };
   tables: TableProgress[];
@@ -51,7 +74,14 @@ export interface JobStatusView {
   rowsPerSecond: number | null;
   etaSeconds: number | null;
   readyToFinalize: boolean;
+  timeline: TimelinePoint[];
+  actions: JobActions;
+  /** Rows rejected at prepare (stored in import_errors). */
+  rejected: number;
 }
+
+/** Points kept on the timeline: the latest ones, enough to show where batches slowed down. */
+export const TIMELINE_POINTS = 400;
 
 const n = (v: unknown) => Number(v ?? 0);
 
@@ -73,7 +103,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
   const job = await db.query.importJobs.findFirst({ where: eq(importJobs.id, jobId) });
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
 
-  const [groups, open, timing] = await Promise.all([
+  const [groups, open, timing, timeline, facts] = await Promise.all([
     sql`
       select table_name, operation, count(*)::int as batches,
         count(*) filter (where status = 'pending')::int as pending,
@@ -99,6 +129,19 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     sql`
       select extract(epoch from (coalesce(max(completed_at), now()) - min(started_at)))::float8 as seconds
       from import_job_batches where job_id = ${jobId} and started_at is not null`,
+    sql`
+      with first as (select min(started_at) as t0 from import_job_batches where job_id = ${jobId})
+      select * from (
+        select b.id, b.table_name, b.operation, b.batch_number, b.duration_ms, b.status = 'failed' as failed,
+               extract(epoch from (coalesce(b.completed_at, b.started_at + make_interval(secs => b.duration_ms / 1000.0)) - first.t0))::float8 as at
+        from import_job_batches b, first
+        where b.job_id = ${jobId} and b.status in ('completed', 'failed') and b.duration_ms is not null
+        order by at desc limit ${TIMELINE_POINTS}
+      ) latest order by at`,
+    sql`
+      select (select count(*) from import_errors where job_id = ${jobId})::int as rejected,
+             not exists (select 1 from import_jobs where status = 'completed' and id > ${jobId})
+               and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as latest_and_idle`,
   ]);
 
   const tables = new Map<string, TableProgress>();
@@ -129,11 +172,24 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
   }
   const ops = [...tables.values()].flatMap((t) => t.operations);
   const sum = (k: keyof OperationProgress) => ops.reduce((s, o) => s + (o[k] as number), 0);
-  const batches = { total: sum('batches'), pending: sum('pending'), processing: sum('processing'), completed: sum('completed'), failed: sum('failed') };
+  const blocked = [...tables.values()].reduce((acc, t) => {
+    const deletesFailed = t.operations.some((o) => o.operation === 'delete' && o.failed > 0);
+    return acc + (deletesFailed ? t.operations.filter((o) => o.operation === 'insert').reduce((a, o) => a + o.pending, 0) : 0);
+  }, 0);
+  const batches = {
+    total: sum('batches'),
+    pending: sum('pending'),
+    processing: sum('processing'),
+    completed: sum('completed'),
+    failed: sum('failed'),
+    blocked,
+  };
   const rows = { total: sum('rows'), done: sum('rowsDone') };
   const seconds = n(timing[0]?.seconds);
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === 'running';
+  const fact = facts[0] as { rejected: number; latest_and_idle: boolean } | undefined;
+  const readyToFinalize = active && batches.total === batches.completed;
 
   return {
     job,
@@ -146,11 +202,73 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     failures: open.filter((r) => r.status === 'failed').map(toView),
     rowsPerSecond,
     etaSeconds: active && rowsPerSecond ? Math.ceil((rows.total - rows.done) / rowsPerSecond) : null,
-    readyToFinalize: active && batches.total === batches.completed,
+    readyToFinalize,
+    timeline: timeline.map((r) => ({
+      id: n(r.id),
+      table: String(r.table_name),
+      operation: String(r.operation),
+      batchNumber: n(r.batch_number),
+      at: Math.max(0, n(r.at)),
+      durationMs: n(r.duration_ms),
+      failed: Boolean(r.failed),
+    })),
+    actions: {
+      pause: job.status === 'running',
+      resume: job.status === 'paused',
+      cancel: job.status === 'running' || job.status === 'paused',
+      rollback: job.status === 'completed' && Boolean(fact?.latest_and_idle),
+      retry: (job.status === 'running' || job.status === 'paused') && batches.failed > 0,
+      finalize: readyToFinalize,
+    },
+    rejected: n(fact?.rejected),
   };
 }
 
-/** The import history, newest first. */
-export async function listJobs(db: Db, limit = 50): Promise<ImportJob[]> {
-  return db.select().from(importJobs).orderBy(desc(importJobs.id)).limit(limit);
+export interface JobSummary extends ImportJob {
+  batchesTotal: number;
+  batchesCompleted: number;
+  batchesFailed: number;
+  inserted: number;
+  ended: number;
+  unchanged: number;
+  rejected: number;
+  /** From creation to finish (or to now, while active). */
+  durationSeconds: number;
+}
+
+/** The import history, newest first, with each job's row counts. */
+export async function listJobs(db: Db, limit = 50): Promise<JobSummary[]> {
+  const jobs = await db.select().from(importJobs).orderBy(desc(importJobs.id)).limit(limit);
+  if (jobs.length === 0) return [];
+  const ids = jobs.map((j) => j.id);
+  const sql = db.$client;
+  const rows = await sql`
+    select j.id,
+      extract(epoch from (coalesce(j.finished_at, now()) - j.created_at))::float8 as seconds,
+      coalesce(b.total, 0)::int as total, coalesce(b.completed, 0)::int as completed, coalesce(b.failed, 0)::int as failed,
+      coalesce(b.inserted, 0)::int as inserted, coalesce(b.ended, 0)::int as ended, coalesce(b.unchanged, 0)::int as unchanged,
+      (select count(*) from import_errors e where e.job_id = j.id)::int as rejected
+    from import_jobs j
+    left join lateral (
+      select count(*) as total, count(*) filter (where status = 'completed') as completed,
+             count(*) filter (where status = 'failed') as failed,
+             sum(rows_inserted) as inserted, sum(rows_ended) as ended, sum(rows_unchanged) as unchanged
+      from import_job_batches where job_id = j.id
+    ) b on true
+    where j.id = any(${ids}::int[])`;
+  const byId = new Map(rows.map((r) => [n(r.id), r]));
+  return jobs.map((job) => {
+    const r = byId.get(job.id) ?? {};
+    return {
+      ...job,
+      batchesTotal: n(r.total),
+      batchesCompleted: n(r.completed),
+      batchesFailed: n(r.failed),
+      inserted: n(r.inserted),
+      ended: n(r.ended),
+      unchanged: n(r.unchanged),
+      rejected: n(r.rejected),
+      durationSeconds: n(r.seconds),
+    };
+  });
 }

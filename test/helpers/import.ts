@@ -31,3 +31,18 @@ export async function currentRows(db: Db, table: DataTableName | 'codes'): Promi
   const rows = await sql`select ${identList(sql, columnsOf(table))} from ${ident(sql, table)} where is_current`.values();
   return sortRows(rows as Row[]);
 }
+
+/**
+ * Every row of every register table, history and derived columns and ids included, reduced
+ * to one checksum per table: equal checksums mean the tables are exactly equal.
+ */
+export async function tableChecksums(db: Db): Promise<Record<string, string>> {
+  const sql = db.$client;
+  const out: Record<string, string> = {};
+  for (const table of [...KBO_TABLES.map((t) => t.table), 'codes']) {
+    const [r] = await sql<{ n: number; sum: string | null }[]>`
+      select count(*)::int as n, md5(string_agg(t::text, E'\\n' order by t.id)) as sum from ${ident(sql, table)} t`;
+    out[table] = `${r?.n}:${r?.sum ?? '-'}`;
+  }
+  return out;
+}

@@ -1,0 +1,8 @@
+import { jobVerb } from '@/lib/http/job-route';
+import { cancelImport } from '@/lib/imports/control';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** cancel: stop the import and undo what it applied, in steps (process-batch carries on). */
+export const POST = jobVerb(cancelImport);

@@ -1,0 +1,8 @@
+import { jobVerb } from '@/lib/http/job-route';
+import { resumeImport } from '@/lib/imports/control';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** resume: batches become claimable again. */
+export const POST = jobVerb(resumeImport);

@@ -1,0 +1,8 @@
+import { jobVerb } from '@/lib/http/job-route';
+import { rollbackImport } from '@/lib/imports/control';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** rollback: undo the latest completed import, in steps (process-batch carries on). */
+export const POST = jobVerb(rollbackImport);

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { Db, Tx } from '../db/client';
+import { env } from '../env';
+import { ImportFailure } from './errors';
+import { ACTIVE_STATUSES, type JobStatus } from './job-states';
+import { getJobStatus, type JobStatusView } from './status';
+import { planUndo, undoSteps } from './undo';
+
+export const controlInput = z.object({
+  jobId: z.number().int().positive(),
+  /** Time spent undoing inside the request after cancel or rollback (0: leave it to the drivers). */
+  budgetMs: z.number().int().min(0).max(60_000).optional(),
+});
+export type ControlInput = z.input<typeof controlInput>;
+
+async function lockJob(tx: Tx, jobId: number) {
+  const [job] = await tx<{ id: number; status: JobStatus; extract_number: number | null }[]>`
+    select id, status, extract_number from import_jobs where id = ${jobId} for update`;
+  if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
+  return job;
+}
+
+function refuse(jobId: number, status: JobStatus, what: string): never {
+  throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${status.replace('_', ' ')}; ${what}`, { status });
+}
+
+/**
+ * pause: a paused job's batches are not claimed. Batches already applying finish (pause
+ * acts at batch boundaries); one whose driver sees the pause first goes back to pending.
+ */
+export async function pauseImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
+  const { jobId } = controlInput.parse(raw);
+  await db.$client.begin(async (tx) => {
+    const job = await lockJob(tx, jobId);
+    if (job.status === 'paused') return;
+    if (job.status !== 'running') refuse(jobId, job.status, 'only a running import can be paused.');
+    await tx`update import_jobs set status = 'paused' where id = ${jobId}`;
+  });
+  return getJobStatus(db, jobId);
+}
+
+/** resume: batches become claimable again; drivers pick the work up where it stands. */
+export async function resumeImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
+  const { jobId } = controlInput.parse(raw);
+  await db.$client.begin(async (tx) => {
+    const job = await lockJob(tx, jobId);
+    if (job.status === 'running') return;
+    if (job.status !== 'paused') refuse(jobId, job.status, 'only a paused import can be resumed.');
+    await tx`update import_jobs set status = 'running' where id = ${jobId}`;
+  });
+  return getJobStatus(db, jobId);
+}
+
+/**
+ * cancel: stop a running or paused import and undo what it applied, leaving every table as
+ * it was before the job. The undo runs in steps (see undo.ts), first inside this request.
+ */
+export async function cancelImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
+  const input = controlInput.parse(raw);
+  const { jobId } = input;
+  await db.$client.begin(async (tx) => {
+    const job = await lockJob(tx, jobId);
+    if (job.status === 'cancelling' || job.status === 'cancelled') return;
+    if (job.status === 'completed') refuse(jobId, job.status, 'roll it back instead of cancelling it.');
+    if (job.status !== 'running' && job.status !== 'paused') refuse(jobId, job.status, 'only a running or paused import can be cancelled.');
+    const undo = await planUndo(tx, jobId);
+    await tx`update import_jobs set status = 'cancelling', undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+  });
+  await undoSteps(db.$client, jobId, input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
+  return getJobStatus(db, jobId);
+}
+
+/**
+ * rollback: return every table to its state before a completed import. Only the latest
+ * applied import can be rolled back, and only while no other import is active.
+ */
+export async function rollbackImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
+  const input = controlInput.parse(raw);
+  const { jobId } = input;
+  await db.$client.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('kbo-import-sequence'))`;
+    const job = await lockJob(tx, jobId);
+    if (job.status === 'rolling_back' || job.status === 'rolled_back') return;
+    if (job.status !== 'completed') refuse(jobId, job.status, 'only a completed import can be rolled back.');
+    const [later] = await tx<{ id: number; extract_number: number }[]>`
+      select id, extract_number from import_jobs where status = 'completed' and id > ${jobId} order by id desc limit 1`;
+    if (later) {
+      throw new ImportFailure(
+        'PRECONDITION_FAILED',
+        `Import #${later.id} (extract ${later.extract_number}) was applied after import #${jobId}; only the latest applied import can be rolled back, so roll back the later ones first, newest first.`,
+        { latest: later.id },
+      );
+    }
+    const [active] = await tx<{ id: number; status: JobStatus }[]>`
+      select id, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
+    if (active) {
+      throw new ImportFailure('CONFLICT', `Import #${active.id} is ${active.status.replace('_', ' ')}; finish or cancel it before rolling back.`, {
+        jobId: active.id,
+      });
+    }
+    const undo = await planUndo(tx, jobId);
+    await tx`update import_jobs set status = 'rolling_back', undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+  });
+  await undoSteps(db.$client, jobId, input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
+  return getJobStatus(db, jobId);
+}

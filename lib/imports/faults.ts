@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { env } from '../env';
+import { ImportFailure } from './errors';
+
+/**
+ * A test-only fault switch, so the e2e and integration suites can make a batch fail or go
+ * slowly on a real server. Off unless IMPORT_TEST_FAULTS=1; the route that sets it answers
+ * 404 otherwise. The plan lives in this process (the one applying batches).
+ */
+export const faultPlan = z.object({
+  /** Fail the next N batch applications (of `table`, when given). */
+  failBatches: z.number().int().min(0).max(1_000).default(0),
+  table: z.string().max(64).optional(),
+  /** Hold every batch this long inside its transaction, before applying it. */
+  delayMs: z.number().int().min(0).max(30_000).default(0),
+  /** Hold every batch this long between its claim and its transaction (a slow driver). */
+  stallMs: z.number().int().min(0).max(30_000).default(0),
+});
+export type FaultPlan = z.output<typeof faultPlan>;
+
+const holder = globalThis as unknown as { __kboImportFaults?: FaultPlan };
+
+export function faultsEnabled(): boolean {
+  return env().IMPORT_TEST_FAULTS;
+}
+
+export function setFaults(raw: z.input<typeof faultPlan>): FaultPlan {
+  if (!faultsEnabled()) throw new ImportFailure('NOT_FOUND', 'The fault switch is off (IMPORT_TEST_FAULTS is not 1).');
+  const plan = faultPlan.parse(raw);
+  holder.__kboImportFaults = plan;
+  return plan;
+}
+
+/** Called after a claim, before the batch's transaction starts. */
+export async function injectStall(): Promise<void> {
+  const plan = holder.__kboImportFaults;
+  if (plan?.stallMs && faultsEnabled()) await new Promise((r) => setTimeout(r, plan.stallMs));
+}
+
+/** Called inside a batch's transaction, before it applies anything. */
+export async function injectFault(batch: { tableName: string; batchNumber: number; operation: string }): Promise<void> {
+  const plan = holder.__kboImportFaults;
+  if (!plan || !faultsEnabled()) return;
+  if (plan.delayMs > 0) await new Promise((r) => setTimeout(r, plan.delayMs));
+  if (plan.failBatches > 0 && (!plan.table || plan.table === batch.tableName)) {
+    plan.failBatches -= 1;
+    throw new ImportFailure(
+      'INTERNAL',
+      `Injected test fault in batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}); retry it.`,
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { DATA_TABLES, type TableName } from '../datasets/kbo';
+import type { Sql, Tx } from '../db/client';
+import type { UndoProgress } from '../db/schema';
+import { ident } from '../db/sql';
+import { isUndoing, type JobStatus } from './job-states';
+import { refreshPrimaryNames } from './primary-names';
+import { clearStaging } from './stage';
+
+/** Rows removed or restored per transaction: short enough to stay well inside a request. */
+export const UNDO_CHUNK_ROWS = 20_000;
+
+/** Tables whose changes can move an enterprise's primary name, with the column naming it. */
+const NAME_KEYS: Partial<Record<TableName, string>> = { enterprises: 'enterprise_number', denominations: 'entity_number' };
+const UNDO_TABLES: readonly TableName[] = [...DATA_TABLES, 'codes'];
+
+export interface UndoOutcome {
+  table: TableName | null;
+  removed: number;
+  restored: number;
+  /** The job reached `cancelled` or `rolled_back` in this step. */
+  finished: boolean;
+  durationMs: number;
+}
+
+/**
+ * Undo is driven like batches: each call removes the rows the job inserted and restores the
+ * rows it ended, a chunk at a time, until its time budget runs out. The job's rows are
+ * found by its extract number (prepare refuses to apply one extract twice), so every step is
+ * idempotent and an interrupted undo resumes where it stood. One driver undoes at a time.
+ */
+export async function undoSteps(sql: Sql, jobId: number, budgetMs: number): Promise<UndoOutcome[]> {
+  const started = Date.now();
+  const out: UndoOutcome[] = [];
+  do {
+    const step = await undoStep(sql, jobId);
+    if (!step) break;
+    out.push(step);
+    if (step.finished) break;
+  } while (Date.now() - started < budgetMs);
+  return out;
+}
+
+/** `undefined` when there is nothing to do here: the job is not undoing, or another driver holds it. */
+async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefined> {
+  const started = Date.now();
+  return sql.begin(async (tx) => {
+    const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('kbo-import-undo'), ${jobId}) as ok`;
+    if (!lock?.ok) return undefined;
+    const [job] = await tx<{ status: JobStatus; extract_number: number; undo: UndoProgress | null }[]>`
+      select status, extract_number, undo from import_jobs where id = ${jobId} for update`;
+    if (!job || !isUndoing(job.status)) return undefined;
+
+    // A batch still in flight holds its row until it commits, so this waits for it; batches
+    // claimed but not started go back to pending, and their drivers find the lease gone.
+    await tx`
+      update import_job_batches set status = 'pending', lease_token = null, lease_expires_at = null
+      where job_id = ${jobId} and status = 'processing'`;
+
+    for (const table of UNDO_TABLES) {
+      const removed = await undoChunk(tx, table, job.extract_number, 'remove');
+      const restored = await undoChunk(tx, table, job.extract_number, 'restore');
+      if (removed + restored === 0) continue;
+      const undo = job.undo ?? { startedAt: new Date().toISOString(), planned: {}, removed: {}, restored: {} };
+      undo.removed[table] = (undo.removed[table] ?? 0) + removed;
+      undo.restored[table] = (undo.restored[table] ?? 0) + restored;
+      await tx`update import_jobs set undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+      return { table, removed, restored, finished: false, durationMs: Date.now() - started };
+    }
+
+    if (job.status === 'cancelling') await clearStaging(tx, jobId);
+    await tx`
+      update import_jobs set status = ${job.status === 'cancelling' ? 'cancelled' : 'rolled_back'}, finished_at = now()
+      where id = ${jobId}`;
+    return { table: null, removed: 0, restored: 0, finished: true, durationMs: Date.now() - started };
+  });
+}
+
+/**
+ * Removes up to UNDO_CHUNK_ROWS rows the job inserted (`remove`), or makes current again up to
+ * that many rows it ended (`restore`); then recomputes the primary names those rows touch.
+ */
+async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 'remove' | 'restore'): Promise<number> {
+  const t = ident(tx, table);
+  const nameKey = NAME_KEYS[table];
+  const key = nameKey ? tx`${ident(tx, nameKey)}` : tx`null::text`;
+  const rows =
+    what === 'remove'
+      ? await tx<{ n: string | null }[]>`
+          delete from ${t} where id in (select id from ${t} where extract_number = ${extractNumber} limit ${UNDO_CHUNK_ROWS})
+          returning ${key} as n`
+      : await tx<{ n: string | null }[]>`
+          update ${t} set is_current = true, deleted_at_extract = null
+          where id in (select id from ${t} where deleted_at_extract = ${extractNumber} limit ${UNDO_CHUNK_ROWS})
+          returning ${key} as n`;
+  if (nameKey && rows.length > 0) {
+    const numbers = [...new Set(rows.map((r) => r.n as string))];
+    await refreshPrimaryNames(tx, tx`select unnest(${numbers}::text[]) as n`);
+  }
+  return rows.length;
+}
+
+/** What undoing a job will remove and restore, per table, from its batches' counts. */
+export async function planUndo(tx: Tx, jobId: number): Promise<UndoProgress> {
+  const rows = await tx<{ table_name: string; remove: number; restore: number }[]>`
+    select table_name, coalesce(sum(rows_inserted), 0)::int as remove, coalesce(sum(rows_ended), 0)::int as restore
+    from import_job_batches where job_id = ${jobId} and status = 'completed'
+    group by table_name`;
+  const planned: UndoProgress['planned'] = {};
+  for (const r of rows) planned[r.table_name] = { remove: r.remove, restore: r.restore };
+  return { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
+}
+
