@@ -1,14 +1,40 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeDb, getDb } from '../lib/db/client';
+import { closeDb, getDb, type Db } from '../lib/db/client';
+import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/control';
 import { driveImport } from '../lib/imports/drive';
 import { isImportFailure } from '../lib/imports/errors';
 import { prepareImport } from '../lib/imports/prepare';
+import { retryBatches } from '../lib/imports/retry';
 import { getJobStatus, type JobStatusView } from '../lib/imports/status';
 
 const usage = `usage: npm run import -- <zip> [--concurrency N] [--force] [--json]
-       npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)`;
+       npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
+       npm run import -- pause|resume|cancel|rollback|retry <id> [--concurrency N] [--json]
+         pause: stop claiming batches; resume: claim again and drive to the end;
+         cancel: undo what a running or paused import applied; rollback: undo the latest completed import;
+         retry: put failed batches back and drive to the end`;
+
+const VERBS = {
+  pause: pauseImport,
+  resume: resumeImport,
+  cancel: cancelImport,
+  rollback: rollbackImport,
+  retry: (db: Db, input: { jobId: number }) => retryBatches(db, input).then((r) => r.progress),
+} as const;
+type Verb = keyof typeof VERBS;
+const isVerb = (v: string | undefined): v is Verb => v !== undefined && v in VERBS;
+
+/** The status a command leaves the job in when it did what was asked. */
+const SUCCESS: Record<Verb | 'import', string> = {
+  import: 'completed',
+  resume: 'completed',
+  retry: 'completed',
+  pause: 'paused',
+  cancel: 'cancelled',
+  rollback: 'rolled_back',
+};
 
 function bar(s: JobStatusView): string {
   const width = 30;
@@ -28,12 +54,19 @@ function summary(s: JobStatusView): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   const job = s.job;
+  const undo = job.undo
+    ? [
+        `undo: removed ${Object.values(job.undo.removed).reduce((a, b) => a + b, 0).toLocaleString('en')} rows, ` +
+          `restored ${Object.values(job.undo.restored).reduce((a, b) => a + b, 0).toLocaleString('en')} rows`,
+      ]
+    : [];
   return [
     `import #${job.id}: ${job.extractType} extract ${job.extractNumber} (${job.fileName}) ${job.status}`,
     fmt(head),
     ...lines.map(fmt),
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
       (s.rowsPerSecond ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s` : ''),
+    ...undo,
   ].join('\n');
 }
 
@@ -49,6 +82,12 @@ async function main(): Promise<number> {
     },
   });
   const concurrency = Number(values.concurrency);
+  const verb = isVerb(positionals[0]) ? positionals[0] : undefined;
+  const verbJob = verb ? Number(positionals[1]) : undefined;
+  if (verb && !(Number.isInteger(verbJob) && (verbJob as number) > 0)) {
+    console.error(usage);
+    return 2;
+  }
   if (values.help || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     console.error(usage);
     return values.help ? 0 : 2;
@@ -59,7 +98,11 @@ async function main(): Promise<number> {
 
   let jobId: number;
   let prepareSeconds = 0;
-  if (values.job) {
+  if (verb) {
+    jobId = verbJob as number;
+    const after = await VERBS[verb](db, { jobId });
+    log(`import #${jobId}: ${verb} -> ${after.job.status}`);
+  } else if (values.job) {
     jobId = Number(values.job);
   } else {
     const file = positionals[0] as string;
@@ -81,6 +124,7 @@ async function main(): Promise<number> {
   if (tty) process.stderr.write('\n');
   const elapsed = (Date.now() - started) / 1000;
   const status = final.job.status === 'completed' ? final : await getJobStatus(db, jobId);
+  const wanted = SUCCESS[verb ?? 'import'];
 
   if (values.json) console.log(JSON.stringify({ ...status, prepareSeconds, elapsedSeconds: elapsed }, null, 2));
   else {
@@ -92,9 +136,13 @@ async function main(): Promise<number> {
     );
   }
 
-  if (status.job.status !== 'completed') {
+  if (status.job.status !== wanted) {
+    if (status.job.status === 'paused') {
+      log(`import #${jobId} is paused; resume it with: npm run import -- resume ${jobId}`);
+      return 1;
+    }
     for (const f of status.failures) log(`failed: ${f.table} ${f.operation} batch ${f.batchNumber} (id ${f.id}): ${f.error}`);
-    log(`import #${jobId} is not complete; retry its failed batches, then run: npm run import -- --job ${jobId}`);
+    log(`import #${jobId} is ${status.job.status}, not ${wanted}; retry its failed batches with: npm run import -- retry ${jobId}`);
     return 1;
   }
   return 0;
