@@ -2,26 +2,139 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { ImportsPage } from './pages';
+import { ImportsPage, ProgressPage, setFaults } from './pages';
 
-const fixture = readFileSync(path.resolve(import.meta.dirname, '../../shared/fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip'));
+const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
+const fixture = readFileSync(path.resolve(import.meta.dirname, '../../shared/fixtures/kbo', FIXTURE_NAME));
+const docs = (name: string) => path.resolve(import.meta.dirname, '../docs', name);
 
-test('a FULL, then the real update 147, each driven to completion by the page; a repeat is refused', async ({ page }) => {
+// One story on one database, in order: each step builds on the register the previous one left.
+test.describe.configure({ mode: 'serial' });
+
+const model = new RegisterModel(1);
+const full = model.full(146, 500, '2025-10-10');
+const update148 = model.update(148, '2025-10-13');
+
+test.afterEach(async ({ request }) => {
+  await setFaults(request, {});
+});
+
+test('a FULL, driven by two tabs at once, completes; the page shows per-table progress and the timeline', async ({ page, context, request }) => {
   const imports = new ImportsPage(page);
-  const full = new RegisterModel(1).full(146, 500, '2025-10-10');
-
   await imports.open();
-  await imports.upload(full.fileName, await zipExtract(full));
-  await imports.expectCompleted();
-  await expect(page.getByRole('heading')).toContainText('full 146');
+  await setFaults(request, { delayMs: 250 }); // slow enough to watch (and photograph) mid-way
+  await imports.setConcurrency(1); // per tab: two tabs, two workers
+  const progress = await imports.start(full.fileName, await zipExtract(full));
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('full 146');
 
-  await imports.open();
-  await imports.upload('KboOpenData_0147_2025_10_12_Update.zip', fixture);
-  await imports.expectCompleted();
-  await expect(page.getByRole('heading')).toContainText('update 147');
+  // A second tab on the same job: both drive it, the leases keep them apart.
+  const second = await context.newPage();
+  await second.goto(page.url());
+  const other = new ProgressPage(second);
 
+  await progress.waitForBatches(10);
+  await expect(page.getByTestId('current-operation')).toContainText(/of batch \d+\/\d+/);
+  await expect(page.getByTestId('tables').getByTestId('table-state').first()).not.toBeEmpty();
+  await expect(page.getByTestId('timeline').locator('.recharts-scatter-symbol').first()).toBeVisible();
+  await page.screenshot({ path: docs('progress.png'), fullPage: true, animations: 'disabled' });
+  await setFaults(request, {});
+
+  await progress.expectCompleted();
+  await other.expectCompleted();
+  await second.close();
+  for (const row of await page.getByTestId('table-state').all()) await expect(row).toHaveText('done');
+  const rows = (await page.getByTestId('rows-count').textContent()) ?? '';
+  const [done, total] = rows.split('/').map((x) => x.trim());
+  expect(done).toBe(total);
+});
+
+test('the real update 147 on top: pause mid-way holds still; after resume, 503s are shown and retried; it completes', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
   await imports.open();
-  await expect(page.getByTestId('imports-table').getByTestId('import-status')).toHaveText(['completed', 'completed']);
+  await setFaults(request, { delayMs: 400 });
+  await imports.setConcurrency(1);
+  const progress = await imports.start(FIXTURE_NAME, fixture);
+  await expect(page.getByTestId('concurrency')).toHaveValue('1');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('update 147');
+
+  await progress.waitForBatches(1);
+  await progress.button('pause').click();
+  await progress.expectStatus('paused', 10_000);
+  await expect(page.getByTestId('paused-note')).toBeVisible();
+  // Batches in flight finish; after that nothing moves while paused.
+  await page.waitForTimeout(1_000);
+  const held = await progress.completedBatches();
+  await page.waitForTimeout(2_000);
+  expect(await progress.completedBatches()).toBe(held);
+  expect(held).toBeLessThan(Number(((await page.getByTestId('batches-count').textContent()) ?? '').split('/')[1]?.replace(/\D/g, '')));
+
+  // The next three process-batch calls hit a failing gateway: the page shows it and backs off.
+  let failures = 0;
+  await page.route('**/process-batch', (route) => (++failures <= 3 ? route.fulfill({ status: 503, body: 'gateway down' }) : route.fallback()));
+  await setFaults(request, {});
+  await page.getByTestId('concurrency').selectOption('4');
+  await progress.button('resume').click();
+  await expect(page.getByTestId('driver-retrying')).toContainText(/The server answered 503\. Retrying in \d+ s \(attempt \d\)/);
+  await progress.expectCompleted();
+  await expect(page.getByTestId('driver-retrying')).toHaveCount(0);
+  expect(failures).toBeGreaterThan(3);
+  await expect(progress.button('rollback')).toBeVisible();
+});
+
+test('refusals appear as messages on the imports page', async ({ page }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
   await imports.upload('again.zip', fixture);
-  await expect(page.getByTestId('upload-error')).toContainText('This file was already imported as import #2 (extract 147).');
+  await expect(imports.error()).toContainText('This file was already imported as import #2 (extract 147).');
+
+  await imports.upload('garbage.zip', Buffer.from('this is not a zip file at all'));
+  await expect(imports.error()).toContainText('The upload is not a readable zip file');
+
+  const skipped = model.update(150, '2025-10-15');
+  await imports.upload(skipped.fileName, await zipExtract(skipped));
+  await expect(imports.error()).toContainText('UPDATE 150 is out of sequence: the last applied extract is 147, so the next one must be 148.');
+  await expect(page).toHaveURL(/\/imports$/);
+});
+
+test('a failing batch shows Retry, and Retry completes the import; then it can be rolled back', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await setFaults(request, { failBatches: 1, table: 'activities' });
+  const progress = await imports.start(update148.fileName, await zipExtract(update148));
+
+  const failure = page.getByTestId('failures').locator('li');
+  await expect(failure).toHaveCount(1, { timeout: 60_000 });
+  await expect(failure).toContainText('Injected test fault in batch');
+  await expect(page.getByTestId('failed-note')).toBeVisible();
+  await progress.expectStatus('running');
+  await failure.getByTestId('retry-batch').click();
+  await progress.expectCompleted();
+  await expect(page.getByTestId('failures')).toHaveCount(0);
+
+  const report = await request.get(page.url().replace('/imports/', '/api/imports/') + '/report');
+  expect(report.ok()).toBe(true);
+  const body = await report.json();
+  expect(body.job.status).toBe('completed');
+  expect(body.tables.find((t: { table: string; operation: string }) => t.table === 'activities' && t.operation === 'insert')).toBeTruthy();
+
+  await progress.confirm('rollback');
+  await progress.expectStatus('rolled back', 60_000);
+  await expect(page.getByTestId('undo-progress')).toContainText('Undone');
+});
+
+test('cancel undoes a running import; the history shows every outcome', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await setFaults(request, { delayMs: 500 });
+  await imports.setConcurrency(1);
+  const progress = await imports.start(update148.fileName, await zipExtract(update148));
+  await progress.waitForBatches(2);
+  await progress.confirm('cancel');
+  await progress.expectStatus('cancelled', 60_000);
+  await expect(page.getByTestId('undo-progress')).toContainText('Undone');
+
+  await imports.open();
+  await expect(imports.statuses()).toHaveText(['cancelled', 'rolled back', 'completed', 'completed']);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: docs('imports.png'), fullPage: true });
 });

@@ -1,22 +1,88 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
-/** Page object for /imports and a job's progress page. */
+/** The test-only fault switch of the e2e server (IMPORT_TEST_FAULTS=1). */
+export async function setFaults(request: APIRequestContext, plan: { failBatches?: number; table?: string; delayMs?: number; stallMs?: number }) {
+  const res = await request.post('/api/test/faults', { data: plan });
+  expect(res.ok(), await res.text()).toBe(true);
+}
+
+/** Page object for /imports. */
 export class ImportsPage {
   constructor(readonly page: Page) {}
 
   async open() {
     await this.page.goto('/imports');
-    await expect(this.page.getByRole('heading', { name: 'Imports' })).toBeVisible();
+    await expect(this.page.getByRole('heading', { name: 'Imports', exact: true })).toBeVisible();
+  }
+
+  /** The progress page's "Parallel batches" setting, remembered by the browser, for the next import. */
+  async setConcurrency(n: number) {
+    await this.page.evaluate((v) => window.localStorage.setItem('kbo-import-concurrency', String(v)), n);
   }
 
   async upload(name: string, bytes: Buffer) {
     await this.page.getByTestId('upload-input').setInputFiles({ name, mimeType: 'application/zip', buffer: bytes });
+    await expect(this.page.getByTestId('dropzone')).toContainText(name);
     await this.page.getByTestId('upload-submit').click();
   }
 
+  /** Uploads and waits for the job's progress page; returns its id. */
+  async start(name: string, bytes: Buffer): Promise<ProgressPage> {
+    await this.upload(name, bytes);
+    await expect(this.page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });
+    const progress = new ProgressPage(this.page);
+    await expect(progress.status).toBeVisible();
+    return progress;
+  }
+
+  error() {
+    return this.page.getByTestId('upload-error');
+  }
+
+  statuses() {
+    return this.page.getByTestId('imports-table').getByTestId('import-status');
+  }
+}
+
+/** Page object for a job's progress page. */
+export class ProgressPage {
+  constructor(readonly page: Page) {}
+
+  get status() {
+    return this.page.getByTestId('job-status');
+  }
+
+  get overall() {
+    return this.page.getByTestId('overall-progress');
+  }
+
+  async completedBatches(): Promise<number> {
+    const text = (await this.page.getByTestId('batches-count').textContent()) ?? '';
+    return Number(text.split('/')[0]?.replace(/\D/g, ''));
+  }
+
+  async expectStatus(status: string, timeout = 90_000) {
+    await expect(this.status).toHaveText(status, { timeout });
+  }
+
   async expectCompleted() {
-    await expect(this.page).toHaveURL(/\/imports\/\d+$/);
-    await expect(this.page.getByTestId('job-status')).toHaveText('completed', { timeout: 90_000 });
-    await expect(this.page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+    await this.expectStatus('completed');
+    await expect(this.overall).toHaveAttribute('aria-valuenow', '100');
+  }
+
+  /** Waits until at least `n` batches are done (the page is driving). */
+  async waitForBatches(n: number) {
+    await expect.poll(() => this.completedBatches(), { timeout: 60_000 }).toBeGreaterThanOrEqual(n);
+  }
+
+  button(testId: 'pause' | 'resume' | 'cancel' | 'rollback' | 'retry-all') {
+    return this.page.getByTestId(testId);
+  }
+
+  /** Clicks a confirming button, then confirms in its dialog. */
+  async confirm(testId: 'cancel' | 'rollback') {
+    await this.button(testId).click();
+    await expect(this.page.getByTestId(`${testId}-dialog`)).toBeVisible();
+    await this.page.getByTestId(`${testId}-confirm`).click();
   }
 }

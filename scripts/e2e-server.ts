@@ -12,7 +12,8 @@ async function main() {
 
   const next = spawn('npx', ['next', 'start', '-p', port, '-H', '127.0.0.1'], {
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e') },
+    // Small batches, so a test can watch (and pause) an import mid-way; the fault switch on.
+    env: { ...process.env, DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e'), IMPORT_BATCH_SIZE: '200', IMPORT_TEST_FAULTS: '1' },
   });
   const stop = async () => {
     next.kill('SIGTERM');

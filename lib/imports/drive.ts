@@ -1,7 +1,7 @@
 import type { Db } from '../db/client';
-import { nextMove } from './driving';
+import { didWork, nextMove, snapshotOf } from './driving';
 import { finalizeImport } from './finalize';
-import { processBatch, type ProcessBatchResult } from './process-batch';
+import { processBatch } from './process-batch';
 import type { JobStatusView } from './status';
 
 export interface DriveOptions {
@@ -11,18 +11,6 @@ export interface DriveOptions {
   onProgress?: (status: JobStatusView) => void;
   /** How long an idle worker waits before asking again while others hold leases. */
   idleMs?: number;
-}
-
-export function snapshotOf(r: ProcessBatchResult) {
-  const p = r.progress;
-  return {
-    status: p.job.status,
-    pending: p.batches.pending,
-    processing: p.batches.processing,
-    blocked: p.batches.blocked,
-    readyToFinalize: p.readyToFinalize,
-    didWork: r.processed.length > 0 || r.undone.length > 0,
-  };
 }
 
 /**
@@ -41,7 +29,7 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
       const result = await processBatch(db, { jobId: opts.jobId, budgetMs: opts.budgetMs });
       last = result.progress;
       opts.onProgress?.(result.progress);
-      const move = nextMove(snapshotOf(result));
+      const move = nextMove(snapshotOf(result.progress, didWork(result)));
       if (move === 'again') continue;
       if (move === 'wait') {
         await new Promise((r) => setTimeout(r, idleMs));

@@ -1,4 +1,5 @@
 import type { JobStatus } from './job-states';
+import type { JobStatusView } from './status';
 
 /** What a driver (browser tab, CLI, cron) needs from a process-batch answer. */
 export interface DriveSnapshot {
@@ -37,6 +38,21 @@ export function nextMove(s: DriveSnapshot): DriveMove {
     default:
       return 'stop';
   }
+}
+
+/** A process-batch call did work when it applied, handed back or undid something. */
+export const didWork = (r: { processed: unknown[]; undone: unknown[] }) => r.processed.length > 0 || r.undone.length > 0;
+
+/** The snapshot of a status answer; `didWork` from the process-batch call that returned it. */
+export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize'>, didWork: boolean): DriveSnapshot {
+  return {
+    status: p.job.status,
+    pending: p.batches.pending,
+    processing: p.batches.processing,
+    blocked: p.batches.blocked,
+    readyToFinalize: p.readyToFinalize,
+    didWork,
+  };
 }
 
 /** Delay before retry n (1, 2, …) of a call that failed on the network or with a 5xx. */

@@ -77,7 +77,10 @@ export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtr
   try {
     zip = await JSZip.loadAsync(data, { checkCRC32: false });
   } catch (err) {
-    fail(`The upload is not a readable zip file (${(err as Error).message}). Upload the KBO extract zip as downloaded.`);
+    // JSZip's own wording (with a link to its docs) is for developers; keep it in the details.
+    fail('The upload is not a readable zip file: it is damaged, truncated, or not a zip at all. Upload the KBO extract zip as downloaded.', {
+      reason: (err as Error).message,
+    });
   }
   const entries = Object.values(zip.files).filter((f) => !f.dir);
   // JSZip resolves `../` away on load but keeps the name as written; judge that one.

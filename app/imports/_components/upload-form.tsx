@@ -1,42 +1,161 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { ProgressBar } from '@/app/_components/progress-bar';
 
+type Phase = { kind: 'idle' } | { kind: 'uploading'; sent: number; total: number } | { kind: 'staging'; since: number };
+
+interface Answer {
+  status: number;
+  body: { job?: { id: number }; error?: { message?: string } } | null;
+}
+
+/** POST the form with XMLHttpRequest, which (unlike fetch) reports upload progress. */
+function send(form: FormData, onProgress: (sent: number, total: number) => void, onUploaded: () => void): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/imports');
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
+    xhr.upload.onload = onUploaded;
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response });
+    xhr.onerror = () => reject(new Error('network'));
+    xhr.send(form);
+  });
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
+
+/** "Import daily update": a zip by picker or drag and drop, upload and staging progress, then the job's page. */
 export function UploadForm() {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const [file, setFile] = useState<File | null>(null);
+  const [force, setForce] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [error, setError] = useState<string | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const busy = phase.kind !== 'idle';
+
+  useEffect(() => {
+    if (phase.kind !== 'staging') return;
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [phase.kind]);
+
+  function choose(f: File | undefined | null) {
+    setError(null);
+    if (!f) return;
+    if (!f.name.toLowerCase().endsWith('.zip')) {
+      setError(`${f.name} is not a .zip file; choose a KBO Open Data extract (KboOpenData_…_Update.zip).`);
+      return;
+    }
+    setFile(f);
+  }
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setBusy(true);
+    if (!file || busy) return;
     setError(null);
+    const form = new FormData();
+    form.set('file', file);
+    if (force) form.set('force', 'true');
+    setPhase({ kind: 'uploading', sent: 0, total: file.size });
     try {
-      const res = await fetch('/api/imports', { method: 'POST', body: new FormData(event.currentTarget) });
-      const body = await res.json();
-      if (!res.ok) {
-        setError(body?.error?.message ?? `The server answered ${res.status}.`);
+      const answer = await send(
+        form,
+        (sent, total) => setPhase({ kind: 'uploading', sent, total }),
+        () => {
+          setNow(Date.now());
+          setPhase({ kind: 'staging', since: Date.now() });
+        },
+      );
+      if (answer.status >= 200 && answer.status < 300 && answer.body?.job) {
+        router.push(`/imports/${answer.body.job.id}`);
         return;
       }
-      router.push(`/imports/${body.job.id}`);
+      setError(answer.body?.error?.message ?? `The server answered ${answer.status}; the file was not imported.`);
     } catch {
       setError('The upload did not reach the server; check the connection and try again.');
-    } finally {
-      setBusy(false);
     }
+    setPhase({ kind: 'idle' });
   }
 
   return (
-    <form onSubmit={onSubmit} className="flex flex-wrap items-center gap-3 rounded border border-slate-200 bg-white p-4">
-      <label className="text-sm" htmlFor="file">KBO zip</label>
-      <input id="file" name="file" type="file" accept=".zip" required data-testid="upload-input" />
-      <button type="submit" disabled={busy} className="rounded bg-slate-900 px-4 py-2 text-white disabled:opacity-50" data-testid="upload-submit">
-        {busy ? 'Staging…' : 'Import daily update'}
-      </button>
-      {error && (
-        <p role="alert" className="w-full text-sm text-red-700" data-testid="upload-error">{error}</p>
-      )}
+    <form onSubmit={onSubmit} className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Import daily update">
+      <label
+        htmlFor="file"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          choose(e.dataTransfer.files[0]);
+        }}
+        data-testid="dropzone"
+        className={`flex cursor-pointer flex-col items-center justify-center gap-1 rounded-md border-2 border-dashed px-4 py-6 text-center text-sm transition-colors ${
+          dragging ? 'border-sky-500 bg-sky-50' : 'border-slate-300 hover:border-slate-400'
+        }`}
+      >
+        <span className="font-medium text-slate-800">{file ? file.name : 'Drop a KBO zip here, or choose a file'}</span>
+        <span className="text-slate-500">{file ? mb(file.size) : 'The daily UPDATE extract, or a FULL extract into an empty database'}</span>
+        <input
+          ref={input}
+          id="file"
+          name="file"
+          type="file"
+          accept=".zip,application/zip"
+          className="sr-only"
+          data-testid="upload-input"
+          onChange={(e) => choose(e.target.files?.[0])}
+        />
+      </label>
+
+      <div className="flex flex-wrap items-center gap-4">
+        <button
+          type="submit"
+          disabled={!file || busy}
+          className="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:opacity-50"
+          data-testid="upload-submit"
+        >
+          Import daily update
+        </button>
+        <label className="flex items-center gap-2 text-sm text-slate-600">
+          <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} disabled={busy} data-testid="upload-force" />
+          Apply even if out of sequence
+        </label>
+      </div>
+
+      <div className="min-h-10" aria-live="polite" data-testid="upload-progress">
+        {phase.kind === 'uploading' && (
+          <div className="space-y-1">
+            <ProgressBar value={(100 * phase.sent) / Math.max(1, phase.total)} label="Upload" tone="sky" size="sm" />
+            <p className="text-xs text-slate-600 tabular-nums">
+              Uploading {mb(phase.sent)} of {mb(phase.total)}
+            </p>
+          </div>
+        )}
+        {phase.kind === 'staging' && (
+          <div className="space-y-1">
+            <div className="h-2 w-full overflow-hidden rounded-full bg-slate-200" role="progressbar" aria-label="Staging" aria-valuetext="in progress">
+              <div className="h-full w-1/3 animate-pulse rounded-full bg-sky-600" />
+            </div>
+            <p className="text-xs text-slate-600 tabular-nums">
+              Uploaded. Checking every file and staging its rows… {Math.floor((now - phase.since) / 1000)} s
+            </p>
+          </div>
+        )}
+        {error && (
+          <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="upload-error">
+            {error}
+          </p>
+        )}
+      </div>
     </form>
   );
 }

@@ -1,87 +1,334 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { ProgressBar } from '@/app/_components/progress-bar';
+import { StatusBadge } from '@/app/_components/status-badge';
+import { describeCurrent, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/describe';
+import { isTerminal, isUndoing } from '@/lib/imports/job-states';
 import type { JobStatusView } from '@/lib/imports/status';
+import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
+import { Button, ConfirmButton } from './confirm-button';
+import { TimelineChart } from './timeline-chart';
+import { useDriver, type DriverProblem } from './use-driver';
 
-const CONCURRENCY = 2;
+const fmt = (n: number) => n.toLocaleString('en');
+const CONCURRENCY_KEY = 'kbo-import-concurrency';
 
-async function call(url: string, init?: RequestInit): Promise<JobStatusView> {
-  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });
-  const body = await res.json();
-  if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
-  return (body.progress ?? body) as JobStatusView;
+/** Parallel process-batch calls from this tab: 1–8, default 4, remembered per browser. */
+function useConcurrency(): [number, (n: number) => void] {
+  const [value, setValue] = useState(4);
+  useEffect(() => {
+    const saved = Number(window.localStorage.getItem(CONCURRENCY_KEY));
+    if (Number.isInteger(saved) && saved >= 1 && saved <= 8) setValue(saved);
+  }, []);
+  return [
+    value,
+    (n: number) => {
+      window.localStorage.setItem(CONCURRENCY_KEY, String(n));
+      setValue(n);
+    },
+  ];
 }
 
-/** Polls status and, while the job runs, drives process-batch workers and then finalize. */
+/** The progress page: polls status, drives the batches, and offers the operator's controls. */
 export function Progress({ jobId }: { jobId: number }) {
+  const queryClient = useQueryClient();
+  const [concurrency, setConcurrency] = useConcurrency();
   const status = useQuery({
-    queryKey: ['import', jobId],
-    queryFn: () => call(`/api/imports/${jobId}`),
-    refetchInterval: (q) => (q.state.data && q.state.data.job.status !== 'running' ? false : 1000),
+    queryKey: statusKey(jobId),
+    queryFn: () => fetchStatus(jobId),
+    refetchInterval: (q) => (q.state.data && isTerminal(q.state.data.job.status) ? false : 1_000),
+    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 1_000,
+    retryDelay: (n) => Math.min(15_000, 500 * 2 ** n),
   });
-  const driving = useRef(false);
-  const running = status.data?.job.status === 'running';
-
-  useEffect(() => {
-    if (!running || driving.current) return;
-    driving.current = true;
-    const worker = async () => {
-      while (true) {
-        const res = await fetch(`/api/imports/${jobId}/process-batch`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-        const body = await res.json();
-        if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
-        const p = body.progress as JobStatusView;
-        if (body.processed.length > 0) continue;
-        if (p.readyToFinalize || p.job.status !== 'running' || (p.batches.pending === 0 && p.batches.processing === 0)) return p;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    };
-    Promise.all(Array.from({ length: CONCURRENCY }, worker))
-      .then(async (results) => {
-        if (results.some((p) => p.readyToFinalize)) await call(`/api/imports/${jobId}/finalize`, { method: 'POST' });
-      })
-      .catch(() => {})
-      .finally(() => {
-        driving.current = false;
-        void status.refetch();
-      });
-  }, [running, jobId, status]);
-
-  if (status.error) return <p role="alert">{(status.error as Error).message}</p>;
   const s = status.data;
-  if (!s) return <p>Loading…</p>;
-  const pct = s.batches.total ? Math.round((100 * s.batches.completed) / s.batches.total) : 0;
+  const driver = useDriver(jobId, s, concurrency);
+
+  const action = useMutation({
+    mutationFn: ({ verb, body }: { verb: string; body?: unknown }) =>
+      api<JobStatusView | { progress: JobStatusView }>(`/api/imports/${jobId}/${verb}`, { method: 'POST', body: body ?? {} }),
+    onSuccess: (r) => {
+      queryClient.setQueryData(statusKey(jobId), 'progress' in r ? r.progress : r);
+      void queryClient.invalidateQueries({ queryKey: ['imports'] });
+    },
+  });
+  const run = (verb: string, body?: unknown) => action.mutate({ verb, body });
+
+  if (!s) {
+    if (status.error) {
+      return (
+        <p role="alert" className="rounded-md border border-red-200 bg-red-50 p-4 text-red-800" data-testid="status-error">
+          {(status.error as Error).message}
+        </p>
+      );
+    }
+    return <p className="text-slate-500">Loading import #{jobId}…</p>;
+  }
+
+  const { job } = s;
+  const pct = percent(s.batches.completed, s.batches.total);
+  const current = describeCurrent(s);
+  const undo = job.undo;
+
   return (
-    <div className="space-y-4">
-      <h1 className="text-2xl font-semibold">
-        Import #{s.job.id}: {s.job.extractType} {s.job.extractNumber}
-      </h1>
-      <p data-testid="job-status">{s.job.status}</p>
-      {s.job.error && <p role="alert" className="text-red-700">{s.job.error.message}</p>}
-      <div role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} className="h-3 w-full rounded bg-slate-200">
-        <div className="h-3 rounded bg-emerald-600" style={{ width: `${pct}%` }} />
+    <div className="space-y-6">
+      <header className="space-y-1">
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-semibold">
+            Import #{job.id}: {job.extractType} {job.extractNumber}
+          </h1>
+          <StatusBadge status={job.status} testId="job-status" />
+        </div>
+        <p className="text-sm text-slate-600">
+          {job.fileName} · snapshot {job.snapshotDate ?? '–'} · {fmt(s.rows.total)} rows in {fmt(s.batches.total)} batches
+          {job.forced ? ' · forced out of sequence' : ''}
+        </p>
+      </header>
+
+      <Controls s={s} run={run} busy={action.isPending} concurrency={concurrency} setConcurrency={setConcurrency} jobId={jobId} />
+
+      <div className="space-y-2" aria-live="polite">
+        {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
+        {action.error && <Alert tone="red" testId="action-error">{action.error.message}</Alert>}
+        {driver.problem && <Retrying problem={driver.problem} />}
+        {driver.fatal && (
+          <Alert tone="red" testId="driver-error">
+            The batches stopped: {driver.fatal}{' '}
+            <button type="button" className="font-medium underline" onClick={driver.restart}>
+              Try again
+            </button>
+          </Alert>
+        )}
+        {status.error && <Alert tone="amber" testId="status-error">Status is not refreshing: {(status.error as Error).message} Retrying…</Alert>}
+        {job.status === 'paused' && (
+          <Alert tone="amber" testId="paused-note">
+            Paused: no batch is being applied. Resume to carry on from batch {s.batches.completed + 1} of {s.batches.total}.
+          </Alert>
+        )}
+        {job.status === 'running' && s.batches.failed > 0 && (
+          <Alert tone="red" testId="failed-note">
+            {s.batches.failed} batch{s.batches.failed === 1 ? '' : 'es'} failed. The import finishes once {s.batches.failed === 1 ? 'it is' : 'they are'}{' '}
+            retried successfully (see below).
+          </Alert>
+        )}
       </div>
-      <p className="text-sm text-slate-600">
-        {s.batches.completed}/{s.batches.total} batches · {s.rows.done.toLocaleString()} of {s.rows.total.toLocaleString()} rows
-        {s.rowsPerSecond ? ` · ${s.rowsPerSecond.toLocaleString()} rows/s` : ''}
-      </p>
-      <table className="w-full text-left text-sm">
-        <thead className="text-slate-500">
-          <tr><th>Table</th><th>Batches</th><th>Inserted</th><th>Ended</th><th>Unchanged</th></tr>
-        </thead>
-        <tbody>
-          {s.tables.map((t) => (
-            <tr key={t.table} className="border-t border-slate-200">
-              <td className="py-1">{t.table}</td>
-              <td>{t.completed}/{t.batches}</td>
-              <td>{t.operations.reduce((a, o) => a + o.inserted, 0)}</td>
-              <td>{t.operations.reduce((a, o) => a + o.ended, 0)}</td>
-              <td>{t.operations.reduce((a, o) => a + o.unchanged, 0)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+
+      <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Overall progress">
+        <div className="flex items-baseline justify-between gap-4">
+          <h2 className="font-semibold">Progress</h2>
+          <span className="text-2xl font-semibold tabular-nums" data-testid="overall-percent">
+            {pct}%
+          </span>
+        </div>
+        <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === 'paused' ? 'amber' : 'emerald'} />
+        <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
+          <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
+          <Stat label="Rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
+          <Stat label="Rows/s" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} />
+          <Stat label="ETA" value={job.status === 'running' ? formatDuration(s.etaSeconds) : '–'} />
+        </dl>
+        <p className="min-h-5 text-sm text-slate-700" data-testid="current-operation">
+          {current ?? (driver.workers > 0 && job.status === 'running' ? 'Waiting for the next batch…' : ' ')}
+        </p>
+        {undo && (isUndoing(job.status) || job.status === 'cancelled' || job.status === 'rolled_back') && <UndoProgress undo={undo} status={job.status} />}
+        <p className="text-xs text-slate-500 tabular-nums">
+          Inserted {fmt(s.totals.inserted)} · ended {fmt(s.totals.ended)} · unchanged {fmt(s.totals.unchanged)} · duplicates {fmt(s.totals.duplicate)} · no-op
+          deletes {fmt(s.totals.noop)} · rejected {fmt(s.rejected)}
+          {driver.workers > 0 ? ` · ${driver.workers} worker${driver.workers === 1 ? '' : 's'} in this tab` : ''}
+        </p>
+      </section>
+
+      <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Tables">
+        <h2 className="mb-3 font-semibold">Tables</h2>
+        <ul className="space-y-3" data-testid="tables">
+          {s.tables.map((t) => {
+            const state = tableState(t, s.current);
+            const tone = state.kind === 'failed' ? 'red' : state.kind === 'done' ? 'emerald' : 'sky';
+            return (
+              <li key={t.table} className="grid grid-cols-[7rem_1fr] items-center gap-x-3 gap-y-1 sm:grid-cols-[9rem_1fr_5rem_17rem]" data-testid={`table-${t.table}`}>
+                <span className="font-medium">{t.table}</span>
+                <ProgressBar value={percent(t.completed, t.batches)} label={`${t.table} progress`} tone={tone} size="sm" />
+                <span className="text-sm text-slate-600 tabular-nums sm:text-right">
+                  {t.completed}/{t.batches}
+                </span>
+                <span className="truncate text-sm tabular-nums sm:whitespace-nowrap" data-testid="table-state">
+                  <span className={state.kind === 'failed' ? 'text-red-700' : state.kind === 'done' ? 'text-emerald-700' : 'text-slate-700'}>
+                    {tableStateText(state)}
+                  </span>
+                  {'phase' in state && state.phase && <span className="text-slate-500"> · {state.phase}</span>}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+
+      <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Batch timeline">
+        <h2 className="font-semibold">Batch timeline</h2>
+        <p className="mb-2 text-xs text-slate-500">Duration of each batch against when it finished; slow batches stand out at the top.</p>
+        <div className="h-64" data-testid="timeline">
+          <TimelineChart points={s.timeline} />
+        </div>
+      </section>
+
+      {s.failures.length > 0 && (
+        <section className="rounded-lg border border-red-200 bg-white p-4 shadow-sm" aria-label="Failed batches">
+          <div className="mb-3 flex items-center justify-between gap-3">
+            <h2 className="font-semibold text-red-800">Failed batches</h2>
+            <Button onClick={() => run('retry-batch')} disabled={action.isPending || !s.actions.retry} data-testid="retry-all">
+              Retry all failed
+            </Button>
+          </div>
+          <ul className="divide-y divide-slate-100" data-testid="failures">
+            {s.failures.map((f) => (
+              <li key={f.id} className="flex flex-wrap items-start justify-between gap-3 py-2" data-testid={`failure-${f.id}`}>
+                <div className="min-w-0 flex-1 text-sm">
+                  <p className="font-medium">
+                    {f.table} · {f.operation} · batch {f.batchNumber + 1} · {fmt(f.rows)} rows · attempt {f.attempts}
+                  </p>
+                  <p className="break-words text-red-800">{f.error}</p>
+                </div>
+                <Button onClick={() => run('retry-batch', { batchId: f.id })} disabled={action.isPending || !s.actions.retry} data-testid="retry-batch">
+                  Retry
+                </Button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </div>
+  );
+}
+
+function Controls({
+  s,
+  run,
+  busy,
+  concurrency,
+  setConcurrency,
+  jobId,
+}: {
+  s: JobStatusView;
+  run: (verb: string) => void;
+  busy: boolean;
+  concurrency: number;
+  setConcurrency: (n: number) => void;
+  jobId: number;
+}) {
+  const { actions, job } = s;
+  return (
+    <div className="flex flex-wrap items-center gap-3" role="toolbar" aria-label="Import controls">
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        Parallel batches
+        <select
+          value={concurrency}
+          onChange={(e) => setConcurrency(Number(e.target.value))}
+          className="rounded-md border border-slate-300 bg-white px-2 py-1"
+          data-testid="concurrency"
+        >
+          {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </label>
+      {actions.pause && (
+        <Button onClick={() => run('pause')} disabled={busy} data-testid="pause">
+          Pause
+        </Button>
+      )}
+      {actions.resume && (
+        <Button tone="primary" onClick={() => run('resume')} disabled={busy} data-testid="resume">
+          Resume
+        </Button>
+      )}
+      {actions.cancel && (
+        <ConfirmButton
+          label="Cancel"
+          title={`Cancel import #${job.id}?`}
+          body={<p>Every batch applied so far is undone, and the register is left exactly as it was before this import. The file can be uploaded again later.</p>}
+          confirm="Cancel import"
+          onConfirm={() => run('cancel')}
+          disabled={busy}
+          testId="cancel"
+        />
+      )}
+      {actions.rollback && (
+        <ConfirmButton
+          label="Roll back"
+          title={`Roll back import #${job.id}?`}
+          body={
+            <p>
+              Every table returns to its state before extract {job.extractNumber}: rows this import added are removed, rows it ended become current again,
+              codes and primary names included.
+            </p>
+          }
+          confirm="Roll back"
+          onConfirm={() => run('rollback')}
+          disabled={busy}
+          testId="rollback"
+        />
+      )}
+      <span className="ml-auto flex gap-3 text-sm">
+        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report`} download data-testid="report-json">
+          Report (JSON)
+        </a>
+        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report?format=csv`} download data-testid="report-csv">
+          Rejected rows (CSV)
+        </a>
+      </span>
+    </div>
+  );
+}
+
+function UndoProgress({ undo, status }: { undo: NonNullable<JobStatusView['job']['undo']>; status: JobStatusView['job']['status'] }) {
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const planned = Object.values(undo.planned).reduce((a, p) => a + p.remove + p.restore, 0);
+  const done = sum(undo.removed) + sum(undo.restored);
+  const finished = status === 'cancelled' || status === 'rolled_back';
+  return (
+    <div className="space-y-1" data-testid="undo-progress">
+      <ProgressBar value={finished ? 100 : percent(Math.min(done, planned), planned)} label="Undo progress" tone="orange" size="sm" />
+      <p className="text-sm text-slate-700 tabular-nums">
+        {finished ? 'Undone: ' : 'Undoing: '}
+        removed {fmt(sum(undo.removed))} rows this import added, restored {fmt(sum(undo.restored))} rows it ended
+        {!finished && planned > 0 ? ` (of about ${fmt(planned)})` : ''}.
+      </p>
+    </div>
+  );
+}
+
+function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div>
+      <dt className="text-xs uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="font-medium tabular-nums" data-testid={testId}>
+        {value}
+      </dd>
+    </div>
+  );
+}
+
+function Alert({ tone, testId, children }: { tone: 'red' | 'amber'; testId: string; children: React.ReactNode }) {
+  const style = tone === 'red' ? 'border-red-200 bg-red-50 text-red-800' : 'border-amber-200 bg-amber-50 text-amber-900';
+  return (
+    <div role={tone === 'red' ? 'alert' : 'status'} className={`rounded-md border px-3 py-2 text-sm ${style}`} data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+function Retrying({ problem }: { problem: DriverProblem }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, []);
+  return (
+    <Alert tone="amber" testId="driver-retrying">
+      {problem.message} Retrying in {Math.max(0, Math.ceil((problem.retryAt - now) / 1000))} s (attempt {problem.attempt + 1}).
+    </Alert>
   );
 }

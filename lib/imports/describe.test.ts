@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { describeCurrent, formatDuration, percent, tableState, tableStateText } from './describe';
+import type { BatchView, OperationProgress, TableProgress } from './status';
+
+const op = (operation: string, batches: number, completed: number, extra: Partial<OperationProgress> = {}): OperationProgress => ({
+  operation,
+  batches,
+  pending: batches - completed,
+  processing: 0,
+  completed,
+  failed: 0,
+  rows: 0,
+  rowsDone: 0,
+  inserted: 0,
+  ended: 0,
+  unchanged: 0,
+  duplicate: 0,
+  noop: 0,
+  ...extra,
+});
+const table = (name: string, ops: OperationProgress[]): TableProgress => ({
+  table: name,
+  operations: ops,
+  batches: ops.reduce((a, o) => a + o.batches, 0),
+  completed: ops.reduce((a, o) => a + o.completed, 0),
+  failed: ops.reduce((a, o) => a + o.failed, 0),
+  rows: 0,
+  rowsDone: 0,
+});
+const batch = (b: Partial<BatchView>): BatchView => ({ id: 1, table: 'addresses', operation: 'delete', batchNumber: 12, rows: 957, attempts: 1, error: null, ...b });
+
+describe('describeCurrent', () => {
+  it('says what the batch does, to how many rows, and where it is among its batches', () => {
+    const tables = [table('addresses', [op('delete', 15, 12), op('insert', 15, 0)])];
+    expect(describeCurrent({ tables, current: [batch({})], job: {} as never })).toBe('Ending 957 address rows of batch 13/15');
+    expect(describeCurrent({ tables, current: [batch({ operation: 'insert', batchNumber: 0, rows: 1 }), batch({})], job: {} as never })).toBe(
+      'Inserting 1 address row of batch 1/15 (and 1 more batch in parallel)',
+    );
+    expect(describeCurrent({ tables, current: [], job: {} as never })).toBeNull();
+  });
+});
+
+describe('tableState', () => {
+  it('tells done, failed, processing n/m with its phase, and pending apart', () => {
+    expect(tableStateText(tableState(table('codes', [op('replace', 1, 1)]), []))).toBe('done');
+    expect(tableState(table('contacts', [op('delete', 2, 1, { failed: 1, pending: 0 })]), [])).toEqual({ kind: 'failed', failed: 1 });
+    const addresses = table('addresses', [op('delete', 4, 4), op('insert', 4, 1, { processing: 1, pending: 2 })]);
+    expect(tableState(addresses, [batch({ operation: 'insert' })])).toEqual({ kind: 'processing', batch: 2, of: 4, phase: 'inserting' });
+    expect(tableState(table('branches', [op('delete', 2, 0), op('insert', 2, 0)]), [])).toEqual({ kind: 'pending', phase: 'ending old rows' });
+  });
+});
+
+describe('formatting', () => {
+  it('formats durations and percentages', () => {
+    expect([formatDuration(null), formatDuration(4.4), formatDuration(75), formatDuration(3_700)]).toEqual(['–', '4 s', '1 min 15 s', '1 h 1 min']);
+    expect([percent(0, 0), percent(1, 3), percent(3, 3)]).toEqual([0, 33, 100]);
+  });
+});

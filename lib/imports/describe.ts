@@ -1,0 +1,80 @@
+import type { BatchView, JobStatusView, TableProgress } from './status';
+
+/** Words a person reads on the progress page; pure, so the page and the tests share them. */
+
+const SINGULAR: Record<string, string> = {
+  enterprises: 'enterprise',
+  establishments: 'establishment',
+  denominations: 'denomination',
+  addresses: 'address',
+  contacts: 'contact',
+  activities: 'activity',
+  branches: 'branch',
+  codes: 'code',
+};
+
+const VERB: Record<string, string> = { delete: 'Ending', insert: 'Inserting', replace: 'Replacing' };
+
+function batchesOf(s: Pick<JobStatusView, 'tables'>, b: Pick<BatchView, 'table' | 'operation'>): number {
+  const t = s.tables.find((x) => x.table === b.table);
+  return t?.operations.find((o) => o.operation === b.operation)?.batches ?? 0;
+}
+
+/** "Ending 957 address rows of batch 13/15": the batch being applied (the first, if several). */
+export function describeCurrent(s: Pick<JobStatusView, 'tables' | 'current' | 'job'>): string | null {
+  const b = s.current[0];
+  if (!b) return null;
+  const rows = `${b.rows.toLocaleString('en')} ${SINGULAR[b.table] ?? b.table} row${b.rows === 1 ? '' : 's'}`;
+  const more = s.current.length > 1 ? ` (and ${s.current.length - 1} more batch${s.current.length === 2 ? '' : 'es'} in parallel)` : '';
+  return `${VERB[b.operation] ?? b.operation} ${rows} of batch ${b.batchNumber + 1}/${batchesOf(s, b)}${more}`;
+}
+
+export type TableState =
+  | { kind: 'done' }
+  | { kind: 'failed'; failed: number }
+  | { kind: 'processing'; batch: number; of: number; phase: string }
+  | { kind: 'pending'; phase: string };
+
+const PHASE: Record<string, string> = { delete: 'ending old rows', insert: 'inserting', replace: 'replacing codes' };
+
+/** A table's state: done, failed, processing batch n/m (and its phase), or pending. */
+export function tableState(t: TableProgress, current: BatchView[]): TableState {
+  if (t.failed > 0) return { kind: 'failed', failed: t.failed };
+  if (t.completed === t.batches) return { kind: 'done' };
+  const mine = current.filter((b) => b.table === t.table);
+  // Deletes run before inserts, so the phase is the first operation with work left.
+  const open = t.operations.find((o) => o.operation !== 'insert' && o.completed < o.batches) ?? t.operations.find((o) => o.completed < o.batches);
+  const phase = PHASE[open?.operation ?? ''] ?? '';
+  if (mine.length > 0 || (open && open.processing > 0)) {
+    const op = t.operations.find((o) => o.operation === (mine[0]?.operation ?? open?.operation));
+    return { kind: 'processing', batch: (op?.completed ?? 0) + 1, of: op?.batches ?? t.batches, phase: PHASE[op?.operation ?? ''] ?? phase };
+  }
+  return { kind: 'pending', phase };
+}
+
+export function tableStateText(s: TableState): string {
+  switch (s.kind) {
+    case 'done':
+      return 'done';
+    case 'failed':
+      return `${s.failed} failed`;
+    case 'processing':
+      return `processing batch ${s.batch}/${s.of}`;
+    case 'pending':
+      return 'pending';
+  }
+}
+
+/** 75 -> "1 min 15 s"; null while unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function percent(done: number, total: number): number {
+  return total > 0 ? Math.floor((100 * done) / total) : 0;
+}

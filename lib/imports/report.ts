@@ -1,0 +1,108 @@
+import Papa from 'papaparse';
+import type { Db } from '../db/client';
+import { getJobStatus } from './status';
+
+export interface ImportReport {
+  job: {
+    id: number;
+    fileName: string;
+    sha256: string;
+    extractType: string | null;
+    extractNumber: number | null;
+    snapshotDate: string | null;
+    status: string;
+    forced: boolean;
+    createdAt: string;
+    preparedAt: string | null;
+    finishedAt: string | null;
+    error: unknown;
+    warnings: string[];
+  };
+  /** Per table and operation: rows staged, and what applying them did. */
+  tables: {
+    table: string;
+    operation: string;
+    batches: number;
+    completed: number;
+    failed: number;
+    staged: number;
+    inserted: number;
+    ended: number;
+    unchanged: number;
+    duplicates: number;
+    noopDeletes: number;
+  }[];
+  rejected: { total: number; byFile: Record<string, number> };
+  timings: { batches: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; totalSeconds: number | null };
+  undo: unknown;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+/** The JSON summary of one import (GET /api/imports/:id/report). */
+export async function importReport(db: Db, jobId: number): Promise<ImportReport> {
+  const status = await getJobStatus(db, jobId);
+  const sql = db.$client;
+  const [timing] = await sql<{ n: number; p50: number | null; p95: number | null; max: number | null }[]>`
+    select count(*)::int as n,
+           percentile_cont(0.5) within group (order by duration_ms)::float8 as p50,
+           percentile_cont(0.95) within group (order by duration_ms)::float8 as p95,
+           max(duration_ms)::float8 as max
+    from import_job_batches where job_id = ${jobId} and status = 'completed'`;
+  const byFile = await sql<{ file: string; n: number }[]>`
+    select file, count(*)::int as n from import_errors where job_id = ${jobId} group by file order by file`;
+  const j = status.job;
+  const finished = j.finishedAt ? new Date(j.finishedAt).getTime() : null;
+  return {
+    job: {
+      id: j.id,
+      fileName: j.fileName,
+      sha256: j.sha256,
+      extractType: j.extractType,
+      extractNumber: j.extractNumber,
+      snapshotDate: j.snapshotDate,
+      status: j.status,
+      forced: j.forced,
+      createdAt: iso(j.createdAt) as string,
+      preparedAt: iso(j.preparedAt),
+      finishedAt: iso(j.finishedAt),
+      error: j.error ?? null,
+      warnings: j.warnings,
+    },
+    tables: status.tables.flatMap((t) =>
+      t.operations.map((o) => ({
+        table: t.table,
+        operation: o.operation,
+        batches: o.batches,
+        completed: o.completed,
+        failed: o.failed,
+        staged: o.rows,
+        inserted: o.inserted,
+        ended: o.ended,
+        unchanged: o.unchanged,
+        duplicates: o.duplicate,
+        noopDeletes: o.noop,
+      })),
+    ),
+    rejected: { total: status.rejected, byFile: Object.fromEntries(byFile.map((r) => [r.file, r.n])) },
+    timings: {
+      batches: timing?.n ?? 0,
+      p50Ms: timing?.p50 ?? null,
+      p95Ms: timing?.p95 ?? null,
+      maxMs: timing?.max ?? null,
+      totalSeconds: finished ? (finished - new Date(j.createdAt).getTime()) / 1000 : null,
+    },
+    undo: j.undo ?? null,
+  };
+}
+
+/** The rejected rows of one import as CSV (GET /api/imports/:id/report?format=csv). */
+export async function rejectedRowsCsv(db: Db, jobId: number): Promise<string> {
+  await getJobStatus(db, jobId); // 404 for an unknown job
+  const rows = await db.$client<{ file: string; line: number | null; column: string | null; value: string | null; code: string; message: string }[]>`
+    select file, line, "column", value, code, message from import_errors where job_id = ${jobId} order by id`;
+  return Papa.unparse(
+    { fields: ['file', 'line', 'column', 'value', 'reason', 'message'], data: rows.map((r) => [r.file, r.line, r.column, r.value, r.code, r.message]) },
+    { quotes: true, newline: '\r\n' },
+  );
+}
