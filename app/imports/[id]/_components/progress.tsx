@@ -70,6 +70,7 @@ export function Progress({ jobId }: { jobId: number }) {
   const pct = percent(s.batches.completed, s.batches.total);
   const current = describeCurrent(s);
   const undo = job.undo;
+  const undoView = isUndoing(job.status) || job.status === 'cancelled' || job.status === 'rolled_back';
 
   return (
     <div className="space-y-6">
@@ -131,7 +132,7 @@ export function Progress({ jobId }: { jobId: number }) {
         <p className="min-h-5 text-sm text-slate-700" data-testid="current-operation">
           {current ?? (driver.workers > 0 && job.status === 'running' ? 'Waiting for the next batch…' : ' ')}
         </p>
-        {undo && (isUndoing(job.status) || job.status === 'cancelled' || job.status === 'rolled_back') && <UndoProgress undo={undo} status={job.status} />}
+        {undo && undoView && <UndoProgress undo={undo} status={job.status} />}
         <p className="text-xs text-slate-500 tabular-nums">
           Inserted {fmt(s.totals.inserted)} · ended {fmt(s.totals.ended)} · unchanged {fmt(s.totals.unchanged)} · duplicates {fmt(s.totals.duplicate)} · no-op
           deletes {fmt(s.totals.noop)} · rejected {fmt(s.rejected)}
@@ -143,8 +144,9 @@ export function Progress({ jobId }: { jobId: number }) {
         <h2 className="mb-3 font-semibold">Tables</h2>
         <ul className="space-y-3" data-testid="tables">
           {s.tables.map((t) => {
+            // Once a job is being undone, its tables' batch states are history: say so instead.
             const state = tableState(t, s.current);
-            const tone = state.kind === 'failed' ? 'red' : state.kind === 'done' ? 'emerald' : 'sky';
+            const tone = undoView ? 'orange' : state.kind === 'failed' ? 'red' : state.kind === 'done' ? 'emerald' : 'sky';
             return (
               <li key={t.table} className="grid grid-cols-[7rem_1fr] items-center gap-x-3 gap-y-1 sm:grid-cols-[9rem_1fr_5rem_17rem]" data-testid={`table-${t.table}`}>
                 <span className="font-medium">{t.table}</span>
@@ -154,9 +156,9 @@ export function Progress({ jobId }: { jobId: number }) {
                 </span>
                 <span className="truncate text-sm tabular-nums sm:whitespace-nowrap" data-testid="table-state">
                   <span className={state.kind === 'failed' ? 'text-red-700' : state.kind === 'done' ? 'text-emerald-700' : 'text-slate-700'}>
-                    {tableStateText(state)}
+                    {undoView ? (isUndoing(job.status) ? 'being undone' : 'undone') : tableStateText(state)}
                   </span>
-                  {'phase' in state && state.phase && <span className="text-slate-500"> · {state.phase}</span>}
+                  {!undoView && 'phase' in state && state.phase && <span className="text-slate-500"> · {state.phase}</span>}
                 </span>
               </li>
             );
