@@ -1,4 +1,4 @@
-import type { JobStatus } from '@/lib/imports/job-states';
+import { statusLabel, type JobStatus } from '@/lib/imports/job-states';
 
 const STYLE: Record<JobStatus, string> = {
   preparing: 'bg-slate-100 text-slate-700 ring-slate-300',
@@ -11,8 +11,6 @@ const STYLE: Record<JobStatus, string> = {
   rolling_back: 'bg-orange-50 text-orange-800 ring-orange-300',
   rolled_back: 'bg-slate-100 text-slate-600 ring-slate-300',
 };
-
-export const statusLabel = (s: JobStatus) => s.replace('_', ' ');
 
 /** The job's status as a badge; `label` adds context such as "with 2 failed batches". */
 export function StatusBadge({ status, testId, note }: { status: JobStatus; testId?: string; note?: string }) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db, Tx } from '../db/client';
 import { env } from '../env';
 import { ImportFailure } from './errors';
-import { ACTIVE_STATUSES, type JobStatus } from './job-states';
+import { ACTIVE_STATUSES, statusLabel, type JobStatus } from './job-states';
 import { getJobStatus, type JobStatusView } from './status';
 import { planUndo, undoSteps } from './undo';
 
@@ -21,7 +21,7 @@ async function lockJob(tx: Tx, jobId: number) {
 }
 
 function refuse(jobId: number, status: JobStatus, what: string): never {
-  throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${status.replace('_', ' ')}; ${what}`, { status });
+  throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(status)}; ${what}`, { status });
 }
 
 /**
@@ -94,7 +94,7 @@ export async function rollbackImport(db: Db, raw: ControlInput): Promise<JobStat
     const [active] = await tx<{ id: number; status: JobStatus }[]>`
       select id, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
     if (active) {
-      throw new ImportFailure('CONFLICT', `Import #${active.id} is ${active.status.replace('_', ' ')}; finish or cancel it before rolling back.`, {
+      throw new ImportFailure('CONFLICT', `Import #${active.id} is ${statusLabel(active.status)}; finish or cancel it before rolling back.`, {
         jobId: active.id,
       });
     }

@@ -24,7 +24,7 @@ function batchesOf(s: Pick<JobStatusView, 'tables'>, b: Pick<BatchView, 'table' 
 export function describeCurrent(s: Pick<JobStatusView, 'tables' | 'current' | 'job'>): string | null {
   const b = s.current[0];
   if (!b) return null;
-  const rows = `${b.rows.toLocaleString('en')} ${SINGULAR[b.table] ?? b.table} row${b.rows === 1 ? '' : 's'}`;
+  const rows = `${formatCount(b.rows)} ${SINGULAR[b.table] ?? b.table} row${b.rows === 1 ? '' : 's'}`;
   const more = s.current.length > 1 ? ` (and ${s.current.length - 1} more batch${s.current.length === 2 ? '' : 'es'} in parallel)` : '';
   return `${VERB[b.operation] ?? b.operation} ${rows} of batch ${b.batchNumber + 1}/${batchesOf(s, b)}${more}`;
 }
@@ -74,6 +74,9 @@ export function formatDuration(seconds: number | null | undefined): string {
   if (m < 60) return `${m} min ${s % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+/** 21500 -> "21,500". */
+export const formatCount = (n: number) => n.toLocaleString('en');
 
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.floor((100 * done) / total) : 0;

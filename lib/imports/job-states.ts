@@ -37,3 +37,6 @@ export const UNDOING_STATUSES: readonly JobStatus[] = ['cancelling', 'rolling_ba
 export const isActive = (s: JobStatus) => ACTIVE_STATUSES.includes(s);
 export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
 export const isUndoing = (s: JobStatus) => UNDOING_STATUSES.includes(s);
+
+/** `rolling_back` -> `rolling back`: the status as people read it. */
+export const statusLabel = (s: JobStatus) => s.replace('_', ' ');

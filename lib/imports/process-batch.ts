@@ -35,12 +35,6 @@ interface Claimed extends BatchRef {
   attempts: number;
 }
 
-/**
- * process-batch: claim a runnable batch with a lease, apply it and mark it completed in one
- * transaction. The apply transaction first re-locks the batch row and checks the lease is
- * still ours, so a batch whose lease passed to another driver is never applied twice, and a
- * crash anywhere leaves the batch either untouched (claimable once the lease expires) or done.
- */
 export interface ProcessBatchResult {
   processed: BatchOutcome[];
   /** Undo steps taken, when the job is being cancelled or rolled back. */
@@ -49,8 +43,12 @@ export interface ProcessBatchResult {
 }
 
 /**
- * Advances a job by up to a time budget: applies batches while it runs, and undoes what it
- * applied while it is being cancelled or rolled back. Every driver calls just this.
+ * process-batch: advances a job by up to a time budget. While it runs: claim a runnable batch
+ * with a lease, apply it and mark it completed in one transaction. The apply transaction first
+ * re-locks the batch row and checks the lease is still ours, so a batch whose lease passed to
+ * another driver is never applied twice, and a crash anywhere leaves the batch either
+ * untouched (claimable once the lease expires) or done. While it is being cancelled or rolled
+ * back: undo steps (undo.ts). Every driver calls just this.
  */
 export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<ProcessBatchResult> {
   const input = processBatchInput.parse(raw);

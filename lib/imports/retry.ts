@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { ImportFailure } from './errors';
+import { statusLabel, type JobStatus } from './job-states';
 import { getJobStatus, type JobStatusView } from './status';
 
 export const retryInput = z.object({
@@ -13,10 +14,10 @@ export const retryInput = z.object({
 export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Promise<{ retried: number; progress: JobStatusView }> {
   const { jobId, batchId } = retryInput.parse(raw);
   const sql = db.$client;
-  const [job] = await sql<{ status: string }[]>`select status from import_jobs where id = ${jobId}`;
+  const [job] = await sql<{ status: JobStatus }[]>`select status from import_jobs where id = ${jobId}`;
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
   if (job.status !== 'running' && job.status !== 'paused') {
-    throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${job.status.replace('_', ' ')}; there is nothing to retry.`);
+    throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(job.status)}; there is nothing to retry.`);
   }
   const rows = await sql`
     update import_job_batches set status = 'pending', error_message = null

@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { formatDuration } from '@/lib/imports/describe';
+import { formatCount, formatDuration } from '@/lib/imports/describe';
 import { isActive } from '@/lib/imports/job-states';
 import type { JobSummary } from '@/lib/imports/status';
 import { api } from '../_lib/api';
@@ -11,7 +11,7 @@ import { api } from '../_lib/api';
 /** JSON turns the job's Date fields into strings. */
 type Row = Omit<JobSummary, 'createdAt' | 'preparedAt' | 'finishedAt'> & { createdAt: string | Date };
 
-const fmt = (n: number) => n.toLocaleString('en');
+const fmt = formatCount;
 
 /** The import history, newest first; refreshed while an import is active. */
 export function JobsTable({ initial }: { initial: Row[] }) {

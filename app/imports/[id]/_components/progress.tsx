@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { describeCurrent, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/describe';
+import { describeCurrent, formatCount, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/describe';
 import { isTerminal, isUndoing } from '@/lib/imports/job-states';
 import type { JobStatusView } from '@/lib/imports/status';
 import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
@@ -12,7 +12,7 @@ import { Button, ConfirmButton } from './confirm-button';
 import { TimelineChart } from './timeline-chart';
 import { useDriver, type DriverProblem } from './use-driver';
 
-const fmt = (n: number) => n.toLocaleString('en');
+const fmt = formatCount;
 const CONCURRENCY_KEY = 'kbo-import-concurrency';
 
 /** Parallel process-batch calls from this tab: 1–8, default 4, remembered per browser. */
