@@ -59,12 +59,16 @@ test('a FULL driven by two tabs at once; with every tab closed nothing moves, an
   expect(done).toBe(total);
 });
 
-test('the real update 147 on top: pause mid-way holds still; after resume, 503s are shown and retried; it completes', async ({ page, request }) => {
+test('the real update 147 on top: staging followed on upload; pause mid-way holds still; after resume, 503s are shown and retried; it completes', async ({ page, request }) => {
   const imports = new ImportsPage(page);
   await imports.open();
-  await setFaults(request, { delayMs: 400 });
+  await setFaults(request, { delayMs: 400, stageDelayMs: 250 });
   await imports.setConcurrency(1);
-  const progress = await imports.start(FIXTURE_NAME, fixture);
+  await imports.upload(FIXTURE_NAME, fixture);
+  // The form follows the server's staging, file by file, before opening the progress page.
+  await expect(page.getByTestId('staging-progress')).toContainText(/Checking and staging \w+\.csv \(file \d+ of \d+\) · [\d,]+ rows staged/);
+  await expect(page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });
+  const progress = new ProgressPage(page);
   await expect(page.getByTestId('concurrency')).toHaveValue('1');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('update 147');
 

@@ -1,7 +1,9 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import type { z } from 'zod';
+import type { faultPlan } from '../lib/imports/faults';
 
 /** The test-only fault switch of the e2e server (IMPORT_TEST_FAULTS=1). */
-export async function setFaults(request: APIRequestContext, plan: { failBatches?: number; table?: string; delayMs?: number; stallMs?: number }) {
+export async function setFaults(request: APIRequestContext, plan: z.input<typeof faultPlan>) {
   const res = await request.post('/api/test/faults', { data: plan });
   expect(res.ok(), await res.text()).toBe(true);
 }

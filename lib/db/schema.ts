@@ -105,6 +105,18 @@ export const importStagingCodes = stagingTable(CODE_TABLE.staging, CODE_TABLE.co
 
 export { JOB_STATUSES, type JobStatus } from '../imports/job-states';
 
+export interface StagingProgress {
+  files: number;
+  filesDone: number;
+  /** The file being staged now (null once every file is staged). */
+  file: string | null;
+  /** Uncompressed CSV bytes read so far, of all files. */
+  bytesDone: number;
+  bytesTotal: number;
+  /** Rows checked and staged so far. */
+  rows: number;
+}
+
 export interface UndoProgress {
   startedAt: string;
   /** Rows to remove (inserted by the job) and restore (ended by it), per table. */
@@ -136,6 +148,8 @@ export const importJobs = pgTable(
     error: jsonb('error').$type<{ code: string; message: string; details?: unknown }>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     preparedAt: timestamp('prepared_at', { withTimezone: true }),
+    /** How far prepare got: written from outside its transaction while it stages, so others can watch. */
+    staging: jsonb('staging').$type<StagingProgress>(),
     /** Rows removed and restored per table while cancelling or rolling back. */
     undo: jsonb('undo').$type<UndoProgress>(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -15,6 +15,8 @@ export const faultPlan = z.object({
   delayMs: z.number().int().min(0).max(30_000).default(0),
   /** Hold every batch this long between its claim and its transaction (a slow driver). */
   stallMs: z.number().int().min(0).max(30_000).default(0),
+  /** Hold prepare this long before staging each file (a slow upload to watch). */
+  stageDelayMs: z.number().int().min(0).max(30_000).default(0),
 });
 export type FaultPlan = z.output<typeof faultPlan>;
 
@@ -29,6 +31,12 @@ export function setFaults(raw: z.input<typeof faultPlan>): FaultPlan {
   const plan = faultPlan.parse(raw);
   holder.__kboImportFaults = plan;
   return plan;
+}
+
+/** Called by prepare before it stages each file. */
+export async function injectStagingDelay(): Promise<void> {
+  const plan = holder.__kboImportFaults;
+  if (plan?.stageDelayMs && faultsEnabled()) await new Promise((r) => setTimeout(r, plan.stageDelayMs));
 }
 
 /** Called after a claim, before the batch's transaction starts. */

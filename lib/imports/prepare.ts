@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DATA_TABLES, KBO_TABLES, type TableName } from '../datasets/kbo';
 import type { Db, Sql, Tx } from '../db/client';
+import type { StagingProgress } from '../db/schema';
 import { ident } from '../db/sql';
 import { env } from '../env';
 import { ImportFailure } from './errors';
+import { injectStagingDelay } from './faults';
 import { ACTIVE_STATUSES, VOID_STATUSES, type JobStatus } from './job-states';
 import type { RowError } from './rows';
 import { batchesFor, stageFile, MAX_KEPT_ERRORS } from './stage';
@@ -141,6 +143,16 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
     batchesPerTable.set(t.table, batchesFor(rows, batchSize));
   }
 
+  const progress: StagingProgress = {
+    files: extract.files.length,
+    filesDone: 0,
+    file: null,
+    bytesDone: 0,
+    bytesTotal: extract.files.reduce((sum, f) => sum + f.uncompressedSize, 0),
+    rows: 0,
+  };
+  const report = stagingReporter(sql, jobId, progress);
+
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtext('kbo-import-prepare'), ${jobId})`;
     const errors: RowError[] = [];
@@ -149,7 +161,28 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
     const batchRows: { table: string; op: string; batch: number; rows: number }[] = [];
 
     for (const file of extract.files) {
-      const staged = await stageFile(tx, { jobId, plan: file, batches: batchesPerTable.get(file.table) ?? 1, open: file.open }, errors.length);
+      const before = { bytes: progress.bytesDone, rows: progress.rows };
+      progress.file = file.name;
+      report();
+      await injectStagingDelay();
+      const staged = await stageFile(
+        tx,
+        {
+          jobId,
+          plan: file,
+          batches: batchesPerTable.get(file.table) ?? 1,
+          open: file.open,
+          onProgress: (bytes, rows) => {
+            progress.bytesDone = before.bytes + bytes;
+            progress.rows = before.rows + rows;
+            report();
+          },
+        },
+        errors.length,
+      );
+      progress.filesDone += 1;
+      progress.bytesDone = before.bytes + file.uncompressedSize;
+      progress.rows = before.rows + staged.rows;
       errors.push(...staged.errors);
       errorCount += staged.errorCount;
       fileRows[file.name] = staged.rows;
@@ -172,9 +205,30 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
                   ${batchRows.map((b) => b.batch)}::int[], ${batchRows.map((b) => b.rows)}::int[]) as u(t, o, b, r)`;
     await tx`
       update import_jobs set status = 'running', prepared_at = now(),
-        counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable) })}::jsonb
+        counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable) })}::jsonb,
+        staging = ${JSON.stringify({ ...progress, file: null })}::jsonb
       where id = ${jobId}`;
   });
+}
+
+/**
+ * Staging runs in one transaction, invisible to others until it commits; so its progress is
+ * written beside it, on the pool, at most twice a second and never two writes at once.
+ */
+function stagingReporter(sql: Sql, jobId: number, progress: StagingProgress): () => void {
+  let last = 0;
+  let writing = false;
+  return () => {
+    const now = Date.now();
+    if (writing || now - last < 500) return;
+    last = now;
+    writing = true;
+    sql`update import_jobs set staging = ${JSON.stringify(progress)}::jsonb where id = ${jobId} and status = 'preparing'`
+      .catch((err) => console.error('[kbo-import] staging progress not recorded', err))
+      .finally(() => {
+        writing = false;
+      });
+  };
 }
 
 async function markFailed(sql: Sql, jobId: number, err: unknown): Promise<void> {

@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
+import { pipeline as streamPipeline, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CODE_TABLE, KBO_TABLES, type FilePlan } from '../datasets/kbo';
 import type { Tx } from '../db/client';
 import { ident, identList } from '../db/sql';
 import { readCsv } from './csv';
+import { ImportFailure } from './errors';
 import { batchOf, checkHeader, copyLine, mapRecords, type RowError } from './rows';
 
 /** Errors kept in memory (and in import_errors) per import; the total is always counted. */
@@ -14,6 +15,8 @@ export interface StageTarget {
   plan: FilePlan;
   batches: number;
   open: () => Readable;
+  /** Called as the file is read: uncompressed bytes so far, rows staged so far. */
+  onProgress?: (bytes: number, rows: number) => void;
 }
 
 export interface StageResult {
@@ -38,9 +41,24 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
   // Deletes keep only the key column: the other staging columns stay NULL.
   const columns = plan.columns.map((c) => c.column);
 
+  let bytes = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // pipeline (not pipe) so that an error of the zip entry's stream reaches the reader.
+  const source = target.open();
+  let damaged: Error | undefined;
+  source.once('error', (err) => {
+    damaged = err;
+  });
+  streamPipeline(source, counted, () => {});
+
   async function* copyText(): AsyncGenerator<string> {
     let header = true;
-    for await (const chunk of readCsv(target.open(), plan.name)) {
+    for await (const chunk of readCsv(counted, plan.name)) {
       for (const p of chunk.problems) {
         reject({ file: plan.name, line: p.line, column: null, value: null, code: 'MALFORMED_QUOTES', message: `${plan.name} line ${p.line} ${p.message}.` });
       }
@@ -63,6 +81,7 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
         text += copyLine([jobId, batch, plan.operation, row.line, ...row.values]);
       }
       result.rows += valid.length;
+      target.onProgress?.(bytes, result.rows);
       if (text) yield text;
     }
     if (header) reject(checkHeader(plan.name, plan.columns, undefined) as RowError);
@@ -71,7 +90,16 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
   const writable = await tx`
     copy ${ident(tx, plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin
   `.writable();
-  await pipeline(Readable.from(copyText()), writable);
+  try {
+    await pipeline(Readable.from(copyText()), writable);
+  } catch (err) {
+    if (!damaged) throw err;
+    throw new ImportFailure(
+      'VALIDATION',
+      `${plan.name} is damaged inside the zip (it cannot be decompressed: ${damaged.message}); nothing was imported. Download the extract again and upload it as it comes.`,
+      { file: plan.name },
+    );
+  }
   return result;
 }
 

@@ -107,6 +107,17 @@ describe('an interrupted prepare', () => {
 describe('bad input is refused with file, line, column and value, and changes nothing', () => {
   const cases: [string, (e: GeneratedExtract) => Promise<Buffer | Uint8Array>, RegExp][] = [
     ['not a zip', async () => Buffer.from('this is not a zip'), /not a readable zip file/],
+    ['a truncated zip', async (e) => {
+      const bytes = await zipExtract(e);
+      return bytes.subarray(0, Math.floor(bytes.length * 0.7));
+    }, /not a readable zip file: it is damaged, truncated, or not a zip at all/],
+    ['damaged compressed data inside an entry', async (e) => {
+      const bytes = Buffer.from(await zipExtract(e));
+      // Scramble the middle of activity_insert.csv's deflated bytes (headers stay intact).
+      const at = bytes.indexOf('activity_insert.csv') + 'activity_insert.csv'.length;
+      for (let i = at + 40; i < at + 120; i++) bytes[i] = (bytes[i] as number) ^ 0x5a;
+      return bytes;
+    }, /activity_insert\.csv is damaged inside the zip/],
     ['missing meta.csv', (e) => withFile(e, 'meta.csv', null), /has no meta\.csv/],
     ['unknown ExtractType', (e) => withFile(e, 'meta.csv', (e.files['meta.csv'] as string).replace('"update"', '"weekly"')), /meta\.csv line 4: ExtractType "weekly" is unknown/],
     ['a required file missing', (e) => withFile(e, 'activity_insert.csv', null), /missing activity_insert\.csv/],

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { getDb } from '@/lib/db/client';
 import { handle, json } from '@/lib/http/respond';
 import { ImportFailure } from '@/lib/imports/errors';
@@ -7,9 +8,14 @@ import { listJobs } from '@/lib/imports/status';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-/** The import history, newest first. */
-export function GET() {
-  return handle(async () => json({ imports: await listJobs(await getDb()) }));
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/** The import history, newest first (`?limit=`, default 50). */
+export function GET(request: Request) {
+  return handle(async () => {
+    const { limit } = listQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+    return json({ imports: await listJobs(await getDb(), limit) });
+  });
 }
 
 /** prepare: multipart `file` (the KBO zip), optional `force=true`. */

@@ -2,7 +2,11 @@
 
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
+import { StagingProgressView } from '@/app/_components/staging-progress';
+import type { StagingProgress } from '@/lib/db/schema';
+import { api } from '../_lib/api';
 
 type Phase = { kind: 'idle' } | { kind: 'uploading'; sent: number; total: number } | { kind: 'staging'; since: number };
 
@@ -25,6 +29,21 @@ function send(form: FormData, onProgress: (sent: number, total: number) => void,
   });
 }
 
+/**
+ * While the server stages our upload, its job is the one `preparing` (one import at a time):
+ * poll the history for it and show how far staging got.
+ */
+function useStaging(fileName: string | undefined): StagingProgress | null {
+  const { data } = useQuery({
+    queryKey: ['imports', 'staging', fileName],
+    queryFn: () => api<{ imports: { fileName: string; status: string; staging: StagingProgress | null }[] }>('/api/imports?limit=1'),
+    enabled: Boolean(fileName),
+    refetchInterval: 500,
+  });
+  const job = data?.imports.find((j) => j.status === 'preparing' && j.fileName === fileName);
+  return job?.staging ?? null;
+}
+
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 
 /** "Import daily update": a zip by picker or drag and drop, upload and staging progress, then the job's page. */
@@ -38,6 +57,7 @@ export function UploadForm() {
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const busy = phase.kind !== 'idle';
+  const staging = useStaging(phase.kind === 'staging' ? file?.name : undefined);
 
   useEffect(() => {
     if (phase.kind !== 'staging') return;
@@ -98,7 +118,7 @@ export function UploadForm() {
           choose(e.dataTransfer.files[0]);
         }}
         data-testid="dropzone"
-        className={`flex cursor-pointer flex-col items-center justify-center gap-1 rounded-md border-2 border-dashed px-4 py-6 text-center text-sm transition-colors ${
+        className={`flex cursor-pointer flex-col items-center justify-center gap-1 rounded-md border-2 border-dashed px-4 py-6 text-center text-sm transition-colors focus-within:ring-2 focus-within:ring-sky-600 ${
           dragging ? 'border-sky-500 bg-sky-50' : 'border-slate-300 hover:border-slate-400'
         }`}
       >
@@ -142,12 +162,8 @@ export function UploadForm() {
         )}
         {phase.kind === 'staging' && (
           <div className="space-y-1">
-            <div className="h-2 w-full overflow-hidden rounded-full bg-slate-200" role="progressbar" aria-label="Staging" aria-valuetext="in progress">
-              <div className="h-full w-1/3 animate-pulse rounded-full bg-sky-600" />
-            </div>
-            <p className="text-xs text-slate-600 tabular-nums">
-              Uploaded. Checking every file and staging its rows… {Math.floor((now - phase.since) / 1000)} s
-            </p>
+            <StagingProgressView staging={staging} />
+            <p className="text-xs text-slate-500 tabular-nums">Uploaded; {Math.floor((now - phase.since) / 1000)} s on the server so far.</p>
           </div>
         )}
         {error && (

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ProgressBar } from '@/app/_components/progress-bar';
+import { StagingProgressView } from '@/app/_components/staging-progress';
 import { StatusBadge } from '@/app/_components/status-badge';
 import { describeCurrent, formatCount, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/describe';
 import { isTerminal, isUndoing } from '@/lib/imports/job-states';
@@ -122,6 +123,7 @@ export function Progress({ jobId }: { jobId: number }) {
             {pct}%
           </span>
         </div>
+        {job.status === 'preparing' && <StagingProgressView staging={job.staging} />}
         <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === 'paused' ? 'amber' : 'emerald'} />
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
