@@ -4,6 +4,7 @@ import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/data
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { ImportFailure } from '../../lib/imports/errors';
 import { prepareImport } from '../../lib/imports/prepare';
+import { importReport, rejectedRowsCsv } from '../../lib/imports/report';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip, importZip } from '../helpers/import';
 
@@ -169,6 +170,15 @@ describe('bad input is refused with file, line, column and value, and changes no
       { file: 'establishment_insert.csv', line: 2, column: 'EstablishmentNumber', value: '2.000.000.1', code: 'INVALID_NUMBER' },
       { file: 'establishment_insert.csv', line: 3, column: 'StartDate', value: '1-1-2020', code: 'INVALID_DATE' },
     ]);
+
+    // The report: a summary naming the failure, and the rejected rows as CSV.
+    const report = await importReport(t.db, details.jobId);
+    expect(report.job).toMatchObject({ status: 'failed', fileName: 'bad.zip' });
+    expect(report.rejected).toEqual({ total: 2, byFile: { 'establishment_insert.csv': 2 } });
+    const csv = (await rejectedRowsCsv(t.db, details.jobId)).split('\r\n');
+    expect(csv[0]).toBe('"file","line","column","value","reason","message"');
+    expect(csv[1]).toMatch(/^"establishment_insert\.csv","2","EstablishmentNumber","2\.000\.000\.1","INVALID_NUMBER","establishment_insert\.csv line 2, column EstablishmentNumber: /);
+    expect(csv).toHaveLength(3);
 
     // The same update, re-encoded with CRLF line endings and a BOM, and an empty branch file: valid.
     const files: Record<string, string> = {};
