@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-const port = Number(process.env.E2E_PORT ?? 3100);
+import { E2E_BASE_URL, E2E_PORT } from './e2e/auth';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -8,7 +8,7 @@ export default defineConfig({
   workers: 1,
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: E2E_BASE_URL,
     browserName: 'chromium',
     launchOptions: {
       // Debian's Chromium: nothing is downloaded at install or run time.
@@ -18,8 +18,8 @@ export default defineConfig({
   },
   webServer: {
     // A fresh database, then `next start` on the production build.
-    command: `tsx scripts/e2e-server.ts ${port}`,
-    url: `http://127.0.0.1:${port}/api/imports`,
+    command: `tsx scripts/e2e-server.ts ${E2E_PORT}`,
+    url: `${E2E_BASE_URL}/login`,
     timeout: 180_000,
     reuseExistingServer: false,
     stdout: 'pipe',

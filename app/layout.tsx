@@ -1,11 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import './globals.css';
+import { SignOut } from './_components/sign-out';
+import { currentAdmin } from './_lib/session';
 import { Providers } from './providers';
 
 export const metadata: Metadata = { title: 'KBO import', description: 'Micro-batch imports of KBO Open Data into PostgreSQL' };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const user = await currentAdmin();
   return (
     <html lang="en">
       <body className="min-h-screen bg-slate-50 text-slate-900">
@@ -13,6 +16,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
           <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3">
             <Link href="/" className="font-semibold">KBO import</Link>
             <Link href="/imports" className="text-sm text-slate-600 hover:text-slate-900">Imports</Link>
+            {user && <SignOut user={user} />}
           </nav>
         </header>
         <main className="mx-auto max-w-6xl px-4 py-8">

@@ -1,6 +1,10 @@
 import Link from 'next/link';
+import { requireAdmin } from './_lib/session';
 
-export default function Home() {
+export const dynamic = 'force-dynamic';
+
+export default async function Home() {
+  await requireAdmin('/');
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-semibold">Keep a PostgreSQL copy of the KBO register current</h1>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { ImportsPage, ProgressPage, setFaults } from './pages';
+import { bearer, ImportsPage, ProgressPage, setFaults, signIn } from './pages';
 
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
 const fixture = readFileSync(path.resolve(import.meta.dirname, '../../shared/fixtures/kbo', FIXTURE_NAME));
@@ -14,6 +14,10 @@ test.describe.configure({ mode: 'serial' });
 const model = new RegisterModel(1);
 const full = model.full(146, 500, '2025-10-10');
 const update148 = model.update(148, '2025-10-13');
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 test.afterEach(async ({ request }) => {
   await setFaults(request, {});
@@ -41,12 +45,12 @@ test('a FULL driven by two tabs at once; with every tab closed nothing moves, an
   // Both tabs leave. Calls already made finish within their time budget; then nothing moves.
   await second.close();
   await imports.open();
-  const completed = async () => (await (await request.get(statusUrl)).json()).batches.completed as number;
+  const completed = async () => (await (await request.get(statusUrl, { headers: bearer })).json()).batches.completed as number;
   await page.waitForTimeout(2_500);
   const left = await completed();
   await page.waitForTimeout(1_500);
   expect(await completed()).toBe(left);
-  const job = await (await request.get(statusUrl)).json();
+  const job = await (await request.get(statusUrl, { headers: bearer })).json();
   expect(job.job.status).toBe('running');
   expect(left).toBeLessThan(job.batches.total);
 
@@ -126,7 +130,7 @@ test('a failing batch shows Retry, and Retry completes the import; then it can b
   await progress.expectCompleted();
   await expect(page.getByTestId('failures')).toHaveCount(0);
 
-  const report = await request.get(page.url().replace('/imports/', '/api/imports/') + '/report');
+  const report = await request.get(page.url().replace('/imports/', '/api/imports/') + '/report', { headers: bearer });
   expect(report.ok()).toBe(true);
   const body = await report.json();
   expect(body.job.status).toBe('completed');

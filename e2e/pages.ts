@@ -1,10 +1,19 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
 import type { faultPlan } from '../lib/imports/faults';
+import { E2E_AUTH, E2E_BASE_URL } from './auth';
 
-/** The test-only fault switch of the e2e server (IMPORT_TEST_FAULTS=1). */
+export const bearer = { authorization: `Bearer ${E2E_AUTH.API_TOKEN}` };
+
+/** Signs the page's browser context in through the API (the login page has a test of its own). */
+export async function signIn(page: Page, password = E2E_AUTH.ADMIN_PASSWORD) {
+  const res = await page.request.post('/api/auth/login', { data: { password }, headers: { origin: E2E_BASE_URL } });
+  expect(res.ok(), await res.text()).toBe(true);
+}
+
+/** The test-only fault switch of the e2e server (IMPORT_TEST_FAULTS=1), with the API token. */
 export async function setFaults(request: APIRequestContext, plan: z.input<typeof faultPlan>) {
-  const res = await request.post('/api/test/faults', { data: plan });
+  const res = await request.post('/api/test/faults', { data: plan, headers: bearer });
   expect(res.ok(), await res.text()).toBe(true);
 }
 

@@ -17,6 +17,21 @@ const schema = z.object({
     .enum(['0', '1'])
     .default('0')
     .transform((v) => v === '1'),
+  /** Password of the admin user `admin` (required: without any password, nobody can sign in). */
+  ADMIN_PASSWORD: z.string().min(8, 'use at least 8 characters').optional(),
+  /** More admins: `alice:password1,bob:password2`. */
+  ADMIN_USERS: z.string().optional(),
+  /** Key that signs session cookies (at least 32 characters); derived from the credentials when unset. */
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** Bearer token for the CLI over HTTP and the cron route (at least 24 characters); unset: no bearer access. */
+  API_TOKEN: z.string().min(24).optional(),
+  /** `1` when a reverse proxy sets X-Forwarded-For/-Host/-Proto: login rate limits then count per client address. */
+  TRUST_PROXY: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((v) => v === '1'),
+  /** Largest upload accepted, in MB. */
+  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4_096).default(512),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { E2E_AUTH } from '../e2e/auth';
 import { closeDb, createSql, databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
 
 /** Serves the built app on a database of its own (dropped and re-created each run). */
@@ -13,7 +14,13 @@ async function main() {
   const next = spawn('npx', ['next', 'start', '-p', port, '-H', '127.0.0.1'], {
     stdio: 'inherit',
     // Small batches, so a test can watch (and pause) an import mid-way; the fault switch on.
-    env: { ...process.env, DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e'), IMPORT_BATCH_SIZE: '200', IMPORT_TEST_FAULTS: '1' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e'),
+      IMPORT_BATCH_SIZE: '200',
+      IMPORT_TEST_FAULTS: '1',
+      ...E2E_AUTH,
+    },
   });
   const stop = async () => {
     next.kill('SIGTERM');

@@ -2,12 +2,14 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { getDb } from '@/lib/db/client';
 import { listJobs } from '@/lib/imports/status';
+import { requireAdmin } from '../_lib/session';
 import { JobsTable } from './_components/jobs-table';
 import { UploadForm } from './_components/upload-form';
 
 export const dynamic = 'force-dynamic';
 
 export default async function ImportsPage() {
+  await requireAdmin('/imports');
   const jobs = await listJobs(await getDb());
   const samples = sampleFiles();
   return (

@@ -219,3 +219,14 @@ export const importErrors = pgTable(
 export type ImportJob = typeof importJobs.$inferSelect;
 export type ImportJobBatch = typeof importJobBatches.$inferSelect;
 export type ImportError = typeof importErrors.$inferSelect;
+
+/** Failed sign-ins, counted per client key for the login rate limit. */
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    clientKey: text('client_key').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('login_failures_key_idx').on(t.clientKey, t.at)],
+);

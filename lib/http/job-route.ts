@@ -2,12 +2,12 @@ import type { Db } from '../db/client';
 import { getDb } from '../db/client';
 import type { JobStatusView } from '../imports/status';
 import { jobIdFrom } from './params';
-import { handle, json } from './respond';
+import { json } from './respond';
+import { route } from './route';
 
-type RouteContext = { params: Promise<{ id: string }> };
+export type JobContext = { params: Promise<{ id: string }> };
 
 /** A POST handler for a verb that takes only the job id and answers with its status. */
 export function jobVerb(verb: (db: Db, input: { jobId: number }) => Promise<JobStatusView>) {
-  return (_request: Request, { params }: RouteContext) =>
-    handle(async () => json(await verb(await getDb(), { jobId: await jobIdFrom(params) })));
+  return route<JobContext>({}, async (_request, { params }) => json(await verb(await getDb(), { jobId: await jobIdFrom(params) })));
 }

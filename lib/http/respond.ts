@@ -4,6 +4,9 @@ import { isImportFailure, type ErrorCode } from '../imports/errors';
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
@@ -20,7 +23,10 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
 
 /** Domain error -> Response, in one place. Internal details go to the log only. */
 export function respondError(err: unknown): Response {
-  if (isImportFailure(err)) return json(errorBody(err.code, err.message, err.details), STATUS[err.code]);
+  if (isImportFailure(err)) {
+    const retry = (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    return json(errorBody(err.code, err.message, err.details), STATUS[err.code], retry ? { 'retry-after': String(retry) } : {});
+  }
   if (err instanceof ZodError) {
     const details = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     return json(errorBody('VALIDATION', 'The request is not valid.', details), STATUS.VALIDATION);

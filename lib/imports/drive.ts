@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { env } from '../env';
 import { didWork, nextMove, snapshotOf } from './driving';
 import { finalizeImport } from './finalize';
 import { processBatch } from './process-batch';
@@ -11,6 +12,8 @@ export interface DriveOptions {
   onProgress?: (status: JobStatusView) => void;
   /** How long an idle worker waits before asking again while others hold leases. */
   idleMs?: number;
+  /** Stop starting new calls after this time (epoch ms), e.g. inside a cron invocation. */
+  until?: number;
 }
 
 /**
@@ -25,8 +28,11 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
   let finalize = false;
 
   const worker = async () => {
-    while (true) {
-      const result = await processBatch(db, { jobId: opts.jobId, budgetMs: opts.budgetMs });
+    while (opts.until === undefined || Date.now() < opts.until) {
+      // Inside a deadline, a call's own budget ends with it.
+      const left = opts.until === undefined ? undefined : Math.max(0, opts.until - Date.now());
+      const budgetMs = left === undefined ? opts.budgetMs : Math.min(left, opts.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
+      const result = await processBatch(db, { jobId: opts.jobId, budgetMs });
       last = result.progress;
       opts.onProgress?.(result.progress);
       const move = nextMove(snapshotOf(result.progress, didWork(result)));

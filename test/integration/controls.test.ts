@@ -3,6 +3,7 @@ import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import type { StagingProgress } from '../../lib/db/schema';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../../lib/imports/control';
+import { cronTick } from '../../lib/imports/cron';
 import { driveImport } from '../../lib/imports/drive';
 import { setFaults } from '../../lib/imports/faults';
 import { prepareImport } from '../../lib/imports/prepare';
@@ -197,5 +198,25 @@ describe('staging progress', () => {
       expect(seen[i]!.rows).toBeGreaterThanOrEqual(seen[i - 1]!.rows);
     }
     expect(seen.every((s) => s.bytesTotal === final.bytesTotal && s.bytesDone <= s.bytesTotal)).toBe(true);
+  });
+});
+
+describe('cron tick', () => {
+  it('drives the active import within its budget, carries on at the next tick, and idles when nothing is active', async () => {
+    const { model, jobId } = await fullThenUpdate(81);
+    setFaults({ delayMs: 150 });
+    const first = await cronTick(t.db, 300);
+    expect(first.job?.job.id).toBe(jobId);
+    expect(first.job?.job.status).toBe('running'); // the budget ran out first
+    setFaults({});
+    const second = await cronTick(t.db, 30_000);
+    expect(second.job?.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+    expect(await cronTick(t.db, 1_000)).toEqual({ job: null });
+
+    // A rollback requested with no budget of its own is finished by the next tick.
+    await rollbackImport(t.db, { jobId, budgetMs: 0 });
+    const undone = await cronTick(t.db, 30_000);
+    expect(undone.job?.job.status).toBe('rolled_back');
   });
 });

@@ -6,7 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import type { StagingProgress } from '@/lib/db/schema';
-import { api } from '../_lib/api';
+import { api, toLogin } from '../_lib/api';
 
 type Phase = { kind: 'idle' } | { kind: 'uploading'; sent: number; total: number } | { kind: 'staging'; since: number };
 
@@ -92,6 +92,7 @@ export function UploadForm() {
           setPhase({ kind: 'staging', since: Date.now() });
         },
       );
+      if (answer.status === 401) return toLogin();
       if (answer.status >= 200 && answer.status < 300 && answer.body?.job) {
         router.push(`/imports/${answer.body.job.id}`);
         return;

@@ -31,9 +31,15 @@ export async function api<T>(url: string, init: { method?: string; body?: unknow
   } catch {
     throw new ApiError('The server could not be reached; check the connection.', 0);
   }
+  if (res.status === 401) toLogin();
   const body = (await res.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
   if (!res.ok) throw new ApiError(body?.error?.message ?? `The server answered ${res.status}.`, res.status, body?.error?.code);
   return body as T;
+}
+
+/** The session ended: sign in again, then come back here. */
+export function toLogin(): void {
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
 }
 
 export const statusKey = (jobId: number) => ['import', jobId] as const;

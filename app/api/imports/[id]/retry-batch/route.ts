@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { getDb } from '@/lib/db/client';
+import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom, jsonBody } from '@/lib/http/params';
-import { handle, json } from '@/lib/http/respond';
+import { json } from '@/lib/http/respond';
+import { route } from '@/lib/http/route';
 import { retryBatches } from '@/lib/imports/retry';
 
 export const runtime = 'nodejs';
@@ -10,10 +12,8 @@ export const dynamic = 'force-dynamic';
 const body = z.object({ batchId: z.number().int().positive().optional() });
 
 /** retry-batch: `{ batchId }` puts one failed batch back in the queue; `{}` puts back every failed one. */
-export function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  return handle(async () => {
-    const jobId = await jobIdFrom(params);
-    const { batchId } = await jsonBody(request, body);
-    return json(await retryBatches(await getDb(), { jobId, batchId }));
-  });
-}
+export const POST = route<JobContext>({}, async (request, { params }) => {
+  const jobId = await jobIdFrom(params);
+  const { batchId } = await jsonBody(request, body);
+  return json(await retryBatches(await getDb(), { jobId, batchId }));
+});

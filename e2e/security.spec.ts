@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { E2E_AUTH, E2E_BASE_URL } from './auth';
+import { bearer, signIn } from './pages';
+
+/** Every API route of the app, found on disk (so a new route cannot be forgotten), with its methods. */
+function apiRoutes(): { url: string; methods: string[] }[] {
+  const root = path.resolve(import.meta.dirname, '../app/api');
+  const out: { url: string; methods: string[] }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name === 'route.ts') {
+        const source = readFileSync(full, 'utf8');
+        const methods = [...source.matchAll(/export (?:const|async function|function) (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1] as string);
+        const url = '/api/' + path.relative(root, dir).split(path.sep).join('/').replace('[id]', '1');
+        out.push({ url, methods });
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const routes = apiRoutes();
+const PUBLIC = new Set(['/api/auth/login']);
+
+test('every API route refuses a caller without a session or token, and a bad token', async ({ playwright }) => {
+  expect(routes.length).toBeGreaterThanOrEqual(14);
+  const anonymous = await playwright.request.newContext({ baseURL: E2E_BASE_URL });
+  for (const { url, methods } of routes.filter((r) => !PUBLIC.has(r.url))) {
+    for (const method of methods) {
+      for (const headers of [{ origin: E2E_BASE_URL }, { authorization: 'Bearer not-the-token-0123456789abcdef' }] as Record<string, string>[]) {
+        const res = await anonymous.fetch(url, { method, headers, data: method === 'GET' ? undefined : {} });
+        expect(res.status(), `${method} ${url} ${JSON.stringify(headers)}`).toBe(401);
+        expect((await res.json()).error.code).toBe('UNAUTHORIZED');
+      }
+    }
+  }
+  await anonymous.dispose();
+});
+
+test('every state-changing route refuses a signed-in browser request from another site', async ({ page }) => {
+  await signIn(page);
+  for (const { url, methods } of routes) {
+    for (const method of methods.filter((m) => m !== 'GET')) {
+      for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }] as Record<string, string>[]) {
+        const res = await page.request.fetch(url, { method, headers, data: {} });
+        expect(res.status(), `${method} ${url} ${JSON.stringify(headers)}`).toBe(403);
+        expect((await res.json()).error.message).toBe('This request came from another site, so it was refused.');
+      }
+    }
+  }
+  // The same request from our own origin gets through the guard (here: to a 404 for a missing job).
+  const own = await page.request.post('/api/imports/999/pause', { headers: { origin: E2E_BASE_URL }, data: {} });
+  expect(own.status()).toBe(404);
+});
+
+test('the API token works for machines; oversized bodies are refused before they are read', async ({ request }) => {
+  const list = await request.get('/api/imports', { headers: bearer });
+  expect(list.status()).toBe(200);
+  const big = await request.post('/api/imports/1/process-batch', { headers: bearer, data: { pad: 'x'.repeat(100_000) } });
+  expect(big.status()).toBe(413);
+  expect((await big.json()).error.message).toContain('the limit here is 65536 bytes');
+});
+
+test('pages need a signed-in admin; the login page signs in, and signs out', async ({ page }) => {
+  for (const target of ['/', '/imports', '/imports/1']) {
+    await page.goto(target);
+    await expect(page).toHaveURL(new RegExp(`/login\\?next=${encodeURIComponent(target).replace(/[/]/g, '%2F')}$`));
+  }
+  await page.getByTestId('login-password').fill('wrong password');
+  await page.getByTestId('login-submit').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Wrong user name or password.');
+
+  await page.getByTestId('login-user').fill('second');
+  await page.getByTestId('login-password').fill('second-admin-password');
+  await page.getByTestId('login-submit').click();
+  await expect(page).toHaveURL(/\/imports\/1$/);
+  await expect(page.getByTestId('signed-in-as')).toHaveText('second');
+  const cookies = await page.context().cookies();
+  expect(cookies.find((c) => c.name === 'kbo_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+
+  await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/imports');
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test('login attempts are rate-limited per client address', async ({ request }) => {
+  const headers = { origin: E2E_BASE_URL, 'x-forwarded-for': '203.0.113.7' };
+  for (let i = 0; i < 10; i++) {
+    const res = await request.post('/api/auth/login', { headers, data: { password: `guess-${i}` } });
+    expect(res.status()).toBe(401);
+  }
+  const blocked = await request.post('/api/auth/login', { headers, data: { password: E2E_AUTH.ADMIN_PASSWORD } });
+  expect(blocked.status()).toBe(429);
+  expect(Number(blocked.headers()['retry-after'])).toBeGreaterThan(0);
+  expect((await blocked.json()).error.message).toMatch(/Too many failed sign-ins from here; try again in \d+ minutes?\./);
+  // Another address is not affected.
+  const other = await request.post('/api/auth/login', { headers: { ...headers, 'x-forwarded-for': '203.0.113.8' }, data: { password: E2E_AUTH.ADMIN_PASSWORD } });
+  expect(other.status()).toBe(200);
+});
+
+test('pages and API answers carry the security headers', async ({ request }) => {
+  for (const url of ['/login', '/api/imports']) {
+    const res = await request.get(url);
+    const h = res.headers();
+    expect(h['content-security-policy'], url).toContain("frame-ancestors 'none'");
+    expect(h['x-content-type-options'], url).toBe('nosniff');
+    expect(h['x-frame-options'], url).toBe('DENY');
+    expect(h['referrer-policy'], url).toBe('same-origin');
+    expect(h['x-powered-by'], url).toBeUndefined();
+  }
+});

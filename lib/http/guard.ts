@@ -1,0 +1,66 @@
+import { authConfig } from '../auth/config';
+import { readCookie, sameSecret, SESSION_COOKIE, verifySession } from '../auth/session';
+import { ImportFailure } from '../imports/errors';
+
+/** Who is calling: an admin by session cookie, or a machine by bearer token. */
+export type Principal = { user: string; via: 'session' | 'bearer' };
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The caller, from `Authorization: Bearer` or the session cookie; 401 when neither is valid. */
+export function authenticate(request: Request): Principal {
+  const config = authConfig();
+  const auth = request.headers.get('authorization');
+  if (auth) {
+    const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+    if (token && config.apiToken && sameSecret(token, config.apiToken)) return { user: 'api-token', via: 'bearer' };
+    throw new ImportFailure('UNAUTHORIZED', 'The bearer token is not valid.');
+  }
+  const session = verifySession(config.sessionSecret, readCookie(request.headers.get('cookie'), SESSION_COOKIE));
+  if (session && config.users.has(session.user)) return { user: session.user, via: 'session' };
+  throw new ImportFailure('UNAUTHORIZED', 'Sign in first (your session is missing or has expired).');
+}
+
+/** The origin this server is reached at, as the browser sees it. */
+export function ownOrigin(request: Request): string {
+  const url = new URL(request.url);
+  if (authConfig().trustProxy) {
+    const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+    const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    if (host) return `${proto ?? url.protocol.replace(':', '')}://${host}`;
+  }
+  const host = request.headers.get('host') ?? url.host;
+  return `${url.protocol}//${host}`;
+}
+
+/**
+ * A browser's state-changing request must come from one of our own pages: its Origin (sent
+ * with every cross-site and same-site POST) must be ours, or, failing that, Sec-Fetch-Site
+ * must say same-origin. Bearer callers are not browsers and carry no ambient credentials.
+ */
+export function checkOrigin(request: Request, principal: Principal | null): void {
+  if (!STATE_CHANGING.has(request.method) || principal?.via === 'bearer') return;
+  const origin = request.headers.get('origin');
+  if (origin ? origin === ownOrigin(request) : request.headers.get('sec-fetch-site') === 'same-origin') return;
+  throw new ImportFailure('FORBIDDEN', 'This request came from another site, so it was refused.');
+}
+
+/** Refuses a body over `maxBytes` before reading it (by Content-Length; one is required). */
+export function checkBodySize(request: Request, maxBytes: number): void {
+  if (!STATE_CHANGING.has(request.method)) return;
+  const header = request.headers.get('content-length');
+  if (header === null) {
+    if (request.body === null) return;
+    throw new ImportFailure('PAYLOAD_TOO_LARGE', 'Send a Content-Length with the request body.');
+  }
+  const length = Number(header);
+  if (!Number.isFinite(length) || length > maxBytes) {
+    throw new ImportFailure('PAYLOAD_TOO_LARGE', `The request body is ${header} bytes; the limit here is ${maxBytes} bytes.`, { maxBytes });
+  }
+}
+
+/** The client's address for rate limits: X-Forwarded-For behind a trusted proxy, else one shared key. */
+export function clientKey(request: Request): string {
+  if (!authConfig().trustProxy) return 'direct';
+  return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || 'unknown';
+}
