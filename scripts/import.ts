@@ -70,6 +70,37 @@ function summary(s: JobStatusView): string {
   ].join('\n');
 }
 
+/**
+ * Prepare the zip, or, when this very file's import is already under way (a run that crashed,
+ * or another driver), carry that job on. A prepare that died is given up by prepare itself
+ * once its grace period passes, so we wait for that rather than refuse.
+ */
+async function prepareOrResume(
+  db: Db,
+  fileName: string,
+  data: Buffer,
+  force: boolean,
+  log: (msg: string) => void,
+): Promise<{ jobId: number; prepared?: JobStatusView }> {
+  for (let waited = 0; ; waited++) {
+    try {
+      const prepared = await prepareImport(db, { fileName, data, force });
+      return { jobId: prepared.job.id, prepared };
+    } catch (err) {
+      const details = isImportFailure(err) ? (err.details as { resumable?: boolean; jobId?: number; status?: string } | undefined) : undefined;
+      if (!details?.resumable || details.jobId === undefined) throw err;
+      if (details.status === 'preparing' && waited < 30) {
+        if (waited === 0) log(`import #${details.jobId} of this file is still preparing (or its preparer died); waiting…`);
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      if (details.status === 'paused') throw err;
+      log(`this file is already being imported as import #${details.jobId} (${details.status}): resuming it`);
+      return { jobId: details.jobId };
+    }
+  }
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -109,10 +140,12 @@ async function main(): Promise<number> {
     const data = await readFile(file);
     log(`preparing ${path.basename(file)} (${(data.length / 1e6).toFixed(2)} MB)…`);
     const started = Date.now();
-    const prepared = await prepareImport(db, { fileName: path.basename(file), data, force: values.force });
-    jobId = prepared.job.id;
-    prepareSeconds = (Date.now() - started) / 1000;
-    log(`prepared import #${jobId}: ${prepared.rows.total.toLocaleString('en')} rows in ${prepared.batches.total} batches (${Date.now() - started} ms)`);
+    const outcome = await prepareOrResume(db, path.basename(file), data, values.force, log);
+    jobId = outcome.jobId;
+    if (outcome.prepared) {
+      prepareSeconds = (Date.now() - started) / 1000;
+      log(`prepared import #${jobId}: ${outcome.prepared.rows.total.toLocaleString('en')} rows in ${outcome.prepared.batches.total} batches (${Date.now() - started} ms)`);
+    }
   }
 
   const started = Date.now();

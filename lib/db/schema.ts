@@ -230,3 +230,22 @@ export const loginFailures = pgTable(
   },
   (t) => [index('login_failures_key_idx').on(t.clientKey, t.at)],
 );
+
+/** One row per attempt at a batch: the log that shows each batch applied exactly once. */
+export const importBatchAttempts = pgTable(
+  'import_batch_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    batchId: bigint('batch_id', { mode: 'number' })
+      .notNull()
+      .references(() => importJobBatches.id, { onDelete: 'cascade' }),
+    jobId: integer('job_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    /** `completed` is written in the batch's own transaction, so it exists only if the batch was applied. */
+    outcome: text('outcome').$type<'completed' | 'failed' | 'retried' | 'lease_lost' | 'released'>().notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+    error: text('error'),
+  },
+  (t) => [index('import_batch_attempts_batch_idx').on(t.batchId), index('import_batch_attempts_job_idx').on(t.jobId)],
+);

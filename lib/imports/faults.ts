@@ -11,6 +11,8 @@ export const faultPlan = z.object({
   /** Fail the next N batch applications (of `table`, when given). */
   failBatches: z.number().int().min(0).max(1_000).default(0),
   table: z.string().max(64).optional(),
+  /** The next N batch transactions fail as a serialization failure would (SQLSTATE 40001). */
+  transientFailures: z.number().int().min(0).max(1_000).default(0),
   /** Hold every batch this long inside its transaction, before applying it. */
   delayMs: z.number().int().min(0).max(30_000).default(0),
   /** Hold every batch this long between its claim and its transaction (a slow driver). */
@@ -50,6 +52,10 @@ export async function injectFault(batch: { tableName: string; batchNumber: numbe
   const plan = holder.__kboImportFaults;
   if (!plan || !faultsEnabled()) return;
   if (plan.delayMs > 0) await new Promise((r) => setTimeout(r, plan.delayMs));
+  if (plan.transientFailures > 0) {
+    plan.transientFailures -= 1;
+    throw Object.assign(new Error('injected serialization failure'), { code: '40001' });
+  }
   if (plan.failBatches > 0 && (!plan.table || plan.table === batch.tableName)) {
     plan.failBatches -= 1;
     throw new ImportFailure(

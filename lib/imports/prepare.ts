@@ -7,7 +7,7 @@ import { ident } from '../db/sql';
 import { env } from '../env';
 import { ImportFailure } from './errors';
 import { injectStagingDelay } from './faults';
-import { ACTIVE_STATUSES, VOID_STATUSES, type JobStatus } from './job-states';
+import { ACTIVE_STATUSES, statusLabel, VOID_STATUSES, type JobStatus } from './job-states';
 import type { RowError } from './rows';
 import { batchesFor, stageFile, MAX_KEPT_ERRORS } from './stage';
 import { getJobStatus, type JobStatusView } from './status';
@@ -24,6 +24,12 @@ export type PrepareInput = z.input<typeof prepareInput>;
 /** Bytes per row of a `<table>_delete.csv` (one quoted key and a newline). */
 const DELETE_BYTES_PER_ROW = 16;
 const SHOWN_ERRORS = 20;
+/**
+ * A `preparing` job whose prepare lock is free is dead once it is this old. The grace only
+ * covers the moment between committing the job row and staging taking the lock; correctness
+ * does not rest on it, since staging completes only a job that is still `preparing`.
+ */
+const PREPARE_GRACE_SECONDS = 10;
 
 /**
  * prepare: validate the zip, refuse a repeat or an out-of-sequence extract, stream every
@@ -64,15 +70,10 @@ export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatu
 
 async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<void> {
   const { meta } = extract;
-  const [same] = await tx<{ id: number; extract_number: number }[]>`
-    select id, extract_number from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
-  if (same) {
-    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
-  }
-  const [active] = await tx<{ id: number; extract_number: number; status: JobStatus; stale: boolean }[]>`
-    select id, extract_number, status,
+  const [active] = await tx<{ id: number; extract_number: number; status: JobStatus; sha256: string; stale: boolean }[]>`
+    select id, extract_number, status, sha256,
            -- the grace period covers the moment between creating the job and its staging taking the lock
-           status = 'preparing' and created_at < now() - interval '30 seconds'
+           status = 'preparing' and created_at < now() - make_interval(secs => ${PREPARE_GRACE_SECONDS})
              and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
     from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
   if (active?.stale) {
@@ -80,7 +81,21 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
     await tx`update import_jobs set status = 'failed', finished_at = now(),
                error = ${JSON.stringify({ code: 'INTERNAL', message: 'Preparing was interrupted; upload the file again.' })}::jsonb
              where id = ${active.id}`;
-  } else if (active) {
+  }
+  const [same] = await tx<{ id: number; extract_number: number; status: JobStatus }[]>`
+    select id, extract_number, status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
+  if (same && ACTIVE_STATUSES.includes(same.status)) {
+    // The CLI resumes such a job (details.resumable) instead of treating it as a refusal.
+    throw new ImportFailure(
+      'CONFLICT',
+      `This file is already being imported as import #${same.id} (extract ${same.extract_number}, ${statusLabel(same.status)}); open that import to follow or resume it.`,
+      { jobId: same.id, status: same.status, resumable: true },
+    );
+  }
+  if (same) {
+    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
+  }
+  if (active && !active.stale) {
     const what =
       active.status === 'paused'
         ? 'is paused; resume it or cancel it first'
@@ -203,11 +218,14 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
       select ${jobId}, t, o, b, r
       from unnest(${batchRows.map((b) => b.table)}::text[], ${batchRows.map((b) => b.op)}::text[],
                   ${batchRows.map((b) => b.batch)}::int[], ${batchRows.map((b) => b.rows)}::int[]) as u(t, o, b, r)`;
-    await tx`
+    const done = await tx`
       update import_jobs set status = 'running', prepared_at = now(),
         counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable) })}::jsonb,
         staging = ${JSON.stringify({ ...progress, file: null })}::jsonb
-      where id = ${jobId}`;
+      where id = ${jobId} and status = 'preparing'`;
+    if (done.count === 0) {
+      throw new ImportFailure('CONFLICT', `Import #${jobId} was given up as interrupted while it was being prepared; upload the file again.`);
+    }
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Sql } from '../db/client';
+import type { Db, Sql, Tx } from '../db/client';
 import { env } from '../env';
 import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './apply';
 import { ImportFailure } from './errors';
@@ -126,54 +126,107 @@ export async function claimBatch(sql: Sql, jobId: number, leaseSeconds: number):
 class LeaseLost extends Error {}
 class JobStopped extends Error {}
 
+/** Transient failures are retried in place, this many attempts in all, with backoff between. */
+export const MAX_TRANSIENT_ATTEMPTS = 3;
+const TRANSIENT_BACKOFF_MS = 100;
+
+/** Serialization failures, deadlocks, lock timeouts and dropped connections pass; retrying is safe. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return (
+    ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code)
+  );
+}
+
+async function logAttempt(
+  sql: Sql | Tx,
+  batch: Claimed,
+  attempt: number,
+  startedAt: Date,
+  outcome: 'completed' | 'failed' | 'retried' | 'lease_lost' | 'released',
+  error: string | null = null,
+) {
+  await sql`
+    insert into import_batch_attempts (batch_id, job_id, attempt, outcome, started_at, error)
+    values (${batch.id}, ${batch.jobId}, ${attempt}, ${outcome}, ${startedAt.toISOString()}::timestamptz, ${error})`;
+}
+
 async function runClaimed(sql: Sql, job: JobRef & { id: number }, batch: Claimed): Promise<BatchOutcome> {
   const started = Date.now();
-  const base = { id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt: batch.attempts };
-  try {
-    await injectStall();
-    const counts = await sql.begin(async (tx) => {
-      const [held] = await tx`
-        select 1 from import_job_batches
-        where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'
-        for update`;
-      if (!held) throw new LeaseLost();
-      // Read after taking the batch row: a cancel's undo first waits for rows held like this
-      // one, so a batch either commits before the undo starts or sees the job stopped here.
-      const [now] = await tx<{ status: JobStatus }[]>`select status from import_jobs where id = ${job.id}`;
-      if (now?.status !== 'running') throw new JobStopped();
-      await injectFault(batch);
-      const counts = await applyBatch(tx, job, batch);
-      await tx`
-        update import_job_batches
-        set status = 'completed', completed_at = now(), lease_expires_at = null,
-            duration_ms = ${Date.now() - started}, rows_inserted = ${counts.inserted}, rows_ended = ${counts.ended},
-            rows_unchanged = ${counts.unchanged}, rows_duplicate = ${counts.duplicate}, rows_noop = ${counts.noop}
-        where id = ${batch.id}`;
-      return counts;
-    });
-    return { ...base, status: 'completed', durationMs: Date.now() - started, counts };
-  } catch (err) {
-    if (err instanceof LeaseLost) return { ...base, status: 'lease_lost', durationMs: Date.now() - started };
-    if (err instanceof JobStopped) {
-      // Nothing was applied: hand the batch back untouched, as if it had never been claimed.
+  let attempt = batch.attempts;
+  const base = () => ({ id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt });
+  await injectStall();
+  for (let tries = 1; ; tries++) {
+    const attemptStarted = new Date();
+    try {
+      const counts = await sql.begin(async (tx) => {
+        const [held] = await tx`
+          select 1 from import_job_batches
+          where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'
+          for update`;
+        if (!held) throw new LeaseLost();
+        // Read after taking the batch row: a cancel's undo first waits for rows held like this
+        // one, so a batch either commits before the undo starts or sees the job stopped here.
+        const [now] = await tx<{ status: JobStatus }[]>`select status from import_jobs where id = ${job.id}`;
+        if (now?.status !== 'running') throw new JobStopped();
+        await injectFault(batch);
+        const counts = await applyBatch(tx, job, batch);
+        await tx`
+          update import_job_batches
+          set status = 'completed', completed_at = now(), lease_expires_at = null,
+              duration_ms = ${Date.now() - started}, rows_inserted = ${counts.inserted}, rows_ended = ${counts.ended},
+              rows_unchanged = ${counts.unchanged}, rows_duplicate = ${counts.duplicate}, rows_noop = ${counts.noop}
+          where id = ${batch.id}`;
+        await logAttempt(tx, batch, attempt, attemptStarted, 'completed');
+        return counts;
+      });
+      return { ...base(), status: 'completed', durationMs: Date.now() - started, counts };
+    } catch (err) {
+      if (err instanceof LeaseLost) {
+        await logAttempt(sql, batch, attempt, attemptStarted, 'lease_lost');
+        return { ...base(), status: 'lease_lost', durationMs: Date.now() - started };
+      }
+      if (err instanceof JobStopped) {
+        // Nothing was applied: hand the batch back untouched, as if it had never been claimed.
+        await sql`
+          update import_job_batches
+          set status = 'pending', attempts = attempts - 1, lease_token = null, lease_expires_at = null, started_at = null
+          where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'`;
+        await logAttempt(sql, batch, attempt, attemptStarted, 'released');
+        return { ...base(), status: 'released', durationMs: Date.now() - started };
+      }
+      const message = batchErrorMessage(err, tries);
+      if (isTransient(err) && tries < MAX_TRANSIENT_ATTEMPTS) {
+        console.warn(`[kbo-import] batch ${batch.id} attempt ${attempt} hit a transient error; retrying`, (err as Error).message);
+        // The next attempt counts, and keeps the lease for as long as a fresh claim would.
+        const kept = await sql`
+          update import_job_batches
+          set attempts = attempts + 1, lease_expires_at = now() + (lease_expires_at - started_at), started_at = now()
+          where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'
+          returning attempts`;
+        await logAttempt(sql, batch, attempt, attemptStarted, 'retried', message).catch(() => undefined);
+        if (kept.length === 0) return { ...base(), status: 'lease_lost', durationMs: Date.now() - started };
+        attempt = Number(kept[0]?.attempts);
+        await new Promise((r) => setTimeout(r, TRANSIENT_BACKOFF_MS * 2 ** (tries - 1)));
+        continue;
+      }
+      console.error(`[kbo-import] batch ${batch.id} failed`, err);
       await sql`
         update import_job_batches
-        set status = 'pending', attempts = attempts - 1, lease_token = null, lease_expires_at = null, started_at = null
-        where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = 'processing'`;
-      return { ...base, status: 'released', durationMs: Date.now() - started };
+        set status = 'failed', error_message = ${message}, lease_expires_at = null, duration_ms = ${Date.now() - started}
+        where id = ${batch.id} and lease_token = ${batch.leaseToken}`;
+      await logAttempt(sql, batch, attempt, attemptStarted, 'failed', message);
+      return { ...base(), status: 'failed', durationMs: Date.now() - started, error: message };
     }
-    const message = batchErrorMessage(err);
-    console.error(`[kbo-import] batch ${batch.id} failed`, err);
-    await sql`
-      update import_job_batches
-      set status = 'failed', error_message = ${message}, lease_expires_at = null, duration_ms = ${Date.now() - started}
-      where id = ${batch.id} and lease_token = ${batch.leaseToken}`;
-    return { ...base, status: 'failed', durationMs: Date.now() - started, error: message };
   }
 }
 
-function batchErrorMessage(err: unknown): string {
+function batchErrorMessage(err: unknown, tries: number): string {
   if (err instanceof ImportFailure) return err.message;
   const code = (err as { code?: unknown }).code;
-  return `The database refused this batch${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}; the details are in the server log. Retry it, and if it fails again, check the server log.`;
+  const after = tries > 1 ? ` after ${tries} attempts` : '';
+  return `The database refused this batch${typeof code === 'string' ? ` (${code})` : ''}${after}; the details are in the server log. Retry it, and if it fails again, check the server log.`;
 }

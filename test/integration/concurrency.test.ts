@@ -37,6 +37,12 @@ describe('process-batch under concurrency', () => {
     expect(new Set(completed.map((o) => o.id)).size).toBe(prepared.batches.total);
     const attempts = await t.db.$client`select attempts, status from import_job_batches where job_id = ${prepared.job.id}`;
     expect(attempts.every((b) => b.attempts === 1 && b.status === 'completed')).toBe(true);
+    // The batch log agrees: one `completed` attempt per batch, written in the batch's own transaction.
+    const log = await t.db.$client`
+      select batch_id, count(*) filter (where outcome = 'completed')::int as completed
+      from import_batch_attempts where job_id = ${prepared.job.id} group by batch_id`;
+    expect(log).toHaveLength(prepared.batches.total);
+    expect(log.every((r) => r.completed === 1)).toBe(true);
 
     await finalizeImport(t.db, { jobId: prepared.job.id });
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));

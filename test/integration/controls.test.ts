@@ -7,7 +7,7 @@ import { cronTick } from '../../lib/imports/cron';
 import { driveImport } from '../../lib/imports/drive';
 import { setFaults } from '../../lib/imports/faults';
 import { prepareImport } from '../../lib/imports/prepare';
-import { processBatch } from '../../lib/imports/process-batch';
+import { MAX_TRANSIENT_ATTEMPTS, processBatch } from '../../lib/imports/process-batch';
 import { retryBatches } from '../../lib/imports/retry';
 import { getJobStatus } from '../../lib/imports/status';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -218,5 +218,38 @@ describe('cron tick', () => {
     await rollbackImport(t.db, { jobId, budgetMs: 0 });
     const undone = await cronTick(t.db, 30_000);
     expect(undone.job?.job.status).toBe('rolled_back');
+  });
+});
+
+describe('transient database errors', () => {
+  it('are retried in place with backoff, each attempt logged, and the batch applied once', async () => {
+    const { model, jobId } = await fullThenUpdate(91);
+    setFaults({ transientFailures: 2 });
+    const first = await processBatch(t.db, { jobId, budgetMs: 0 });
+    expect(first.processed.map((p) => [p.status, p.attempt])).toEqual([['completed', 3]]);
+    const log = await t.db.$client`
+      select attempt, outcome, error from import_batch_attempts where batch_id = ${first.processed[0]!.id} order by id`;
+    expect(log.map((r) => [r.attempt, r.outcome])).toEqual([
+      [1, 'retried'],
+      [2, 'retried'],
+      [3, 'completed'],
+    ]);
+    expect(log[0]?.error).toMatch(/\(40001\)/);
+
+    // More than the bound: the batch fails, naming the attempts, and a retry completes it.
+    setFaults({ transientFailures: MAX_TRANSIENT_ATTEMPTS });
+    const second = await processBatch(t.db, { jobId, budgetMs: 0 });
+    expect(second.processed[0]).toMatchObject({ status: 'failed', attempt: MAX_TRANSIENT_ATTEMPTS });
+    expect(second.processed[0]?.error).toMatch(/refused this batch \(40001\) after 3 attempts/);
+    await retryBatches(t.db, { jobId });
+    const done = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
+    expect(done.job.status).toBe('completed');
+    const [once] = await t.db.$client`
+      select count(*) filter (where n <> 1)::int as not_once, count(*)::int as batches
+      from (select b.id, count(a.id) filter (where a.outcome = 'completed') as n
+            from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id
+            where b.job_id = ${jobId} group by b.id) x`;
+    expect(once).toEqual({ not_once: 0, batches: done.batches.total });
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
 });

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { ImportFailure } from '../../lib/imports/errors';
+import { setFaults } from '../../lib/imports/faults';
 import { prepareImport } from '../../lib/imports/prepare';
 import { importReport, rejectedRowsCsv } from '../../lib/imports/report';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -81,7 +83,45 @@ describe('sequencing', () => {
   });
 });
 
+describe('the same file again while its import is unfinished', () => {
+  it('is reported as resumable, naming the job, not as already imported', async () => {
+    const model = new RegisterModel(14);
+    const full = model.full(1, 20, '2025-01-01');
+    const data = await zipExtract(full);
+    const prepared = await prepareImport(t.db, { fileName: full.fileName, data });
+    const again = await refusal(prepareImport(t.db, { fileName: full.fileName, data }));
+    expect(again.code).toBe('CONFLICT');
+    expect(again.message).toBe(`This file is already being imported as import #${prepared.job.id} (extract 1, running); open that import to follow or resume it.`);
+    expect(again.details).toEqual({ jobId: prepared.job.id, status: 'running', resumable: true });
+  });
+});
+
 describe('an interrupted prepare', () => {
+  it('lets the same file be prepared again once its preparer is gone', async () => {
+    const model = new RegisterModel(15);
+    const full = model.full(1, 20, '2025-01-01');
+    const data = await zipExtract(full);
+    const sha = createHash('sha256').update(data).digest('hex');
+    await t.db.$client`
+      insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, status, batch_size, created_at)
+      values ('dead.zip', 1, ${sha}, 1, 'full', 'preparing', 5000, now() - interval '1 minute')`;
+    expect((await importZip(t.db, full.fileName, data)).job.status).toBe('completed');
+  });
+
+  it('never completes a prepare that was given up as dead meanwhile', async () => {
+    const model = new RegisterModel(16);
+    const full = model.full(1, 20, '2025-01-01');
+    setFaults({ stageDelayMs: 150 });
+    const preparing = refusal(prepareImport(t.db, { fileName: full.fileName, data: await zipExtract(full) }));
+    await new Promise((r) => setTimeout(r, 300));
+    await t.db.$client`update import_jobs set status = 'failed' where status = 'preparing'`;
+    const err = await preparing;
+    setFaults({});
+    expect(err.message).toMatch(/was given up as interrupted while it was being prepared/);
+    const [staged] = await t.db.$client`select count(*)::int as n from import_job_batches`;
+    expect(staged?.n).toBe(0);
+  });
+
   it('does not block the next upload once its preparer is gone', async () => {
     // A prepare that died: its job row says preparing, but no session holds its lock.
     const [dead] = await t.db.$client`
