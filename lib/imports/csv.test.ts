@@ -45,3 +45,28 @@ describe('readCsv', () => {
     await expect(parse(bytes, 1024)).rejects.toThrow(/x\.csv line 3: the file is not valid UTF-8/);
   });
 });
+
+describe('readCsv and a failing source', () => {
+  it('reports a source that failed before reading began, instead of waiting for it forever', async () => {
+    const { PassThrough } = await import('node:stream');
+    const source = new PassThrough();
+    source.on('error', () => {}); // someone else (stageFile's pipeline) heard it
+    source.destroy(new Error('invalid block type'));
+    await new Promise((r) => setImmediate(r)); // the error event has come and gone
+    const read = async () => {
+      for await (const _ of readCsv(source, 'activity.csv')) void _;
+    };
+    await expect(read()).rejects.toThrow('invalid block type');
+  });
+
+  it('reports a source that fails mid-way', async () => {
+    const { PassThrough } = await import('node:stream');
+    const source = new PassThrough();
+    source.write('"a","b"\n"1","2"\n');
+    setTimeout(() => source.destroy(new Error('unexpected end of file')), 10);
+    const read = async () => {
+      for await (const _ of readCsv(source, 'activity.csv')) void _;
+    };
+    await expect(read()).rejects.toThrow('unexpected end of file');
+  });
+});

@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished as onFinished, Transform, type Readable, type TransformCallback } from 'node:stream';
 import Papa from 'papaparse';
 import { ImportFailure } from './errors';
 
@@ -89,7 +89,10 @@ function countNewlines(s: string): number {
  */
 export async function* readCsv(source: Readable, file: string): AsyncGenerator<CsvChunk> {
   const decoded = new Utf8Decoder(file);
-  source.on('error', (err) => decoded.destroy(err));
+  // finished() also reports a source that failed before we got here (no 'error' event is missed).
+  onFinished(source, (err) => {
+    if (err) decoded.destroy(err);
+  });
   source.pipe(decoded);
 
   const queue: CsvChunk[] = [];

@@ -42,23 +42,27 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
   const columns = plan.columns.map((c) => c.column);
 
   let bytes = 0;
-  const counted = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  // pipeline (not pipe) so that an error of the zip entry's stream reaches the reader.
-  const source = target.open();
   let damaged: Error | undefined;
-  source.once('error', (err) => {
-    damaged = err;
-  });
-  streamPipeline(source, counted, () => {});
+  /** The entry's bytes, counted; opened only when reading starts, so no error can go unheard. */
+  function openCounted(): Readable {
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const source = target.open();
+    source.once('error', (err) => {
+      damaged = err;
+    });
+    // pipeline (not pipe) so that an error of the zip entry's stream reaches the reader.
+    streamPipeline(source, counted, () => {});
+    return counted;
+  }
 
   async function* copyText(): AsyncGenerator<string> {
     let header = true;
-    for await (const chunk of readCsv(counted, plan.name)) {
+    for await (const chunk of readCsv(openCounted(), plan.name)) {
       for (const p of chunk.problems) {
         reject({ file: plan.name, line: p.line, column: null, value: null, code: 'MALFORMED_QUOTES', message: `${plan.name} line ${p.line} ${p.message}.` });
       }
