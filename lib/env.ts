@@ -10,6 +10,12 @@ const schema = z.object({
   IMPORT_BATCH_SIZE: z.coerce.number().int().min(100).max(200_000).default(5_000),
   /** How long a claimed batch stays leased before another driver may take it over. */
   IMPORT_LEASE_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
+  /**
+   * A `preparing` job whose prepare lock is free counts as dead once it is this old. The grace
+   * only covers the moment between committing the job row and staging taking the lock;
+   * correctness does not rest on it (staging completes only a job still `preparing`).
+   */
+  IMPORT_PREPARE_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
   /** How long one process-batch call keeps claiming further batches. */
   IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
   /** Test-only fault switch (`1` enables POST /api/test/faults); never set it in production. */

@@ -24,12 +24,7 @@ export type PrepareInput = z.input<typeof prepareInput>;
 /** Bytes per row of a `<table>_delete.csv` (one quoted key and a newline). */
 const DELETE_BYTES_PER_ROW = 16;
 const SHOWN_ERRORS = 20;
-/**
- * A `preparing` job whose prepare lock is free is dead once it is this old. The grace only
- * covers the moment between committing the job row and staging taking the lock; correctness
- * does not rest on it, since staging completes only a job that is still `preparing`.
- */
-const PREPARE_GRACE_SECONDS = 10;
+
 
 /**
  * prepare: validate the zip, refuse a repeat or an out-of-sequence extract, stream every
@@ -73,7 +68,7 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
   const [active] = await tx<{ id: number; extract_number: number; status: JobStatus; sha256: string; stale: boolean }[]>`
     select id, extract_number, status, sha256,
            -- the grace period covers the moment between creating the job and its staging taking the lock
-           status = 'preparing' and created_at < now() - make_interval(secs => ${PREPARE_GRACE_SECONDS})
+           status = 'preparing' and created_at < now() - make_interval(secs => ${env().IMPORT_PREPARE_GRACE_SECONDS})
              and pg_try_advisory_xact_lock(hashtext('kbo-import-prepare'), id) as stale
     from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
   if (active?.stale) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KBO_TABLES, CODE_TABLE, type DataTableName } from '../../lib/datasets/kbo';
 import { sortRows, type Row } from '../../lib/datasets/generator';
+import { tableChecksums as checksumsOf } from '../../lib/db/checksums';
 import type { Db } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
 import { driveImport } from '../../lib/imports/drive';
@@ -32,17 +33,8 @@ export async function currentRows(db: Db, table: DataTableName | 'codes'): Promi
   return sortRows(rows as Row[]);
 }
 
-/**
- * Every row of every register table, history and derived columns and ids included, reduced
- * to one checksum per table: equal checksums mean the tables are exactly equal.
- */
+/** Every row of every register table, ids and history included, as one checksum per table. */
 export async function tableChecksums(db: Db): Promise<Record<string, string>> {
-  const sql = db.$client;
-  const out: Record<string, string> = {};
-  for (const table of [...KBO_TABLES.map((t) => t.table), 'codes']) {
-    const [r] = await sql<{ n: number; sum: string | null }[]>`
-      select count(*)::int as n, md5(string_agg(t::text, E'\\n' order by t.id)) as sum from ${ident(sql, table)} t`;
-    out[table] = `${r?.n}:${r?.sum ?? '-'}`;
-  }
-  return out;
+  const sums = await checksumsOf(db.$client, { ids: true });
+  return Object.fromEntries(Object.entries(sums).map(([table, c]) => [table, `${c.rows}:${c.md5}`]));
 }

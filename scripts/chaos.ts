@@ -1,0 +1,237 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSeries, prng, zipExtract } from '../lib/datasets/generator';
+import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
+import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { driveImport } from '../lib/imports/drive';
+import { prepareImport } from '../lib/imports/prepare';
+
+/**
+ * The kill test. Imports a generated FULL and several UPDATEs with CLI drivers (two at once
+ * on each file) while SIGKILLing them at random moments, restarting them until each file is
+ * imported; then compares every register table, current and historical rows, with an
+ * uninterrupted import of the same files, by per-table checksums, and checks the batch log
+ * shows each batch applied exactly once. Exits non-zero on any difference.
+ */
+
+const usage = 'usage: npm run test:chaos -- [--enterprises N] [--updates K] [--kills MIN] [--drivers D] [--seed S]';
+
+interface Round {
+  file: string;
+  driver: number;
+  killed: boolean;
+  code: number | null;
+  output: string;
+}
+
+function startDriver(zip: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; active: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', zip, '--concurrency', '3'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  let markActive: () => void = () => {};
+  const active = new Promise<void>((resolve) => (markActive = resolve));
+  const take = (chunk: Buffer) => {
+    text += chunk.toString();
+    // It has begun real work (preparing, or carrying an import on).
+    if (/preparing|resuming|prepared|still preparing/.test(text)) markActive();
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
+  return { child, output: () => text, active };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      enterprises: { type: 'string', default: '6000' },
+      updates: { type: 'string', default: '12' },
+      kills: { type: 'string', default: '20' },
+      drivers: { type: 'string', default: '2' },
+      seed: { type: 'string', default: '11' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const enterprises = Number(values.enterprises);
+  const updates = Number(values.updates);
+  const minKills = Number(values.kills);
+  const drivers = Number(values.drivers);
+  const seed = Number(values.seed);
+  const rnd = prng(seed * 7919);
+
+  // Two databases on the same server: the reference (uninterrupted) and the chaos one.
+  const server = await resolveDatabaseUrl();
+  const admin = createSql(server, 1);
+  const names = { ref: 'kbo_chaos_reference', chaos: 'kbo_chaos' };
+  for (const name of Object.values(names)) {
+    await admin`drop database if exists ${admin(name)} with (force)`;
+    await admin`create database ${admin(name)}`;
+  }
+  await admin.end();
+  const urls = { ref: databaseUrl(server, names.ref), chaos: databaseUrl(server, names.chaos) };
+  await applyMigrations(urls.ref);
+  await applyMigrations(urls.chaos);
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kbo-chaos-'));
+  const files: string[] = [];
+  for (const { extract } of generateSeries({ enterprises, updates, base: 146, seed })) {
+    const file = path.join(dir, extract.fileName);
+    await writeFile(file, await zipExtract(extract));
+    files.push(file);
+  }
+  console.log(`chaos: ${files.length} files (FULL of ${enterprises} enterprises + ${updates} UPDATEs), ${drivers} CLI drivers per file, at least ${minKills} kills`);
+
+  // The reference: the same files, one after the other, nobody killed, default batch size.
+  const started = Date.now();
+  const refSql = createSql(urls.ref, 10);
+  const refDb = createDb(refSql);
+  const { readFile } = await import('node:fs/promises');
+  for (const file of files) {
+    const prepared = await prepareImport(refDb, { fileName: path.basename(file), data: await readFile(file) });
+    const done = await driveImport(refDb, { jobId: prepared.job.id, concurrency: 2 });
+    if (done.job.status !== 'completed') throw new Error(`reference import of ${file} ended ${done.job.status}`);
+  }
+  console.log(`reference: imported uninterrupted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  // The chaos run: small batches and short leases, so kills land mid-batch and dead leases expire soon.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: urls.chaos,
+    IMPORT_BATCH_SIZE: '300',
+    IMPORT_LEASE_SECONDS: '5',
+    IMPORT_PREPARE_GRACE_SECONDS: '2',
+    IMPORT_BATCH_BUDGET_MS: '500',
+  };
+  const rounds: Round[] = [];
+  let kills = 0;
+  const chaosSql = createSql(urls.chaos, 2);
+  const chaosStarted = Date.now();
+  for (const file of files) {
+    for (let round = 1; ; round++) {
+      if (round > 200) throw new Error(`${path.basename(file)} did not complete in 200 rounds`);
+      // Kill often until the quota is met (with room to spare), then rarely, so the run ends.
+      const killChance = kills < minKills * 1.5 ? 0.85 : 0.15;
+      const running = Array.from({ length: drivers }, () => startDriver(file, env));
+      const results = await Promise.all(
+        running.map(async (d, i) => {
+          let killed = false;
+          if (rnd() < killChance) {
+            const delay = 30 + Math.floor(rnd() * 700);
+            void d.active.then(() =>
+              setTimeout(() => {
+                if (d.child.exitCode === null && d.child.signalCode === null) {
+                  killed = d.child.kill('SIGKILL');
+                }
+              }, delay),
+            );
+          }
+          const code = await exited(d.child);
+          const r: Round = { file: path.basename(file), driver: i, killed: killed && d.child.signalCode === 'SIGKILL', code, output: d.output() };
+          return r;
+        }),
+      );
+      rounds.push(...results);
+      kills += results.filter((r) => r.killed).length;
+      for (const r of results) {
+        const fine = r.killed || r.code === 0 || /already imported as import/.test(r.output);
+        if (!fine) {
+          console.error(`driver ${r.driver} on ${r.file} failed (exit ${r.code}):\n${r.output}`);
+          return 1;
+        }
+      }
+      // Done when the file's import is completed, even if the driver that finished it was killed before exiting.
+      const [done] = await chaosSql<{ n: number }[]>`
+        select count(*)::int as n from import_jobs where file_name = ${path.basename(file)} and status = 'completed'`;
+      if (done?.n === 1) {
+        console.log(`  ${path.basename(file)}: completed in round ${round}; kills so far ${kills}`);
+        break;
+      }
+    }
+  }
+  const chaosSeconds = (Date.now() - chaosStarted) / 1000;
+
+  // Compare, table by table, every row (ids aside: parallel drivers insert in another order).
+  const ref = await tableChecksums(refSql, { ids: false });
+  const got = await tableChecksums(chaosSql, { ids: false });
+  const log = await batchLog(chaosSql);
+  let lost = 0;
+  let different = 0;
+  console.log('\ntable            reference rows  chaos rows  reference md5                     chaos md5                         equal');
+  for (const table of Object.keys(ref)) {
+    const a = ref[table] as TableChecksum;
+    const b = got[table] as TableChecksum;
+    const equal = a.rows === b.rows && a.md5 === b.md5;
+    if (!equal) different++;
+    lost += Math.max(0, a.rows - b.rows);
+    console.log(`${table.padEnd(16)} ${String(a.rows).padStart(14)}  ${String(b.rows).padStart(10)}  ${a.md5}  ${b.md5}  ${equal ? 'yes' : 'NO'}`);
+  }
+  console.log(
+    `\nkills: ${kills} (SIGKILL) over ${rounds.length} driver runs in ${chaosSeconds.toFixed(1)} s; ` +
+      `jobs: ${log.completedJobs} completed, ${log.failedJobs} given up while preparing (re-prepared)`,
+  );
+  console.log(
+    `batch log: ${log.batches} batches, ${log.notOnce} not applied exactly once; attempts: ${log.attempts} ` +
+      `(${log.leaseLost} lost their lease, ${log.retried} retried, ${log.released} handed back); batches taken over after a lease expired: ${log.reclaimed}`,
+  );
+  console.log(`rows lost: ${lost}; tables different: ${different}`);
+
+  await chaosSql.end();
+  await refSql.end();
+  await closeDb();
+  await rm(dir, { recursive: true, force: true });
+  const ok = different === 0 && lost === 0 && log.notOnce === 0 && kills >= minKills && log.completedJobs === files.length;
+  console.log(ok ? 'chaos: PASS' : 'chaos: FAIL');
+  return ok ? 0 : 1;
+}
+
+async function batchLog(sql: Sql) {
+  const [r] = await sql<
+    { batches: number; not_once: number; attempts: number; lease_lost: number; retried: number; released: number; reclaimed: number; completed_jobs: number; failed_jobs: number }[]
+  >`
+    select
+      (select count(*) from import_job_batches)::int as batches,
+      (select count(*) from (
+         select b.id from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id and a.outcome = 'completed'
+         group by b.id having count(a.id) <> 1) x)::int as not_once,
+      (select count(*) from import_batch_attempts)::int as attempts,
+      (select count(*) from import_batch_attempts where outcome = 'lease_lost')::int as lease_lost,
+      (select count(*) from import_batch_attempts where outcome = 'retried')::int as retried,
+      (select count(*) from import_batch_attempts where outcome = 'released')::int as released,
+      (select count(*) from import_job_batches where attempts > 1)::int as reclaimed,
+      (select count(*) from import_jobs where status = 'completed')::int as completed_jobs,
+      (select count(*) from import_jobs where status = 'failed')::int as failed_jobs`;
+  const v = r as NonNullable<typeof r>;
+  return {
+    batches: v.batches,
+    notOnce: v.not_once,
+    attempts: v.attempts,
+    leaseLost: v.lease_lost,
+    retried: v.retried,
+    released: v.released,
+    reclaimed: v.reclaimed,
+    completedJobs: v.completed_jobs,
+    failedJobs: v.failed_jobs,
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
