@@ -182,6 +182,7 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
           plan: file,
           batches: batchesPerTable.get(file.table) ?? 1,
           open: file.open,
+          declaredBytes: file.uncompressedSize,
           onProgress: (bytes, rows) => {
             progress.bytesDone = before.bytes + bytes;
             progress.rows = before.rows + rows;

@@ -15,6 +15,8 @@ export interface StageTarget {
   plan: FilePlan;
   batches: number;
   open: () => Readable;
+  /** The file's size as its zip entry declares it; reading past it is refused. */
+  declaredBytes: number;
   /** Called as the file is read: uncompressed bytes so far, rows staged so far. */
   onProgress?: (bytes: number, rows: number) => void;
 }
@@ -48,6 +50,17 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
     const counted = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
+        // A zip can understate a file's size in its directory: never inflate past what it declared.
+        if (bytes > target.declaredBytes) {
+          done(
+            new ImportFailure(
+              'VALIDATION',
+              `${plan.name} unpacks to more than the ${target.declaredBytes.toLocaleString('en')} bytes its zip entry declares; the zip was refused as a possible zip bomb.`,
+              { file: plan.name },
+            ),
+          );
+          return;
+        }
         done(null, chunk);
       },
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMeta } from './zip';
+import { checkSizes, parseMeta } from './zip';
 
 const meta = (type = 'update', number = '147', snapshot = '11-10-2025') =>
   `"Variable","Value"\n"SnapshotDate","${snapshot}"\n"ExtractTimestamp","12-10-2025 07:40:18"\n"ExtractType","${type}"\n"ExtractNumber","${number}"\n"Version","1.0.0"\n`;
@@ -19,5 +19,18 @@ describe('parseMeta', () => {
     expect(() => parseMeta(meta('full', 'x1'))).toThrow(/ExtractNumber "x1" is not a whole number/);
     expect(() => parseMeta(meta('full', '1', '32-01-2025'))).toThrow(/SnapshotDate "32-01-2025"/);
     expect(() => parseMeta('"Variable","Value"\n"ExtractType","full"\n')).toThrow(/ExtractNumber is missing/);
+  });
+});
+
+describe('checkSizes (zip bomb limits, from the declared sizes alone)', () => {
+  it('accepts what real extracts look like', () => {
+    expect(() => checkSizes([{ name: 'activity.csv', compressed: 150e6, uncompressed: 1.5e9 }, { name: 'meta.csv', compressed: 116, uncompressed: 151 }])).not.toThrow();
+  });
+  it('refuses a ratio far beyond CSV, an oversized file or meta.csv, and too much in all', () => {
+    expect(() => checkSizes([{ name: 'code.csv', compressed: 10_000, uncompressed: 100e6 }])).toThrow(/code\.csv would unpack 10000 times larger than it is packed/);
+    expect(() => checkSizes([{ name: 'activity.csv', compressed: 1e9, uncompressed: 5 * 1024 ** 3 }])).toThrow(/activity\.csv would unpack to 5,120 MB, over the 4,096 MB/);
+    expect(() => checkSizes([{ name: 'meta.csv', compressed: 60_000, uncompressed: 100_000 }])).toThrow(/meta\.csv would unpack to 98 KB, over the 64 KB/);
+    const many = Array.from({ length: 5 }, (_, i) => ({ name: `f${i}.csv`, compressed: 1e9, uncompressed: 3.9 * 1024 ** 3 }));
+    expect(() => checkSizes(many)).toThrow(/The zip would unpack to 19,968 MB, over the 16,384 MB limit/);
   });
 });

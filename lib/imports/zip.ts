@@ -68,6 +68,51 @@ export function parseMeta(text: string): ExtractMeta {
   };
 }
 
+/** Limits that refuse a zip bomb before anything is inflated (the reader also enforces the declared size). */
+export const ZIP_LIMITS = {
+  /** A KBO FULL's largest file (activity.csv) is about 1.5 GB. */
+  entryBytes: 4 * 1024 ** 3,
+  totalBytes: 16 * 1024 ** 3,
+  metaBytes: 64 * 1024,
+  /** CSV deflates about 5–10:1; far beyond that is a bomb, not a register. Checked on entries over 1 MB. */
+  ratio: 100,
+  ratioFloorBytes: 1024 ** 2,
+};
+
+/** The central directory's sizes (JSZip keeps them on a private field). */
+function sizesOf(entry: JSZip.JSZipObject): { compressed: number; uncompressed: number } {
+  const d = (entry as unknown as { _data?: { compressedSize?: number; uncompressedSize?: number } })._data;
+  return { compressed: d?.compressedSize ?? 0, uncompressed: d?.uncompressedSize ?? 0 };
+}
+
+const mb = (n: number) =>
+  n < 1024 ** 2 ? `${Math.round(n / 1024).toLocaleString('en')} KB` : `${Math.round(n / 1024 ** 2).toLocaleString('en')} MB`;
+
+/** Pure: refuses entries (by their declared sizes) that would inflate past the limits. */
+export function checkSizes(entries: { name: string; compressed: number; uncompressed: number }[]): void {
+  let total = 0;
+  for (const e of entries) {
+    total += e.uncompressed;
+    const limit = e.name === META_FILE ? ZIP_LIMITS.metaBytes : ZIP_LIMITS.entryBytes;
+    if (e.uncompressed > limit) {
+      fail(`${e.name} would unpack to ${mb(e.uncompressed)}, over the ${mb(limit)} a KBO file can be; the zip was refused without unpacking it.`, {
+        file: e.name,
+        uncompressed: e.uncompressed,
+      });
+    }
+    if (e.uncompressed > ZIP_LIMITS.ratioFloorBytes && e.uncompressed > ZIP_LIMITS.ratio * Math.max(1, e.compressed)) {
+      const ratio = Math.round(e.uncompressed / Math.max(1, e.compressed));
+      fail(
+        `${e.name} would unpack ${ratio} times larger than it is packed (${mb(e.uncompressed)}); a real extract packs about 5 to 10 times, so this looks like a zip bomb and was refused without unpacking it.`,
+        { file: e.name, ratio },
+      );
+    }
+  }
+  if (total > ZIP_LIMITS.totalBytes) {
+    fail(`The zip would unpack to ${mb(total)}, over the ${mb(ZIP_LIMITS.totalBytes)} limit; it was refused without unpacking it.`, { uncompressed: total });
+  }
+}
+
 /**
  * Opens a KBO zip: checks entry names, reads meta.csv and finds the files its ExtractType
  * requires. Nothing is inflated beyond meta.csv; each data file is streamed later.
@@ -88,6 +133,8 @@ export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtr
   const bad = entries.find((f) => unsafeName(original(f)));
   if (bad) fail(`The zip contains an entry with an unsafe path ("${original(bad)}"); a KBO extract has only plain file names.`, { file: original(bad) });
 
+  checkSizes(entries.map((e) => ({ name: original(e), ...sizesOf(e) })));
+
   const byName = new Map(entries.map((f) => [f.name, f]));
   const metaEntry = byName.get(META_FILE);
   if (!metaEntry) fail(`The zip has no ${META_FILE}, so it is not a KBO extract (or it was re-packed into a folder).`, { file: META_FILE });
@@ -106,9 +153,7 @@ export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtr
     warnings,
     files: plans.map((p) => {
       const entry = byName.get(p.name) as JSZip.JSZipObject;
-      // JSZip keeps the central directory's sizes on a private field; it is only used to size batches.
-      const size = (entry as unknown as { _data?: { uncompressedSize?: number } })._data?.uncompressedSize ?? 0;
-      return { ...p, uncompressedSize: size, open: () => entry.nodeStream('nodebuffer') as unknown as Readable };
+      return { ...p, uncompressedSize: sizesOf(entry).uncompressed, open: () => entry.nodeStream('nodebuffer') as unknown as Readable };
     }),
   };
 }

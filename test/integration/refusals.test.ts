@@ -152,6 +152,20 @@ describe('bad input is refused with file, line, column and value, and changes no
       const bytes = await zipExtract(e);
       return bytes.subarray(0, Math.floor(bytes.length * 0.7));
     }, /not a readable zip file: it is damaged, truncated, or not a zip at all/],
+    ['a zip bomb (an entry that packs far too well)', async (e) => {
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('activity_insert.csv', Buffer.concat([Buffer.from(e.files['activity_insert.csv'] as string), Buffer.alloc(64 * 1024 ** 2, 0x20)]));
+      return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
+    }, /activity_insert\.csv would unpack \d+ times larger than it is packed \(64 MB\); a real extract packs about 5 to 10 times, so this looks like a zip bomb/],
+    ['an entry that unpacks past the size its zip declares', async (e) => {
+      const bytes = Buffer.from(await zipExtract(e));
+      // Understate activity_insert.csv's size in the central directory (the name's second occurrence).
+      const name = Buffer.from('activity_insert.csv');
+      const central = bytes.indexOf(name, bytes.indexOf(name) + 1) - 46;
+      expect(bytes.readUInt32LE(central)).toBe(0x02014b50);
+      bytes.writeUInt32LE(10, central + 24);
+      return bytes;
+    }, /activity_insert\.csv unpacks to more than the 10 bytes its zip entry declares; the zip was refused as a possible zip bomb/],
     ['damaged compressed data inside an entry', async (e) => {
       const bytes = Buffer.from(await zipExtract(e));
       // Scramble the middle of activity_insert.csv's deflated bytes (headers stay intact).
@@ -163,6 +177,10 @@ describe('bad input is refused with file, line, column and value, and changes no
     ['unknown ExtractType', (e) => withFile(e, 'meta.csv', (e.files['meta.csv'] as string).replace('"update"', '"weekly"')), /meta\.csv line 4: ExtractType "weekly" is unknown/],
     ['a required file missing', (e) => withFile(e, 'activity_insert.csv', null), /missing activity_insert\.csv/],
     ['a renamed header column', (e) => withFile(e, 'contact_insert.csv', '"EntityNumber","EntityContact","Kind","Value"\n'), /contact_insert\.csv line 1: the header is not the KBO header for this file \(missing "ContactType"; unexpected "Kind"\)/],
+    ['a missing header column', (e) => withFile(e, 'contact_insert.csv', '"EntityNumber","EntityContact","ContactType"\n'), /contact_insert\.csv line 1: the header is not the KBO header for this file \(missing "Value"\)/],
+    ['an extra header column', (e) => withFile(e, 'contact_insert.csv', '"EntityNumber","EntityContact","ContactType","Value","Extra"\n'), /contact_insert\.csv line 1: the header is not the KBO header for this file \(unexpected "Extra"\)/],
+    ['too few fields', (e) => withFile(e, 'branch_insert.csv', '"Id","StartDate","EnterpriseNumber"\n"9.000.000.092",01-01-2020\n'), /branch_insert\.csv line 2: expected 3 fields but found 2/],
+    ['a huge single field', (e) => withFile(e, 'denomination_insert.csv', `"EntityNumber","Language","TypeOfDenomination","Denomination"\n"0200.000.043","2","001","${'x'.repeat(100_000)}"\n`), /denomination_insert\.csv line 2, column Denomination: "x{100,}… \(100000 characters\)" is longer than 8192 characters/],
     ['too many fields', (e) => withFile(e, 'branch_insert.csv', '"Id","StartDate","EnterpriseNumber"\n"9.000.000.092",01-01-2020,"0200.000.043","x"\n'), /branch_insert\.csv line 2: expected 3 fields but found 4/],
     ['an impossible date', (e) => withFile(e, 'branch_insert.csv', '"Id","StartDate","EnterpriseNumber"\n"9.000.000.092",31-02-2025,"0200.000.043"\n'), /branch_insert\.csv line 2, column StartDate: "31-02-2025" is not a calendar date/],
     ['a number failing mod-97', (e) => withFile(e, 'enterprise_delete.csv', '"EnterpriseNumber"\n"0200.000.044"\n'), /enterprise_delete\.csv line 2, column EnterpriseNumber: "0200\.000\.044" fails the mod-97 check/],
@@ -224,8 +242,10 @@ describe('bad input is refused with file, line, column and value, and changes no
     const files: Record<string, string> = {};
     for (const [name, text] of Object.entries(update.files)) files[name] = '\uFEFF' + text.replaceAll('\n', '\r\n');
     files['branch_insert.csv'] = '"Id","StartDate","EnterpriseNumber"\r\n';
+    files['README.txt'] = 'not part of an extract';
     const status = await importZip(t.db, 'crlf.zip', await zipExtract({ ...update, files }));
     expect(status.job.status).toBe('completed');
+    expect(status.job.warnings).toEqual(['Ignored unknown file README.txt in the zip.']);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
 });

@@ -92,6 +92,11 @@ export function Progress({ jobId }: { jobId: number }) {
 
       <div className="space-y-2" aria-live="polite">
         {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
+        {job.warnings.length > 0 && (
+          <Alert tone="amber" testId="job-warnings">
+            {job.warnings.join(' ')}
+          </Alert>
+        )}
         {action.error && <Alert tone="red" testId="action-error">{action.error.message}</Alert>}
         {driver.problem && <Retrying problem={driver.problem} />}
         {driver.fatal && (
