@@ -167,3 +167,17 @@ test('cancel undoes a running import; the history shows every outcome', async ({
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: docs('imports.png'), fullPage: true });
 });
+
+test('bad rows are skipped by default: the import completes, says how many, and offers them as CSV', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  const text = update148.files['denomination_insert.csv'] as string;
+  const files = { ...update148.files, 'denomination_insert.csv': `${text}"0200.000.044","2","001","Bad check digits"\n` };
+  const progress = await imports.start('with-a-bad-row.zip', await zipExtract({ ...update148, files }));
+  await progress.expectCompleted();
+  await expect(page.getByTestId('rejected-note')).toContainText('1 bad row was rejected and not imported (mode: continue).');
+  const csv = await request.get(page.url().replace('/imports/', '/api/imports/') + '/report?format=csv', { headers: bearer });
+  expect(await csv.text()).toContain('"denomination_insert.csv","' + (text.split('\n').filter(Boolean).length + 1) + '","EntityNumber","0200.000.044","INVALID_NUMBER"');
+  await imports.open();
+  await expect(page.getByTestId('imports-table').locator('tbody tr').first()).toContainText('with 1 rejected');
+});

@@ -16,6 +16,12 @@ const schema = z.object({
    * correctness does not rest on it (staging completes only a job still `preparing`).
    */
   IMPORT_PREPARE_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /** Bad rows by default: `continue` rejects them into import_errors and imports the rest; `fail-fast` refuses the file. */
+  IMPORT_ON_ERROR: z.enum(['continue', 'fail-fast']).default('continue'),
+  /** In `continue` mode, fail an import past this many rejected rows (unset: no count limit). */
+  IMPORT_MAX_REJECTED: z.coerce.number().int().min(0).optional(),
+  /** …or past this percentage of all rows read. */
+  IMPORT_MAX_REJECTED_PERCENT: z.coerce.number().min(0).max(100).default(1),
   /** How long one process-batch call keeps claiming further batches. */
   IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
   /** Test-only fault switch (`1` enables POST /api/test/faults); never set it in production. */

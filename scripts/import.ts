@@ -5,11 +5,12 @@ import { closeDb, getDb, type Db } from '../lib/db/client';
 import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/control';
 import { driveImport } from '../lib/imports/drive';
 import { isImportFailure } from '../lib/imports/errors';
-import { prepareImport } from '../lib/imports/prepare';
+import { prepareImport, type PrepareInput } from '../lib/imports/prepare';
 import { retryBatches } from '../lib/imports/retry';
 import { getJobStatus, type JobStatusView } from '../lib/imports/status';
 
 const usage = `usage: npm run import -- <zip> [--concurrency N] [--force] [--json]
+         [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]
        npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
        npm run import -- pause|resume|cancel|rollback|retry <id> [--concurrency N] [--json]
          pause: stop claiming batches; resume: claim again and drive to the end;
@@ -67,6 +68,7 @@ function summary(s: JobStatusView): string {
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
       (s.rowsPerSecond ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s` : ''),
     ...undo,
+    ...(s.rejected > 0 ? [`rejected: ${s.rejected.toLocaleString('en')} bad rows were left out (GET /api/imports/${job.id}/report?format=csv lists them)`] : []),
   ].join('\n');
 }
 
@@ -79,12 +81,12 @@ async function prepareOrResume(
   db: Db,
   fileName: string,
   data: Buffer,
-  force: boolean,
+  options: Omit<PrepareInput, 'fileName' | 'data'>,
   log: (msg: string) => void,
 ): Promise<{ jobId: number; prepared?: JobStatusView }> {
   for (let waited = 0; ; waited++) {
     try {
-      const prepared = await prepareImport(db, { fileName, data, force });
+      const prepared = await prepareImport(db, { fileName, data, ...options });
       return { jobId: prepared.job.id, prepared };
     } catch (err) {
       const details = isImportFailure(err) ? (err.details as { resumable?: boolean; jobId?: number; status?: string } | undefined) : undefined;
@@ -107,6 +109,9 @@ async function main(): Promise<number> {
     options: {
       concurrency: { type: 'string', default: '4' },
       force: { type: 'boolean', default: false },
+      'on-error': { type: 'string' },
+      'max-rejected': { type: 'string' },
+      'max-rejected-percent': { type: 'string' },
       json: { type: 'boolean', default: false },
       job: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -140,7 +145,18 @@ async function main(): Promise<number> {
     const data = await readFile(file);
     log(`preparing ${path.basename(file)} (${(data.length / 1e6).toFixed(2)} MB)…`);
     const started = Date.now();
-    const outcome = await prepareOrResume(db, path.basename(file), data, values.force, log);
+    const outcome = await prepareOrResume(
+      db,
+      path.basename(file),
+      data,
+      {
+        force: values.force,
+        onError: values['on-error'] as PrepareInput['onError'],
+        maxRejected: values['max-rejected'] === undefined ? undefined : Number(values['max-rejected']),
+        maxRejectedPercent: values['max-rejected-percent'] === undefined ? undefined : Number(values['max-rejected-percent']),
+      },
+      log,
+    );
     jobId = outcome.jobId;
     if (outcome.prepared) {
       prepareSeconds = (Date.now() - started) / 1000;

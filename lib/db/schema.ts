@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -142,6 +143,11 @@ export const importJobs = pgTable(
     mode: text('mode').$type<'initial' | 'update'>(),
     forced: boolean('forced').notNull().default(false),
     batchSize: integer('batch_size').notNull(),
+    /** Bad rows: `continue` rejects them and imports the rest; `fail-fast` refuses the file. */
+    onError: text('on_error').$type<'continue' | 'fail-fast'>().notNull().default('continue'),
+    /** In `continue` mode, fail the import past this many rejected rows, or this share of all rows. */
+    maxRejected: integer('max_rejected'),
+    maxRejectedPercent: doublePrecision('max_rejected_percent'),
     /** Rows staged per file, and the totals written at finalize. */
     counts: jsonb('counts').$type<Record<string, unknown>>().notNull().default({}),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),

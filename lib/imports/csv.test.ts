@@ -35,10 +35,10 @@ describe('readCsv', () => {
   });
   it('reports an unterminated quote on the line it starts', async () => {
     const { problems } = await parse('"A"\n"ok"\n"never closed\nmore text\n');
-    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/quoted field that is never closed/) }]);
+    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/quoted field that is never closed/), fatal: true }]);
     // A quote that closes too early leaves a stray character after it.
     const stray = await parse('"A"\n"ok"\n"12" screen"\n');
-    expect(stray.problems).toEqual([{ line: 3, message: expect.stringMatching(/stray character after a closing quote/) }]);
+    expect(stray.problems).toEqual([{ line: 3, message: expect.stringMatching(/stray character after a closing quote/), fatal: false }]);
   });
   it('fails invalid UTF-8 naming the line', async () => {
     const bytes = Buffer.concat([Buffer.from('"A"\n"fine"\n"caf'), Buffer.from([0xe9, 0x22, 0x0a])]);

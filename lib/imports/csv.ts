@@ -12,6 +12,8 @@ export interface CsvRecord {
 export interface CsvQuoteProblem {
   line: number;
   message: string;
+  /** An unterminated quote swallows the rest of the file: no later line can be trusted. */
+  fatal: boolean;
 }
 
 export interface CsvChunk {
@@ -125,7 +127,7 @@ export async function* readCsv(source: Readable, file: string): AsyncGenerator<C
       }
       for (const e of results.errors) {
         if (e.type !== 'Quotes') continue; // field counts are checked against the header later
-        problems.push({ line: starts[e.row ?? 0] ?? nextLine, message: quoteMessage(e) });
+        problems.push({ line: starts[e.row ?? 0] ?? nextLine, message: quoteMessage(e), fatal: e.code === 'MissingQuotes' });
       }
       queue.push({ records, problems });
       if (queue.length >= MAX_QUEUED_CHUNKS) decoded.pause();

@@ -18,6 +18,12 @@ export const prepareInput = z.object({
   data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'data must be the zip bytes'),
   force: z.boolean().default(false),
   batchSize: z.number().int().min(1).max(200_000).optional(),
+  /** Bad rows: `continue` (default) rejects them into import_errors; `fail-fast` refuses the file. */
+  onError: z.enum(['continue', 'fail-fast']).optional(),
+  /** In `continue` mode, fail past this many rejected rows… */
+  maxRejected: z.number().int().min(0).optional(),
+  /** …or past this percentage of all rows (default IMPORT_MAX_REJECTED_PERCENT). */
+  maxRejectedPercent: z.number().min(0).max(100).optional(),
 });
 export type PrepareInput = z.input<typeof prepareInput>;
 
@@ -37,6 +43,11 @@ export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatu
   const data = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   const sha256 = createHash('sha256').update(data).digest('hex');
   const batchSize = input.batchSize ?? env().IMPORT_BATCH_SIZE;
+  const policy: RejectPolicy = {
+    onError: input.onError ?? env().IMPORT_ON_ERROR,
+    maxRejected: input.maxRejected ?? env().IMPORT_MAX_REJECTED ?? null,
+    maxRejectedPercent: input.maxRejectedPercent ?? env().IMPORT_MAX_REJECTED_PERCENT ?? null,
+  };
   const extract = await openExtract(data);
   const { meta } = extract;
 
@@ -46,16 +57,18 @@ export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatu
     const mode = meta.extractType === 'full' ? 'initial' : 'update';
     const [row] = await tx<{ id: number }[]>`
       insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date,
-                               extract_timestamp, status, mode, forced, batch_size, warnings)
+                               extract_timestamp, status, mode, forced, batch_size, warnings,
+                               on_error, max_rejected, max_rejected_percent)
       values (${input.fileName}, ${data.length}, ${sha256}, ${meta.extractNumber}, ${meta.extractType},
               ${meta.snapshotDate}, ${meta.extractTimestamp}, 'preparing', ${mode}, ${input.force}, ${batchSize},
-              ${JSON.stringify(extract.warnings)}::jsonb)
+              ${JSON.stringify(extract.warnings)}::jsonb,
+              ${policy.onError}, ${policy.maxRejected}, ${policy.maxRejectedPercent})
       returning id`;
     return (row as { id: number }).id;
   });
 
   try {
-    await stageAll(sql, jobId, extract, batchSize);
+    await stageAll(sql, jobId, extract, batchSize, policy);
   } catch (err) {
     await markFailed(sql, jobId, err);
     throw err;
@@ -144,7 +157,32 @@ async function firstNonEmptyTable(tx: Tx): Promise<TableName | undefined> {
   return undefined;
 }
 
-async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSize: number): Promise<void> {
+export interface RejectPolicy {
+  onError: 'continue' | 'fail-fast';
+  maxRejected: number | null;
+  maxRejectedPercent: number | null;
+}
+
+/**
+ * Whether the rejected rows fail the import: always for an error after which a file cannot be
+ * read on, for any bad row in `fail-fast`, and past a threshold in `continue`. Null: go on.
+ */
+export function rejectionVerdict(policy: RejectPolicy, rejected: number, rowsRead: number, fatal: RowError | null): string | null {
+  if (rejected === 0) return null;
+  if (fatal) return `${fatal.message} The rest of ${fatal.file} cannot be read reliably, so nothing was imported.`;
+  if (policy.onError === 'fail-fast') return `${rejected} bad row${rejected === 1 ? '' : 's'} found and this import stops at the first (fail-fast); nothing was imported.`;
+  const percent = (100 * rejected) / Math.max(1, rowsRead);
+  const shown = percent < 0.1 ? percent.toPrecision(2) : percent.toFixed(1);
+  if (policy.maxRejected !== null && rejected > policy.maxRejected) {
+    return `${rejected} rows were rejected, more than the ${policy.maxRejected} allowed; nothing was imported.`;
+  }
+  if (policy.maxRejectedPercent !== null && percent > policy.maxRejectedPercent) {
+    return `${rejected} rows were rejected (${shown}% of ${rowsRead}), more than the ${policy.maxRejectedPercent}% allowed; nothing was imported. Is this the right file?`;
+  }
+  return null;
+}
+
+async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSize: number, policy: RejectPolicy): Promise<void> {
   const batchesPerTable = new Map<TableName, number>([['codes', 1]]);
   for (const t of KBO_TABLES) {
     const rows = extract.files
@@ -167,6 +205,7 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
     await tx`select pg_advisory_xact_lock(hashtext('kbo-import-prepare'), ${jobId})`;
     const errors: RowError[] = [];
     let errorCount = 0;
+    let fatal: RowError | null = null;
     const fileRows: Record<string, number> = {};
     const batchRows: { table: string; op: string; batch: number; rows: number }[] = [];
 
@@ -196,18 +235,23 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
       progress.rows = before.rows + staged.rows;
       errors.push(...staged.errors);
       errorCount += staged.errorCount;
+      fatal ??= staged.fatal;
       fileRows[file.name] = staged.rows;
       for (const [batch, rows] of staged.perBatch) batchRows.push({ table: file.table, op: file.operation, batch, rows });
     }
 
-    if (errorCount > 0) {
-      const first = errors[0] as RowError;
-      throw new ImportFailure(
-        'VALIDATION',
-        `${errorCount} problem${errorCount === 1 ? '' : 's'} found in the extract; nothing was imported. First: ${first.message} Fix the file and upload it again.`,
-        { jobId, errorCount, errors: errors.slice(0, SHOWN_ERRORS), rowErrors: errors },
-      );
+    const verdict = rejectionVerdict(policy, errorCount, progress.rows + errorCount, fatal);
+    if (verdict) {
+      const first = fatal ?? (errors[0] as RowError);
+      throw new ImportFailure('VALIDATION', `${verdict} First problem: ${first.message} Fix the file and upload it again.`, {
+        jobId,
+        errorCount,
+        errors: errors.slice(0, SHOWN_ERRORS),
+        rowErrors: errors,
+      });
     }
+    // `continue`: the bad rows were left out of staging; keep them (the first MAX_KEPT_ERRORS) for the report.
+    if (errors.length > 0) await insertRowErrors(tx, jobId, errors);
 
     await tx`
       insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
@@ -216,7 +260,7 @@ async function stageAll(sql: Sql, jobId: number, extract: OpenedExtract, batchSi
                   ${batchRows.map((b) => b.batch)}::int[], ${batchRows.map((b) => b.rows)}::int[]) as u(t, o, b, r)`;
     const done = await tx`
       update import_jobs set status = 'running', prepared_at = now(),
-        counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable) })}::jsonb,
+        counts = ${JSON.stringify({ files: fileRows, batchesPerTable: Object.fromEntries(batchesPerTable), rejected: errorCount })}::jsonb,
         staging = ${JSON.stringify({ ...progress, file: null })}::jsonb
       where id = ${jobId} and status = 'preparing'`;
     if (done.count === 0) {
@@ -245,15 +289,18 @@ function stagingReporter(sql: Sql, jobId: number, progress: StagingProgress): ()
   };
 }
 
+async function insertRowErrors(tx: Tx, jobId: number, errors: RowError[]): Promise<void> {
+  const kept = errors.slice(0, MAX_KEPT_ERRORS);
+  await tx`insert into import_errors ${tx(kept.map((e) => ({ job_id: jobId, ...e })), 'job_id', 'file', 'line', 'column', 'value', 'code', 'message')}`;
+}
+
 async function markFailed(sql: Sql, jobId: number, err: unknown): Promise<void> {
   const failure = err instanceof ImportFailure ? err : new ImportFailure('INTERNAL', 'Preparing the import failed on the server; see its log.');
   const details = failure.details as { rowErrors?: RowError[] } | undefined;
   const rowErrors = (details?.rowErrors ?? []).slice(0, MAX_KEPT_ERRORS);
   if (details?.rowErrors) delete details.rowErrors; // stored in import_errors, not in the response
   await sql.begin(async (tx) => {
-    if (rowErrors.length) {
-      await tx`insert into import_errors ${tx(rowErrors.map((e) => ({ job_id: jobId, ...e })), 'job_id', 'file', 'line', 'column', 'value', 'code', 'message')}`;
-    }
+    if (rowErrors.length) await insertRowErrors(tx, jobId, rowErrors);
     await tx`update import_jobs set status = 'failed', finished_at = now(),
                error = ${JSON.stringify({ code: failure.code, message: failure.message })}::jsonb
              where id = ${jobId}`;

@@ -12,6 +12,9 @@ export interface RowError {
   message: string;
 }
 
+/** Errors after which a file cannot be read on: they fail the import in every mode. */
+export const FATAL_ROW_CODES = new Set(['BAD_HEADER', 'UNTERMINATED_QUOTE']);
+
 export interface MappedRow {
   line: number;
   values: (string | null)[];

@@ -5,7 +5,7 @@ import type { Tx } from '../db/client';
 import { ident, identList } from '../db/sql';
 import { readCsv } from './csv';
 import { ImportFailure } from './errors';
-import { batchOf, checkHeader, copyLine, mapRecords, type RowError } from './rows';
+import { batchOf, checkHeader, copyLine, FATAL_ROW_CODES, mapRecords, type RowError } from './rows';
 
 /** Errors kept in memory (and in import_errors) per import; the total is always counted. */
 export const MAX_KEPT_ERRORS = 1_000;
@@ -27,6 +27,8 @@ export interface StageResult {
   perBatch: Map<number, number>;
   errors: RowError[];
   errorCount: number;
+  /** The first error after which the file could not be read on (see FATAL_ROW_CODES). */
+  fatal: RowError | null;
 }
 
 /**
@@ -35,9 +37,10 @@ export interface StageResult {
  */
 export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number): Promise<StageResult> {
   const { plan, jobId, batches } = target;
-  const result: StageResult = { rows: 0, perBatch: new Map(), errors: [], errorCount: 0 };
+  const result: StageResult = { rows: 0, perBatch: new Map(), errors: [], errorCount: 0, fatal: null };
   const reject = (e: RowError) => {
     result.errorCount++;
+    if (!result.fatal && FATAL_ROW_CODES.has(e.code)) result.fatal = e;
     if (keptErrors + result.errors.length < MAX_KEPT_ERRORS) result.errors.push(e);
   };
   // Deletes keep only the key column: the other staging columns stay NULL.
@@ -76,10 +79,14 @@ export async function stageFile(tx: Tx, target: StageTarget, keptErrors: number)
   async function* copyText(): AsyncGenerator<string> {
     let header = true;
     for await (const chunk of readCsv(openCounted(), plan.name)) {
+      const badLines = new Set<number>();
       for (const p of chunk.problems) {
-        reject({ file: plan.name, line: p.line, column: null, value: null, code: 'MALFORMED_QUOTES', message: `${plan.name} line ${p.line} ${p.message}.` });
+        badLines.add(p.line);
+        const code = p.fatal ? 'UNTERMINATED_QUOTE' : 'MALFORMED_QUOTES';
+        reject({ file: plan.name, line: p.line, column: null, value: null, code, message: `${plan.name} line ${p.line} ${p.message}.` });
       }
-      let records = chunk.records;
+      // A record with a quoting problem is rejected whole, whatever its fields look like.
+      let records = badLines.size ? chunk.records.filter((r) => !badLines.has(r.line)) : chunk.records;
       if (header && records.length) {
         const headerError = checkHeader(plan.name, plan.columns, records[0]?.fields);
         header = false;

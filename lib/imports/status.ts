@@ -139,7 +139,9 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
         order by at desc limit ${TIMELINE_POINTS}
       ) latest order by at`,
     sql`
-      select (select count(*) from import_errors where job_id = ${jobId})::int as rejected,
+      -- import_errors keeps the first rows; the job's counts hold the total
+      select greatest((select count(*) from import_errors where job_id = ${jobId}),
+                      (select (counts->>'rejected')::int from import_jobs where id = ${jobId}))::int as rejected,
              not exists (select 1 from import_jobs where status = 'completed' and id > ${jobId})
                and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as latest_and_idle`,
   ]);
@@ -247,7 +249,7 @@ export async function listJobs(db: Db, limit = 50): Promise<JobSummary[]> {
       extract(epoch from (coalesce(j.finished_at, now()) - j.created_at))::float8 as seconds,
       coalesce(b.total, 0)::int as total, coalesce(b.completed, 0)::int as completed, coalesce(b.failed, 0)::int as failed,
       coalesce(b.inserted, 0)::int as inserted, coalesce(b.ended, 0)::int as ended, coalesce(b.unchanged, 0)::int as unchanged,
-      (select count(*) from import_errors e where e.job_id = j.id)::int as rejected
+      greatest((select count(*) from import_errors e where e.job_id = j.id), (j.counts->>'rejected')::int)::int as rejected
     from import_jobs j
     left join lateral (
       select count(*) as total, count(*) filter (where status = 'completed') as completed,

@@ -145,7 +145,7 @@ describe('an interrupted prepare', () => {
   });
 });
 
-describe('bad input is refused with file, line, column and value, and changes nothing', () => {
+describe('bad input is refused with file, line, column and value, and changes nothing (fail-fast)', () => {
   const cases: [string, (e: GeneratedExtract) => Promise<Buffer | Uint8Array>, RegExp][] = [
     ['not a zip', async () => Buffer.from('this is not a zip'), /not a readable zip file/],
     ['a truncated zip', async (e) => {
@@ -206,7 +206,7 @@ describe('bad input is refused with file, line, column and value, and changes no
     const before = await snapshot();
 
     const update = model.update(2, '2025-01-02');
-    const err = await refusal(prepareImport(t.db, { fileName: update.fileName, data: await build(update) }));
+    const err = await refusal(prepareImport(t.db, { fileName: update.fileName, data: await build(update), onError: 'fail-fast' }));
     expect(err.code).toBe('VALIDATION');
     expect(err.message).toMatch(message);
     expect(await snapshot()).toEqual(before);
@@ -220,7 +220,7 @@ describe('bad input is refused with file, line, column and value, and changes no
     await importZip(t.db, full.fileName, await zipExtract(full));
     const update = model.update(2, '2025-01-02');
     const bad = await withFile(update, 'establishment_insert.csv', '"EstablishmentNumber","StartDate","EnterpriseNumber"\n"2.000.000.1",01-01-2020,""\n"2.000.000.042",1-1-2020,""\n');
-    const err = await refusal(prepareImport(t.db, { fileName: 'bad.zip', data: bad }));
+    const err = await refusal(prepareImport(t.db, { fileName: 'bad.zip', data: bad, onError: 'fail-fast' }));
     const details = err.details as { jobId: number; errorCount: number };
     expect(details.errorCount).toBe(2);
     const rows = await t.db.$client`select file, line, "column", value, code from import_errors where job_id = ${details.jobId} order by line`;
@@ -247,5 +247,60 @@ describe('bad input is refused with file, line, column and value, and changes no
     expect(status.job.status).toBe('completed');
     expect(status.job.warnings).toEqual(['Ignored unknown file README.txt in the zip.']);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+});
+
+describe('continue mode (the default): bad rows are rejected, the rest imported', () => {
+  const bad = [
+    '"0200.000.044","2","001","Mod-97 fails"', // line n+1
+    '"0200.000.043","2","001"', // too few fields
+  ];
+
+  async function withBadRows(seed: number) {
+    const model = new RegisterModel(seed);
+    // Large enough that two bad rows stay under the default 1% limit.
+    const full = model.full(1, 2_000, '2025-01-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-01-02');
+    const text = update.files['denomination_insert.csv'] as string;
+    const lines = text.split('\n').filter(Boolean).length;
+    const files = { ...update.files, 'denomination_insert.csv': `${text}${bad.join('\n')}\n` };
+    return { model, update, data: await zipExtract({ ...update, files }), firstBadLine: lines + 1 };
+  }
+
+  it('completes with the good rows, and keeps each bad row with file, line, column and value', async () => {
+    const { model, update, data, firstBadLine } = await withBadRows(31);
+    const status = await importZip(t.db, update.fileName, data);
+    expect(status.job.status).toBe('completed');
+    expect(status.rejected).toBe(2);
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+    const rows = await t.db.$client`select file, line, "column", value, code from import_errors where job_id = ${status.job.id} order by line`;
+    expect(rows).toEqual([
+      { file: 'denomination_insert.csv', line: firstBadLine, column: 'EntityNumber', value: '0200.000.044', code: 'INVALID_NUMBER' },
+      { file: 'denomination_insert.csv', line: firstBadLine + 1, column: null, value: '0200.000.043,2,001', code: 'FIELD_COUNT' },
+    ]);
+  });
+
+  it('fails past a count or percentage threshold, changing nothing', async () => {
+    const { update, data } = await withBadRows(32);
+    const before = await snapshot();
+    const byCount = await refusal(prepareImport(t.db, { fileName: update.fileName, data, maxRejected: 1 }));
+    expect(byCount.message).toMatch(/^2 rows were rejected, more than the 1 allowed; nothing was imported\. First problem: denomination_insert\.csv line \d+, column EntityNumber/);
+    const byShare = await refusal(prepareImport(t.db, { fileName: update.fileName, data, maxRejectedPercent: 0.01 }));
+    expect(byShare.message).toMatch(/^2 rows were rejected \([\d.]+% of \d+\), more than the 0\.01% allowed; nothing was imported\. Is this the right file\?/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('still refuses the whole file for an error no row can be read past', async () => {
+    const model = new RegisterModel(33);
+    const full = model.full(1, 30, '2025-01-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const before = await snapshot();
+    const update = model.update(2, '2025-01-02');
+    const header = await refusal(prepareImport(t.db, { fileName: 'h.zip', data: await withFile(update, 'contact_insert.csv', '"EntityNumber","Kind"\n') }));
+    expect(header.message).toMatch(/contact_insert\.csv line 1: the header is not the KBO header .* The rest of contact_insert\.csv cannot be read reliably, so nothing was imported\./);
+    const quote = await refusal(prepareImport(t.db, { fileName: 'q.zip', data: await withFile(update, 'contact_delete.csv', '"EntityNumber"\n"0200.000.043\n') }));
+    expect(quote.message).toMatch(/contact_delete\.csv line 2 has a quoted field that is never closed/);
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -18,17 +18,29 @@ export const GET = route({}, async (request) => {
   return json({ imports: await listJobs(await getDb(), limit) });
 });
 
-/** prepare: multipart `file` (the KBO zip), optional `force=true`. */
+const uploadOptions = z.object({
+  onError: z.enum(['continue', 'fail-fast']).optional(),
+  maxRejected: z.coerce.number().int().min(0).optional(),
+  maxRejectedPercent: z.coerce.number().min(0).max(100).optional(),
+});
+
+/** prepare: multipart `file` (the KBO zip); optional `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
 export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 1024 }, async (request) => {
   const form = await request.formData().catch(() => {
     throw new ImportFailure('VALIDATION', 'Send the zip as multipart/form-data in a field named "file".');
   });
   const file = form.get('file');
   if (!(file instanceof File)) throw new ImportFailure('VALIDATION', 'Send the zip as multipart/form-data in a field named "file".');
+  const options = uploadOptions.parse({
+    onError: form.get('onError') ?? undefined,
+    maxRejected: form.get('maxRejected') ?? undefined,
+    maxRejectedPercent: form.get('maxRejectedPercent') ?? undefined,
+  });
   const status = await prepareImport(await getDb(), {
     fileName: file.name || 'upload.zip',
     data: new Uint8Array(await file.arrayBuffer()),
     force: form.get('force') === 'true',
+    ...options,
   });
   return json(status, 201);
 });

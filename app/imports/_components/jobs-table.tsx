@@ -67,7 +67,13 @@ export function JobsTable({ initial }: { initial: Row[] }) {
                 <StatusBadge
                   status={j.status}
                   testId="import-status"
-                  note={j.batchesFailed > 0 && j.status === 'running' ? `${j.batchesFailed} failed` : undefined}
+                  note={
+                    j.batchesFailed > 0 && j.status === 'running'
+                      ? `${j.batchesFailed} failed`
+                      : j.status === 'completed' && j.rejected > 0
+                        ? `with ${fmt(j.rejected)} rejected`
+                        : undefined
+                  }
                 />
               </td>
               <td className="px-3 py-2 text-right">{fmt(j.inserted)}</td>

@@ -52,6 +52,7 @@ export function UploadForm() {
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [force, setForce] = useState(false);
+  const [onError, setOnError] = useState<'continue' | 'fail-fast'>('continue');
   const [dragging, setDragging] = useState(false);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [error, setError] = useState<string | null>(null);
@@ -82,6 +83,7 @@ export function UploadForm() {
     const form = new FormData();
     form.set('file', file);
     if (force) form.set('force', 'true');
+    form.set('onError', onError);
     setPhase({ kind: 'uploading', sent: 0, total: file.size });
     try {
       const answer = await send(
@@ -146,6 +148,19 @@ export function UploadForm() {
         >
           Import daily update
         </button>
+        <label className="flex items-center gap-2 text-sm text-slate-600">
+          Bad rows
+          <select
+            value={onError}
+            onChange={(e) => setOnError(e.target.value as 'continue' | 'fail-fast')}
+            disabled={busy}
+            className="rounded-md border border-slate-300 bg-white px-2 py-1"
+            data-testid="upload-on-error"
+          >
+            <option value="continue">skip them, import the rest</option>
+            <option value="fail-fast">refuse the whole file</option>
+          </select>
+        </label>
         <label className="flex items-center gap-2 text-sm text-slate-600">
           <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} disabled={busy} data-testid="upload-force" />
           Apply even if out of sequence

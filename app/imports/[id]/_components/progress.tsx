@@ -92,6 +92,15 @@ export function Progress({ jobId }: { jobId: number }) {
 
       <div className="space-y-2" aria-live="polite">
         {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
+        {s.rejected > 0 && job.status !== 'failed' && (
+          <Alert tone="amber" testId="rejected-note">
+            {fmt(s.rejected)} bad row{s.rejected === 1 ? ' was' : 's were'} rejected and not imported (mode: {job.onError}).{' '}
+            <a className="font-medium underline" href={`/api/imports/${jobId}/report?format=csv`} download>
+              Download them as CSV
+            </a>
+            .
+          </Alert>
+        )}
         {job.warnings.length > 0 && (
           <Alert tone="amber" testId="job-warnings">
             {job.warnings.join(' ')}
