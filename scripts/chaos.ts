@@ -14,21 +14,23 @@ import { prepareImport } from '../lib/imports/prepare';
  * on each file) while SIGKILLing them at random moments, restarting them until each file is
  * imported; then compares every register table, current and historical rows, with an
  * uninterrupted import of the same files, by per-table checksums, and checks the batch log
- * shows each batch applied exactly once. Exits non-zero on any difference.
+ * shows each batch applied exactly once. Then rolls the last imports back, newest first, under
+ * the same kills, and compares with the reference as it stood before them. Exits non-zero on
+ * any difference.
  */
 
-const usage = 'usage: npm run test:chaos -- [--enterprises N] [--updates K] [--kills MIN] [--drivers D] [--seed S]';
+const usage = 'usage: npm run test:chaos -- [--enterprises N] [--updates K] [--kills MIN] [--drivers D] [--rollbacks R] [--seed S]';
 
 interface Round {
-  file: string;
+  label: string;
   driver: number;
   killed: boolean;
   code: number | null;
   output: string;
 }
 
-function startDriver(zip: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; active: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', zip, '--concurrency', '3'], {
+function startDriver(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; active: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +40,7 @@ function startDriver(zip: string, env: NodeJS.ProcessEnv): { child: ChildProcess
   const take = (chunk: Buffer) => {
     text += chunk.toString();
     // It has begun real work (preparing, or carrying an import on).
-    if (/preparing|resuming|prepared|still preparing/.test(text)) markActive();
+    if (/preparing|resuming|prepared|still preparing|rollback…/.test(text)) markActive();
   };
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
       kills: { type: 'string', default: '20' },
       drivers: { type: 'string', default: '2' },
       seed: { type: 'string', default: '11' },
+      rollbacks: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
   const minKills = Number(values.kills);
   const drivers = Number(values.drivers);
   const seed = Number(values.seed);
+  const rollbacks = Number(values.rollbacks);
   const rnd = prng(seed * 7919);
 
   // Two databases on the same server: the reference (uninterrupted) and the chaos one.
@@ -95,12 +99,15 @@ async function main(): Promise<number> {
   }
   console.log(`chaos: ${files.length} files (FULL of ${enterprises} enterprises + ${updates} UPDATEs), ${drivers} CLI drivers per file, at least ${minKills} kills`);
 
-  // The reference: the same files, one after the other, nobody killed, default batch size.
+  // The reference: the same files, one after the other, nobody killed, default batch size. Its
+  // state before the last `rollbacks` files is what rolling those back must return to.
   const started = Date.now();
   const refSql = createSql(urls.ref, 10);
   const refDb = createDb(refSql);
   const { readFile } = await import('node:fs/promises');
-  for (const file of files) {
+  let beforeLast: Record<string, TableChecksum> | undefined;
+  for (const [i, file] of files.entries()) {
+    if (i === files.length - rollbacks) beforeLast = await tableChecksums(refSql, { ids: false });
     const prepared = await prepareImport(refDb, { fileName: path.basename(file), data: await readFile(file) });
     const done = await driveImport(refDb, { jobId: prepared.job.id, concurrency: 2 });
     if (done.job.status !== 'completed') throw new Error(`reference import of ${file} ended ${done.job.status}`);
@@ -115,17 +122,19 @@ async function main(): Promise<number> {
     IMPORT_LEASE_SECONDS: '5',
     IMPORT_PREPARE_GRACE_SECONDS: '2',
     IMPORT_BATCH_BUDGET_MS: '500',
+    IMPORT_UNDO_CHUNK_ROWS: '100',
   };
   const rounds: Round[] = [];
   let kills = 0;
   const chaosSql = createSql(urls.chaos, 2);
-  const chaosStarted = Date.now();
-  for (const file of files) {
+
+  /** Runs `drivers` CLIs with `args` at once, killing them at random, round after round, until `done`. */
+  async function underFire(label: string, args: string[], done: () => Promise<boolean>, minChance = 0.15): Promise<void> {
     for (let round = 1; ; round++) {
-      if (round > 200) throw new Error(`${path.basename(file)} did not complete in 200 rounds`);
+      if (round > 200) throw new Error(`${label} did not finish in 200 rounds`);
       // Kill often until the quota is met (with room to spare), then rarely, so the run ends.
-      const killChance = kills < minKills * 1.5 ? 0.85 : 0.15;
-      const running = Array.from({ length: drivers }, () => startDriver(file, env));
+      const killChance = kills < minKills * 1.5 ? 0.85 : minChance;
+      const running = Array.from({ length: drivers }, () => startDriver(args, env));
       const results = await Promise.all(
         running.map(async (d, i) => {
           let killed = false;
@@ -133,52 +142,42 @@ async function main(): Promise<number> {
             const delay = 30 + Math.floor(rnd() * 700);
             void d.active.then(() =>
               setTimeout(() => {
-                if (d.child.exitCode === null && d.child.signalCode === null) {
-                  killed = d.child.kill('SIGKILL');
-                }
+                if (d.child.exitCode === null && d.child.signalCode === null) killed = d.child.kill('SIGKILL');
               }, delay),
             );
           }
           const code = await exited(d.child);
-          const r: Round = { file: path.basename(file), driver: i, killed: killed && d.child.signalCode === 'SIGKILL', code, output: d.output() };
-          return r;
+          return { label, driver: i, killed: killed && d.child.signalCode === 'SIGKILL', code, output: d.output() } satisfies Round;
         }),
       );
       rounds.push(...results);
       kills += results.filter((r) => r.killed).length;
       for (const r of results) {
         const fine = r.killed || r.code === 0 || /already imported as import/.test(r.output);
-        if (!fine) {
-          console.error(`driver ${r.driver} on ${r.file} failed (exit ${r.code}):\n${r.output}`);
-          return 1;
-        }
+        if (!fine) throw new Error(`driver ${r.driver} of ${r.label} failed (exit ${r.code}):\n${r.output}`);
       }
-      // Done when the file's import is completed, even if the driver that finished it was killed before exiting.
-      const [done] = await chaosSql<{ n: number }[]>`
-        select count(*)::int as n from import_jobs where file_name = ${path.basename(file)} and status = 'completed'`;
-      if (done?.n === 1) {
-        console.log(`  ${path.basename(file)}: completed in round ${round}; kills so far ${kills}`);
-        break;
+      // Done even if the driver that finished was killed before it could exit.
+      if (await done()) {
+        console.log(`  ${label}: done in round ${round}; kills so far ${kills}`);
+        return;
       }
     }
+  }
+
+  const chaosStarted = Date.now();
+  for (const file of files) {
+    const name = path.basename(file);
+    await underFire(name, [file, '--concurrency', '3'], async () => {
+      const [r] = await chaosSql<{ n: number }[]>`select count(*)::int as n from import_jobs where file_name = ${name} and status = 'completed'`;
+      return r?.n === 1;
+    });
   }
   const chaosSeconds = (Date.now() - chaosStarted) / 1000;
 
   // Compare, table by table, every row (ids aside: parallel drivers insert in another order).
   const ref = await tableChecksums(refSql, { ids: false });
-  const got = await tableChecksums(chaosSql, { ids: false });
+  const afterImports = compare('after every import', ref, await tableChecksums(chaosSql, { ids: false }));
   const log = await batchLog(chaosSql);
-  let lost = 0;
-  let different = 0;
-  console.log('\ntable            reference rows  chaos rows  reference md5                     chaos md5                         equal');
-  for (const table of Object.keys(ref)) {
-    const a = ref[table] as TableChecksum;
-    const b = got[table] as TableChecksum;
-    const equal = a.rows === b.rows && a.md5 === b.md5;
-    if (!equal) different++;
-    lost += Math.max(0, a.rows - b.rows);
-    console.log(`${table.padEnd(16)} ${String(a.rows).padStart(14)}  ${String(b.rows).padStart(10)}  ${a.md5}  ${b.md5}  ${equal ? 'yes' : 'NO'}`);
-  }
   console.log(
     `\nkills: ${kills} (SIGKILL) over ${rounds.length} driver runs in ${chaosSeconds.toFixed(1)} s; ` +
       `jobs: ${log.completedJobs} completed, ${log.failedJobs} given up while preparing (re-prepared)`,
@@ -187,15 +186,46 @@ async function main(): Promise<number> {
     `batch log: ${log.batches} batches, ${log.notOnce} not applied exactly once; attempts: ${log.attempts} ` +
       `(${log.leaseLost} lost their lease, ${log.retried} retried, ${log.released} handed back); batches taken over after a lease expired: ${log.reclaimed}`,
   );
+
+  // Then roll the last imports back, newest first, under the same fire.
+  const killsBefore = kills;
+  const latest = await chaosSql<{ id: number; file_name: string }[]>`
+    select id, file_name from import_jobs where status = 'completed' order by id desc limit ${rollbacks}`;
+  for (const job of latest) {
+    await underFire(`rollback of #${job.id} (${job.file_name})`, ['rollback', String(job.id), '--concurrency', '2'], async () => {
+      const [r] = await chaosSql<{ status: string }[]>`select status from import_jobs where id = ${job.id}`;
+      return r?.status === 'rolled_back';
+    }, 0.6);
+  }
+  const afterRollbacks = compare(`after rolling back the last ${rollbacks}`, beforeLast as Record<string, TableChecksum>, await tableChecksums(chaosSql, { ids: false }));
+  console.log(`\nrollback kills: ${kills - killsBefore}`);
+  const lost = afterImports.lost + afterRollbacks.lost;
+  const different = afterImports.different + afterRollbacks.different;
   console.log(`rows lost: ${lost}; tables different: ${different}`);
 
   await chaosSql.end();
   await refSql.end();
   await closeDb();
   await rm(dir, { recursive: true, force: true });
-  const ok = different === 0 && lost === 0 && log.notOnce === 0 && kills >= minKills && log.completedJobs === files.length;
+  const ok = different === 0 && lost === 0 && log.notOnce === 0 && kills >= minKills;
   console.log(ok ? 'chaos: PASS' : 'chaos: FAIL');
   return ok ? 0 : 1;
+}
+
+/** Prints one table of per-table checksums side by side; returns what differs. */
+function compare(title: string, ref: Record<string, TableChecksum>, got: Record<string, TableChecksum>): { lost: number; different: number } {
+  let lost = 0;
+  let different = 0;
+  console.log(`\n${title}:\ntable            reference rows  chaos rows  reference md5                     chaos md5                         equal`);
+  for (const table of Object.keys(ref)) {
+    const a = ref[table] as TableChecksum;
+    const b = got[table] as TableChecksum;
+    const equal = a.rows === b.rows && a.md5 === b.md5;
+    if (!equal) different++;
+    lost += Math.max(0, a.rows - b.rows);
+    console.log(`${table.padEnd(16)} ${String(a.rows).padStart(14)}  ${String(b.rows).padStart(10)}  ${a.md5}  ${b.md5}  ${equal ? 'yes' : 'NO'}`);
+  }
+  return { lost, different };
 }
 
 async function batchLog(sql: Sql) {

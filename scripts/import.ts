@@ -136,6 +136,7 @@ async function main(): Promise<number> {
   let prepareSeconds = 0;
   if (verb) {
     jobId = verbJob as number;
+    log(`import #${jobId}: ${verb}…`);
     const after = await VERBS[verb](db, { jobId });
     log(`import #${jobId}: ${verb} -> ${after.job.status}`);
   } else if (values.job) {

@@ -2,12 +2,11 @@ import { DATA_TABLES, type TableName } from '../datasets/kbo';
 import type { Sql, Tx } from '../db/client';
 import type { UndoProgress } from '../db/schema';
 import { ident } from '../db/sql';
+import { env } from '../env';
 import { isUndoing, type JobStatus } from './job-states';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './stage';
 
-/** Rows removed or restored per transaction: short enough to stay well inside a request. */
-export const UNDO_CHUNK_ROWS = 20_000;
 
 /** Tables whose changes can move an enterprise's primary name, with the column naming it. */
 const NAME_KEYS: Partial<Record<TableName, string>> = { enterprises: 'enterprise_number', denominations: 'entity_number' };
@@ -76,7 +75,7 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
 }
 
 /**
- * Removes up to UNDO_CHUNK_ROWS rows the job inserted (`remove`), or makes current again up to
+ * Removes up to IMPORT_UNDO_CHUNK_ROWS rows the job inserted (`remove`), or makes current again up to
  * that many rows it ended (`restore`); then recomputes the primary names those rows touch.
  */
 async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 'remove' | 'restore'): Promise<number> {
@@ -86,11 +85,11 @@ async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 
   const rows =
     what === 'remove'
       ? await tx<{ n: string | null }[]>`
-          delete from ${t} where id in (select id from ${t} where extract_number = ${extractNumber} limit ${UNDO_CHUNK_ROWS})
+          delete from ${t} where id in (select id from ${t} where extract_number = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`
       : await tx<{ n: string | null }[]>`
           update ${t} set is_current = true, deleted_at_extract = null
-          where id in (select id from ${t} where deleted_at_extract = ${extractNumber} limit ${UNDO_CHUNK_ROWS})
+          where id in (select id from ${t} where deleted_at_extract = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`;
   if (nameKey && rows.length > 0) {
     const numbers = [...new Set(rows.map((r) => r.n as string))];

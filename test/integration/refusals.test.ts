@@ -197,6 +197,12 @@ describe('bad input is refused with file, line, column and value, and changes no
       const bytes = await zip.generateAsync({ type: 'nodebuffer' });
       return Buffer.from(bytes.toString('latin1').replaceAll('XX/evil.csv', '../evil.csv'), 'latin1');
     }, /unsafe path \("\.\.\/evil\.csv"\)/],
+    ['an entry with an absolute path', async (e) => {
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('XX/evil.csv', 'x', { createFolders: false });
+      const bytes = await zip.generateAsync({ type: 'nodebuffer' });
+      return Buffer.from(bytes.toString('latin1').replaceAll('XX/evil.csv', '/tmp/ev.csv'), 'latin1');
+    }, /unsafe path \("\/tmp\/ev\.csv"\)/],
   ];
 
   it.each(cases)('%s', async (_name, build, message) => {
