@@ -178,12 +178,15 @@ export class RegisterModel {
     return this.finish('full', number, snapshotDate, files);
   }
 
-  /** An UPDATE: new, ended and changed entities, plus the dialect's edge cases. */
-  update(number: number, snapshotDate: string): GeneratedExtract {
+  /**
+   * An UPDATE: new, ended and changed entities, plus the dialect's edge cases. `churn` is the
+   * share of the register's enterprises added and changed (a normal day: 1%).
+   */
+  update(number: number, snapshotDate: string, churn = 0.01): GeneratedExtract {
     const deletes = Object.fromEntries(KBO_TABLES.map((t) => [t.table, [] as string[]])) as Record<DataTableName, string[]>;
     const inserts = emptyTables();
     const enterprises = [...this.state.enterprises.keys()];
-    const size = Math.max(2, Math.round(enterprises.length * 0.01));
+    const size = Math.max(2, Math.round(enterprises.length * churn));
     const chosen = new Set<string>();
     const choose = () => {
       for (let tries = 0; tries < 20; tries++) {

@@ -1,0 +1,333 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import JSZip from 'jszip';
+import { RegisterModel, zipExtract } from '../lib/datasets/generator';
+import { CODE_TABLE, filesFor, tableSpec, type DataTableName } from '../lib/datasets/kbo';
+import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { ident, identList, join } from '../lib/db/sql';
+import { didWork, nextMove, snapshotOf } from '../lib/imports/driving';
+import { finalizeImport } from '../lib/imports/finalize';
+import { prepareImport } from '../lib/imports/prepare';
+import { processBatch } from '../lib/imports/process-batch';
+
+/**
+ * `npm run bench -- --scale daily|busy|full10|full --concurrency 1,2,4`: on the same
+ * PostgreSQL and the same generated files, times (1) COPY of the file's CSV rows straight into
+ * tables of the final shape, (2) our whole pipeline through the verbs the routes use, once per
+ * concurrency, each in a fresh process (its peak RSS is the working process's), and (3)
+ * pgloader on the same CSVs when it is installed. Prints a table and writes JSON.
+ */
+
+const SCALES = {
+  // A normal day: about 1,100 data rows on a register of 5,000 enterprises.
+  daily: { base: 5_000, churn: 0.01 },
+  // A busy day: about 200,000 activity rows.
+  busy: { base: 30_000, churn: 0.9 },
+  // A FULL at a tenth of the real size (about 4.7 M rows).
+  full10: { full: 400_000 },
+  // The real size (about 46.8 M rows): needs a lot of time and memory to generate.
+  full: { full: 4_000_000 },
+} as const;
+type Scale = keyof typeof SCALES;
+
+interface PipelineResult {
+  concurrency: number;
+  rows: number;
+  seconds: { prepare: number; batches: number; finalize: number; total: number };
+  calls: { processBatch: number[]; prepare: number[]; finalize: number[] };
+  maxRssMb: number;
+}
+
+const DATA_DIR = path.resolve('bench-results', 'data');
+
+// ---------------------------------------------------------------------------------------------
+// The files: a base (loaded first, untimed) and the target extract that every approach loads.
+
+async function benchFiles(scale: Scale): Promise<{ base: string | null; target: string }> {
+  const dir = path.join(DATA_DIR, scale);
+  const cfg = SCALES[scale];
+  const base = path.join(dir, 'base.zip');
+  const target = path.join(dir, 'target.zip');
+  if (existsSync(target)) return { base: 'base' in cfg ? base : null, target };
+  await mkdir(dir, { recursive: true });
+  const started = Date.now();
+  const model = new RegisterModel(2026);
+  if ('full' in cfg) {
+    await writeFile(target, await zipExtract(model.full(146, cfg.full, '2025-10-01')));
+  } else {
+    await writeFile(base, await zipExtract(model.full(146, cfg.base, '2025-10-01')));
+    await writeFile(target, await zipExtract(model.update(147, '2025-10-02', cfg.churn)));
+  }
+  console.log(`generated ${scale} files in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${path.relative(process.cwd(), dir)})`);
+  return { base: 'base' in cfg ? base : null, target };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (1) The physical limit: COPY of the same CSV rows into tables shaped like ours.
+
+async function copyBaseline(server: string, target: string): Promise<{ rows: number; seconds: number }> {
+  const url = await freshDatabase(server, 'kbo_bench_copy', false);
+  const sql = createSql(url, 2);
+  const zip = await JSZip.loadAsync(await readFile(target));
+  const meta = await zip.file('meta.csv')?.async('string');
+  const type = /"ExtractType","(\w+)"/.exec(meta ?? '')?.[1] === 'full' ? 'full' : 'update';
+  let rows = 0;
+  const plans = filesFor(type).filter((p) => zip.file(p.name));
+  const tableOf = (name: string) => `copy_${name.replace('.csv', '')}`;
+  for (const plan of plans) await createFinalShape(sql, tableOf(plan.name), plan.columns.map((c) => c.column));
+  const started = Date.now();
+  for (const plan of plans) {
+    const entry = zip.file(plan.name) as JSZip.JSZipObject;
+    const table = tableOf(plan.name);
+    const columns = plan.columns.map((c) => c.column);
+    const reserved = await sql.reserve();
+    await reserved`set datestyle = 'ISO, DMY'`;
+    const writable = await reserved`copy ${ident(sql, table)} (${identList(sql, columns)}) from stdin with (format csv, header true)`.writable();
+    await pipeline(entry.nodeStream('nodebuffer') as unknown as Readable, writable);
+    reserved.release();
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, table)}`;
+    rows += r?.n ?? 0;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await sql.end();
+  return { rows, seconds };
+}
+
+/** A table of the final shape: identity key, business columns, history columns, partial index on the key. */
+async function createFinalShape(sql: Sql, table: string, columns: string[]): Promise<void> {
+  await sql`
+    create table ${ident(sql, table)} (
+      id bigint generated always as identity primary key,
+      ${join(sql, columns.map((c) => sql`${ident(sql, c)} text`), ',')},
+      extract_number integer not null default 147, snapshot_date date, is_current boolean not null default true, deleted_at_extract integer)`;
+  await sql`create index on ${ident(sql, table)} (${ident(sql, columns[0] as string)}) where is_current`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) Our pipeline, in a child process of its own (see `worker`).
+
+function runPipeline(url: string, base: string | null, target: string, concurrency: number): Promise<PipelineResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--worker', url, '--base', base ?? '', '--target', target, '--concurrency', String(concurrency)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DATABASE_URL: url },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`pipeline worker exited ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop() as string) as PipelineResult);
+    });
+  });
+}
+
+/** The worker: load the base untimed, then prepare, drive and finalize the target, timing each call. */
+async function worker(url: string, base: string, target: string, concurrency: number): Promise<PipelineResult> {
+  const db = createDb(createSql(url, Math.max(4, concurrency + 2)));
+  if (base) {
+    const p = await prepareImport(db, { fileName: path.basename(base), data: await readFile(base) });
+    await drive(db, p.job.id, 4, []);
+    await finalizeImport(db, { jobId: p.job.id });
+  }
+  const data = await readFile(target);
+  const t0 = performance.now();
+  const prepared = await prepareImport(db, { fileName: path.basename(target), data });
+  const t1 = performance.now();
+  const calls: number[] = [];
+  await drive(db, prepared.job.id, concurrency, calls);
+  const t2 = performance.now();
+  const done = await finalizeImport(db, { jobId: prepared.job.id });
+  const t3 = performance.now();
+  if (done.job.status !== 'completed') throw new Error(`the import ended ${done.job.status}`);
+  await db.$client.end();
+  const s = (ms: number) => ms / 1000;
+  return {
+    concurrency,
+    rows: prepared.rows.total,
+    seconds: { prepare: s(t1 - t0), batches: s(t2 - t1), finalize: s(t3 - t2), total: s(t3 - t0) },
+    calls: { processBatch: calls, prepare: [t1 - t0], finalize: [t3 - t2] },
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** The drivers' rules (lib/imports/driving.ts), timing every process-batch call. */
+async function drive(db: ReturnType<typeof createDb>, jobId: number, concurrency: number, calls: number[]) {
+  const one = async () => {
+    while (true) {
+      const started = performance.now();
+      const r = await processBatch(db, { jobId });
+      calls.push(performance.now() - started);
+      const move = nextMove(snapshotOf(r.progress, didWork(r)));
+      if (move === 'again') continue;
+      if (move === 'wait') {
+        await new Promise((res) => setTimeout(res, 20));
+        continue;
+      }
+      if (move === 'stop' && r.progress.batches.failed > 0) throw new Error('a batch failed');
+      return;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, one));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (3) pgloader, when installed, on the same CSV files into the same shape as the baseline.
+
+async function pgloaderRun(server: string, target: string): Promise<{ rows: number; seconds: number } | null> {
+  try {
+    execFileSync('pgloader', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const url = await freshDatabase(server, 'kbo_bench_pgloader', false);
+  const dir = path.join(DATA_DIR, 'pgloader-csv');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const zip = await JSZip.loadAsync(await readFile(target));
+  const sql = createSql(url, 1);
+  const loads: string[] = [];
+  for (const [name, entry] of Object.entries(zip.files)) {
+    if (name === 'meta.csv' || entry.dir) continue;
+    const plan = name === 'code.csv' ? { columns: CODE_TABLE.columns } : { columns: planColumns(name) };
+    const table = `pgl_${name.replace('.csv', '')}`;
+    const columns = plan.columns.map((c) => c.column);
+    await createFinalShape(sql, table, columns);
+    const file = path.join(dir, name);
+    await writeFile(file, await entry.async('nodebuffer'));
+    loads.push(
+      `LOAD CSV FROM '${file}' (${columns.map((c) => `"${c}"`).join(', ')})\n` +
+        `  INTO ${url}?${table} (${columns.map((c) => `"${c}"`).join(', ')})\n` +
+        `  WITH skip header = 1, fields optionally enclosed by '"', fields escaped by double-quote, fields terminated by ',';`,
+    );
+  }
+  await sql.end();
+  const started = Date.now();
+  for (const [i, load] of loads.entries()) {
+    const cmd = path.join(dir, `load-${i}.load`);
+    await writeFile(cmd, load);
+    execFileSync('pgloader', ['--quiet', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const check = createSql(url, 1);
+  let rows = 0;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.csv')) continue;
+    const [r] = await check<{ n: number }[]>`select count(*)::int as n from ${ident(check, `pgl_${name.replace('.csv', '')}`)}`;
+    rows += r?.n ?? 0;
+  }
+  await check.end();
+  return { rows, seconds };
+}
+
+function planColumns(file: string) {
+  const base = file.replace(/(_insert|_delete)?\.csv$/, '');
+  const spec = tableSpec(`${{ enterprise: 'enterprises', establishment: 'establishments', denomination: 'denominations', address: 'addresses', contact: 'contacts', activity: 'activities', branch: 'branches' }[base]}` as DataTableName);
+  return file.endsWith('_delete.csv') ? spec.columns.slice(0, 1) : spec.columns;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function freshDatabase(server: string, name: string, migrate: boolean): Promise<string> {
+  const admin = createSql(server, 1);
+  await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin`create database ${admin(name)}`;
+  await admin.end();
+  const url = databaseUrl(server, name);
+  if (migrate) await applyMigrations(url);
+  return url;
+}
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: 'daily' },
+      concurrency: { type: 'string', default: '1,2,4' },
+      worker: { type: 'string' },
+      base: { type: 'string' },
+      target: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.worker) {
+    const r = await worker(values.worker, values.base ?? '', values.target as string, Number(values.concurrency));
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  const scale = values.scale as Scale;
+  if (values.help || !(scale in SCALES)) {
+    console.log('usage: npm run bench -- [--scale daily|busy|full10|full] [--concurrency 1,2,4]');
+    return values.help ? 0 : 2;
+  }
+  const levels = (values.concurrency as string).split(',').map(Number);
+  const server = await resolveDatabaseUrl();
+  const { base, target } = await benchFiles(scale);
+
+  const copy = await copyBaseline(server, target);
+  console.log(`COPY baseline: ${fmt(copy.rows)} rows in ${fmt(copy.seconds, 2)} s`);
+  const runs: PipelineResult[] = [];
+  for (const n of levels) {
+    const url = await freshDatabase(server, 'kbo_bench_pipeline', true);
+    const r = await runPipeline(url, base, target, n);
+    runs.push(r);
+    console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
+  }
+  const pgl = await pgloaderRun(server, target);
+
+  const rate = (rows: number, s: number) => rows / Math.max(s, 1e-9);
+  const copyRate = rate(copy.rows, copy.seconds);
+  const one = runs.find((r) => r.concurrency === 1);
+  console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${base ? ' (applied on a loaded base)' : ''}\n`);
+  console.log('approach                 seconds      rows/s   vs COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
+  console.log(`COPY (baseline)       ${fmt(copy.seconds, 2).padStart(10)}  ${fmt(copyRate).padStart(10)}      1.00`);
+  for (const r of runs) {
+    const all = [...r.calls.processBatch, ...r.calls.prepare, ...r.calls.finalize];
+    const line = [
+      `pipeline, N=${r.concurrency}`.padEnd(20),
+      fmt(r.seconds.total, 2).padStart(10),
+      fmt(rate(r.rows, r.seconds.total)).padStart(10),
+      fmt(rate(r.rows, r.seconds.total) / copyRate, 2).padStart(8),
+      (one ? fmt(one.seconds.total / r.seconds.total, 2) + '×' : '').padStart(9),
+      fmt(r.seconds.prepare, 2).padStart(9),
+      fmt(r.seconds.batches, 2).padStart(9),
+      fmt(r.seconds.finalize, 2).padStart(9),
+      `${fmt(pct(r.calls.processBatch, 50))} ms`.padStart(10),
+      `${fmt(pct(r.calls.processBatch, 95))} ms`.padStart(10),
+      `${fmt(Math.max(...all))} ms`.padStart(10),
+      `${fmt(r.maxRssMb)} MB`.padStart(10),
+    ];
+    console.log(line.join(' '));
+  }
+  if (pgl) {
+    console.log(`pgloader              ${fmt(pgl.seconds, 2).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds)).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds) / copyRate, 2).padStart(8)}`);
+  } else {
+    console.log('pgloader: not installed (apt-get install pgloader), skipped');
+  }
+  console.log('\n(p50/p95 over process-batch calls; max over every call, prepare and finalize included)');
+
+  await mkdir('bench-results', { recursive: true });
+  const out = path.join('bench-results', `${scale}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(out, JSON.stringify({ scale, copy, pipeline: runs.map((r) => ({ ...r, calls: { count: r.calls.processBatch.length, p50: pct(r.calls.processBatch, 50), p95: pct(r.calls.processBatch, 95), max: Math.max(...r.calls.processBatch) } })), pgloader: pgl }, null, 2));
+  console.log(`written to ${out}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
