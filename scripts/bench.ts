@@ -258,6 +258,7 @@ async function main(): Promise<number> {
       worker: { type: 'string' },
       base: { type: 'string' },
       target: { type: 'string' },
+      'no-pgloader': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -268,7 +269,7 @@ async function main(): Promise<number> {
   }
   const scale = values.scale as Scale;
   if (values.help || !(scale in SCALES)) {
-    console.log('usage: npm run bench -- [--scale daily|busy|full10|full] [--concurrency 1,2,4]');
+    console.log('usage: npm run bench -- [--scale daily|busy|full10|full] [--concurrency 1,2,4] [--no-pgloader]');
     return values.help ? 0 : 2;
   }
   const levels = (values.concurrency as string).split(',').map(Number);
@@ -284,7 +285,7 @@ async function main(): Promise<number> {
     runs.push(r);
     console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
   }
-  const pgl = await pgloaderRun(server, target);
+  const pgl = values['no-pgloader'] ? null : await pgloaderRun(server, target);
 
   const rate = (rows: number, s: number) => rows / Math.max(s, 1e-9);
   const copyRate = rate(copy.rows, copy.seconds);
@@ -313,7 +314,7 @@ async function main(): Promise<number> {
   if (pgl) {
     console.log(`pgloader              ${fmt(pgl.seconds, 2).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds)).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds) / copyRate, 2).padStart(8)}`);
   } else {
-    console.log('pgloader: not installed (apt-get install pgloader), skipped');
+    console.log(values['no-pgloader'] ? 'pgloader: skipped (--no-pgloader)' : 'pgloader: not installed (apt-get install pgloader), skipped');
   }
   console.log('\n(p50/p95 over process-batch calls; max over every call, prepare and finalize included)');
 
