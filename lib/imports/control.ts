@@ -24,31 +24,28 @@ function refuse(jobId: number, status: JobStatus, what: string): never {
   throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(status)}; ${what}`, { status });
 }
 
+/** Moves a job from `from` to `to` under its row lock; already at `to` is fine, anything else is refused. */
+async function transition(db: Db, jobId: number, from: JobStatus, to: JobStatus, refusal: string): Promise<JobStatusView> {
+  await db.$client.begin(async (tx) => {
+    const job = await lockJob(tx, jobId);
+    if (job.status === to) return;
+    if (job.status !== from) refuse(jobId, job.status, refusal);
+    await tx`update import_jobs set status = ${to} where id = ${jobId}`;
+  });
+  return getJobStatus(db, jobId);
+}
+
 /**
  * pause: a paused job's batches are not claimed. Batches already applying finish (pause
  * acts at batch boundaries); one whose driver sees the pause first goes back to pending.
  */
 export async function pauseImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
-  const { jobId } = controlInput.parse(raw);
-  await db.$client.begin(async (tx) => {
-    const job = await lockJob(tx, jobId);
-    if (job.status === 'paused') return;
-    if (job.status !== 'running') refuse(jobId, job.status, 'only a running import can be paused.');
-    await tx`update import_jobs set status = 'paused' where id = ${jobId}`;
-  });
-  return getJobStatus(db, jobId);
+  return transition(db, controlInput.parse(raw).jobId, 'running', 'paused', 'only a running import can be paused.');
 }
 
 /** resume: batches become claimable again; drivers pick the work up where it stands. */
 export async function resumeImport(db: Db, raw: ControlInput): Promise<JobStatusView> {
-  const { jobId } = controlInput.parse(raw);
-  await db.$client.begin(async (tx) => {
-    const job = await lockJob(tx, jobId);
-    if (job.status === 'running') return;
-    if (job.status !== 'paused') refuse(jobId, job.status, 'only a paused import can be resumed.');
-    await tx`update import_jobs set status = 'running' where id = ${jobId}`;
-  });
-  return getJobStatus(db, jobId);
+  return transition(db, controlInput.parse(raw).jobId, 'paused', 'running', 'only a paused import can be resumed.');
 }
 
 /**
