@@ -31,13 +31,12 @@ export function JobsTable({ initial }: { initial: Row[] }) {
   }
   return (
     <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-      <table className="w-full min-w-[52rem] text-left text-sm" data-testid="imports-table">
+      <table className="w-full min-w-[48rem] text-left text-sm" data-testid="imports-table">
         <caption className="sr-only">Imports, newest first</caption>
         <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
           <tr>
             <th scope="col" className="px-3 py-2">#</th>
-            <th scope="col" className="px-3 py-2">Extract</th>
-            <th scope="col" className="px-3 py-2">Snapshot</th>
+            <th scope="col" className="px-3 py-2">Extract · snapshot</th>
             <th scope="col" className="px-3 py-2">File</th>
             <th scope="col" className="px-3 py-2">Status</th>
             <th scope="col" className="px-3 py-2 text-right">Inserted</th>
@@ -58,9 +57,9 @@ export function JobsTable({ initial }: { initial: Row[] }) {
               </td>
               <td className="px-3 py-2 whitespace-nowrap">
                 {j.extractType ?? '–'} {j.extractNumber ?? ''}
+                <span className="block text-xs text-slate-500">{j.snapshotDate ?? '–'}</span>
               </td>
-              <td className="px-3 py-2 whitespace-nowrap">{j.snapshotDate ?? '–'}</td>
-              <td className="max-w-48 truncate px-3 py-2" title={j.fileName}>
+              <td className="max-w-44 truncate px-3 py-2" title={j.fileName}>
                 {j.fileName}
               </td>
               <td className="px-3 py-2 whitespace-nowrap">
