@@ -1,13 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import JSZip from 'jszip';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { CODE_TABLE, filesFor, tableSpec, type DataTableName } from '../lib/datasets/kbo';
+import { filesFor } from '../lib/datasets/kbo';
 import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 import { didWork, nextMove, snapshotOf } from '../lib/imports/driving';
@@ -73,11 +73,8 @@ async function benchFiles(scale: Scale): Promise<{ base: string | null; target: 
 async function copyBaseline(server: string, target: string): Promise<{ rows: number; seconds: number }> {
   const url = await freshDatabase(server, 'kbo_bench_copy', false);
   const sql = createSql(url, 2);
-  const zip = await JSZip.loadAsync(await readFile(target));
-  const meta = await zip.file('meta.csv')?.async('string');
-  const type = /"ExtractType","(\w+)"/.exec(meta ?? '')?.[1] === 'full' ? 'full' : 'update';
+  const { zip, plans } = await targetPlans(target);
   let rows = 0;
-  const plans = filesFor(type).filter((p) => zip.file(p.name));
   const tableOf = (name: string) => `copy_${name.replace('.csv', '')}`;
   for (const plan of plans) await createFinalShape(sql, tableOf(plan.name), plan.columns.map((c) => c.column));
   const started = Date.now();
@@ -96,6 +93,14 @@ async function copyBaseline(server: string, target: string): Promise<{ rows: num
   const seconds = (Date.now() - started) / 1000;
   await sql.end();
   return { rows, seconds };
+}
+
+/** The target zip and the CSV files its ExtractType has (as prepare reads them), those present. */
+async function targetPlans(target: string) {
+  const zip = await JSZip.loadAsync(await readFile(target));
+  const meta = await zip.file('meta.csv')?.async('string');
+  const type = /"ExtractType","(\w+)"/.exec(meta ?? '')?.[1] === 'full' ? 'full' : 'update';
+  return { zip, plans: filesFor(type).filter((p) => zip.file(p.name)) };
 }
 
 /** A table of the final shape: identity key, business columns, history columns, partial index on the key. */
@@ -188,17 +193,16 @@ async function pgloaderRun(server: string, target: string): Promise<{ rows: numb
   const dir = path.join(DATA_DIR, 'pgloader-csv');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const zip = await JSZip.loadAsync(await readFile(target));
+  const { zip, plans } = await targetPlans(target);
   const sql = createSql(url, 1);
   const loads: string[] = [];
-  for (const [name, entry] of Object.entries(zip.files)) {
-    if (name === 'meta.csv' || entry.dir) continue;
-    const plan = name === 'code.csv' ? { columns: CODE_TABLE.columns } : { columns: planColumns(name) };
-    const table = `pgl_${name.replace('.csv', '')}`;
+  const tableOf = (name: string) => `pgl_${name.replace('.csv', '')}`;
+  for (const plan of plans) {
+    const table = tableOf(plan.name);
     const columns = plan.columns.map((c) => c.column);
     await createFinalShape(sql, table, columns);
-    const file = path.join(dir, name);
-    await writeFile(file, await entry.async('nodebuffer'));
+    const file = path.join(dir, plan.name);
+    await writeFile(file, await (zip.file(plan.name) as JSZip.JSZipObject).async('nodebuffer'));
     loads.push(
       `LOAD CSV FROM '${file}' (${columns.map((c) => `"${c}"`).join(', ')})\n` +
         `  INTO ${url}?${table} (${columns.map((c) => `"${c}"`).join(', ')})\n` +
@@ -215,19 +219,12 @@ async function pgloaderRun(server: string, target: string): Promise<{ rows: numb
   const seconds = (Date.now() - started) / 1000;
   const check = createSql(url, 1);
   let rows = 0;
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith('.csv')) continue;
-    const [r] = await check<{ n: number }[]>`select count(*)::int as n from ${ident(check, `pgl_${name.replace('.csv', '')}`)}`;
+  for (const plan of plans) {
+    const [r] = await check<{ n: number }[]>`select count(*)::int as n from ${ident(check, tableOf(plan.name))}`;
     rows += r?.n ?? 0;
   }
   await check.end();
   return { rows, seconds };
-}
-
-function planColumns(file: string) {
-  const base = file.replace(/(_insert|_delete)?\.csv$/, '');
-  const spec = tableSpec(`${{ enterprise: 'enterprises', establishment: 'establishments', denomination: 'denominations', address: 'addresses', contact: 'contacts', activity: 'activities', branch: 'branches' }[base]}` as DataTableName);
-  return file.endsWith('_delete.csv') ? spec.columns.slice(0, 1) : spec.columns;
 }
 
 // ---------------------------------------------------------------------------------------------
