@@ -4,7 +4,7 @@ import { env } from '../env';
 import { ImportFailure } from './errors';
 import { ACTIVE_STATUSES, statusLabel, type JobStatus } from './job-states';
 import { getJobStatus, type JobStatusView } from './status';
-import { planUndo, undoSteps } from './undo';
+import { startUndo, undoSteps } from './undo';
 
 export const controlInput = z.object({
   jobId: z.number().int().positive(),
@@ -60,8 +60,7 @@ export async function cancelImport(db: Db, raw: ControlInput): Promise<JobStatus
     if (job.status === 'cancelling' || job.status === 'cancelled') return;
     if (job.status === 'completed') refuse(jobId, job.status, 'roll it back instead of cancelling it.');
     if (job.status !== 'running' && job.status !== 'paused') refuse(jobId, job.status, 'only a running or paused import can be cancelled.');
-    const undo = await planUndo(tx, jobId);
-    await tx`update import_jobs set status = 'cancelling', undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+    await startUndo(tx, jobId, 'cancelling');
   });
   await undoSteps(db.$client, jobId, input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
   return getJobStatus(db, jobId);
@@ -95,8 +94,7 @@ export async function rollbackImport(db: Db, raw: ControlInput): Promise<JobStat
         jobId: active.id,
       });
     }
-    const undo = await planUndo(tx, jobId);
-    await tx`update import_jobs set status = 'rolling_back', undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+    await startUndo(tx, jobId, 'rolling_back');
   });
   await undoSteps(db.$client, jobId, input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
   return getJobStatus(db, jobId);

@@ -35,23 +35,23 @@ export function setFaults(raw: z.input<typeof faultPlan>): FaultPlan {
   return plan;
 }
 
-/** Called by prepare before it stages each file. */
-export async function injectStagingDelay(): Promise<void> {
-  const plan = holder.__kboImportFaults;
-  if (plan?.stageDelayMs && faultsEnabled()) await new Promise((r) => setTimeout(r, plan.stageDelayMs));
+/** Waits as long as the plan says for one of its delays (nothing when the switch is off). */
+async function hold(delay: 'stageDelayMs' | 'stallMs' | 'delayMs'): Promise<void> {
+  const ms = holder.__kboImportFaults?.[delay];
+  if (ms && faultsEnabled()) await new Promise((r) => setTimeout(r, ms));
 }
 
+/** Called by prepare before it stages each file. */
+export const injectStagingDelay = () => hold('stageDelayMs');
+
 /** Called after a claim, before the batch's transaction starts. */
-export async function injectStall(): Promise<void> {
-  const plan = holder.__kboImportFaults;
-  if (plan?.stallMs && faultsEnabled()) await new Promise((r) => setTimeout(r, plan.stallMs));
-}
+export const injectStall = () => hold('stallMs');
 
 /** Called inside a batch's transaction, before it applies anything. */
 export async function injectFault(batch: { tableName: string; batchNumber: number; operation: string }): Promise<void> {
+  await hold('delayMs');
   const plan = holder.__kboImportFaults;
   if (!plan || !faultsEnabled()) return;
-  if (plan.delayMs > 0) await new Promise((r) => setTimeout(r, plan.delayMs));
   if (plan.transientFailures > 0) {
     plan.transientFailures -= 1;
     throw Object.assign(new Error('injected serialization failure'), { code: '40001' });

@@ -98,14 +98,17 @@ async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 
   return rows.length;
 }
 
-/** What undoing a job will remove and restore, per table, from its batches' counts. */
-export async function planUndo(tx: Tx, jobId: number): Promise<UndoProgress> {
+/**
+ * Puts a job into `cancelling` or `rolling_back` (its row already locked by the caller),
+ * recording what undoing it will remove and restore per table, from its batches' counts.
+ */
+export async function startUndo(tx: Tx, jobId: number, status: 'cancelling' | 'rolling_back'): Promise<void> {
   const rows = await tx<{ table_name: string; remove: number; restore: number }[]>`
     select table_name, coalesce(sum(rows_inserted), 0)::int as remove, coalesce(sum(rows_ended), 0)::int as restore
     from import_job_batches where job_id = ${jobId} and status = 'completed'
     group by table_name`;
   const planned: UndoProgress['planned'] = {};
   for (const r of rows) planned[r.table_name] = { remove: r.remove, restore: r.restore };
-  return { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
+  const undo: UndoProgress = { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
+  await tx`update import_jobs set status = ${status}, undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
 }
-
