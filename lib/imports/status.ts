@@ -76,7 +76,7 @@ export interface JobStatusView {
   readyToFinalize: boolean;
   timeline: TimelinePoint[];
   actions: JobActions;
-  /** Rows rejected at prepare (stored in import_errors). */
+  /** Rows rejected at prepare (the first ones are kept in import_errors). */
   rejected: number;
 }
 
@@ -139,9 +139,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
         order by at desc limit ${TIMELINE_POINTS}
       ) latest order by at`,
     sql`
-      -- import_errors keeps the first rows; the job's counts hold the total
-      select greatest((select count(*) from import_errors where job_id = ${jobId}),
-                      (select (counts->>'rejected')::int from import_jobs where id = ${jobId}))::int as rejected,
+      select (select count(*) from import_errors where job_id = ${jobId})::int as rejected,
              not exists (select 1 from import_jobs where status = 'completed' and id > ${jobId})
                and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as latest_and_idle`,
   ]);
@@ -222,7 +220,8 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
       retry: (job.status === 'running' || job.status === 'paused') && batches.failed > 0,
       finalize: readyToFinalize,
     },
-    rejected: n(fact?.rejected),
+    // import_errors keeps the first rows only; the job's counts hold the total.
+    rejected: Math.max(n(fact?.rejected), n((job.counts as { rejected?: number }).rejected)),
   };
 }
 
