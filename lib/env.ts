@@ -15,7 +15,6 @@ const schema = z.object({
    * only covers the moment between committing the job row and staging taking the lock;
    * correctness does not rest on it (staging completes only a job still `preparing`).
    */
-  IMPORT_PREPARE_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
   /** Bad rows by default: `continue` rejects them into import_errors and imports the rest; `fail-fast` refuses the file. */
   IMPORT_ON_ERROR: z.enum(['continue', 'fail-fast']).default('continue'),
   /** In `continue` mode, fail an import past this many rejected rows (unset: no count limit). */

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeDb, getDb, type Db } from '../lib/db/client';
 import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/control';
 import { driveImport } from '../lib/imports/drive';
 import { isImportFailure } from '../lib/imports/errors';
-import { prepareImport, type PrepareInput } from '../lib/imports/prepare';
+import { createImport, type PrepareInput } from '../lib/imports/prepare';
 import { retryBatches } from '../lib/imports/retry';
 import { getJobStatus, type JobStatusView } from '../lib/imports/status';
 
@@ -73,33 +73,24 @@ function summary(s: JobStatusView): string {
 }
 
 /**
- * Prepare the zip, or, when this very file's import is already under way (a run that crashed,
- * or another driver), carry that job on. A prepare that died is given up by prepare itself
- * once its grace period passes, so we wait for that rather than refuse.
+ * Create the import of this zip, or, when this very file's import is already under way (a
+ * run that crashed, or another driver), carry that job on: prepare steps and batches alike
+ * resume from what was committed.
  */
-async function prepareOrResume(
+async function createOrResume(
   db: Db,
-  fileName: string,
-  data: Buffer,
-  options: Omit<PrepareInput, 'fileName' | 'data'>,
+  file: string,
+  options: Omit<PrepareInput, 'fileName' | 'data' | 'path' | 'uploadId'>,
   log: (msg: string) => void,
-): Promise<{ jobId: number; prepared?: JobStatusView }> {
-  for (let waited = 0; ; waited++) {
-    try {
-      const prepared = await prepareImport(db, { fileName, data, ...options });
-      return { jobId: prepared.job.id, prepared };
-    } catch (err) {
-      const details = isImportFailure(err) ? (err.details as { resumable?: boolean; jobId?: number; status?: string } | undefined) : undefined;
-      if (!details?.resumable || details.jobId === undefined) throw err;
-      if (details.status === 'preparing' && waited < 30) {
-        if (waited === 0) log(`import #${details.jobId} of this file is still preparing (or its preparer died); waiting…`);
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      if (details.status === 'paused') throw err;
-      log(`this file is already being imported as import #${details.jobId} (${details.status}): resuming it`);
-      return { jobId: details.jobId };
-    }
+): Promise<number> {
+  try {
+    const created = await createImport(db, { fileName: path.basename(file), path: file, ...options });
+    return created.job.id;
+  } catch (err) {
+    const details = isImportFailure(err) ? (err.details as { resumable?: boolean; jobId?: number; status?: string } | undefined) : undefined;
+    if (!details?.resumable || details.jobId === undefined || details.status === 'paused') throw err;
+    log(`this file is already being imported as import #${details.jobId} (${details.status}): resuming it`);
+    return details.jobId;
   }
 }
 
@@ -142,14 +133,11 @@ async function main(): Promise<number> {
   } else if (values.job) {
     jobId = Number(values.job);
   } else {
-    const file = positionals[0] as string;
-    const data = await readFile(file);
-    log(`preparing ${path.basename(file)} (${(data.length / 1e6).toFixed(2)} MB)…`);
-    const started = Date.now();
-    const outcome = await prepareOrResume(
+    const file = path.resolve(positionals[0] as string);
+    log(`preparing ${path.basename(file)} (${((await stat(file)).size / 1e6).toFixed(2)} MB)…`);
+    jobId = await createOrResume(
       db,
-      path.basename(file),
-      data,
+      file,
       {
         force: values.force,
         onError: values['on-error'] as PrepareInput['onError'],
@@ -158,21 +146,21 @@ async function main(): Promise<number> {
       },
       log,
     );
-    jobId = outcome.jobId;
-    if (outcome.prepared) {
-      prepareSeconds = (Date.now() - started) / 1000;
-      log(`prepared import #${jobId}: ${outcome.prepared.rows.total.toLocaleString('en')} rows in ${outcome.prepared.batches.total} batches (${Date.now() - started} ms)`);
-    }
   }
 
   const started = Date.now();
+  let prepared: number | undefined;
   const final = await driveImport(db, {
     jobId,
     concurrency,
-    onProgress: (s) => tty && process.stderr.write(`\r${bar(s)}\x1b[K`),
+    onProgress: (s) => {
+      if (prepared === undefined && s.job.status !== 'preparing') prepared = Date.now();
+      if (tty) process.stderr.write(`\r${bar(s)}\x1b[K`);
+    },
   });
+  prepareSeconds = ((prepared ?? started) - started) / 1000;
   if (tty) process.stderr.write('\n');
-  const elapsed = (Date.now() - started) / 1000;
+  const elapsed = (Date.now() - started) / 1000 - prepareSeconds;
   const status = final.job.status === 'completed' ? final : await getJobStatus(db, jobId);
   const wanted = SUCCESS[verb ?? 'import'];
 
@@ -187,6 +175,10 @@ async function main(): Promise<number> {
   }
 
   if (status.job.status !== wanted) {
+    if (status.job.error) {
+      console.error(`error (${status.job.error.code}): ${status.job.error.message}`);
+      return 1;
+    }
     if (status.job.status === 'paused') {
       log(`import #${jobId} is paused; resume it with: npm run import -- resume ${jobId}`);
       return 1;

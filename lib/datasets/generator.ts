@@ -171,6 +171,8 @@ export class RegisterModel {
     }
     // An exact duplicate line in a file: stored once, counted as a duplicate.
     if (inserts.activities[0]) inserts.activities.push([...inserts.activities[0]]);
+    // Like the register's own files, a FULL lists its rows in key order (stable within a key).
+    for (const t of KBO_TABLES) inserts[t.table].sort((a, b) => byKey(a[0] as string, b[0] as string));
     for (const t of KBO_TABLES) this.add(t.table, inserts[t.table]);
     this.state.codes = this.codes(number);
     const files: Record<string, string> = { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) };
@@ -290,6 +292,10 @@ export class RegisterModel {
     const rows = table === 'codes' ? this.state.codes : [...this.state[table].values()].flat();
     return sortRows(rows);
   }
+}
+
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function emptyTables(): Record<DataTableName, Row[]> {

@@ -2,12 +2,14 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   date,
   doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -118,6 +120,10 @@ export interface StagingProgress {
   rows: number;
 }
 
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+export type ZipSourceRef = { kind: 'upload'; uploadId: number } | { kind: 'file'; path: string };
+
 export interface UndoProgress {
   startedAt: string;
   /** Rows to remove (inserted by the job) and restore (ended by it), per table. */
@@ -154,8 +160,10 @@ export const importJobs = pgTable(
     error: jsonb('error').$type<{ code: string; message: string; details?: unknown }>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     preparedAt: timestamp('prepared_at', { withTimezone: true }),
-    /** How far prepare got: written from outside its transaction while it stages, so others can watch. */
+    /** How far prepare got (kept from before staged prepare; status now reads import_job_files). */
     staging: jsonb('staging').$type<StagingProgress>(),
+    /** Where prepare steps read the zip: an upload stored in the database, or a file on the driver's disk. */
+    source: jsonb('source').$type<ZipSourceRef>(),
     /** Rows removed and restored per table while cancelling or rolling back. */
     undo: jsonb('undo').$type<UndoProgress>(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
@@ -255,3 +263,65 @@ export const importBatchAttempts = pgTable(
   },
   (t) => [index('import_batch_attempts_batch_idx').on(t.batchId), index('import_batch_attempts_job_idx').on(t.jobId)],
 );
+
+/**
+ * A zip stored in the database, so that any server instance can read it in prepare steps.
+ * Its bytes are kept as parts (each a bytea at an offset) and dropped once the job is done.
+ */
+export const importUploads = pgTable('import_uploads', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  fileName: text('file_name').notNull(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  sha256: text('sha256').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const importUploadParts = pgTable(
+  'import_upload_parts',
+  {
+    uploadId: integer('upload_id')
+      .notNull()
+      .references(() => importUploads.id, { onDelete: 'cascade' }),
+    offset: bigint('offset', { mode: 'number' }).notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.offset] })],
+);
+
+/**
+ * One row per CSV file of a job: how far prepare steps have read it. A step locks the row,
+ * stages rows from `bytes_done` on and moves the position in the same transaction, so a row
+ * is never staged twice or skipped, whatever crashes.
+ */
+export const importJobFiles = pgTable(
+  'import_job_files',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    fileIndex: integer('file_index').notNull(),
+    name: text('name').notNull(),
+    tableName: text('table_name').notNull(),
+    operation: text('operation').$type<'delete' | 'insert' | 'replace'>().notNull(),
+    /** `stage` into staging for batches, or `direct`: COPY into the final table (a FULL into empty tables). */
+    target: text('target').$type<'stage' | 'direct'>().notNull(),
+    /** Batches this file's rows are spread over (by key hash); `stage` only. */
+    batches: integer('batches').notNull(),
+    declaredBytes: bigint('declared_bytes', { mode: 'number' }).notNull(),
+    /** Uncompressed bytes consumed, always at a record boundary, and the line that starts there. */
+    bytesDone: bigint('bytes_done', { mode: 'number' }).notNull().default(0),
+    nextLine: integer('next_line').notNull().default(1),
+    steps: integer('steps').notNull().default(0),
+    rows: integer('rows').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    duplicates: integer('duplicates').notNull().default(0),
+    /** `direct`: the key of the last row and that key's rows so far, to drop repeats across steps. */
+    runKey: text('run_key'),
+    runRows: jsonb('run_rows').$type<string[]>(),
+    /** `direct`: false once a key came out of order; finalize then removes repeats in SQL. */
+    sorted: boolean('sorted').notNull().default(true),
+    done: boolean('done').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.fileIndex] })],
+);
+export type ImportJobFile = typeof importJobFiles.$inferSelect;

@@ -59,7 +59,9 @@ export async function cancelImport(db: Db, raw: ControlInput): Promise<JobStatus
     const job = await lockJob(tx, jobId);
     if (job.status === 'cancelling' || job.status === 'cancelled') return;
     if (job.status === 'completed') refuse(jobId, job.status, 'roll it back instead of cancelling it.');
-    if (job.status !== 'running' && job.status !== 'paused') refuse(jobId, job.status, 'only a running or paused import can be cancelled.');
+    if (job.status !== 'running' && job.status !== 'paused' && job.status !== 'preparing') {
+      refuse(jobId, job.status, 'only an import being prepared, running or paused can be cancelled.');
+    }
     await startUndo(tx, jobId, 'cancelling');
   });
   await undoSteps(db.$client, jobId, input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readCsv, type CsvChunk } from './csv';
+import { MAX_RECORD_BYTES, readCsv, type CsvChunk, type CsvPosition, type CsvRecord } from './csv';
 
 async function parse(input: Buffer | string, chunkSize = 7): Promise<CsvChunk> {
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input);
@@ -68,5 +68,35 @@ describe('readCsv and a failing source', () => {
       for await (const _ of readCsv(source, 'activity.csv')) void _;
     };
     await expect(read()).rejects.toThrow('unexpected end of file');
+  });
+});
+
+describe('readCsv positions', () => {
+  it('resumes from any chunk end and sees exactly the records after it', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `"${i}","multi\nline ${i}, with ""quotes""",${i % 7 === 0 ? '' : '""'}\r\n`);
+    const bytes = Buffer.from(`"A","B","C"\r\n${rows.join('')}`);
+    const source = () => Readable.from([bytes.subarray(0, 100_003), bytes.subarray(100_003, 700_001), bytes.subarray(700_001)]);
+    const all: CsvRecord[] = [];
+    const ends: CsvPosition[] = [];
+    for await (const chunk of readCsv(source(), 'x.csv')) {
+      all.push(...chunk.records);
+      ends.push(chunk.end);
+    }
+    expect(all).toHaveLength(40_001);
+    expect(all[40_000]).toEqual({ line: 80_000, fields: ['39999', 'multi\nline 39999, with "quotes"', ''] });
+    expect(ends.length).toBeGreaterThan(2);
+    for (const from of ends.slice(0, -1)) {
+      const rest: CsvRecord[] = [];
+      for await (const chunk of readCsv(source(), 'x.csv', from)) rest.push(...chunk.records);
+      expect(rest[0]?.line).toBe(from.line);
+      expect(rest).toEqual(all.slice(all.length - rest.length));
+    }
+    expect(ends.at(-1)?.offset).toBe(bytes.length);
+  });
+
+  it('gives up on a quote left open for megabytes instead of holding the file', async () => {
+    const big = Buffer.from(`"A"\n"ok"\n"never closed ${'x'.repeat(MAX_RECORD_BYTES + 10)}\nmore\n`);
+    const { problems } = await parse(big, 64 * 1024);
+    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/never closed/), fatal: true }]);
   });
 });

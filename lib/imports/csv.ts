@@ -1,4 +1,4 @@
-import { finished as onFinished, Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { ImportFailure } from './errors';
 
@@ -21,148 +21,182 @@ export interface CsvChunk {
   problems: CsvQuoteProblem[];
 }
 
-const DECODED_CHUNK = 512 * 1024;
-const MAX_QUEUED_CHUNKS = 4;
-
-/**
- * Strict UTF-8 decoding (a BOM is dropped): invalid bytes fail the file with the line they
- * are on, instead of turning into U+FFFD and landing in the database.
- */
-export class Utf8Decoder extends Transform {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private pending = '';
-  private lines = 1;
-
-  constructor(private readonly file: string) {
-    super({ readableObjectMode: true });
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      const lenient = new TextDecoder('utf-8').decode(chunk);
-      const bad = lenient.indexOf('\uFFFD');
-      const line = this.lines + countNewlines(this.pending) + countNewlines(lenient.slice(0, Math.max(bad, 0)));
-      done(
-        new ImportFailure('VALIDATION', `${this.file} line ${line}: the file is not valid UTF-8. Re-export it as UTF-8 and upload it again.`, {
-          file: this.file,
-          line,
-          code: 'INVALID_UTF8',
-        }),
-      );
-      return;
-    }
-    this.pending += text;
-    if (this.pending.length >= DECODED_CHUNK) this.flushPending();
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      this.pending += this.decoder.decode();
-    } catch {
-      done(new ImportFailure('VALIDATION', `${this.file}: the file ends in the middle of a UTF-8 character.`, { file: this.file, code: 'INVALID_UTF8' }));
-      return;
-    }
-    this.flushPending();
-    done();
-  }
-
-  private flushPending(): void {
-    if (!this.pending) return;
-    this.lines += countNewlines(this.pending);
-    this.push(this.pending);
-    this.pending = '';
-  }
-}
-
 function countNewlines(s: string): number {
   let n = 0;
   for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
   return n;
 }
 
+/** Where reading a file stands: an uncompressed byte offset at a record boundary, and the line that starts there. */
+export interface CsvPosition {
+  offset: number;
+  line: number;
+}
+
+export interface CsvChunkAt extends CsvChunk {
+  /** Just past the chunk's last record: reading on from here sees exactly the following records. */
+  end: CsvPosition;
+}
+
+/** Bytes parsed at a time, cut at a record boundary. */
+const PIECE_BYTES = 512 * 1024;
+/** A record this long can only be an unterminated quote swallowing the rest of the file. */
+export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const enum Scan {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  /** A quote inside a quoted field: `""`, a closing quote, or a stray one (papaparse reads on). */
+  QuoteInQuoted,
+}
+
 /**
- * Stream-parses a CSV (RFC 4180 quoting, `""` escapes, any line ending) into chunks of
- * records, each tagged with the line it starts on. Memory is bounded: the byte source is
- * paused while the consumer is behind. Blank lines are skipped (they still count as lines).
+ * Finds record boundaries in raw bytes with papaparse's quoting rules: a newline ends a
+ * record unless it is inside a quoted field. Pure and incremental; counts every newline.
  */
-export async function* readCsv(source: Readable, file: string): AsyncGenerator<CsvChunk> {
-  const decoded = new Utf8Decoder(file);
-  // finished() also reports a source that failed before we got here (no 'error' event is missed).
-  onFinished(source, (err) => {
-    if (err) decoded.destroy(err);
-  });
-  source.pipe(decoded);
+export class RecordBoundaries {
+  private state = Scan.FieldStart;
+  /** Absolute offset just past the last boundary seen, and the line starting there. */
+  boundary: CsvPosition;
+  private line: number;
 
-  const queue: CsvChunk[] = [];
-  let finished = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  let nextLine = 1;
-  const signal = () => {
-    wake?.();
-    wake = undefined;
-  };
+  constructor(from: CsvPosition) {
+    this.boundary = { ...from };
+    this.line = from.line;
+  }
 
-  Papa.parse<string[]>(decoded as unknown as File, {
-    header: false,
-    delimiter: ',',
-    quoteChar: '"',
-    escapeChar: '"',
-    skipEmptyLines: false,
-    chunk(results) {
-      const records: CsvRecord[] = [];
-      const problems: CsvQuoteProblem[] = [];
-      const starts: number[] = [];
-      for (const fields of results.data) {
-        const line = nextLine;
-        starts.push(line);
-        nextLine += 1;
-        for (const f of fields) if (f.includes('\n')) nextLine += countNewlines(f);
-        if (fields.length === 1 && fields[0] === '') continue;
-        records.push({ line, fields });
+  /** Scans `bytes`, which start at absolute offset `at`. */
+  scan(bytes: Uint8Array, at: number): void {
+    let state = this.state;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (b === LF) this.line++;
+      switch (state) {
+        case Scan.FieldStart:
+        case Scan.Unquoted:
+          if (b === QUOTE && state === Scan.FieldStart) state = Scan.Quoted;
+          else if (b === COMMA) state = Scan.FieldStart;
+          else if (b === LF) {
+            state = Scan.FieldStart;
+            this.boundary = { offset: at + i + 1, line: this.line };
+          } else state = Scan.Unquoted;
+          break;
+        case Scan.Quoted:
+          if (b === QUOTE) state = Scan.QuoteInQuoted;
+          break;
+        case Scan.QuoteInQuoted:
+          if (b === QUOTE) state = Scan.Quoted;
+          else if (b === COMMA) state = Scan.FieldStart;
+          else if (b === CR) state = Scan.Unquoted;
+          else if (b === LF) {
+            state = Scan.FieldStart;
+            this.boundary = { offset: at + i + 1, line: this.line };
+          } else state = Scan.Quoted;
+          break;
       }
-      for (const e of results.errors) {
-        if (e.type !== 'Quotes') continue; // field counts are checked against the header later
-        problems.push({ line: starts[e.row ?? 0] ?? nextLine, message: quoteMessage(e), fatal: e.code === 'MissingQuotes' });
-      }
-      queue.push({ records, problems });
-      if (queue.length >= MAX_QUEUED_CHUNKS) decoded.pause();
-      signal();
-    },
-    complete() {
-      finished = true;
-      signal();
-    },
-    error(err: unknown) {
-      failure = err;
-      signal();
-    },
-  });
-  decoded.on('error', (err) => {
-    failure ??= err;
-    signal();
-  });
+    }
+    this.state = state;
+  }
+}
 
-  try {
-    while (true) {
-      const next = queue.shift();
-      if (next) {
-        if (queue.length < MAX_QUEUED_CHUNKS && decoded.isPaused()) decoded.resume();
-        yield next;
+/**
+ * Reads a CSV (RFC 4180 quoting, `""` escapes, any line ending) in chunks of records, each
+ * record tagged with the line it starts on and each chunk with the position just past it, so
+ * a later call can resume exactly there. `source` is the whole file's bytes; reading starts at
+ * `from` (the bytes before are skipped). Memory is bounded by a piece of about 512 KB.
+ * Blank lines are skipped (they still count as lines). Invalid UTF-8 fails with its line.
+ */
+export async function* readCsv(source: Readable, file: string, from: CsvPosition = { offset: 0, line: 1 }): AsyncGenerator<CsvChunkAt> {
+  const bounds = new RecordBoundaries(from);
+  let start: CsvPosition = { ...from };
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let seen = 0;
+
+  for await (const raw of source) {
+    let chunk = raw as Buffer;
+    if (seen + chunk.length <= from.offset) {
+      seen += chunk.length;
+      continue;
+    }
+    if (seen < from.offset) chunk = chunk.subarray(from.offset - seen);
+    seen = Math.max(seen, from.offset);
+    // Large reads are taken a piece at a time, so a piece stays about PIECE_BYTES.
+    for (let i = 0; i < chunk.length; i += PIECE_BYTES) {
+      const part = chunk.subarray(i, i + PIECE_BYTES);
+      bounds.scan(part, seen);
+      seen += part.length;
+      pending.push(part);
+      pendingBytes += part.length;
+      if (pendingBytes < PIECE_BYTES) continue;
+      const end = bounds.boundary;
+      if (end.offset === start.offset) {
+        if (pendingBytes > MAX_RECORD_BYTES) {
+          yield unterminated(file, start);
+          return;
+        }
         continue;
       }
-      if (failure) throw failure;
-      if (finished) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+      const all = Buffer.concat(pending);
+      const cut = end.offset - start.offset;
+      yield parsePiece(all.subarray(0, cut), file, start, end);
+      pending = [all.subarray(cut)];
+      pendingBytes = all.length - cut;
+      start = end;
     }
-  } finally {
-    source.unpipe(decoded);
-    decoded.destroy();
   }
+  if (pendingBytes > 0) {
+    const end = { offset: start.offset + pendingBytes, line: Number.MAX_SAFE_INTEGER };
+    yield parsePiece(Buffer.concat(pending), file, start, end);
+  }
+}
+
+function unterminated(file: string, at: CsvPosition): CsvChunkAt {
+  return {
+    records: [],
+    problems: [{ line: at.line, message: quoteMessage({ code: 'MissingQuotes' } as Papa.ParseError), fatal: true }],
+    end: at,
+  };
+}
+
+/** Parses whole records (bytes from one boundary to another) with papaparse. */
+function parsePiece(bytes: Buffer, file: string, start: CsvPosition, end: CsvPosition): CsvChunkAt {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const line = start.line + countNewlines(lenient.slice(0, Math.max(lenient.indexOf('\uFFFD'), 0)));
+    throw new ImportFailure('VALIDATION', `${file} line ${line}: the file is not valid UTF-8. Re-export it as UTF-8 and upload it again.`, {
+      file,
+      line,
+      code: 'INVALID_UTF8',
+    });
+  }
+  if (start.offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const results = Papa.parse<string[]>(text, { header: false, delimiter: ',', quoteChar: '"', escapeChar: '"', skipEmptyLines: false });
+  const records: CsvRecord[] = [];
+  const problems: CsvQuoteProblem[] = [];
+  const starts: number[] = [];
+  let nextLine = start.line;
+  for (const fields of results.data) {
+    const line = nextLine;
+    starts.push(line);
+    nextLine += 1;
+    for (const f of fields) if (f.includes('\n')) nextLine += countNewlines(f);
+    if (fields.length === 1 && fields[0] === '') continue;
+    records.push({ line, fields });
+  }
+  for (const e of results.errors) {
+    if (e.type !== 'Quotes') continue; // field counts are checked against the header later
+    problems.push({ line: starts[e.row ?? 0] ?? nextLine, message: quoteMessage(e), fatal: e.code === 'MissingQuotes' });
+  }
+  return { records, problems, end: end.line === Number.MAX_SAFE_INTEGER ? { offset: end.offset, line: nextLine } : end };
 }
 
 function quoteMessage(e: Papa.ParseError): string {

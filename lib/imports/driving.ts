@@ -30,18 +30,18 @@ export function nextMove(s: DriveSnapshot): DriveMove {
       // Only failed batches, and batches that wait on them, are left: they wait for a retry.
       if (s.pending - s.blocked === 0 && s.processing === 0) return 'stop';
       return 'wait';
+    case 'preparing':
     case 'cancelling':
     case 'rolling_back':
       return s.didWork ? 'again' : 'wait';
-    case 'preparing':
-      return 'wait';
     default:
       return 'stop';
   }
 }
 
-/** A process-batch call did work when it applied, handed back or undid something. */
-export const didWork = (r: { processed: unknown[]; undone: unknown[] }) => r.processed.length > 0 || r.undone.length > 0;
+/** A process-batch call did work when it staged, applied, handed back or undid something. */
+export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[] }) =>
+  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0;
 
 /** The snapshot of a status answer; `didWork` from the process-batch call that returned it. */
 export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize'>, didWork: boolean): DriveSnapshot {

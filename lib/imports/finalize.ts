@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import { tableSpec, type DataTableName } from '../datasets/kbo';
+import type { Db, Tx } from '../db/client';
+import type { ZipSourceRef } from '../db/schema';
+import { ident, identList } from '../db/sql';
 import { ImportFailure } from './errors';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './stage';
+import { dropUpload } from './zip-source';
 import { getJobStatus, type JobStatusView } from './status';
 
 export const finalizeInput = z.object({ jobId: z.number().int().positive() });
@@ -15,7 +19,8 @@ export const finalizeInput = z.object({ jobId: z.number().int().positive() });
 export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>): Promise<JobStatusView> {
   const { jobId } = finalizeInput.parse(raw);
   await db.$client.begin(async (tx) => {
-    const [job] = await tx<{ status: string }[]>`select status from import_jobs where id = ${jobId} for update`;
+    const [job] = await tx<{ status: string; mode: 'initial' | 'update'; extract_number: number; source: ZipSourceRef | null }[]>`
+      select status, mode, extract_number, source from import_jobs where id = ${jobId} for update`;
     if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
     if (job.status === 'completed') return;
     if (job.status !== 'running') {
@@ -32,11 +37,14 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
         open,
       );
     }
+    await removeRepeats(tx, jobId, job.extract_number);
     await refreshPrimaryNames(
       tx,
-      tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
-         union
-         select entity_number from import_staging_denominations where job_id = ${jobId}`,
+      job.mode === 'initial'
+        ? tx`select enterprise_number as n from enterprises where extract_number = ${job.extract_number}`
+        : tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
+             union
+             select entity_number from import_staging_denominations where job_id = ${jobId}`,
     );
     const [totals] = await tx`
       select coalesce(sum(row_count), 0)::int as staged, coalesce(sum(rows_inserted), 0)::int as inserted,
@@ -44,10 +52,38 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
              coalesce(sum(rows_duplicate), 0)::int as duplicate, coalesce(sum(rows_noop), 0)::int as noop
       from import_job_batches where job_id = ${jobId}`;
     await clearStaging(tx, jobId);
+    await dropUpload(tx, job.source);
     await tx`
       update import_jobs set status = 'completed', finished_at = now(),
         counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb)
       where id = ${jobId}`;
   });
   return getJobStatus(db, jobId);
+}
+
+/**
+ * A FULL copied straight into the final tables drops exact repeats as it reads, which finds
+ * them all in a file sorted by key (as KBO files are). For a file that was not sorted, the
+ * repeats are removed here, in SQL, and counted as duplicates like any other.
+ */
+async function removeRepeats(tx: Tx, jobId: number, extractNumber: number): Promise<void> {
+  const unsorted = await tx<{ table_name: DataTableName }[]>`
+    select table_name from import_job_files where job_id = ${jobId} and target = 'direct' and not sorted`;
+  for (const { table_name } of unsorted) {
+    const columns = tableSpec(table_name).columns.map((c) => c.column);
+    const t = ident(tx, table_name);
+    const [r] = await tx<{ n: number }[]>`
+      with repeats as (
+        select id from (
+          select id, row_number() over (partition by ${identList(tx, columns)} order by id) as rn
+          from ${t} where extract_number = ${extractNumber}
+        ) numbered where rn > 1
+      ), removed as (delete from ${t} where id in (select id from repeats) returning 1)
+      select count(*)::int as n from removed`;
+    const n = r?.n ?? 0;
+    if (n === 0) continue;
+    await tx`
+      update import_job_batches set rows_inserted = rows_inserted - ${n}, rows_duplicate = rows_duplicate + ${n}
+      where id = (select max(id) from import_job_batches where job_id = ${jobId} and table_name = ${table_name})`;
+  }
 }

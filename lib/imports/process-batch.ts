@@ -5,6 +5,7 @@ import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './appl
 import { ImportFailure } from './errors';
 import { injectFault, injectStall } from './faults';
 import { isUndoing, type JobStatus } from './job-states';
+import { prepareSteps, type StepOutcome } from './prepare-step';
 import { getJobStatus, type JobStatusView } from './status';
 import { undoSteps, type UndoOutcome } from './undo';
 
@@ -39,6 +40,8 @@ export interface ProcessBatchResult {
   processed: BatchOutcome[];
   /** Undo steps taken, when the job is being cancelled or rolled back. */
   undone: UndoOutcome[];
+  /** Prepare steps taken, while the job is being prepared. */
+  prepared: StepOutcome[];
   progress: JobStatusView;
 }
 
@@ -59,8 +62,11 @@ export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<Proc
   const started = Date.now();
   const processed: BatchOutcome[] = [];
   let undone: UndoOutcome[] = [];
+  let prepared: StepOutcome[] = [];
 
-  if (job.status === 'running') {
+  if (job.status === 'preparing') {
+    prepared = await prepareSteps(sql, input.jobId, budgetMs);
+  } else if (job.status === 'running') {
     do {
       const batch = await claimBatch(sql, input.jobId, leaseSeconds);
       if (!batch) break;
@@ -71,7 +77,7 @@ export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<Proc
   } else if (isUndoing(job.status)) {
     undone = await undoSteps(sql, input.jobId, budgetMs);
   }
-  return { processed, undone, progress: await getJobStatus(db, input.jobId) };
+  return { processed, undone, prepared, progress: await getJobStatus(db, input.jobId) };
 }
 
 async function loadJob(sql: Sql, jobId: number): Promise<JobRef & { id: number; status: JobStatus }> {

@@ -134,3 +134,28 @@ export function copyValue(v: string | number | null): string {
 export function copyLine(values: (string | number | null)[]): string {
   return values.map(copyValue).join('\t') + '\n';
 }
+
+export interface RejectPolicy {
+  onError: 'continue' | 'fail-fast';
+  maxRejected: number | null;
+  maxRejectedPercent: number | null;
+}
+
+/**
+ * Whether the rejected rows fail the import: always for an error after which a file cannot be
+ * read on, for any bad row in `fail-fast`, and past a threshold in `continue`. Null: go on.
+ */
+export function rejectionVerdict(policy: RejectPolicy, rejected: number, rowsRead: number, fatal: RowError | null): string | null {
+  if (rejected === 0) return null;
+  if (fatal) return `${fatal.message} The rest of ${fatal.file} cannot be read reliably, so nothing was imported.`;
+  if (policy.onError === 'fail-fast') return `${rejected} bad row${rejected === 1 ? '' : 's'} found and this import stops at the first (fail-fast); nothing was imported.`;
+  const percent = (100 * rejected) / Math.max(1, rowsRead);
+  const shown = percent < 0.1 ? percent.toPrecision(2) : percent.toFixed(1);
+  if (policy.maxRejected !== null && rejected > policy.maxRejected) {
+    return `${rejected} rows were rejected, more than the ${policy.maxRejected} allowed; nothing was imported.`;
+  }
+  if (policy.maxRejectedPercent !== null && percent > policy.maxRejectedPercent) {
+    return `${rejected} rows were rejected (${shown}% of ${rowsRead}), more than the ${policy.maxRejectedPercent}% allowed; nothing was imported. Is this the right file?`;
+  }
+  return null;
+}

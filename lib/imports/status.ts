@@ -103,7 +103,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
   const job = await db.query.importJobs.findFirst({ where: eq(importJobs.id, jobId) });
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
 
-  const [groups, open, timing, timeline, facts] = await Promise.all([
+  const [groups, open, timing, timeline, facts, files] = await Promise.all([
     sql`
       select table_name, operation, count(*)::int as batches,
         count(*) filter (where status = 'pending')::int as pending,
@@ -142,7 +142,20 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
       select (select count(*) from import_errors where job_id = ${jobId})::int as rejected,
              not exists (select 1 from import_jobs where status = 'completed' and id > ${jobId})
                and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as latest_and_idle`,
+    sql<{ name: string; declared_bytes: string; bytes_done: string; rows: number; done: boolean }[]>`
+      select name, declared_bytes, bytes_done, rows, done from import_job_files where job_id = ${jobId} order by file_index`,
   ]);
+  // Prepare's progress, as its committed steps left it.
+  if (files.length) {
+    job.staging = {
+      files: files.length,
+      filesDone: files.filter((f) => f.done).length,
+      file: files.find((f) => !f.done)?.name ?? null,
+      bytesDone: files.reduce((s, f) => s + (f.done ? n(f.declared_bytes) : n(f.bytes_done)), 0),
+      bytesTotal: files.reduce((s, f) => s + n(f.declared_bytes), 0),
+      rows: files.reduce((s, f) => s + n(f.rows), 0),
+    };
+  }
 
   const tables = new Map<string, TableProgress>();
   for (const g of groups) {
@@ -215,7 +228,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     actions: {
       pause: job.status === 'running',
       resume: job.status === 'paused',
-      cancel: job.status === 'running' || job.status === 'paused',
+      cancel: job.status === 'running' || job.status === 'paused' || job.status === 'preparing',
       rollback: job.status === 'completed' && Boolean(fact?.latest_and_idle),
       retry: (job.status === 'running' || job.status === 'paused') && batches.failed > 0,
       finalize: readyToFinalize,

@@ -1,11 +1,12 @@
 import { DATA_TABLES, type TableName } from '../datasets/kbo';
 import type { Sql, Tx } from '../db/client';
-import type { UndoProgress } from '../db/schema';
+import type { UndoProgress, ZipSourceRef } from '../db/schema';
 import { ident } from '../db/sql';
 import { env } from '../env';
 import { isUndoing, type JobStatus } from './job-states';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './stage';
+import { dropUpload } from './zip-source';
 
 
 /** Tables whose changes can move an enterprise's primary name, with the column naming it. */
@@ -45,8 +46,8 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
   return sql.begin(async (tx) => {
     const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('kbo-import-undo'), ${jobId}) as ok`;
     if (!lock?.ok) return undefined;
-    const [job] = await tx<{ status: JobStatus; extract_number: number; undo: UndoProgress | null }[]>`
-      select status, extract_number, undo from import_jobs where id = ${jobId} for update`;
+    const [job] = await tx<{ status: JobStatus; extract_number: number; undo: UndoProgress | null; error: unknown; source: ZipSourceRef | null }[]>`
+      select status, extract_number, undo, error, source from import_jobs where id = ${jobId} for update`;
     if (!job || !isUndoing(job.status)) return undefined;
 
     // A batch still in flight holds its row until it commits, so this waits for it; batches
@@ -66,10 +67,13 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
       return { table, removed, restored, finished: false, durationMs: Date.now() - started };
     }
 
-    if (job.status === 'cancelling') await clearStaging(tx, jobId);
-    await tx`
-      update import_jobs set status = ${job.status === 'cancelling' ? 'cancelled' : 'rolled_back'}, finished_at = now()
-      where id = ${jobId}`;
+    if (job.status === 'cancelling') {
+      await clearStaging(tx, jobId);
+      await dropUpload(tx, job.source);
+    }
+    // A prepare that failed after it had copied rows undoes them as a cancel does, and stays `failed`.
+    const end = job.status === 'rolling_back' ? 'rolled_back' : job.error ? 'failed' : 'cancelled';
+    await tx`update import_jobs set status = ${end}, finished_at = now() where id = ${jobId}`;
     return { table: null, removed: 0, restored: 0, finished: true, durationMs: Date.now() - started };
   });
 }

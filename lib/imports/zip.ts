@@ -1,9 +1,10 @@
-import type { Readable } from 'node:stream';
-import JSZip from 'jszip';
+import { PassThrough, type Readable } from 'node:stream';
 import Papa from 'papaparse';
+import yauzl from 'yauzl';
 import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../datasets/kbo';
 import { checkDate } from '../datasets/values';
 import { ImportFailure } from './errors';
+import { bufferSource, type ZipSource } from './zip-source';
 
 export interface ExtractMeta {
   snapshotDate: string;
@@ -79,12 +80,6 @@ export const ZIP_LIMITS = {
   ratioFloorBytes: 1024 ** 2,
 };
 
-/** The central directory's sizes (JSZip keeps them on a private field). */
-function sizesOf(entry: JSZip.JSZipObject): { compressed: number; uncompressed: number } {
-  const d = (entry as unknown as { _data?: { compressedSize?: number; uncompressedSize?: number } })._data;
-  return { compressed: d?.compressedSize ?? 0, uncompressed: d?.uncompressedSize ?? 0 };
-}
-
 const mb = (n: number) =>
   n < 1024 ** 2 ? `${Math.round(n / 1024).toLocaleString('en')} KB` : `${Math.round(n / 1024 ** 2).toLocaleString('en')} MB`;
 
@@ -113,32 +108,99 @@ export function checkSizes(entries: { name: string; compressed: number; uncompre
   }
 }
 
-/**
- * Opens a KBO zip: checks entry names, reads meta.csv and finds the files its ExtractType
- * requires. Nothing is inflated beyond meta.csv; each data file is streamed later.
- */
-export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtract> {
-  let zip: JSZip;
+/** One entry of the zip, by its central directory. */
+export interface ZipEntry {
+  name: string;
+  compressed: number;
+  uncompressed: number;
+  /** The inflated bytes; opened lazily, so an error reaches whoever reads. */
+  open: () => Readable;
+}
+
+class SourceReader extends yauzl.RandomAccessReader {
+  constructor(private readonly source: ZipSource) {
+    super();
+  }
+  override _readStreamForRange(start: number, end: number): Readable {
+    return this.source.range(start, end);
+  }
+}
+
+/** Reads the central directory of a zip from any source; entries stream from it on demand. */
+export async function listEntries(source: ZipSource): Promise<ZipEntry[]> {
+  let zip: yauzl.ZipFile;
   try {
-    zip = await JSZip.loadAsync(data, { checkCRC32: false });
+    zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source), source.size, {
+      lazyEntries: true,
+      autoClose: false,
+      decodeStrings: false, // names are judged below, with our own message
+      validateEntrySizes: true,
+    });
   } catch (err) {
-    // JSZip's own wording (with a link to its docs) is for developers; keep it in the details.
+    // yauzl's wording is for developers; keep it in the details.
     fail('The upload is not a readable zip file: it is damaged, truncated, or not a zip at all. Upload the KBO extract zip as downloaded.', {
       reason: (err as Error).message,
     });
   }
-  const entries = Object.values(zip.files).filter((f) => !f.dir);
-  // JSZip resolves `../` away on load but keeps the name as written; judge that one.
-  const original = (f: JSZip.JSZipObject) => (f as JSZip.JSZipObject & { unsafeOriginalName?: string }).unsafeOriginalName ?? f.name;
-  const bad = entries.find((f) => unsafeName(original(f)));
-  if (bad) fail(`The zip contains an entry with an unsafe path ("${original(bad)}"); a KBO extract has only plain file names.`, { file: original(bad) });
+  const entries: ZipEntry[] = [];
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const name = (entry.fileName as unknown as Buffer).toString('utf8');
+      if (name.endsWith('/')) continue;
+      entries.push({
+        name,
+        compressed: entry.compressedSize,
+        uncompressed: entry.uncompressedSize,
+        open: () => {
+          // The entry's stream arrives asynchronously; hand out a stream now and pipe it in.
+          const out = new PassThrough();
+          zip.openReadStreamPromise(entry).then(
+            (stream) => {
+              stream.on('error', (err) => out.destroy(err));
+              stream.pipe(out);
+            },
+            (err: Error) => out.destroy(err),
+          );
+          return out;
+        },
+      });
+    }
+  } catch (err) {
+    fail('The upload is not a readable zip file: its list of files is damaged or truncated. Upload the KBO extract zip as downloaded.', {
+      reason: (err as Error).message,
+    });
+  }
+  return entries;
+}
 
-  checkSizes(entries.map((e) => ({ name: original(e), ...sizesOf(e) })));
+async function readText(entry: ZipEntry): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of entry.open()) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
 
-  const byName = new Map(entries.map((f) => [f.name, f]));
+/**
+ * Opens a KBO zip: checks entry names, reads meta.csv and finds the files its ExtractType
+ * requires. Nothing is inflated beyond meta.csv; each data file is streamed later.
+ */
+export async function openExtract(input: ZipSource | Uint8Array): Promise<OpenedExtract> {
+  const source = input instanceof Uint8Array ? bufferSource(input) : input;
+  const entries = await listEntries(source);
+  const bad = entries.find((e) => unsafeName(e.name));
+  if (bad) fail(`The zip contains an entry with an unsafe path ("${bad.name}"); a KBO extract has only plain file names.`, { file: bad.name });
+
+  checkSizes(entries);
+
+  const byName = new Map(entries.map((e) => [e.name, e]));
   const metaEntry = byName.get(META_FILE);
   if (!metaEntry) fail(`The zip has no ${META_FILE}, so it is not a KBO extract (or it was re-packed into a folder).`, { file: META_FILE });
-  const meta = parseMeta(await metaEntry.async('string'));
+  let metaText: string;
+  try {
+    metaText = await readText(metaEntry);
+  } catch (err) {
+    fail(`${META_FILE} is damaged inside the zip (${(err as Error).message}). Download the extract again and upload it as it comes.`, { file: META_FILE });
+  }
+  const meta = parseMeta(metaText);
 
   const plans = filesFor(meta.extractType);
   const missing = plans.filter((p) => !byName.has(p.name)).map((p) => p.name);
@@ -152,8 +214,8 @@ export async function openExtract(data: Buffer | Uint8Array): Promise<OpenedExtr
     meta,
     warnings,
     files: plans.map((p) => {
-      const entry = byName.get(p.name) as JSZip.JSZipObject;
-      return { ...p, uncompressedSize: sizesOf(entry).uncompressed, open: () => entry.nodeStream('nodebuffer') as unknown as Readable };
+      const entry = byName.get(p.name) as ZipEntry;
+      return { ...p, uncompressedSize: entry.uncompressed, open: entry.open };
     }),
   };
 }

@@ -5,7 +5,7 @@ import { finalizeImport } from '../../lib/imports/finalize';
 import { prepareImport } from '../../lib/imports/prepare';
 import { claimBatch, processBatch, type BatchOutcome } from '../../lib/imports/process-batch';
 import { freshDb, type TestDb } from '../helpers/db';
-import { currentRows } from '../helpers/import';
+import { currentRows, importZip } from '../helpers/import';
 
 let t: TestDb;
 beforeEach(async () => {
@@ -18,7 +18,9 @@ afterEach(async () => {
 describe('process-batch under concurrency', () => {
   it('applies each batch exactly once when six workers race for them', async () => {
     const model = new RegisterModel(5);
-    const extract = model.full(1, 600, '2025-03-01');
+    const full = model.full(1, 600, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const extract = model.update(2, '2025-03-02', 0.5);
     const prepared = await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract), batchSize: 100 });
     expect(prepared.batches.total).toBeGreaterThan(40);
 

@@ -171,36 +171,6 @@ describe('fault switch and retry', () => {
   });
 });
 
-describe('staging progress', () => {
-  it('is visible to others while prepare runs, only ever grows, and ends at every byte and row', async () => {
-    const model = new RegisterModel(61);
-    const full = model.full(146, 200, '2025-03-01');
-    setFaults({ stageDelayMs: 300 });
-    const seen: StagingProgress[] = [];
-    let done = false;
-    const watch = (async () => {
-      while (!done) {
-        const [row] = await t.db.$client<{ staging: StagingProgress | null }[]>`select staging from import_jobs where status = 'preparing'`;
-        if (row?.staging) seen.push(row.staging);
-        await new Promise((r) => setTimeout(r, 40));
-      }
-    })();
-    const prepared = await prepareImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
-    done = true;
-    await watch;
-
-    const final = prepared.job.staging as StagingProgress;
-    expect(final).toMatchObject({ filesDone: final.files, file: null, bytesDone: final.bytesTotal, rows: prepared.rows.total });
-    expect(final.files).toBe(8); // meta.csv aside, a FULL's eight CSV files
-    expect(new Set(seen.map((s) => s.filesDone)).size).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < seen.length; i++) {
-      expect(seen[i]!.bytesDone).toBeGreaterThanOrEqual(seen[i - 1]!.bytesDone);
-      expect(seen[i]!.rows).toBeGreaterThanOrEqual(seen[i - 1]!.rows);
-    }
-    expect(seen.every((s) => s.bytesTotal === final.bytesTotal && s.bytesDone <= s.bytesTotal)).toBe(true);
-  });
-});
-
 describe('cron tick', () => {
   it('drives the active import within its budget, carries on at the next tick, and idles when nothing is active', async () => {
     const { model, jobId } = await fullThenUpdate(81);

@@ -96,55 +96,6 @@ describe('the same file again while its import is unfinished', () => {
   });
 });
 
-describe('an interrupted prepare', () => {
-  it('lets the same file be prepared again once its preparer is gone', async () => {
-    const model = new RegisterModel(15);
-    const full = model.full(1, 20, '2025-01-01');
-    const data = await zipExtract(full);
-    const sha = createHash('sha256').update(data).digest('hex');
-    await t.db.$client`
-      insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, status, batch_size, created_at)
-      values ('dead.zip', 1, ${sha}, 1, 'full', 'preparing', 5000, now() - interval '1 minute')`;
-    expect((await importZip(t.db, full.fileName, data)).job.status).toBe('completed');
-  });
-
-  it('never completes a prepare that was given up as dead meanwhile', async () => {
-    const model = new RegisterModel(16);
-    const full = model.full(1, 20, '2025-01-01');
-    setFaults({ stageDelayMs: 150 });
-    const preparing = refusal(prepareImport(t.db, { fileName: full.fileName, data: await zipExtract(full) }));
-    await new Promise((r) => setTimeout(r, 300));
-    await t.db.$client`update import_jobs set status = 'failed' where status = 'preparing'`;
-    const err = await preparing;
-    setFaults({});
-    expect(err.message).toMatch(/was given up as interrupted while it was being prepared/);
-    const [staged] = await t.db.$client`select count(*)::int as n from import_job_batches`;
-    expect(staged?.n).toBe(0);
-  });
-
-  it('does not block the next upload once its preparer is gone', async () => {
-    // A prepare that died: its job row says preparing, but no session holds its lock.
-    const [dead] = await t.db.$client`
-      insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, status, batch_size, created_at)
-      values ('dead.zip', 1, 'x', 1, 'full', 'preparing', 5000, now() - interval '1 minute') returning id`;
-    const model = new RegisterModel(12);
-    const full = model.full(1, 20, '2025-01-01');
-    const status = await importZip(t.db, full.fileName, await zipExtract(full));
-    expect(status.job.status).toBe('completed');
-    const [after] = await t.db.$client`select status, error->>'message' as message from import_jobs where id = ${dead?.id}`;
-    expect(after).toEqual({ status: 'failed', message: 'Preparing was interrupted; upload the file again.' });
-  });
-
-  it('still blocks while a fresh prepare may be about to take its lock', async () => {
-    await t.db.$client`
-      insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, status, batch_size)
-      values ('young.zip', 1, 'y', 1, 'full', 'preparing', 5000)`;
-    const full = new RegisterModel(13).full(1, 20, '2025-01-01');
-    const busy = await refusal(prepareImport(t.db, { fileName: full.fileName, data: await zipExtract(full) }));
-    expect(busy.code).toBe('CONFLICT');
-  });
-});
-
 describe('bad input is refused with file, line, column and value, and changes nothing (fail-fast)', () => {
   const cases: [string, (e: GeneratedExtract) => Promise<Buffer | Uint8Array>, RegExp][] = [
     ['not a zip', async () => Buffer.from('this is not a zip'), /not a readable zip file/],

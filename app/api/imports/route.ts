@@ -4,8 +4,10 @@ import { env } from '@/lib/env';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/imports/errors';
-import { prepareImport } from '@/lib/imports/prepare';
-import { listJobs } from '@/lib/imports/status';
+import { createImport } from '@/lib/imports/prepare';
+import { prepareSteps } from '@/lib/imports/prepare-step';
+import { getJobStatus, listJobs } from '@/lib/imports/status';
+import { storeUpload } from '@/lib/imports/zip-source';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -24,7 +26,9 @@ const uploadOptions = z.object({
   maxRejectedPercent: z.coerce.number().min(0).max(100).optional(),
 });
 
-/** prepare: multipart `file` (the KBO zip); optional `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
+/**
+ * prepare: multipart `file` (the KBO zip), stored in the database, then checked and turned
+ * into a job (`preparing`, or `running` once staged); optional `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
 export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 1024 }, async (request) => {
   const form = await request.formData().catch(() => {
     throw new ImportFailure('VALIDATION', 'Send the zip as multipart/form-data in a field named "file".');
@@ -36,11 +40,12 @@ export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 102
     maxRejected: form.get('maxRejected') ?? undefined,
     maxRejectedPercent: form.get('maxRejectedPercent') ?? undefined,
   });
-  const status = await prepareImport(await getDb(), {
-    fileName: file.name || 'upload.zip',
-    data: new Uint8Array(await file.arrayBuffer()),
-    force: form.get('force') === 'true',
-    ...options,
-  });
-  return json(status, 201);
+  const db = await getDb();
+  const fileName = file.name || 'upload.zip';
+  const { uploadId } = await storeUpload(db.$client, fileName, file.stream() as unknown as AsyncIterable<Uint8Array>);
+  const created = await createImport(db, { fileName, uploadId, force: form.get('force') === 'true', ...options });
+  // The first prepare steps run here (a daily update is prepared by the time this answers);
+  // the rest, for a large extract, through process-batch like everything else.
+  await prepareSteps(db.$client, created.job.id, env().IMPORT_BATCH_BUDGET_MS);
+  return json(await getJobStatus(db, created.job.id), 201);
 });

@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import type { StagingProgress } from '../../lib/db/schema';
+import { cancelImport } from '../../lib/imports/control';
+import { driveImport } from '../../lib/imports/drive';
+import { createImport } from '../../lib/imports/prepare';
+import { forgetLiveReaders } from '../../lib/imports/prepare-step';
+import { processBatch } from '../../lib/imports/process-batch';
+import { getJobStatus } from '../../lib/imports/status';
+import { freshDb, type TestDb } from '../helpers/db';
+import { currentRows, importZip, tableChecksums } from '../helpers/import';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+/** A FULL whose activity.csv spans several 512 KB pieces, so prepare takes several steps per file. */
+function bigFull(seed: number): { model: RegisterModel; full: GeneratedExtract } {
+  const model = new RegisterModel(seed);
+  return { model, full: model.full(1, 9_000, '2025-05-01') };
+}
+
+describe('staged prepare', () => {
+  it('prepares a FULL in many short steps shared by racing drivers, each row copied exactly once', async () => {
+    const { model, full } = bigFull(71);
+    const created = await createImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
+    const jobId = created.job.id;
+    expect(created.job.status).toBe('preparing');
+
+    // Three drivers, each call with no budget (one piece per step), watching progress.
+    const seen: StagingProgress[] = [];
+    let calls = 0;
+    const worker = async () => {
+      for (;;) {
+        const r = await processBatch(t.db, { jobId, budgetMs: 0 });
+        calls++;
+        if (r.progress.job.staging) seen.push(r.progress.job.staging);
+        if (r.progress.job.status !== 'preparing') return;
+        // Now and then forget the paused readers: the next step must re-read from the committed position.
+        if (calls % 3 === 0) forgetLiveReaders(t.db.$client);
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    const status = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 20 });
+    expect(status.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+
+    const files = await t.db.$client<{ name: string; steps: number; rows: number; duplicates: number; sorted: boolean }[]>`
+      select name, steps, rows, duplicates, sorted from import_job_files where job_id = ${jobId} order by file_index`;
+    expect(files.find((f) => f.name === 'activity.csv')?.steps).toBeGreaterThan(2);
+    expect(files.every((f) => f.sorted)).toBe(true);
+    // The generator's one repeated activity line, dropped as it was read.
+    expect(files.find((f) => f.name === 'activity.csv')?.duplicates).toBe(1);
+    expect(status.totals.duplicate).toBe(1);
+    // Every step of a directly copied file is one completed batch, logged once.
+    const log = await t.db.$client<{ batches: number; completed: number }[]>`
+      select count(distinct b.id)::int as batches, count(*) filter (where a.outcome = 'completed')::int as completed
+      from import_job_batches b join import_batch_attempts a on a.batch_id = b.id where b.job_id = ${jobId}`;
+    expect(log[0]?.completed).toBe(log[0]?.batches);
+
+    // Progress only grew, and ended at every byte.
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.bytesDone).toBeGreaterThanOrEqual(Math.min(...seen.slice(i).map((s) => s.bytesDone)));
+    const last = status.job.staging as StagingProgress;
+    expect(last).toMatchObject({ filesDone: 8, file: null, bytesDone: last.bytesTotal });
+    expect(new Set(seen.map((s) => s.filesDone)).size).toBeGreaterThanOrEqual(4);
+    // The stored zip is dropped once the job is done.
+    expect((await t.db.$client`select count(*)::int as n from import_uploads`)[0]?.n).toBe(0);
+  });
+
+  it('stages an UPDATE in steps and applies it like a prepare in one go', async () => {
+    const model = new RegisterModel(72);
+    const full = model.full(1, 3_000, '2025-05-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-05-02', 0.9);
+    const created = await createImport(t.db, { fileName: update.fileName, data: await zipExtract(update) });
+    let steps = 0;
+    for (;;) {
+      const r = await processBatch(t.db, { jobId: created.job.id, budgetMs: 0 });
+      steps += r.prepared.length;
+      if (r.progress.job.status !== 'preparing') break;
+    }
+    expect(steps).toBeGreaterThan(15); // 15 files, one of them in more than one piece
+    const status = await driveImport(t.db, { jobId: created.job.id, concurrency: 3, idleMs: 20 });
+    expect(status.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
+  it('removes repeats at finalize when a file is not in key order, and counts them', async () => {
+    const model = new RegisterModel(73);
+    const full = model.full(1, 300, '2025-05-01');
+    // Reverse the data lines of activity.csv: out of key order, its repeated line far from the original.
+    const [header, ...lines] = (full.files['activity.csv'] as string).trimEnd().split('\n');
+    const files = { ...full.files, 'activity.csv': [header, ...lines.reverse()].join('\n') + '\n' };
+    const status = await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
+    expect(status.job.status).toBe('completed');
+    const [activity] = await t.db.$client`select sorted, duplicates from import_job_files where job_id = ${status.job.id} and name = 'activity.csv'`;
+    expect(activity).toEqual({ sorted: false, duplicates: 0 });
+    expect(status.totals.duplicate).toBe(1);
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
+  it('carries on a prepare whose driver went away, from the position it committed', async () => {
+    const { model, full } = bigFull(74);
+    const data = await zipExtract(full);
+    const created = await createImport(t.db, { fileName: full.fileName, data });
+    // One driver takes a few steps and is gone (its paused readers with it).
+    for (let i = 0; i < 4; i++) await processBatch(t.db, { jobId: created.job.id, budgetMs: 0 });
+    forgetLiveReaders(t.db.$client);
+    // The same file again is the same import, resumable; any driver carries it on.
+    await expect(createImport(t.db, { fileName: full.fileName, data })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { jobId: created.job.id, status: 'preparing', resumable: true },
+    });
+    const status = await driveImport(t.db, { jobId: created.job.id, concurrency: 2, idleMs: 20 });
+    expect(status.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
+  it('cancels a FULL half-way through prepare, removing every row it had copied', async () => {
+    const { full } = bigFull(75);
+    const before = await tableChecksums(t.db);
+    const created = await createImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
+    for (let i = 0; i < 6; i++) await processBatch(t.db, { jobId: created.job.id, budgetMs: 0 });
+    const [copied] = await t.db.$client`select count(*)::int as n from enterprises`;
+    expect(copied?.n).toBeGreaterThan(0);
+    await cancelImport(t.db, { jobId: created.job.id, budgetMs: 0 });
+    await driveImport(t.db, { jobId: created.job.id, concurrency: 1, idleMs: 20 });
+    const status = await getJobStatus(t.db, created.job.id);
+    expect(status.job.status).toBe('cancelled');
+    expect(await tableChecksums(t.db)).toEqual(before);
+    // Cancelled is void: the same file can be imported afresh.
+    expect((await importZip(t.db, full.fileName, await zipExtract(full))).job.status).toBe('completed');
+  });
+
+  it('fails a FULL with a bad row late in a file and removes what earlier steps copied', async () => {
+    const { full } = bigFull(76);
+    const before = await tableChecksums(t.db);
+    const text = full.files['activity.csv'] as string;
+    const files = { ...full.files, 'activity.csv': `${text}"0200.000.044","001","2025","62010","MAIN"\n` };
+    const created = await createImport(t.db, { fileName: full.fileName, data: await zipExtract({ ...full, files }), onError: 'fail-fast' });
+    const status = await driveImport(t.db, { jobId: created.job.id, concurrency: 2, idleMs: 20 });
+    expect(status.job.status).toBe('failed');
+    expect(status.job.error?.message).toMatch(/activity\.csv line \d+, column EntityNumber: "0200\.000\.044"/);
+    expect(await tableChecksums(t.db)).toEqual(before);
+    const [kept] = await t.db.$client`select file, value, code from import_errors where job_id = ${created.job.id}`;
+    expect(kept).toEqual({ file: 'activity.csv', value: '0200.000.044', code: 'INVALID_NUMBER' });
+  });
+});
