@@ -23,36 +23,32 @@ test.afterEach(async ({ request }) => {
   await setFaults(request, {});
 });
 
-test('a FULL driven by two tabs at once; with every tab closed nothing moves, and reopening the page finishes it', async ({ page, context, request }) => {
+test('a FULL prepared in steps by two tabs at once; with every tab closed nothing moves, and reopening the page finishes it', async ({ page, context, request }) => {
   const imports = new ImportsPage(page);
   await imports.open();
-  await setFaults(request, { delayMs: 500 }); // slow enough to watch (and photograph) mid-way
+  await setFaults(request, { stageDelayMs: 400 }); // slow enough to watch each prepare step
   await imports.setConcurrency(1); // per tab: two tabs, two workers
   const progress = await imports.start(full.fileName, await zipExtract(full));
   await expect(page.getByRole('heading', { level: 1 })).toContainText('full 146');
   const url = page.url();
   const statusUrl = url.replace('/imports/', '/api/imports/');
+  const status = async () => (await (await request.get(statusUrl, { headers: bearer })).json()) as { job: { status: string; staging: { filesDone: number; bytesDone: number } } };
 
-  // A second tab on the same job: both drive it, the leases keep them apart.
+  // A second tab on the same job: both run prepare steps, each on a file of its own.
   const second = await context.newPage();
   await second.goto(url);
-  await progress.waitForBatches(6);
-  await expect(page.getByTestId('current-operation')).toContainText(/of batch \d+\/\d+/);
-  await expect(page.getByTestId('tables').getByTestId('table-state').first()).not.toBeEmpty();
-  await expect(page.getByTestId('timeline').locator('.recharts-scatter-symbol').first()).toBeVisible();
-  await page.screenshot({ path: docs('progress.png'), fullPage: true, animations: 'disabled' });
+  await expect(page.getByTestId('staging-progress')).toContainText(/Checking and staging \w+\.csv \(file \d+ of 8\)/);
+  await expect.poll(async () => (await status()).job.staging.filesDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
 
-  // Both tabs leave. Calls already made finish within their time budget; then nothing moves.
+  // Both tabs leave. Steps already running finish within their budget; then nothing moves.
   await second.close();
   await imports.open();
-  const completed = async () => (await (await request.get(statusUrl, { headers: bearer })).json()).batches.completed as number;
   await page.waitForTimeout(2_500);
-  const left = await completed();
+  const left = await status();
   await page.waitForTimeout(1_500);
-  expect(await completed()).toBe(left);
-  const job = await (await request.get(statusUrl, { headers: bearer })).json();
-  expect(job.job.status).toBe('running');
-  expect(left).toBeLessThan(job.batches.total);
+  const later = await status();
+  expect(later.job.staging.bytesDone).toBe(left.job.staging.bytesDone);
+  expect(later.job.status).toBe('preparing');
 
   await setFaults(request, {});
   await page.goto(url);
@@ -76,7 +72,10 @@ test('the real update 147 on top: staging followed on upload; pause mid-way hold
   await expect(page.getByTestId('concurrency')).toHaveValue('1');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('update 147');
 
-  await progress.waitForBatches(1);
+  await progress.waitForBatches(3);
+  await expect(page.getByTestId('current-operation')).toContainText(/of batch \d+\/\d+/);
+  await expect(page.getByTestId('timeline').locator('.recharts-scatter-symbol').first()).toBeVisible();
+  await page.screenshot({ path: docs('progress.png'), fullPage: true, animations: 'disabled' });
   await progress.button('pause').click();
   await progress.expectStatus('paused', 10_000);
   await expect(page.getByTestId('paused-note')).toBeVisible();

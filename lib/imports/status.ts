@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { importJobs, type ImportJob } from '../db/schema';
+import type { Db, Sql } from '../db/client';
+import { importJobs, type ImportJob, type StagingProgress } from '../db/schema';
 import { ImportFailure } from './errors';
 import { ACTIVE_STATUSES } from './job-states';
 
@@ -97,6 +97,22 @@ function toView(r: Record<string, unknown>): BatchView {
   };
 }
 
+/** Prepare's progress per job, as its committed steps left it (import_job_files). */
+async function stagingOf(sql: Sql, jobIds: number[]): Promise<Map<number, StagingProgress>> {
+  const rows = await sql<{ job_id: number; files: number; files_done: number; file: string | null; bytes_done: string; bytes_total: string; rows: string }[]>`
+    select job_id, count(*)::int as files, count(*) filter (where done)::int as files_done,
+           (array_agg(name order by file_index) filter (where not done))[1] as file,
+           sum(case when done then declared_bytes else bytes_done end) as bytes_done,
+           sum(declared_bytes) as bytes_total, sum(rows) as rows
+    from import_job_files where job_id = any(${jobIds}::int[]) group by job_id`;
+  return new Map(
+    rows.map((r) => [
+      n(r.job_id),
+      { files: r.files, filesDone: r.files_done, file: r.file, bytesDone: n(r.bytes_done), bytesTotal: n(r.bytes_total), rows: n(r.rows) },
+    ]),
+  );
+}
+
 /** status: a pure read of a job's progress (no writes, safe to poll). */
 export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView> {
   const sql = db.$client;
@@ -142,20 +158,9 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
       select (select count(*) from import_errors where job_id = ${jobId})::int as rejected,
              not exists (select 1 from import_jobs where status = 'completed' and id > ${jobId})
                and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as latest_and_idle`,
-    sql<{ name: string; declared_bytes: string; bytes_done: string; rows: number; done: boolean }[]>`
-      select name, declared_bytes, bytes_done, rows, done from import_job_files where job_id = ${jobId} order by file_index`,
+    stagingOf(sql, [jobId]),
   ]);
-  // Prepare's progress, as its committed steps left it.
-  if (files.length) {
-    job.staging = {
-      files: files.length,
-      filesDone: files.filter((f) => f.done).length,
-      file: files.find((f) => !f.done)?.name ?? null,
-      bytesDone: files.reduce((s, f) => s + (f.done ? n(f.declared_bytes) : n(f.bytes_done)), 0),
-      bytesTotal: files.reduce((s, f) => s + n(f.declared_bytes), 0),
-      rows: files.reduce((s, f) => s + n(f.rows), 0),
-    };
-  }
+  job.staging = files.get(jobId) ?? job.staging;
 
   const tables = new Map<string, TableProgress>();
   for (const g of groups) {
@@ -271,10 +276,12 @@ export async function listJobs(db: Db, limit = 50): Promise<JobSummary[]> {
     ) b on true
     where j.id = any(${ids}::int[])`;
   const byId = new Map(rows.map((r) => [n(r.id), r]));
+  const staging = await stagingOf(sql, ids.filter((_, i) => jobs[i]?.status === 'preparing'));
   return jobs.map((job) => {
     const r = byId.get(job.id) ?? {};
     return {
       ...job,
+      staging: staging.get(job.id) ?? job.staging,
       batchesTotal: n(r.total),
       batchesCompleted: n(r.completed),
       batchesFailed: n(r.failed),
