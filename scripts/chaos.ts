@@ -180,7 +180,7 @@ async function main(): Promise<number> {
   const log = await batchLog(chaosSql);
   console.log(
     `\nkills: ${kills} (SIGKILL) over ${rounds.length} driver runs in ${chaosSeconds.toFixed(1)} s; ` +
-      `jobs: ${log.completedJobs} completed, ${log.failedJobs} given up while preparing (re-prepared)`,
+      `jobs: ${log.completedJobs} completed, ${log.failedJobs} failed`,
   );
   console.log(
     `batch log: ${log.batches} batches, ${log.notOnce} not applied exactly once; attempts: ${log.attempts} ` +
