@@ -11,7 +11,7 @@ import { batchOf, checkHeader, copyLine, FATAL_ROW_CODES, mapRecords, rejectionV
 import { clearStaging } from './stage';
 import { startUndo } from './undo';
 import { openExtract, type OpenedExtract } from './zip';
-import { openSource } from './zip-source';
+import { dropUpload, openSource } from './zip-source';
 
 /** Errors kept (in import_errors) per import; the total is always counted. */
 export const MAX_KEPT_ERRORS = 1_000;
@@ -503,6 +503,9 @@ export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailur
       await tx`update import_jobs set error = ${error}::jsonb where id = ${jobId}`;
     } else {
       await clearStaging(tx, jobId);
+      // Batches staged by earlier steps will never run.
+      await tx`delete from import_job_batches where job_id = ${jobId}`;
+      await dropUpload(tx, (await tx<{ source: ZipSourceRef | null }[]>`select source from import_jobs where id = ${jobId}`)[0]?.source);
       await tx`update import_jobs set status = 'failed', finished_at = now(), error = ${error}::jsonb where id = ${jobId}`;
     }
   });

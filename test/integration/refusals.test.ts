@@ -169,6 +169,11 @@ describe('bad input is refused with file, line, column and value, and changes no
     expect(await snapshot()).toEqual(before);
     const staged = await t.db.$client`select count(*)::int as n from import_staging_activities`;
     expect(staged[0]?.n).toBe(0);
+    // Nothing of the refused job is left to run or to keep: no batches, no stored zip.
+    const left = await t.db.$client`
+      select (select count(*) from import_job_batches b join import_jobs j on j.id = b.job_id where j.status = 'failed')::int as batches,
+             (select count(*) from import_uploads)::int as uploads`;
+    expect(left[0]).toEqual({ batches: 0, uploads: 0 });
   });
 
   it('stores each rejected row in import_errors and accepts CRLF, a BOM and header-only files', async () => {
