@@ -491,7 +491,7 @@ export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailur
   const rowErrors = details?.rowErrors ?? [];
   if (details?.rowErrors) delete details.rowErrors; // stored in import_errors, not in the response
   await sql.begin(async (tx) => {
-    const [job] = await tx<{ status: string }[]>`select status from import_jobs where id = ${jobId} for update`;
+    const [job] = await tx<{ status: string; source: ZipSourceRef | null }[]>`select status, source from import_jobs where id = ${jobId} for update`;
     if (job?.status !== 'preparing') return;
     const [kept] = await tx<{ n: number }[]>`select count(*)::int as n from import_errors where job_id = ${jobId}`;
     await insertRowErrors(tx, jobId, rowErrors.slice(0, Math.max(0, MAX_KEPT_ERRORS - (kept?.n ?? 0))));
@@ -505,7 +505,7 @@ export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailur
       await clearStaging(tx, jobId);
       // Batches staged by earlier steps will never run.
       await tx`delete from import_job_batches where job_id = ${jobId}`;
-      await dropUpload(tx, (await tx<{ source: ZipSourceRef | null }[]>`select source from import_jobs where id = ${jobId}`)[0]?.source);
+      await dropUpload(tx, job.source);
       await tx`update import_jobs set status = 'failed', finished_at = now(), error = ${error}::jsonb where id = ${jobId}`;
     }
   });
