@@ -49,6 +49,7 @@ export class RegisterModel {
   private nextEnterprise = 0;
   private nextEstablishment = 0;
   private nextBranch = 0;
+  private corrections = 0;
 
   constructor(seed: number) {
     this.rnd = prng(seed);
@@ -251,6 +252,79 @@ export class RegisterModel {
     return this.finish('update', number, snapshotDate, files);
   }
 
+  /**
+   * A FULL of the model's state as it stands, what the register publishes every day beside
+   * its UPDATE: every current row, in key order, and (like `full`) one exact duplicate line.
+   */
+  snapshot(number: number, snapshotDate: string): GeneratedExtract {
+    this.state.codes = this.codes(number);
+    const files: Record<string, string> = { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) };
+    for (const t of KBO_TABLES) {
+      const rows = [...this.state[t.table].values()].flat().sort((a, b) => byKey(a[0] as string, b[0] as string));
+      if (t.table === 'activities' && rows[0]) rows.splice(1, 0, [...rows[0]]);
+      files[`${t.file}.csv`] = this.csv(t.columns, rows);
+    }
+    return this.finish('full', number, snapshotDate, files);
+  }
+
+  /**
+   * Moves the model's state the way a missed extract or an upstream correction does, with no
+   * UPDATE to say so: in every table about `share` of the rows disappear, as many change one
+   * value, and as many new ones appear (some for new entities, some for existing ones).
+   * Returns, per table, what a resync from the old state to the new one must do.
+   */
+  drift(share = 0.01): Record<DataTableName, { ended: number; inserted: number; unchanged: number }> {
+    const out = {} as Record<DataTableName, { ended: number; inserted: number; unchanged: number }>;
+    const fresh = [...Array(Math.max(3, Math.round(this.state.enterprises.size * share)))].map(() => this.newEnterprise());
+    for (const t of KBO_TABLES) {
+      const state = this.state[t.table];
+      const before = new Set([...state.values()].flat().map((r) => JSON.stringify(r)));
+      const keys = [...state.keys()];
+      const k = Math.max(1, Math.round(before.size * share));
+      // The value corrected: a text column, else (establishments) the start date.
+      const text = t.columns.findIndex((c, j) => j > 0 && c.kind === 'text');
+      const col = text > 0 ? text : t.columns.findIndex((c) => c.kind === 'date');
+      const corrected = (old: string | null) =>
+        text > 0 ? `${old ?? ''}~${++this.corrections}` : addDays(old ?? '2000-01-01', 1 + (++this.corrections % 300));
+      for (let i = 0; i < k && keys.length; i++) {
+        // A row gone: sometimes the entity's last, so the FULL lacks the key altogether.
+        const at = this.int(0, keys.length - 1);
+        const key = keys[at] as string;
+        const rows = state.get(key) as Row[];
+        rows.splice(this.int(0, rows.length - 1), 1);
+        if (rows.length === 0) {
+          state.delete(key);
+          keys[at] = keys[keys.length - 1] as string;
+          keys.pop();
+        }
+      }
+      for (let i = 0; i < k && keys.length; i++) {
+        // A row changed: one non-key text value corrected.
+        const rows = state.get(this.pick(keys)) as Row[];
+        const at = this.int(0, rows.length - 1);
+        const row = [...(rows[at] as Row)];
+        row[col] = corrected(row[col] ?? null);
+        rows[at] = row;
+      }
+      // New rows: a few new entities, and new rows for existing ones.
+      for (const e of fresh) this.add(t.table, e[t.table] ?? []);
+      for (let i = 0; i < k; i++) {
+        const key = this.pick(keys);
+        const like = state.get(key)?.[0] ?? e0(fresh, t.table);
+        if (!like) continue;
+        const row = [...like];
+        row[0] = key;
+        row[col] = corrected(null);
+        this.add(t.table, [row]);
+      }
+      const after = new Set([...state.values()].flat().map((r) => JSON.stringify(r)));
+      let unchanged = 0;
+      for (const r of after) if (before.has(r)) unchanged++;
+      out[t.table] = { ended: before.size - unchanged, inserted: after.size - unchanged, unchanged };
+    }
+    return out;
+  }
+
   private finish(type: ExtractType, number: number, snapshotDate: string, data: Record<string, string>): GeneratedExtract {
     const [y, m, d] = snapshotDate.split('-');
     const meta = [
@@ -296,6 +370,11 @@ export class RegisterModel {
 
 function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function e0(fresh: Partial<Record<DataTableName, Row[]>>[], table: DataTableName): Row | undefined {
+  for (const e of fresh) if (e[table]?.[0]) return e[table][0];
+  return undefined;
 }
 
 function emptyTables(): Record<DataTableName, Row[]> {

@@ -25,11 +25,22 @@ import type { JobStatus } from '../imports/job-states';
  * the dataset definition in lib/datasets/kbo.ts, so a column is declared exactly once.
  */
 
-function businessColumns(columns: ColumnSpec[], keyNotNull: boolean): Record<string, PgColumnBuilderBase> {
+/**
+ * An entity key compares bytewise (`COLLATE "C"`), whatever the database's default collation:
+ * a resync batch covers a range of keys, and the app cuts those ranges in JavaScript, whose
+ * string order is the same bytewise order for these ASCII keys. It also makes the key indexes
+ * cheaper to build and search than a locale's collation.
+ */
+const entityKey = customType<{ data: string; driverData: string }>({ dataType: () => 'text COLLATE "C"' });
+
+function businessColumns(columns: ColumnSpec[], isRegister: boolean): Record<string, PgColumnBuilderBase> {
   const out: Record<string, PgColumnBuilderBase> = {};
   columns.forEach((c, i) => {
-    const col = c.kind === 'date' ? date(c.column, { mode: 'string' }) : text(c.column);
-    out[c.column] = keyNotNull && i === 0 ? col.notNull() : col;
+    if (isRegister && i === 0) {
+      out[c.column] = entityKey(c.column).notNull();
+      return;
+    }
+    out[c.column] = c.kind === 'date' ? date(c.column, { mode: 'string' }) : text(c.column);
   });
   return out;
 }
@@ -122,6 +133,8 @@ export interface StagingProgress {
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
+export type ImportMode = 'initial' | 'update' | 'resync';
+
 export type ZipSourceRef = { kind: 'upload'; uploadId: number } | { kind: 'file'; path: string };
 
 export interface UndoProgress {
@@ -145,8 +158,8 @@ export const importJobs = pgTable(
     snapshotDate: date('snapshot_date', { mode: 'string' }),
     extractTimestamp: text('extract_timestamp'),
     status: text('status').$type<JobStatus>().notNull(),
-    /** `initial` (FULL into empty tables) or `update`. */
-    mode: text('mode').$type<'initial' | 'update'>(),
+    /** `initial` (a FULL into empty tables), `update`, or `resync` (a FULL compared with the tables' current rows). */
+    mode: text('mode').$type<ImportMode>(),
     forced: boolean('forced').notNull().default(false),
     batchSize: integer('batch_size').notNull(),
     /** Bad rows: `continue` rejects them and imports the rest; `fail-fast` refuses the file. */
@@ -179,6 +192,9 @@ export const importJobs = pgTable(
   ],
 );
 
+/** `resync`: one batch compares a range of keys of a FULL with the table's current rows. */
+export type BatchOperation = 'delete' | 'insert' | 'replace' | 'resync';
+
 export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
@@ -190,7 +206,7 @@ export const importJobBatches = pgTable(
       .notNull()
       .references(() => importJobs.id, { onDelete: 'cascade' }),
     tableName: text('table_name').notNull(),
-    operation: text('operation').$type<'delete' | 'insert' | 'replace'>().notNull(),
+    operation: text('operation').$type<BatchOperation>().notNull(),
     batchNumber: integer('batch_number').notNull(),
     status: text('status').$type<BatchStatus>().notNull().default('pending'),
     rowCount: integer('row_count').notNull(),
@@ -206,6 +222,11 @@ export const importJobBatches = pgTable(
     rowsDuplicate: integer('rows_duplicate'),
     rowsNoop: integer('rows_noop'),
     errorMessage: text('error_message'),
+    /**
+     * `resync`: the first key of this batch's range (NULL for the first batch); the range ends
+     * where the next batch's begins. Ranges follow the FULL's key order, as prepare reads it.
+     */
+    rangeStart: entityKey('range_start'),
   },
   (t) => [
     uniqueIndex('import_job_batches_key_idx').on(t.jobId, t.tableName, t.operation, t.batchNumber),
@@ -272,7 +293,14 @@ export const importUploads = pgTable('import_uploads', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
   fileName: text('file_name').notNull(),
   size: bigint('size', { mode: 'number' }).notNull(),
+  /** Empty until every byte is stored and the whole file's hash checked. */
   sha256: text('sha256').notNull(),
+  /** An upload sent in parts (or fetched from a URL): the bytes per part; the last may be shorter. */
+  partSize: integer('part_size'),
+  /** Fetched from this URL, in steps, instead of sent by the client. */
+  url: text('url'),
+  /** Import options given when the upload was created, used when it completes. */
+  options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -302,7 +330,7 @@ export const importJobFiles = pgTable(
     fileIndex: integer('file_index').notNull(),
     name: text('name').notNull(),
     tableName: text('table_name').notNull(),
-    operation: text('operation').$type<'delete' | 'insert' | 'replace'>().notNull(),
+    operation: text('operation').$type<BatchOperation>().notNull(),
     /** `stage` into staging for batches, or `direct`: COPY into the final table (a FULL into empty tables). */
     target: text('target').$type<'stage' | 'direct'>().notNull(),
     /** Batches this file's rows are spread over (by key hash); `stage` only. */
@@ -320,6 +348,14 @@ export const importJobFiles = pgTable(
     runRows: jsonb('run_rows').$type<string[]>(),
     /** `direct`: false once a key came out of order; finalize then removes repeats in SQL. */
     sorted: boolean('sorted').notNull().default(true),
+    /**
+     * `resync`: the first key of each batch after the first (ascending), the highest key read,
+     * and the rows of the last batch so far; a new batch starts at a new highest key once the
+     * last one holds a batch's worth of rows.
+     */
+    cuts: jsonb('cuts').$type<string[]>().notNull().default([]),
+    maxKey: text('max_key'),
+    openRows: integer('open_rows').notNull().default(0),
     done: boolean('done').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.fileIndex] })],

@@ -1,6 +1,7 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../datasets/kbo';
 import type { Tx } from '../db/client';
 import { ident, identList, join, type Fragment } from '../db/sql';
+import type { BatchOperation, ImportMode } from '../db/schema';
 import { ImportFailure } from './errors';
 
 /** What applying one batch did; every staged row lands in exactly one of these counts. */
@@ -16,7 +17,7 @@ export interface BatchCounts {
 export interface BatchRef {
   jobId: number;
   tableName: string;
-  operation: 'delete' | 'insert' | 'replace';
+  operation: BatchOperation;
   batchNumber: number;
   rowCount: number;
 }
@@ -25,7 +26,7 @@ export interface JobRef {
   extractNumber: number;
   snapshotDate: string | null;
   /** `initial`: a FULL into empty tables, so no row can already be current. */
-  mode: 'initial' | 'update';
+  mode: ImportMode;
 }
 
 /**
@@ -52,9 +53,11 @@ export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<
   const counts =
     batch.operation === 'replace'
       ? await replaceCodes(tx, job, batch)
-      : batch.operation === 'delete'
-        ? await endEntities(tx, job, batch)
-        : await insertRows(tx, job, batch);
+      : batch.operation === 'resync'
+        ? await resyncRange(tx, job, batch)
+        : batch.operation === 'delete'
+          ? await endEntities(tx, job, batch)
+          : await insertRows(tx, job, batch);
   if (counts.staged !== batch.rowCount) {
     // Unlogged staging is emptied by a database crash; never report such a batch as done.
     throw new ImportFailure(
@@ -113,6 +116,52 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
            (select count(distinct k) from ended)::int as keys_hit`;
   const { staged, keys, ended, keys_hit } = r as { staged: number; keys: number; ended: number; keys_hit: number };
   return { staged, inserted: 0, ended, unchanged: 0, duplicate: staged - keys, noop: keys - keys_hit };
+}
+
+/**
+ * A resync batch: the FULL's rows for one range of keys against the table's current rows in
+ * that range. Current rows the FULL lacks end, rows new in the FULL are inserted, rows in both
+ * stay as they are. The range (from this batch's first key to the next batch's) is read from
+ * the batch rows, so it covers keys the FULL no longer has at all.
+ */
+async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
+  const spec = tableSpec(batch.tableName as DataTableName);
+  const columns = spec.columns.map((c) => c.column);
+  const [range] = await tx<{ lo: string | null; hi: string | null }[]>`
+    select (select range_start from import_job_batches
+            where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber}) as lo,
+           (select range_start from import_job_batches
+            where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber + 1}) as hi`;
+  const key = tx`t.${ident(tx, spec.key)}`;
+  const inRange = join(
+    tx,
+    [tx`t.is_current`, ...(range?.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range?.hi != null ? [tx`${key} < ${range.hi}`] : [])],
+    'and',
+  );
+  const match = sameRow(tx, columns, [spec.key], 't', 's');
+  const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
+    with src as (
+      select ${identList(tx, columns)}, count(*) as n
+      from ${ident(tx, spec.staging)}
+      where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'resync'
+      group by ${identList(tx, columns)}
+    ), ended as (
+      update ${ident(tx, spec.table)} t set is_current = false, deleted_at_extract = ${job.extractNumber}
+      where ${inRange} and not exists (select 1 from src s where ${match})
+      returning 1
+    ), ins as (
+      insert into ${ident(tx, spec.table)} (${identList(tx, columns)}, extract_number, snapshot_date)
+      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      from src s
+      where not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${match})
+      returning 1
+    )
+    select coalesce((select sum(n) from src), 0)::int as staged,
+           (select count(*) from src)::int as distinct_rows,
+           (select count(*) from ended)::int as ended,
+           (select count(*) from ins)::int as inserted`;
+  const { staged, distinct_rows, ended, inserted } = r as { staged: number; distinct_rows: number; ended: number; inserted: number };
+  return { staged, inserted, ended, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
 }
 
 /** code.csv replaces the code table: codes absent from it end, new ones start, the rest stay. */

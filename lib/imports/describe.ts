@@ -13,7 +13,7 @@ const SINGULAR: Record<string, string> = {
   codes: 'code',
 };
 
-const VERB: Record<string, string> = { delete: 'Ending', insert: 'Inserting', replace: 'Replacing' };
+const VERB: Record<string, string> = { delete: 'Ending', insert: 'Inserting', replace: 'Replacing', resync: 'Comparing' };
 
 function batchesOf(s: Pick<JobStatusView, 'tables'>, b: Pick<BatchView, 'table' | 'operation'>): number {
   const t = s.tables.find((x) => x.table === b.table);
@@ -35,7 +35,7 @@ export type TableState =
   | { kind: 'processing'; batch: number; of: number; phase: string }
   | { kind: 'pending'; phase: string };
 
-const PHASE: Record<string, string> = { delete: 'ending old rows', insert: 'inserting', replace: 'replacing codes' };
+const PHASE: Record<string, string> = { delete: 'ending old rows', insert: 'inserting', replace: 'replacing codes', resync: 'comparing with the FULL' };
 
 /** A table's state: done, failed, processing batch n/m (and its phase), or pending. */
 export function tableState(t: TableProgress, current: BatchView[]): TableState {
@@ -63,6 +63,25 @@ export function tableStateText(s: TableState): string {
     case 'pending':
       return 'pending';
   }
+}
+
+export interface DriftCounts {
+  ended: number;
+  inserted: number;
+  unchanged: number;
+}
+
+/**
+ * What a resync corrected, in a sentence: "Drift corrected: 12 rows ended and 30 inserted in
+ * 3 tables; 4,210 rows were already right." Rows the register changed (ended and inserted
+ * again) count in both.
+ */
+export function describeDrift(d: DriftCounts & { tables: (DriftCounts & { table: string })[] }, finished: boolean): string {
+  const changed = d.tables.filter((t) => t.ended + t.inserted > 0).length;
+  const rows = (n: number) => `${formatCount(n)} row${n === 1 ? '' : 's'}`;
+  const head = finished ? 'Drift corrected' : 'Drift found so far';
+  if (d.ended + d.inserted === 0) return `${head}: none; all ${rows(d.unchanged)} already matched the FULL.`;
+  return `${head}: ${rows(d.ended)} ended and ${formatCount(d.inserted)} inserted in ${changed} table${changed === 1 ? '' : 's'}; ${rows(d.unchanged)} already matched the FULL.`;
 }
 
 /** 75 -> "1 min 15 s"; null while unknown. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { tableSpec, type DataTableName } from '../datasets/kbo';
 import type { Db, Tx } from '../db/client';
-import type { ZipSourceRef } from '../db/schema';
+import type { ImportMode, ZipSourceRef } from '../db/schema';
 import { ident, identList } from '../db/sql';
 import { ImportFailure } from './errors';
 import { refreshPrimaryNames } from './primary-names';
@@ -19,7 +19,7 @@ export const finalizeInput = z.object({ jobId: z.number().int().positive() });
 export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>): Promise<JobStatusView> {
   const { jobId } = finalizeInput.parse(raw);
   await db.$client.begin(async (tx) => {
-    const [job] = await tx<{ status: string; mode: 'initial' | 'update'; extract_number: number; source: ZipSourceRef | null }[]>`
+    const [job] = await tx<{ status: string; mode: ImportMode; extract_number: number; source: ZipSourceRef | null }[]>`
       select status, mode, extract_number, source from import_jobs where id = ${jobId} for update`;
     if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
     if (job.status === 'completed') return;
@@ -42,9 +42,14 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
       tx,
       job.mode === 'initial'
         ? tx`select enterprise_number as n from enterprises where extract_number = ${job.extract_number}`
-        : tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
-             union
-             select entity_number from import_staging_denominations where job_id = ${jobId}`,
+        : job.mode === 'resync'
+          ? // Only what the resync changed: a FULL stages every enterprise.
+            tx`select enterprise_number as n from enterprises where extract_number = ${job.extract_number}
+               union
+               select entity_number from denominations where extract_number = ${job.extract_number} or deleted_at_extract = ${job.extract_number}`
+          : tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
+               union
+               select entity_number from import_staging_denominations where job_id = ${jobId}`,
     );
     const [totals] = await tx`
       select coalesce(sum(row_count), 0)::int as staged, coalesce(sum(rows_inserted), 0)::int as inserted,

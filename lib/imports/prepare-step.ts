@@ -7,6 +7,7 @@ import { ident, identList } from '../db/sql';
 import { readCsv, type CsvChunkAt, type CsvPosition } from './csv';
 import { ImportFailure } from './errors';
 import { injectStagingDelay } from './faults';
+import { KeyRanges } from './key-ranges';
 import { batchOf, checkHeader, copyLine, FATAL_ROW_CODES, mapRecords, rejectionVerdict, type RejectPolicy, type RowError } from './rows';
 import { clearStaging } from './stage';
 import { startUndo } from './undo';
@@ -24,6 +25,7 @@ export interface PrepareJob {
   source: ZipSourceRef;
   onError: 'continue' | 'fail-fast';
   maxRejected: number | null;
+  batchSize: number;
 }
 
 export interface StepOutcome {
@@ -51,6 +53,8 @@ interface StepRead {
   runKey: string | null;
   runRows: Set<string>;
   sorted: boolean;
+  /** `resync` files: the key ranges their batches cover. */
+  ranges: KeyRanges | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,8 +174,12 @@ async function completePrepare(sql: Sql, jobId: number): Promise<boolean> {
           errors: first,
         });
       }
+      // Planned from the zip's sizes (UPDATE), cut while reading (resync) or one per step (direct).
+      const made = await tx<{ table_name: string; n: number }[]>`
+        select table_name, count(distinct batch_number)::int as n from import_job_batches where job_id = ${jobId} group by table_name`;
       const batchesPerTable: Record<string, number> = {};
       for (const f of files) batchesPerTable[f.table_name] = Math.max(batchesPerTable[f.table_name] ?? 0, f.batches);
+      for (const m of made) batchesPerTable[m.table_name] = Math.max(batchesPerTable[m.table_name] ?? 0, m.n);
       const counts = {
         files: Object.fromEntries(files.map((f) => [f.name, f.rows + f.duplicates])),
         batchesPerTable,
@@ -205,8 +213,9 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
           source: ZipSourceRef;
           on_error: 'continue' | 'fail-fast';
           max_rejected: number | null;
+          batch_size: number;
         }[]
-      >`select status, extract_number, extract_type, snapshot_date, source, on_error, max_rejected
+      >`select status, extract_number, extract_type, snapshot_date, source, on_error, max_rejected, batch_size
         from import_jobs where id = ${jobId} for share`;
       if (!j || j.status !== 'preparing') return undefined;
       const job: PrepareJob = {
@@ -217,12 +226,14 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
         source: j.source,
         onError: j.on_error,
         maxRejected: j.max_rejected,
+        batchSize: j.batch_size,
       };
       failedJob = job;
       const [file] = await tx<ImportJobFile[]>`
         select job_id as "jobId", file_index as "fileIndex", name, table_name as "tableName", operation, target, batches,
                declared_bytes as "declaredBytes", bytes_done as "bytesDone", next_line as "nextLine", steps, rows,
-               rejected, duplicates, run_key as "runKey", run_rows as "runRows", sorted, done
+               rejected, duplicates, run_key as "runKey", run_rows as "runRows", sorted, cuts, max_key as "maxKey",
+               open_rows as "openRows", done
         from import_job_files where job_id = ${jobId} and not done
         order by file_index limit 1 for update skip locked`;
       if (!file) {
@@ -262,6 +273,7 @@ async function stageStep(sql: Sql, tx: Tx, job: PrepareJob, file: ImportJobFile,
     runKey: file.runKey,
     runRows: new Set(file.runRows ?? []),
     sorted: file.sorted,
+    ranges: file.operation === 'resync' ? new KeyRanges(job.batchSize, { cuts: file.cuts, maxKey: file.maxKey, openRows: file.openRows }) : null,
   };
   const keptBefore = kept?.n ?? 0;
   const reject = (e: RowError) => {
@@ -341,18 +353,21 @@ async function stageStep(sql: Sql, tx: Tx, job: PrepareJob, file: ImportJobFile,
     }
   } else if (read.perBatch.size) {
     const entries = [...read.perBatch];
+    const starts = entries.map(([b]) => read.ranges?.startOf(b) ?? null);
     await tx`
-      insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
-      select ${job.id}, ${file.tableName}, ${file.operation}, b, r
-      from unnest(${entries.map((e) => e[0])}::int[], ${entries.map((e) => e[1])}::int[]) as u(b, r)
+      insert into import_job_batches (job_id, table_name, operation, batch_number, row_count, range_start)
+      select ${job.id}, ${file.tableName}, ${file.operation}, b, r, s
+      from unnest(${entries.map((e) => e[0])}::int[], ${entries.map((e) => e[1])}::int[], ${starts}::text[]) as u(b, r, s)
       on conflict (job_id, table_name, operation, batch_number)
       do update set row_count = import_job_batches.row_count + excluded.row_count`;
   }
+  const ranges = read.ranges?.state() ?? { cuts: [], maxKey: null, openRows: 0 };
   await tx`
     update import_job_files
     set bytes_done = ${read.end.offset}, next_line = ${read.end.line}, steps = steps + 1, rows = rows + ${read.rows},
         rejected = rejected + ${read.errorCount}, duplicates = duplicates + ${read.duplicates},
-        run_key = ${read.runKey}, run_rows = ${JSON.stringify([...read.runRows])}::jsonb, sorted = ${read.sorted}, done = ${read.done}
+        run_key = ${read.runKey}, run_rows = ${JSON.stringify([...read.runRows])}::jsonb, sorted = ${read.sorted},
+        cuts = ${JSON.stringify(ranges.cuts)}::jsonb, max_key = ${ranges.maxKey}, open_rows = ${ranges.openRows}, done = ${read.done}
     where job_id = ${job.id} and file_index = ${file.fileIndex}`;
   return { file: file.name, rows: read.rows, rejected: read.errorCount, durationMs: Date.now() - started, fileDone: read.done };
 }
@@ -411,9 +426,10 @@ function checkChunk(
     if (!read.sorted) read.runRows = new Set();
   } else {
     for (const row of valid) {
-      const batch = batchOf(row.values[0] as string, file.batches);
+      const key = row.values[0] as string;
+      const batch = read.ranges ? read.ranges.assign(key) : batchOf(key, file.batches);
       read.perBatch.set(batch, (read.perBatch.get(batch) ?? 0) + 1);
-      text += copyLine([jobId, batch, plan.operation, row.line, ...row.values]);
+      text += copyLine([jobId, batch, file.operation, row.line, ...row.values]);
     }
     read.rows += valid.length;
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DATA_TABLES, KBO_TABLES, type TableName } from '../datasets/kbo';
 import type { Db, Tx } from '../db/client';
-import type { ZipSourceRef } from '../db/schema';
+import type { BatchOperation, ImportMode, ZipSourceRef } from '../db/schema';
 import { ident } from '../db/sql';
 import { env } from '../env';
 import { ImportFailure } from './errors';
@@ -75,8 +75,7 @@ export async function createImport(db: Db, raw: PrepareInput): Promise<JobStatus
     const { meta } = extract;
     const jobId = await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext('kbo-import-sequence'))`;
-      await checkSequence(tx, sha256, extract, input.force);
-      const mode = meta.extractType === 'full' ? 'initial' : 'update';
+      const mode = await checkSequence(tx, sha256, extract, input.force);
       const [row] = await tx<{ id: number }[]>`
         insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date,
                                  extract_timestamp, status, mode, forced, batch_size, warnings,
@@ -94,6 +93,14 @@ export async function createImport(db: Db, raw: PrepareInput): Promise<JobStatus
         from unnest(${files.map((_, i) => i)}::int[], ${files.map((f) => f.name)}::text[], ${files.map((f) => f.table)}::text[],
                     ${files.map((f) => f.operation)}::text[], ${files.map((f) => f.target)}::text[], ${files.map((f) => f.batches)}::int[],
                     ${files.map((f) => f.declaredBytes)}::bigint[]) as u(i, n, t, o, g, b, d)`;
+      if (mode === 'resync') {
+        // Every table's first batch exists from the start, so a table whose file is empty still
+        // ends its current rows. Later batches are cut as prepare reads the keys.
+        const tables = files.filter((f) => f.operation === 'resync').map((f) => f.table);
+        await tx`
+          insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
+          select ${jobId}, t, 'resync', 0, 0 from unnest(${tables}::text[]) as u(t)`;
+      }
       return jobId;
     });
     return getJobStatus(db, jobId);
@@ -137,7 +144,7 @@ export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatu
 interface PlannedFile {
   name: string;
   table: TableName;
-  operation: string;
+  operation: BatchOperation;
   target: 'stage' | 'direct';
   batches: number;
   declaredBytes: number;
@@ -145,10 +152,12 @@ interface PlannedFile {
 
 /**
  * Every CSV file of the extract, in order. A FULL into empty tables copies its data files
- * straight into the final tables (nothing there can be current already); everything else is
- * staged, with batches sized from the zip's uncompressed sizes, about `batchSize` rows each.
+ * straight into the final tables (nothing there can be current already). A FULL into tables
+ * that hold data (resync) is staged, and its batches are cut by key range as it is read.
+ * An UPDATE is staged with batches sized from the zip's uncompressed sizes, about
+ * `batchSize` rows each.
  */
-function filePlans(extract: OpenedExtract, batchSize: number, mode: 'initial' | 'update'): PlannedFile[] {
+function filePlans(extract: OpenedExtract, batchSize: number, mode: ImportMode): PlannedFile[] {
   const batchesPerTable = new Map<TableName, number>([['codes', 1]]);
   for (const t of KBO_TABLES) {
     const rows = extract.files
@@ -157,13 +166,14 @@ function filePlans(extract: OpenedExtract, batchSize: number, mode: 'initial' | 
     batchesPerTable.set(t.table, batchesFor(rows, batchSize));
   }
   return extract.files.map((f) => {
-    const direct = mode === 'initial' && f.table !== 'codes';
+    const data = f.table !== 'codes';
+    const target = mode === 'initial' && data ? 'direct' : 'stage';
     return {
       name: f.name,
       table: f.table,
-      operation: f.operation,
-      target: direct ? 'direct' : 'stage',
-      batches: direct ? 0 : (batchesPerTable.get(f.table) ?? 1),
+      operation: mode === 'resync' && data ? 'resync' : f.operation,
+      target,
+      batches: target === 'direct' || (mode === 'resync' && data) ? 0 : (batchesPerTable.get(f.table) ?? 1),
       declaredBytes: f.uncompressedSize,
     };
   });
@@ -175,7 +185,8 @@ async function describeUpload(sql: Db['$client'], uploadId: number): Promise<{ u
   return { uploadId, sha256: u.sha256, size: Number(u.size) };
 }
 
-async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<void> {
+/** Refuses a repeat, a conflicting or an out-of-sequence extract; otherwise says how to apply it. */
+async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<ImportMode> {
   const { meta } = extract;
   const [active] = await tx<{ id: number; extract_number: number; status: JobStatus }[]>`
     select id, extract_number, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
@@ -203,6 +214,18 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
             : 'is still in progress; let it finish first';
     throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extract_number}) ${what}.`, { jobId: active.id });
   }
+  if (meta.extractType === 'full') {
+    const [latest] = await tx<{ n: number | null }[]>`
+      select max(extract_number) as n from import_jobs where status = 'completed'`;
+    if (latest?.n != null && meta.extractNumber < latest.n) {
+      // Never forced: resyncing to an older state would undo newer extracts' changes.
+      throw new ImportFailure(
+        'PRECONDITION_FAILED',
+        `FULL ${meta.extractNumber} is older than extract ${latest.n}, which is already applied; a resync only moves the register forward. Import a FULL numbered ${latest.n + 1} or later.`,
+        { latest: latest.n, got: meta.extractNumber },
+      );
+    }
+  }
   // Undo finds a job's rows by extract number, so an extract is applied at most once.
   const [applied] = await tx<{ id: number }[]>`
     select id from import_jobs where status = 'completed' and extract_number = ${meta.extractNumber} limit 1`;
@@ -217,17 +240,10 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
     select extract_number from import_jobs where status = 'completed' order by id desc limit 1`;
 
   if (meta.extractType === 'full') {
-    const nonEmpty = await firstNonEmptyTable(tx);
-    if (nonEmpty) {
-      throw new ImportFailure(
-        'PRECONDITION_FAILED',
-        `The database already holds register data (${nonEmpty} has current rows). Loading a FULL extract on top of it (a resync) is not supported yet; import the daily UPDATE extracts instead.`,
-        { table: nonEmpty },
-      );
-    }
-    return;
+    // A FULL into tables that hold current rows compares with them (resync); into empty ones it is copied.
+    return (await firstNonEmptyTable(tx)) ? 'resync' : 'initial';
   }
-  if (force) return;
+  if (force) return 'update';
   if (!last) {
     throw new ImportFailure('PRECONDITION_FAILED', `No extract has been imported yet, so UPDATE ${meta.extractNumber} has nothing to apply to. Import a FULL extract first (or force it).`);
   }
@@ -238,6 +254,7 @@ async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, for
       { expected: last.extract_number + 1, got: meta.extractNumber },
     );
   }
+  return 'update';
 }
 
 async function firstNonEmptyTable(tx: Tx): Promise<TableName | undefined> {

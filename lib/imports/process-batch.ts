@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db, Sql, Tx } from '../db/client';
+import type { ImportMode } from '../db/schema';
 import { env } from '../env';
 import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './apply';
 import { ImportFailure } from './errors';
@@ -81,7 +82,7 @@ export async function processBatch(db: Db, raw: ProcessBatchInput): Promise<Proc
 }
 
 async function loadJob(sql: Sql, jobId: number): Promise<JobRef & { id: number; status: JobStatus }> {
-  const [job] = await sql<{ status: JobStatus; extract_number: number; snapshot_date: string | null; mode: 'initial' | 'update' }[]>`
+  const [job] = await sql<{ status: JobStatus; extract_number: number; snapshot_date: string | null; mode: ImportMode }[]>`
     select status, extract_number, snapshot_date, mode from import_jobs where id = ${jobId}`;
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
   return { id: jobId, status: job.status, extractNumber: job.extract_number, snapshotDate: job.snapshot_date, mode: job.mode };

@@ -1,6 +1,6 @@
 import Papa from 'papaparse';
 import type { Db } from '../db/client';
-import { getJobStatus } from './status';
+import { getJobStatus, type JobStatusView } from './status';
 
 export interface ImportReport {
   job: {
@@ -9,6 +9,7 @@ export interface ImportReport {
     sha256: string;
     extractType: string | null;
     extractNumber: number | null;
+    mode: string | null;
     snapshotDate: string | null;
     status: string;
     forced: boolean;
@@ -35,6 +36,8 @@ export interface ImportReport {
   rejected: { total: number; byFile: Record<string, number> };
   timings: { batches: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; totalSeconds: number | null };
   undo: unknown;
+  /** A resync: the drift it corrected (null for other imports). */
+  drift: JobStatusView['drift'];
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -60,6 +63,7 @@ export async function importReport(db: Db, jobId: number): Promise<ImportReport>
       sha256: j.sha256,
       extractType: j.extractType,
       extractNumber: j.extractNumber,
+      mode: j.mode,
       snapshotDate: j.snapshotDate,
       status: j.status,
       forced: j.forced,
@@ -93,6 +97,7 @@ export async function importReport(db: Db, jobId: number): Promise<ImportReport>
       totalSeconds: finished ? (finished - new Date(j.createdAt).getTime()) / 1000 : null,
     },
     undo: j.undo ?? null,
+    drift: status.drift,
   };
 }
 

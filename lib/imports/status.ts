@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db, Sql } from '../db/client';
 import { importJobs, type ImportJob, type StagingProgress } from '../db/schema';
 import { ImportFailure } from './errors';
+import { describeDrift, type DriftCounts } from './describe';
 import { ACTIVE_STATUSES } from './job-states';
 
 export interface OperationProgress {
@@ -78,6 +79,13 @@ export interface JobStatusView {
   actions: JobActions;
   /** Rows rejected at prepare (the first ones are kept in import_errors). */
   rejected: number;
+  /** A resync (a FULL compared with the current rows): what it ended, inserted and left, per table. */
+  drift: Drift | null;
+}
+
+export interface Drift extends DriftCounts {
+  tables: (DriftCounts & { table: string })[];
+  summary: string;
 }
 
 /** Points kept on the timeline: the latest ones, enough to show where batches slowed down. */
@@ -240,7 +248,20 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     },
     // import_errors keeps the first rows only; the job's counts hold the total.
     rejected: Math.max(n(fact?.rejected), n((job.counts as { rejected?: number }).rejected)),
+    drift: job.mode === 'resync' ? driftOf([...tables.values()], job.status === 'completed') : null,
   };
+}
+
+function driftOf(tables: TableProgress[], finished: boolean): Drift {
+  const per = tables
+    .map((t) => {
+      const o = t.operations.find((x) => x.operation === 'resync');
+      return o ? { table: t.table, ended: o.ended, inserted: o.inserted, unchanged: o.unchanged } : null;
+    })
+    .filter((t): t is DriftCounts & { table: string } => t !== null);
+  const total = (k: keyof DriftCounts) => per.reduce((s, t) => s + t[k], 0);
+  const d = { ended: total('ended'), inserted: total('inserted'), unchanged: total('unchanged'), tables: per };
+  return { ...d, summary: describeDrift(d, finished) };
 }
 
 export interface JobSummary extends ImportJob {

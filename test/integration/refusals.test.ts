@@ -39,7 +39,7 @@ async function withFile(extract: GeneratedExtract, name: string, text: string | 
 }
 
 describe('sequencing', () => {
-  it('refuses a repeat, an out-of-sequence update, and a FULL on a loaded database; force overrides the sequence', async () => {
+  it('refuses a repeat, an out-of-sequence update, and a FULL older than the database; force overrides the sequence', async () => {
     const model = new RegisterModel(2);
     const full = model.full(100, 50, '2025-01-01');
     const fullZip = await zipExtract(full);
@@ -55,10 +55,10 @@ describe('sequencing', () => {
     expect(skipped.code).toBe('PRECONDITION_FAILED');
     expect(skipped.message).toMatch(/out of sequence: the last applied extract is 100, so the next one must be 101/);
 
-    const otherFull = new RegisterModel(3).full(101, 10, '2025-01-02');
-    const resync = await refusal(prepareImport(t.db, { fileName: otherFull.fileName, data: await zipExtract(otherFull) }));
-    expect(resync.code).toBe('PRECONDITION_FAILED');
-    expect(resync.message).toMatch(/already holds register data/);
+    const olderFull = new RegisterModel(3).full(99, 10, '2024-12-31');
+    const older = await refusal(prepareImport(t.db, { fileName: olderFull.fileName, data: await zipExtract(olderFull) }));
+    expect(older.code).toBe('PRECONDITION_FAILED');
+    expect(older.message).toMatch(/FULL 99 is older than extract 100/);
 
     expect((await importZip(t.db, u101.fileName, await zipExtract(u101))).job.status).toBe('completed');
     expect((await importZip(t.db, u102.fileName, await zipExtract(u102))).job.status).toBe('completed');

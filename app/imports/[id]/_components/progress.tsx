@@ -156,6 +156,8 @@ export function Progress({ jobId }: { jobId: number }) {
         </p>
       </section>
 
+      {s.drift && <DriftView drift={s.drift} />}
+
       <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Tables">
         <h2 className="mb-3 font-semibold">Tables</h2>
         <ul className="space-y-3" data-testid="tables">
@@ -216,6 +218,38 @@ export function Progress({ jobId }: { jobId: number }) {
         </section>
       )}
     </div>
+  );
+}
+
+/** A resync: the FULL compared with the current rows, table by table. */
+function DriftView({ drift }: { drift: NonNullable<JobStatusView['drift']> }) {
+  return (
+    <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Resync" data-testid="drift">
+      <h2 className="font-semibold">Resync with the FULL extract</h2>
+      <p className="mb-3 text-sm text-slate-700" data-testid="drift-summary">
+        {drift.summary}
+      </p>
+      <table className="w-full text-sm tabular-nums">
+        <thead className="text-left text-xs text-slate-500">
+          <tr>
+            <th className="font-medium">Table</th>
+            <th className="text-right font-medium">Ended</th>
+            <th className="text-right font-medium">Inserted</th>
+            <th className="text-right font-medium">Unchanged</th>
+          </tr>
+        </thead>
+        <tbody>
+          {drift.tables.map((t) => (
+            <tr key={t.table} data-testid={`drift-${t.table}`}>
+              <td>{t.table}</td>
+              <td className="text-right">{fmt(t.ended)}</td>
+              <td className="text-right">{fmt(t.inserted)}</td>
+              <td className="text-right">{fmt(t.unchanged)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

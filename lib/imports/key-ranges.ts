@@ -1,0 +1,73 @@
+/**
+ * Batches of a resync, cut by key range while a FULL file is read. Batch 0 covers every key
+ * below the first cut, batch i the keys from cut i−1 up to (not including) cut i, and the last
+ * batch every key from the last cut up. So each batch is a range of keys in the table: its
+ * apply can end the current rows in that range that the FULL lacks, and batches never share
+ * an entity, whatever runs them in parallel.
+ *
+ * A new cut is made only at a key above every key read so far, once the last batch holds a
+ * batch's worth of rows: rows already given to the last batch stay inside its range. In a
+ * file sorted by key (as the register's are) every batch gets about `batchSize` rows; a key
+ * out of order still lands in the one batch whose range holds it.
+ *
+ * Keys are compared as JavaScript strings (UTF-16 code units), which for the register's ASCII
+ * keys is the bytewise order the key columns use in SQL (`COLLATE "C"`).
+ */
+export interface KeyRangeState {
+  cuts: string[];
+  maxKey: string | null;
+  /** Rows in the last batch so far. */
+  openRows: number;
+}
+
+export class KeyRanges {
+  readonly cuts: string[];
+  maxKey: string | null;
+  openRows: number;
+
+  constructor(
+    private readonly batchSize: number,
+    state: KeyRangeState = { cuts: [], maxKey: null, openRows: 0 },
+  ) {
+    this.cuts = [...state.cuts];
+    this.maxKey = state.maxKey;
+    this.openRows = state.openRows;
+  }
+
+  /** The batch of a row with this key (and counts the row). */
+  assign(key: string): number {
+    if (this.maxKey === null || key > this.maxKey) {
+      if (this.maxKey !== null && this.openRows >= this.batchSize) {
+        this.cuts.push(key);
+        this.openRows = 0;
+      }
+      this.maxKey = key;
+      this.openRows++;
+      return this.cuts.length;
+    }
+    const batch = this.batchOf(key);
+    if (batch === this.cuts.length) this.openRows++;
+    return batch;
+  }
+
+  /** The batch whose range holds `key`: the number of cuts at or below it. */
+  batchOf(key: string): number {
+    let lo = 0;
+    let hi = this.cuts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.cuts[mid] as string) <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first key of a batch's range (null: no lower bound). */
+  startOf(batch: number): string | null {
+    return batch === 0 ? null : (this.cuts[batch - 1] ?? null);
+  }
+
+  state(): KeyRangeState {
+    return { cuts: [...this.cuts], maxKey: this.maxKey, openRows: this.openRows };
+  }
+}
