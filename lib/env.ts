@@ -10,11 +10,6 @@ const schema = z.object({
   IMPORT_BATCH_SIZE: z.coerce.number().int().min(100).max(200_000).default(5_000),
   /** How long a claimed batch stays leased before another driver may take it over. */
   IMPORT_LEASE_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
-  /**
-   * A `preparing` job whose prepare lock is free counts as dead once it is this old. The grace
-   * only covers the moment between committing the job row and staging taking the lock;
-   * correctness does not rest on it (staging completes only a job still `preparing`).
-   */
   /** Bad rows by default: `continue` rejects them into import_errors and imports the rest; `fail-fast` refuses the file. */
   IMPORT_ON_ERROR: z.enum(['continue', 'fail-fast']).default('continue'),
   /** In `continue` mode, fail an import past this many rejected rows (unset: no count limit). */
@@ -45,6 +40,12 @@ const schema = z.object({
     .transform((v) => v === '1'),
   /** Largest upload accepted, in MB. */
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4_096).default(512),
+  /**
+   * Bytes per part of an upload sent in parts (and of a zip fetched from a URL); the browser
+   * sends a zip larger than this in parts. Keep it under the host's request-body limit: the
+   * default 4 MiB fits the 4.5 MB of the most common serverless host.
+   */
+  IMPORT_PART_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

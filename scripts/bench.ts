@@ -19,7 +19,7 @@ import { processBatch } from '../lib/imports/process-batch';
 import { storeUpload } from '../lib/imports/zip-source';
 
 /**
- * `npm run bench -- --scale daily|busy|full10|full --concurrency 1,2,4`: on the same
+ * `npm run bench -- --scale daily|busy|full10|full|resync|resync10 --concurrency 1,2,4`: on the same
  * PostgreSQL and the same generated files, times (1) COPY of the file's CSV rows straight into
  * tables of the final shape, (2) our whole pipeline through the verbs the routes use, once per
  * concurrency, each in a fresh process (its peak RSS is the working process's), and (3)
@@ -35,6 +35,10 @@ const SCALES = {
   full10: { full: 400_000 },
   // The real size (about 46.8 M rows): needs a lot of time and memory to generate.
   full: { full: 4_000_000 },
+  // Resync: a FULL (30,000 enterprises, or full10's size) loaded, then the next day's FULL of a
+  // state that drifted by 1% per table, compared with it.
+  resync: { full: 30_000, drift: 0.01 },
+  resync10: { full: 400_000, drift: 0.01 },
 } as const;
 type Scale = keyof typeof SCALES;
 
@@ -44,6 +48,7 @@ interface PipelineResult {
   seconds: { prepare: number; batches: number; finalize: number; total: number };
   calls: { upload: number[]; prepare: number[]; processBatch: number[]; finalize: number[] };
   maxRssMb: number;
+  drift: { ended: number; inserted: number; unchanged: number } | null;
 }
 
 const DATA_DIR = path.resolve('bench-results', 'data');
@@ -56,18 +61,23 @@ async function benchFiles(scale: Scale): Promise<{ base: string | null; target: 
   const cfg = SCALES[scale];
   const base = path.join(dir, 'base.zip');
   const target = path.join(dir, 'target.zip');
-  if (existsSync(target)) return { base: 'base' in cfg ? base : null, target };
+  const hasBase = 'base' in cfg || 'drift' in cfg;
+  if (existsSync(target)) return { base: hasBase ? base : null, target };
   await mkdir(dir, { recursive: true });
   const started = Date.now();
   const model = new RegisterModel(2026);
-  if ('full' in cfg) {
+  if ('drift' in cfg) {
+    await writeFile(base, await zipExtract(model.full(146, cfg.full, '2025-10-01')));
+    model.drift(cfg.drift);
+    await writeFile(target, await zipExtract(model.snapshot(147, '2025-10-02')));
+  } else if ('full' in cfg) {
     await writeFile(target, await zipExtract(model.full(146, cfg.full, '2025-10-01')));
   } else {
     await writeFile(base, await zipExtract(model.full(146, cfg.base, '2025-10-01')));
     await writeFile(target, await zipExtract(model.update(147, '2025-10-02', cfg.churn)));
   }
   console.log(`generated ${scale} files in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${path.relative(process.cwd(), dir)})`);
-  return { base: 'base' in cfg ? base : null, target };
+  return { base: hasBase ? base : null, target };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +176,7 @@ async function worker(url: string, base: string, target: string, concurrency: nu
     seconds: { prepare: s(prepared - t0), batches: s(t2 - prepared), finalize: s(t3 - t2), total: s(t3 - t0) },
     calls: { upload: [t1 - t0], prepare: calls.prepare, processBatch: calls.batches, finalize: [t3 - t2] },
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    drift: done.drift ? { ended: done.drift.ended, inserted: done.drift.inserted, unchanged: done.drift.unchanged } : null,
   };
 }
 
@@ -282,7 +293,7 @@ async function main(): Promise<number> {
   }
   const scale = values.scale as Scale;
   if (values.help || !(scale in SCALES)) {
-    console.log('usage: npm run bench -- [--scale daily|busy|full10|full] [--concurrency 1,2,4] [--no-pgloader]');
+    console.log(`usage: npm run bench -- [--scale ${Object.keys(SCALES).join('|')}] [--concurrency 1,2,4] [--no-pgloader]`);
     return values.help ? 0 : 2;
   }
   const levels = (values.concurrency as string).split(',').map(Number);
@@ -303,7 +314,8 @@ async function main(): Promise<number> {
   const rate = (rows: number, s: number) => rows / Math.max(s, 1e-9);
   const copyRate = rate(copy.rows, copy.seconds);
   const one = runs.find((r) => r.concurrency === 1);
-  console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${base ? ' (applied on a loaded base)' : ''}\n`);
+  const onto = 'drift' in SCALES[scale] ? ' (a FULL resynced onto a database holding the previous FULL)' : base ? ' (applied on a loaded base)' : '';
+  console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${onto}\n`);
   console.log('approach                 seconds      rows/s   vs COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
   console.log(`COPY (baseline)       ${fmt(copy.seconds, 2).padStart(10)}  ${fmt(copyRate).padStart(10)}      1.00`);
   for (const r of runs) {
@@ -333,6 +345,7 @@ async function main(): Promise<number> {
   for (const r of runs) {
     const d = (xs: number[]) => `${xs.length} calls, p50 ${fmt(pct(xs, 50))} ms, p95 ${fmt(pct(xs, 95))} ms, max ${fmt(Math.max(0, ...xs))} ms`;
     console.log(`N=${r.concurrency}: upload ${fmt(r.calls.upload[0] ?? 0)} ms; prepare steps: ${d(r.calls.prepare)}; batches: ${d(r.calls.processBatch)}; finalize ${fmt(r.calls.finalize[0] ?? 0)} ms`);
+    if (r.drift) console.log(`N=${r.concurrency}: resync ended ${fmt(r.drift.ended)}, inserted ${fmt(r.drift.inserted)}, left ${fmt(r.drift.unchanged)} rows unchanged`);
   }
 
   await mkdir('bench-results', { recursive: true });

@@ -24,3 +24,13 @@ export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema:
   }
   return schema.parse(value);
 }
+
+const uploadId = z.coerce.number().int().positive();
+
+/** The `[id]` segment of an upload route as an upload id, or a VALIDATION error. */
+export async function uploadIdFrom(params: Promise<{ id: string }>): Promise<number> {
+  const { id } = await params;
+  const parsed = uploadId.safeParse(id);
+  if (!parsed.success) throw new ImportFailure('VALIDATION', `"${id}" is not an upload id.`);
+  return parsed.data;
+}

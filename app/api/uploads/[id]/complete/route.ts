@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { getDb } from '@/lib/db/client';
+import { jsonBody, uploadIdFrom } from '@/lib/http/params';
+import { json } from '@/lib/http/respond';
+import { route } from '@/lib/http/route';
+import { completeUpload } from '@/lib/imports/uploads';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+type Context = { params: Promise<{ id: string }> };
+
+const body = z.object({ sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex digits') });
+
+/** Every part sent: checks the whole file's sha256 and creates the import (as POST /api/imports does). */
+export const POST = route<Context>({}, async (request, { params }) => {
+  const uploadId = await uploadIdFrom(params);
+  const { sha256 } = await jsonBody(request, body);
+  return json(await completeUpload(await getDb(), uploadId, sha256), 201);
+});

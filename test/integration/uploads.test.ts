@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { driveImport } from '../../lib/imports/drive';
+import { ImportFailure } from '../../lib/imports/errors';
+import { prepareImport } from '../../lib/imports/prepare';
+import { completeUpload, createFetch, createUpload, fetchSteps, putPart, uploadView } from '../../lib/imports/uploads';
+import { freshDb, type TestDb } from '../helpers/db';
+import { currentRows, fixtureZip } from '../helpers/import';
+
+// Small parts, so the real 416 kB extract 147 is sent in 7 of them.
+const PART = 64 * 1024;
+process.env.IMPORT_PART_BYTES = String(PART);
+
+const zip = fixtureZip();
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const partOf = (i: number) => zip.subarray(i * PART, Math.min(zip.length, (i + 1) * PART));
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+async function refusal(p: Promise<unknown>): Promise<ImportFailure> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ImportFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+/** What an import left: its job's facts and every table's current rows. */
+async function outcome(db: TestDb['db'], jobId: number) {
+  const status = await driveImport(db, { jobId, concurrency: 2, idleMs: 10 });
+  const tables: Record<string, unknown> = {};
+  for (const table of [...DATA_TABLES, 'codes'] as const) tables[table] = await currentRows(db, table);
+  const { job } = status;
+  return { status: job.status, sha256: job.sha256, size: job.fileSize, fileName: job.fileName, extract: job.extractNumber, files: (job.counts as { files: unknown }).files, totals: status.totals, tables };
+}
+
+describe('uploads in parts', () => {
+  it('checks every part and the whole, takes a part again after a failure, and ends in the same import as a direct upload', async () => {
+    const upload = await createUpload(t.db, { fileName: 'KboOpenData_0147_2025_10_12_Update.zip', size: zip.length, force: true });
+    expect(upload).toMatchObject({ partSize: PART, parts: Math.ceil(zip.length / PART), received: [], complete: false });
+    expect(upload.parts).toBe(7);
+
+    // Out of order, with a damaged part and a short one refused, then sent again.
+    for (const i of [6, 2, 0, 5]) await putPart(t.db, upload.uploadId, i, partOf(i), sha(partOf(i)));
+    const damaged = Buffer.from(partOf(3));
+    damaged.writeUInt8(damaged.readUInt8(100) ^ 0xff, 100);
+    const bad = await refusal(putPart(t.db, upload.uploadId, 3, damaged, sha(partOf(3))));
+    expect(bad.code).toBe('VALIDATION');
+    expect(bad.message).toMatch(/^Part 3 of KboOpenData_0147_2025_10_12_Update\.zip arrived damaged: its sha256 is [0-9a-f]{64}, not [0-9a-f]{64} as sent\. Send it again\.$/);
+    const short = await refusal(putPart(t.db, upload.uploadId, 4, partOf(4).subarray(1), sha(partOf(4).subarray(1))));
+    expect(short.message).toBe('Part 4 of KboOpenData_0147_2025_10_12_Update.zip arrived with 65,535 bytes; it must have 65,536. Send it again.');
+    expect((await refusal(putPart(t.db, upload.uploadId, 7, partOf(6), sha(partOf(6))))).message).toMatch(/has parts 0 to 6; there is no part 7/);
+
+    const missing = await refusal(completeUpload(t.db, upload.uploadId, sha(zip)));
+    expect(missing.code).toBe('PRECONDITION_FAILED');
+    expect(missing.message).toBe('KboOpenData_0147_2025_10_12_Update.zip is missing 3 of its 7 parts (1, 3, 4); send them, then complete it.');
+    expect((await uploadView(t.db.$client, upload.uploadId)).received).toEqual([0, 2, 5, 6]);
+
+    for (const i of [1, 3, 4, 3]) await putPart(t.db, upload.uploadId, i, partOf(i), sha(partOf(i)));
+    const created = await completeUpload(t.db, upload.uploadId, sha(zip));
+    // A repeated complete (its answer lost) gives the same import.
+    expect((await completeUpload(t.db, upload.uploadId, sha(zip))).job.id).toBe(created.job.id);
+    const inParts = await outcome(t.db, created.job.id);
+    expect(inParts.status).toBe('completed');
+    expect(inParts.sha256).toBe(sha(zip));
+
+    const other = await freshDb();
+    try {
+      const direct = await prepareImport(other.db, { fileName: 'KboOpenData_0147_2025_10_12_Update.zip', data: zip, force: true });
+      expect(await outcome(other.db, direct.job.id)).toEqual(inParts);
+    } finally {
+      await other.drop();
+    }
+    // The parts are dropped once the import is done.
+    const [left] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from import_upload_parts`;
+    expect(left?.n).toBe(0);
+  });
+
+  it('drops an upload whose assembled file does not match the sha256 sent, and refuses a zip over the size limit', async () => {
+    const upload = await createUpload(t.db, { fileName: 'x.zip', size: zip.length });
+    for (let i = 0; i < upload.parts; i++) await putPart(t.db, upload.uploadId, i, partOf(i), sha(partOf(i)));
+    const wrong = await refusal(completeUpload(t.db, upload.uploadId, sha(Buffer.from('another file'))));
+    expect(wrong.code).toBe('VALIDATION');
+    expect(wrong.message).toMatch(/^x\.zip was assembled from its parts with sha256 [0-9a-f]{64}, but the file sent has [0-9a-f]{64}; the upload was dropped\. Upload the file again\.$/);
+    expect((await refusal(uploadView(t.db.$client, upload.uploadId))).code).toBe('NOT_FOUND');
+
+    const huge = await refusal(createUpload(t.db, { fileName: 'huge.zip', size: 600 * 1024 * 1024 }));
+    expect(huge.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(huge.message).toBe('huge.zip is 629.1 MB, more than the 512 MB this server accepts (MAX_UPLOAD_MB).');
+  });
+});
+
+describe('fetching a zip from a URL', () => {
+  let server: Server;
+  let base: string;
+  const requests: string[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(`${req.url} ${req.headers.range ?? ''}`);
+      if (req.url === '/missing.zip') return res.writeHead(404).end();
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (range && req.url !== '/no-ranges/KboOpenData_0147_2025_10_12_Update.zip') {
+        const start = Number(range[1]);
+        const end = Math.min(Number(range[2]), zip.length - 1);
+        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${zip.length}`, 'content-length': end - start + 1 });
+        return res.end(zip.subarray(start, end + 1));
+      }
+      res.writeHead(200, { 'content-length': zip.length });
+      res.end(zip);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it.each([['with range requests', ''], ['from a server that ignores ranges', '/no-ranges']])('fetches the zip in steps %s and imports it', async (_, prefix) => {
+    const upload = await createFetch(t.db, { url: `${base}${prefix}/KboOpenData_0147_2025_10_12_Update.zip`, force: true });
+    expect(upload).toMatchObject({ fileName: 'KboOpenData_0147_2025_10_12_Update.zip', size: zip.length, parts: 7 });
+    requests.length = 0;
+    let steps = 0;
+    let job = null;
+    while (!job) {
+      // A zero budget: one part per call, as a slow link would give.
+      const step = await fetchSteps(t.db, upload.uploadId, 0);
+      steps++;
+      if (!step.job) expect(step.upload.received.length).toBe(steps);
+      job = step.job;
+    }
+    expect(steps).toBe(7);
+    if (!prefix) expect(requests.slice(0, 2)).toEqual([`${prefix}/KboOpenData_0147_2025_10_12_Update.zip bytes=0-65535`, `${prefix}/KboOpenData_0147_2025_10_12_Update.zip bytes=65536-131071`]);
+    expect(job.job.sha256).toBe(sha(zip));
+    expect(job.job.source).toEqual({ kind: 'upload', uploadId: upload.uploadId });
+    expect((await outcome(t.db, job.job.id)).status).toBe('completed');
+  });
+
+  it('says why a URL cannot be fetched', async () => {
+    expect((await refusal(createFetch(t.db, { url: `${base}/missing.zip` }))).message).toBe(
+      `${base}/missing.zip answered 404 Not Found; check the address, or download the file and upload it.`,
+    );
+    await expect(createFetch(t.db, { url: 'ftp://example.org/x.zip' })).rejects.toThrow('only http and https URLs can be fetched');
+  });
+});
