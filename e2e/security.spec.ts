@@ -15,7 +15,7 @@ function apiRoutes(): { url: string; methods: string[] }[] {
       else if (name === 'route.ts') {
         const source = readFileSync(full, 'utf8');
         const methods = [...source.matchAll(/export (?:const|async function|function) (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1] as string);
-        const url = '/api/' + path.relative(root, dir).split(path.sep).join('/').replace('[id]', '1');
+        const url = '/api/' + path.relative(root, dir).split(path.sep).join('/').replace(/\[\w+\]/g, '1');
         out.push({ url, methods });
       }
     }

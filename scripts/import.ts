@@ -8,8 +8,9 @@ import { isImportFailure } from '../lib/imports/errors';
 import { createImport, type PrepareInput } from '../lib/imports/prepare';
 import { retryBatches } from '../lib/imports/retry';
 import { getJobStatus, type JobStatusView } from '../lib/imports/status';
+import { createFetch, fetchSteps } from '../lib/imports/uploads';
 
-const usage = `usage: npm run import -- <zip> [--concurrency N] [--force] [--json]
+const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]
        npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
        npm run import -- pause|resume|cancel|rollback|retry <id> [--concurrency N] [--json]
@@ -68,6 +69,7 @@ function summary(s: JobStatusView): string {
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
       (s.rowsPerSecond ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s` : ''),
     ...undo,
+    ...(s.drift ? [`resync: ${s.drift.summary}`] : []),
     ...(s.rejected > 0 ? [`rejected: ${s.rejected.toLocaleString('en')} bad rows were left out (GET /api/imports/${job.id}/report?format=csv lists them)`] : []),
   ].join('\n');
 }
@@ -91,6 +93,26 @@ async function createOrResume(
     if (!details?.resumable || details.jobId === undefined || details.status === 'paused') throw err;
     log(`this file is already being imported as import #${details.jobId} (${details.status}): resuming it`);
     return details.jobId;
+  }
+}
+
+function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?: string; 'max-rejected-percent'?: string }) {
+  return {
+    force: values.force,
+    onError: values['on-error'] as PrepareInput['onError'],
+    maxRejected: values['max-rejected'] === undefined ? undefined : Number(values['max-rejected']),
+    maxRejectedPercent: values['max-rejected-percent'] === undefined ? undefined : Number(values['max-rejected-percent']),
+  };
+}
+
+/** The server fetches the zip a part per range request (as POST /api/uploads/:id/fetch does), then imports it. */
+async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>, log: (msg: string) => void): Promise<number> {
+  const upload = await createFetch(db, { url, ...opts });
+  log(`fetching ${upload.fileName} (${(upload.size / 1e6).toFixed(2)} MB) in ${upload.parts} parts…`);
+  for (;;) {
+    const step = await fetchSteps(db, upload.uploadId);
+    if (step.job) return step.job.job.id;
+    log(`  ${step.upload.received.length}/${step.upload.parts} parts`);
   }
 }
 
@@ -132,18 +154,15 @@ async function main(): Promise<number> {
     log(`import #${jobId}: ${verb} -> ${after.job.status}`);
   } else if (values.job) {
     jobId = Number(values.job);
+  } else if (/^https?:\/\//i.test(positionals[0] as string)) {
+    jobId = await fetchImport(db, positionals[0] as string, options(values), log);
   } else {
     const file = path.resolve(positionals[0] as string);
     log(`preparing ${path.basename(file)} (${((await stat(file)).size / 1e6).toFixed(2)} MB)…`);
     jobId = await createOrResume(
       db,
       file,
-      {
-        force: values.force,
-        onError: values['on-error'] as PrepareInput['onError'],
-        maxRejected: values['max-rejected'] === undefined ? undefined : Number(values['max-rejected']),
-        maxRejectedPercent: values['max-rejected-percent'] === undefined ? undefined : Number(values['max-rejected-percent']),
-      },
+      options(values),
       log,
     );
   }

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { getDb } from '@/lib/db/client';
+import { env } from '@/lib/env';
 import { listJobs } from '@/lib/imports/status';
 import { requireAdmin } from '../_lib/session';
 import { JobsTable } from './_components/jobs-table';
@@ -18,7 +19,7 @@ export default async function ImportsPage() {
         <h1 id="imports-heading" className="text-2xl font-semibold">
           Imports
         </h1>
-        <UploadForm />
+        <UploadForm partBytes={env().IMPORT_PART_BYTES} />
         {samples.length > 0 && (
           <p className="text-sm text-slate-600" data-testid="samples">
             Samples to try, in order:{' '}

@@ -6,9 +6,13 @@ import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import type { StagingProgress } from '@/lib/db/schema';
-import { api, toLogin } from '../_lib/api';
+import { api, ApiError, toLogin } from '../_lib/api';
+import { fetchFromUrl, uploadInParts, type PartsProgress } from '../_lib/upload-parts';
 
-type Phase = { kind: 'idle' } | { kind: 'uploading'; sent: number; total: number } | { kind: 'staging'; since: number };
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'uploading'; sent: number; total: number; parts?: boolean; retrying?: string | null; fetching?: boolean }
+  | { kind: 'staging'; since: number };
 
 interface Answer {
   status: number;
@@ -46,8 +50,12 @@ function useStaging(fileName: string | undefined): StagingProgress | null {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 
-/** "Import daily update": a zip by picker or drag and drop, upload and staging progress, then the job's page. */
-export function UploadForm() {
+/**
+ * "Import daily update": a zip by picker or drag and drop (sent in parts when it is bigger
+ * than one request may be), or a URL the server fetches; upload and staging progress, then
+ * the job's page.
+ */
+export function UploadForm({ partBytes }: { partBytes: number }) {
   const router = useRouter();
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
@@ -56,6 +64,7 @@ export function UploadForm() {
   const [dragging, setDragging] = useState(false);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [error, setError] = useState<string | null>(null);
+  const [url, setUrl] = useState('');
   const [now, setNow] = useState(() => Date.now());
   const busy = phase.kind !== 'idle';
   const staging = useStaging(phase.kind === 'staging' ? file?.name : undefined);
@@ -76,10 +85,43 @@ export function UploadForm() {
     setFile(f);
   }
 
+  const progressOf = (fetching: boolean) => (p: PartsProgress) => {
+    if (p.sent >= p.total && !p.retrying) {
+      setNow(Date.now());
+      setPhase({ kind: 'staging', since: Date.now() });
+    } else setPhase({ kind: 'uploading', sent: p.sent, total: p.total, parts: true, retrying: p.retrying, fetching });
+  };
+
+  /** The parts (or the fetch) are the server's to check; then its import's page. */
+  async function viaParts(start: () => Promise<{ job: { id: number } }>) {
+    try {
+      const status = await start();
+      router.push(`/imports/${status.job.id}`);
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return toLogin();
+      setError(err instanceof Error ? err.message : String(err));
+    }
+    setPhase({ kind: 'idle' });
+  }
+
+  async function onFetch(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!url.trim() || busy) return;
+    setError(null);
+    setPhase({ kind: 'uploading', sent: 0, total: 0, parts: true, fetching: true });
+    await viaParts(() => fetchFromUrl(url.trim(), { force, onError }, progressOf(true)));
+  }
+
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (!file || busy) return;
     setError(null);
+    if (file.size > partBytes) {
+      setPhase({ kind: 'uploading', sent: 0, total: file.size, parts: true });
+      await viaParts(() => uploadInParts(file, { force, onError }, progressOf(false)));
+      return;
+    }
     const form = new FormData();
     form.set('file', file);
     if (force) form.set('force', 'true');
@@ -107,7 +149,8 @@ export function UploadForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Import daily update">
+    <div className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Import daily update">
       <label
         htmlFor="file"
         onDragOver={(e) => {
@@ -126,7 +169,11 @@ export function UploadForm() {
         }`}
       >
         <span className="font-medium text-slate-800">{file ? file.name : 'Drop a KBO zip here, or choose a file'}</span>
-        <span className="text-slate-500">{file ? mb(file.size) : 'The daily UPDATE extract, or a FULL extract into an empty database'}</span>
+        <span className="text-slate-500">
+          {file
+            ? `${mb(file.size)}${file.size > partBytes ? ` · sent in ${Math.ceil(file.size / partBytes)} parts of ${mb(partBytes)}` : ''}`
+            : 'The daily UPDATE extract, or a FULL extract (into an empty database, or to resync one that holds data)'}
+        </span>
         <input
           ref={input}
           id="file"
@@ -171,9 +218,15 @@ export function UploadForm() {
         {phase.kind === 'uploading' && (
           <div className="space-y-1">
             <ProgressBar value={(100 * phase.sent) / Math.max(1, phase.total)} label="Upload" tone="sky" size="sm" />
-            <p className="text-xs text-slate-600 tabular-nums">
-              Uploading {mb(phase.sent)} of {mb(phase.total)}
+            <p className="text-xs text-slate-600 tabular-nums" data-testid="upload-sent">
+              {phase.fetching ? 'Fetching' : 'Uploading'} {mb(phase.sent)} of {phase.total ? mb(phase.total) : '…'}
+              {phase.parts && !phase.fetching ? ' in parts' : ''}
             </p>
+            {phase.retrying && (
+              <p className="text-xs text-amber-800" data-testid="upload-retrying">
+                {phase.retrying}
+              </p>
+            )}
           </div>
         )}
         {phase.kind === 'staging' && (
@@ -189,5 +242,29 @@ export function UploadForm() {
         )}
       </div>
     </form>
+    <form onSubmit={onFetch} className="flex flex-wrap items-center gap-2 border-t border-slate-100 pt-3 text-sm" aria-label="Fetch from a URL">
+      <label htmlFor="zip-url" className="text-slate-600">
+        Or fetch it from a URL
+      </label>
+      <input
+        id="zip-url"
+        type="url"
+        value={url}
+        onChange={(e) => setUrl(e.target.value)}
+        placeholder="https://…/KboOpenData_0148_2025_10_13_Update.zip"
+        disabled={busy}
+        className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1"
+        data-testid="url-input"
+      />
+      <button
+        type="submit"
+        disabled={!url.trim() || busy}
+        className="rounded-md border border-slate-300 px-3 py-1 font-medium text-slate-800 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-50"
+        data-testid="url-submit"
+      >
+        Fetch and import
+      </button>
+    </form>
+    </div>
   );
 }

@@ -1,0 +1,126 @@
+'use client';
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { JobStatusView } from '@/lib/imports/status';
+import type { UploadView } from '@/lib/imports/uploads';
+import { api, ApiError } from './api';
+
+/** Parts in flight at once. */
+const PARALLEL = 3;
+/** Tries per part before the upload gives up (it can be resumed: choose the same file again). */
+const TRIES = 6;
+
+export interface PartsProgress {
+  sent: number;
+  total: number;
+  /** A part that failed and is being sent again. */
+  retrying: string | null;
+}
+
+export interface ImportOptions {
+  force?: boolean;
+  onError?: 'continue' | 'fail-fast';
+}
+
+/** Where an unfinished upload of this very file is remembered, to resume it. */
+const resumeKey = (f: File) => `kbo-upload:${f.name}:${f.size}:${f.lastModified}`;
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sends a zip bigger than one request in parts (POST /api/uploads, PUT each part with its
+ * sha256, POST complete with the whole file's sha256) and returns the import it created. A
+ * part that fails is sent again with backoff; an upload interrupted altogether resumes when
+ * the same file is chosen again (the parts already stored are skipped).
+ */
+export async function uploadInParts(file: File, options: ImportOptions, onProgress: (p: PartsProgress) => void): Promise<JobStatusView> {
+  const upload = await resumeOrStart(file, options);
+  window.localStorage.setItem(resumeKey(file), String(upload.uploadId));
+  const have = new Set(upload.received);
+  let sent = upload.received.length * upload.partSize;
+  let retrying: string | null = null;
+  const report = () => onProgress({ sent: Math.min(sent, file.size), total: file.size, retrying });
+  report();
+
+  // The whole file's hash is computed in order while parts go out (PARALLEL at a time).
+  const whole = sha256.create();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < upload.parts; i++) {
+    const bytes = new Uint8Array(await file.slice(i * upload.partSize, Math.min(file.size, (i + 1) * upload.partSize)).arrayBuffer());
+    whole.update(bytes);
+    if (have.has(i)) continue;
+    const job: Promise<void> = sendPart(upload.uploadId, i, bytes, (why) => {
+      retrying = why;
+      report();
+    }).then(() => {
+      sent += bytes.length;
+      retrying = null;
+      report();
+      inFlight.delete(job);
+    });
+    inFlight.add(job);
+    if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const status = await api<JobStatusView>(`/api/uploads/${upload.uploadId}/complete`, { method: 'POST', body: { sha256: bytesToHex(whole.digest()) } });
+  window.localStorage.removeItem(resumeKey(file));
+  return status;
+}
+
+async function resumeOrStart(file: File, options: ImportOptions): Promise<UploadView> {
+  const saved = Number(window.localStorage.getItem(resumeKey(file)));
+  if (saved > 0) {
+    try {
+      const upload = await api<UploadView>(`/api/uploads/${saved}`);
+      if (!upload.complete && upload.size === file.size) return upload;
+    } catch {
+      // Gone (completed, dropped or expired): start again.
+    }
+  }
+  return api<UploadView>('/api/uploads', { method: 'POST', body: { fileName: file.name, size: file.size, ...options } });
+}
+
+async function sendPart(uploadId: number, index: number, bytes: Uint8Array, onRetry: (why: string) => void): Promise<void> {
+  const hash = bytesToHex(sha256(bytes));
+  for (let attempt = 1; ; attempt++) {
+    let problem: ApiError;
+    try {
+      const res = await fetch(`/api/uploads/${uploadId}/parts/${index}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'x-part-sha256': hash },
+        body: bytes as unknown as BodyInit,
+        cache: 'no-store',
+      });
+      if (res.ok) return;
+      const body = (await res.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
+      problem = new ApiError(body?.error?.message ?? `The server answered ${res.status}.`, res.status, body?.error?.code);
+      // A part that arrived damaged (422) is worth sending again; other refusals are final.
+      if (!problem.transient && res.status !== 422) throw problem;
+    } catch (err) {
+      if (err instanceof ApiError && !err.transient && err.status !== 422) throw err;
+      problem = err instanceof ApiError ? err : new ApiError('The connection dropped.', 0);
+    }
+    if (attempt >= TRIES) throw new ApiError(`Part ${index + 1} could not be sent after ${TRIES} tries (${problem.message}) Choose the same file again to resume the upload.`, problem.status);
+    onRetry(`Part ${index + 1} failed (${problem.message}); sending it again (try ${attempt + 1} of ${TRIES})…`);
+    await wait(Math.min(8_000, 500 * 2 ** (attempt - 1)));
+  }
+}
+
+/** Fetches a zip from a URL through the server, a step per call, and returns the import it created. */
+export async function fetchFromUrl(url: string, options: ImportOptions, onProgress: (p: PartsProgress) => void): Promise<JobStatusView> {
+  const upload = await api<UploadView>('/api/uploads', { method: 'POST', body: { url, ...options } });
+  onProgress({ sent: 0, total: upload.size, retrying: null });
+  for (let failures = 0; ; ) {
+    try {
+      const step = await api<{ upload: UploadView; job: JobStatusView | null }>(`/api/uploads/${upload.uploadId}/fetch`, { method: 'POST', body: {} });
+      if (step.job) return step.job;
+      failures = 0;
+      onProgress({ sent: step.upload.bytesReceived, total: step.upload.size, retrying: null });
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.transient || ++failures >= TRIES) throw err;
+      onProgress({ sent: 0, total: upload.size, retrying: `${err.message} Trying again…` });
+      await wait(500 * 2 ** failures);
+    }
+  }
+}

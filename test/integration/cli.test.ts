@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { freshDb, type TestDb } from '../helpers/db';
+import { currentRows } from '../helpers/import';
+
+const run = promisify(execFile);
+let t: TestDb;
+let dir: string;
+beforeEach(async () => {
+  t = await freshDb();
+  dir = await mkdtemp(path.join(tmpdir(), 'kbo-cli-'));
+});
+afterEach(async () => {
+  await t.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `npm run import -- <args>` as a user runs it, on this test's database. */
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
+    env: { ...process.env, DATABASE_URL: t.url },
+    timeout: 120_000,
+  });
+}
+
+describe('the CLI', () => {
+  it('loads a FULL, then resyncs with the next FULL from disk, and a FULL from a URL', async () => {
+    const model = new RegisterModel(71);
+    const first = model.full(146, 120, '2025-10-01');
+    await writeFile(path.join(dir, first.fileName), await zipExtract(first));
+    expect((await cli(path.join(dir, first.fileName), '--concurrency', '2')).stdout).toContain('full extract 146');
+
+    model.drift(0.05);
+    const second = model.snapshot(147, '2025-10-02');
+    await writeFile(path.join(dir, second.fileName), await zipExtract(second));
+    const out = await cli(path.join(dir, second.fileName), '--concurrency', '2');
+    expect(out.stdout).toMatch(/^resync: Drift corrected: [\d,]+ rows ended and [\d,]+ inserted in 7 tables; [\d,]+ rows already matched the FULL\.$/m);
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
+
+    model.drift(0.05);
+    const third = await zipExtract(model.snapshot(148, '2025-10-03'));
+    const server: Server = createServer((req, res) => {
+      const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '') ?? [];
+      if (a === undefined) return res.writeHead(200, { 'content-length': third.length }).end(third);
+      const end = Math.min(Number(b), third.length - 1);
+      res.writeHead(206, { 'content-range': `bytes ${a}-${end}/${third.length}` }).end(third.subarray(Number(a), end + 1));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/KboOpenData_0148_2025_10_03_Full.zip`;
+      const fetched = await cli(url);
+      expect(fetched.stderr).toContain('fetching KboOpenData_0148_2025_10_03_Full.zip');
+      expect(fetched.stdout).toContain('full extract 148 (KboOpenData_0148_2025_10_03_Full.zip) completed');
+      expect(fetched.stdout).toMatch(/^resync: Drift corrected/m);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
+  });
+});
