@@ -45,7 +45,7 @@ const schema = z.object({
    * sends a zip larger than this in parts. Keep it under the host's request-body limit: the
    * default 4 MiB fits the 4.5 MB of the most common serverless host.
    */
-  IMPORT_PART_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  IMPORT_PART_BYTES: z.coerce.number().int().min(4 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

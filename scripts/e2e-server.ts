@@ -18,8 +18,8 @@ async function main() {
       ...process.env,
       DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e'),
       IMPORT_BATCH_SIZE: '200',
-      // Small parts: the browser sends every zip above 16 KiB in parts (a FULL in several).
-      IMPORT_PART_BYTES: '16384',
+      // Small parts: the browser sends every zip above 8 KiB in parts (a FULL in several).
+      IMPORT_PART_BYTES: '8192',
       IMPORT_TEST_FAULTS: '1',
       ...E2E_AUTH,
     },

@@ -39,8 +39,9 @@ export async function uploadInParts(file: File, options: ImportOptions, onProgre
   window.localStorage.setItem(resumeKey(file), String(upload.uploadId));
   const have = new Set(upload.received);
   let sent = upload.received.length * upload.partSize;
-  let retrying: string | null = null;
-  const report = () => onProgress({ sent: Math.min(sent, file.size), total: file.size, retrying });
+  // Parts being sent again, each with why, until they get through.
+  const retrying = new Map<number, string>();
+  const report = () => onProgress({ sent: Math.min(sent, file.size), total: file.size, retrying: retrying.size ? [...retrying.values()].join(' ') : null });
   report();
 
   // The whole file's hash is computed in order while parts go out (PARALLEL at a time).
@@ -51,11 +52,11 @@ export async function uploadInParts(file: File, options: ImportOptions, onProgre
     whole.update(bytes);
     if (have.has(i)) continue;
     const job: Promise<void> = sendPart(upload.uploadId, i, bytes, (why) => {
-      retrying = why;
+      retrying.set(i, why);
       report();
     }).then(() => {
       sent += bytes.length;
-      retrying = null;
+      retrying.delete(i);
       report();
       inFlight.delete(job);
     });
