@@ -26,7 +26,9 @@ test.afterEach(async ({ request }) => {
 test('a FULL prepared in steps by two tabs at once; with every tab closed nothing moves, and reopening the page finishes it', async ({ page, context, request }) => {
   const imports = new ImportsPage(page);
   await imports.open();
-  await setFaults(request, { stageDelayMs: 400 }); // slow enough to watch each prepare step
+  // Each prepare step outlasts the 1.5 s budget, so a call makes one step: slow enough to
+  // watch, and the calls in flight when the tabs leave cannot finish all 8 files.
+  await setFaults(request, { stageDelayMs: 1_600 });
   await imports.setConcurrency(1); // per tab: two tabs, two workers
   const progress = await imports.start(full.fileName, await zipExtract(full));
   await expect(page.getByRole('heading', { level: 1 })).toContainText('full 146');
