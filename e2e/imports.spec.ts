@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
@@ -193,12 +195,15 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
 
   const imports = new ImportsPage(page);
   await imports.open();
-  const sent: number[] = [];
+  const parts = Math.ceil(bytes.length / PART);
+  const sent: number[][] = [[], []];
+  let attempt = 0;
   let dropped = false;
+  let refused = false;
   await page.route('**/api/uploads/*/parts/*', async (route) => {
     const index = Number(route.request().url().split('/').pop());
     expect(route.request().postDataBuffer()?.length ?? 0).toBeLessThanOrEqual(PART);
-    sent.push(index);
+    sent[attempt]?.push(index);
     // The connection drops while part 2 is on its way, once; its second try is slow (so the
     // form is seen saying so).
     if (index === 1 && !dropped) {
@@ -206,14 +211,28 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
       return route.abort('connectionreset');
     }
     if (index === 1) await new Promise((r) => setTimeout(r, 1_500));
+    // The last part is refused once: the upload stops, and resumes when started again.
+    if (index === parts - 1 && !refused) {
+      refused = true;
+      return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'VALIDATION', message: 'Refused by the test.' } }) });
+    }
+    if (attempt === 1) await new Promise((r) => setTimeout(r, 300));
     return route.fallback();
   });
   await imports.upload(resync.fileName, bytes);
-  await expect(page.getByTestId('dropzone')).toContainText(`sent in ${Math.ceil(bytes.length / PART)} parts`);
+  await expect(page.getByTestId('dropzone')).toContainText(`sent in ${parts} parts`);
   await expect(page.getByTestId('upload-retrying')).toContainText('Part 2 failed (The connection dropped.); sending it again (try 2 of 6)…');
+  await expect(imports.error()).toHaveText(`Part ${parts} was refused: Refused by the test. Press Import again to resume the upload.`);
+
+  attempt = 1;
+  await page.getByTestId('upload-submit').click();
+  await expect(page.getByTestId('upload-sent')).toContainText(/resumed: \d+ of \d+ parts were already on the server/);
   await expect(page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });
-  expect(sent.filter((i) => i === 1)).toHaveLength(2);
-  expect(new Set(sent).size).toBe(Math.ceil(bytes.length / PART));
+  // Part 2 went twice (dropped, then through); the second start sent only what the server lacked.
+  expect(sent[0]?.filter((i) => i === 1)).toHaveLength(2);
+  expect(sent[1]).not.toContain(0);
+  expect(sent[1]).toContain(parts - 1);
+  expect(new Set([...(sent[0] ?? []), ...(sent[1] ?? [])]).size).toBe(parts);
 
   const progress = new ProgressPage(page);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('full 150');
@@ -235,4 +254,31 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
   const whole = await statusOf(id);
   const same = (s: Record<string, any>) => ({ sha256: s.job.sha256, size: s.job.fileSize, name: s.job.fileName, mode: s.job.mode, files: s.job.counts.files, totals: s.totals, drift: s.drift });
   expect(same(whole)).toEqual(same(inParts));
+});
+
+test('a zip fetched from a URL by the server, in range requests, is imported', async ({ page }) => {
+  const update = await zipExtract(model.update(151, '2025-10-17'));
+  const ranges: string[] = [];
+  const server = createServer((req, res) => {
+    ranges.push(req.headers.range ?? '');
+    const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '') ?? [];
+    if (a === undefined) return res.writeHead(200, { 'content-length': update.length }).end(update);
+    const end = Math.min(Number(b), update.length - 1);
+    res.writeHead(206, { 'content-range': `bytes ${a}-${end}/${update.length}` }).end(update.subarray(Number(a), end + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const imports = new ImportsPage(page);
+    await imports.open();
+    await page.getByTestId('url-input').fill(`http://127.0.0.1:${(server.address() as AddressInfo).port}/KboOpenData_0151_2025_10_17_Update.zip`);
+    await page.getByTestId('url-submit').click();
+    await expect(page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('update 151');
+    await new ProgressPage(page).expectCompleted();
+    // A one-byte probe for the size, then one range per 8 KiB part.
+    expect(ranges[0]).toBe('bytes=0-0');
+    expect(ranges.slice(1)).toHaveLength(Math.ceil(update.length / 8192));
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

@@ -11,7 +11,7 @@ import { fetchFromUrl, uploadInParts, type PartsProgress } from '../_lib/upload-
 
 type Phase =
   | { kind: 'idle' }
-  | { kind: 'uploading'; sent: number; total: number; parts?: boolean; retrying?: string | null; fetching?: boolean }
+  | { kind: 'uploading'; sent: number; total: number; parts?: boolean; retrying?: string | null; fetching?: boolean; resumed?: PartsProgress['resumed'] }
   | { kind: 'staging'; since: number };
 
 interface Answer {
@@ -89,7 +89,7 @@ export function UploadForm({ partBytes }: { partBytes: number }) {
     if (p.sent >= p.total && !p.retrying) {
       setNow(Date.now());
       setPhase({ kind: 'staging', since: Date.now() });
-    } else setPhase({ kind: 'uploading', sent: p.sent, total: p.total, parts: true, retrying: p.retrying, fetching });
+    } else setPhase({ kind: 'uploading', sent: p.sent, total: p.total, parts: true, retrying: p.retrying, fetching, resumed: p.resumed });
   };
 
   /** The parts (or the fetch) are the server's to check; then its import's page. */
@@ -221,6 +221,7 @@ export function UploadForm({ partBytes }: { partBytes: number }) {
             <p className="text-xs text-slate-600 tabular-nums" data-testid="upload-sent">
               {phase.fetching ? 'Fetching' : 'Uploading'} {mb(phase.sent)} of {phase.total ? mb(phase.total) : '…'}
               {phase.parts && !phase.fetching ? ' in parts' : ''}
+              {phase.resumed ? ` (resumed: ${phase.resumed.parts} of ${phase.resumed.of} parts were already on the server)` : ''}
             </p>
             {phase.retrying && (
               <p className="text-xs text-amber-800" data-testid="upload-retrying">

@@ -14,6 +14,8 @@ const TRIES = 6;
 export interface PartsProgress {
   sent: number;
   total: number;
+  /** Parts already on the server when this upload resumed. */
+  resumed?: { parts: number; of: number };
   /** A part that failed and is being sent again. */
   retrying: string | null;
 }
@@ -23,8 +25,15 @@ export interface ImportOptions {
   onError?: 'continue' | 'fail-fast';
 }
 
-/** Where an unfinished upload of this very file is remembered, to resume it. */
-const resumeKey = (f: File) => `kbo-upload:${f.name}:${f.size}:${f.lastModified}`;
+/**
+ * Where an unfinished upload of this very file is remembered, to resume it: its name, size and
+ * the hash of its first 64 KiB (a file picked again gets a new modification time). The server
+ * checks every part and the whole anyway.
+ */
+async function resumeKey(f: File): Promise<string> {
+  const head = new Uint8Array(await f.slice(0, 64 * 1024).arrayBuffer());
+  return `kbo-upload:${f.name}:${f.size}:${bytesToHex(sha256(head))}`;
+}
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,42 +44,54 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the same file is chosen again (the parts already stored are skipped).
  */
 export async function uploadInParts(file: File, options: ImportOptions, onProgress: (p: PartsProgress) => void): Promise<JobStatusView> {
-  const upload = await resumeOrStart(file, options);
-  window.localStorage.setItem(resumeKey(file), String(upload.uploadId));
+  const key = await resumeKey(file);
+  const upload = await resumeOrStart(file, key, options);
+  window.localStorage.setItem(key, String(upload.uploadId));
   const have = new Set(upload.received);
   let sent = upload.received.length * upload.partSize;
   // Parts being sent again, each with why, until they get through.
   const retrying = new Map<number, string>();
-  const report = () => onProgress({ sent: Math.min(sent, file.size), total: file.size, retrying: retrying.size ? [...retrying.values()].join(' ') : null });
+  const resumed = upload.received.length ? { parts: upload.received.length, of: upload.parts } : undefined;
+  const report = () =>
+    onProgress({ sent: Math.min(sent, file.size), total: file.size, resumed, retrying: retrying.size ? [...retrying.values()].join(' ') : null });
   report();
 
-  // The whole file's hash is computed in order while parts go out (PARALLEL at a time).
+  // The whole file's hash is computed in order while parts go out (PARALLEL at a time). A part
+  // that cannot be sent stops the upload once the parts in flight have settled.
   const whole = sha256.create();
   const inFlight = new Set<Promise<void>>();
-  for (let i = 0; i < upload.parts; i++) {
+  let failure: unknown = null;
+  for (let i = 0; i < upload.parts && failure === null; i++) {
     const bytes = new Uint8Array(await file.slice(i * upload.partSize, Math.min(file.size, (i + 1) * upload.partSize)).arrayBuffer());
     whole.update(bytes);
     if (have.has(i)) continue;
     const job: Promise<void> = sendPart(upload.uploadId, i, bytes, (why) => {
       retrying.set(i, why);
       report();
-    }).then(() => {
-      sent += bytes.length;
-      retrying.delete(i);
-      report();
-      inFlight.delete(job);
-    });
+    })
+      .then(
+        () => {
+          sent += bytes.length;
+          retrying.delete(i);
+          report();
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => inFlight.delete(job));
     inFlight.add(job);
     if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  if (failure !== null) throw failure;
   const status = await api<JobStatusView>(`/api/uploads/${upload.uploadId}/complete`, { method: 'POST', body: { sha256: bytesToHex(whole.digest()) } });
-  window.localStorage.removeItem(resumeKey(file));
+  window.localStorage.removeItem(key);
   return status;
 }
 
-async function resumeOrStart(file: File, options: ImportOptions): Promise<UploadView> {
-  const saved = Number(window.localStorage.getItem(resumeKey(file)));
+async function resumeOrStart(file: File, key: string, options: ImportOptions): Promise<UploadView> {
+  const saved = Number(window.localStorage.getItem(key));
   if (saved > 0) {
     try {
       const upload = await api<UploadView>(`/api/uploads/${saved}`);
@@ -96,8 +117,10 @@ async function sendPart(uploadId: number, index: number, bytes: Uint8Array, onRe
       if (res.ok) return;
       const body = (await res.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
       problem = new ApiError(body?.error?.message ?? `The server answered ${res.status}.`, res.status, body?.error?.code);
-      // A part that arrived damaged (422) is worth sending again; other refusals are final.
-      if (!problem.transient && res.status !== 422) throw problem;
+      // A part that arrived damaged (422) is worth sending again; other refusals end the upload.
+      if (!problem.transient && res.status !== 422) {
+        throw new ApiError(`Part ${index + 1} was refused: ${problem.message} Press Import again to resume the upload.`, problem.status, problem.code);
+      }
     } catch (err) {
       if (err instanceof ApiError && !err.transient && err.status !== 422) throw err;
       problem = err instanceof ApiError ? err : new ApiError('The connection dropped.', 0);
