@@ -57,6 +57,7 @@ export function JobsTable({ initial }: { initial: Row[] }) {
               </td>
               <td className="px-3 py-2 whitespace-nowrap">
                 {j.extractType ?? '–'} {j.extractNumber ?? ''}
+                {j.mode === 'resync' && <span className="text-slate-500"> · resync</span>}
                 <span className="block text-xs text-slate-500">{j.snapshotDate ?? '–'}</span>
               </td>
               <td className="max-w-44 truncate px-3 py-2" title={j.fileName}>

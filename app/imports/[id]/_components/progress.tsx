@@ -79,6 +79,7 @@ export function Progress({ jobId }: { jobId: number }) {
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="text-2xl font-semibold">
             Import #{job.id}: {job.extractType} {job.extractNumber}
+            {job.mode === 'resync' ? ' (resync)' : ''}
           </h1>
           <StatusBadge status={job.status} testId="job-status" />
         </div>
