@@ -46,6 +46,16 @@ const schema = z.object({
    * default 4 MiB fits the 4.5 MB of the most common serverless host.
    */
   IMPORT_PART_BYTES: z.coerce.number().int().min(4 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Where uploaded zips are kept until their import ends: `database` (default, no other service) or `s3`. */
+  IMPORT_STORE: z.enum(['database', 's3']).default('database'),
+  /** The S3-compatible object store, with IMPORT_STORE=s3 (addressed path-style: endpoint/bucket/key). */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Key prefix of the parts: `<prefix><upload id>/<offset>`. */
+  S3_PREFIX: z.string().default('kbo-uploads/'),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

@@ -311,7 +311,10 @@ export const importUploadParts = pgTable(
       .notNull()
       .references(() => importUploads.id, { onDelete: 'cascade' }),
     offset: bigint('offset', { mode: 'number' }).notNull(),
-    data: bytea('data').notNull(),
+    /** The part's length in bytes. */
+    bytes: integer('bytes').notNull().default(0),
+    /** The bytes, or NULL when they are in the object store (IMPORT_STORE=s3) under `<prefix><upload id>/<offset>`. */
+    data: bytea('data'),
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.offset] })],
 );

@@ -6,7 +6,7 @@ import { ImportFailure } from './errors';
 import { createImport } from './prepare';
 import { prepareSteps } from './prepare-step';
 import { getJobStatus, type JobStatusView } from './status';
-import { sha256Of, uploadSource } from './zip-source';
+import { dropUploadById, savePart, sha256Of, uploadSource } from './zip-source';
 
 /**
  * A zip too big for one request, sent in parts: the client creates the upload (name, size),
@@ -85,9 +85,9 @@ export async function createUpload(db: Db, raw: z.input<typeof createUploadInput
 
 /** Uploads never completed are dropped after a day, so an abandoned one does not keep its parts forever. */
 async function dropAbandoned(sql: Sql): Promise<void> {
-  await sql`
-    delete from import_uploads
-    where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'`;
+  const old = await sql<{ id: number }[]>`
+    select id from import_uploads where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'`;
+  for (const u of old) await dropUploadById(sql, u.id);
 }
 
 interface UploadRow {
@@ -110,7 +110,7 @@ async function loadUpload(sql: Sql, uploadId: number): Promise<UploadRow & { par
 export async function uploadView(sql: Sql, uploadId: number): Promise<UploadView> {
   const u = await loadUpload(sql, uploadId);
   const parts = await sql<{ offset: string; n: number }[]>`
-    select "offset", length(data) as n from import_upload_parts where upload_id = ${uploadId} order by "offset"`;
+    select "offset", bytes as n from import_upload_parts where upload_id = ${uploadId} order by "offset"`;
   return {
     uploadId,
     fileName: u.file_name,
@@ -158,10 +158,7 @@ export async function putPart(db: Db, uploadId: number, index: number, data: Uin
       { part: index, expected: declared, got: actual },
     );
   }
-  await sql`
-    insert into import_upload_parts (upload_id, "offset", data)
-    values (${uploadId}, ${index * u.partSize}, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength)})
-    on conflict (upload_id, "offset") do update set data = excluded.data`;
+  await savePart(sql, uploadId, index * u.partSize, data);
   return uploadView(sql, uploadId);
 }
 
@@ -188,7 +185,7 @@ export async function completeUpload(db: Db, uploadId: number, sha256: string | 
   if (u.sha256 === '') {
     const actual = await sha256Of(await uploadSource(sql, uploadId));
     if (sha256 !== null && actual !== sha256.toLowerCase()) {
-      await sql`delete from import_uploads where id = ${uploadId}`;
+      await dropUploadById(sql, uploadId);
       throw new ImportFailure(
         'VALIDATION',
         `${u.file_name} was assembled from its parts with sha256 ${actual}, but the file sent has ${sha256.toLowerCase()}; the upload was dropped. Upload the file again.`,
@@ -277,9 +274,7 @@ export async function fetchSteps(db: Db, uploadId: number, budgetMs = env().IMPO
       if (data.length !== want) {
         throw new ImportFailure('VALIDATION', `${u.url} sent ${data.length} bytes for bytes ${start}–${start + want - 1}; has the file changed? Start the fetch again.`);
       }
-      await sql`
-        insert into import_upload_parts (upload_id, "offset", data) values (${uploadId}, ${start}, ${data})
-        on conflict (upload_id, "offset") do nothing`;
+      await savePart(sql, uploadId, start, data, true);
       view = { ...view, received: [...view.received, i], bytesReceived: view.bytesReceived + want };
     }
     if (view.received.length < u.parts) return { upload: view, job: null };

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { Sql, Tx } from '../db/client';
 import type { ZipSourceRef } from '../db/schema';
 import { ImportFailure } from './errors';
+import { objectStore } from './object-store';
 
 /**
  * Random access to a zip's bytes, wherever they are: in memory, in a file on the driver's
@@ -42,15 +43,16 @@ export async function uploadSource(sql: Sql, uploadId: number): Promise<ZipSourc
   async function* read(start: number, end: number): AsyncGenerator<Buffer> {
     let pos = start;
     while (pos < end) {
-      const parts = await sql<{ offset: string; data: Buffer }[]>`
+      const parts = await sql<{ offset: string; data: Buffer | null }[]>`
         select "offset", data from import_upload_parts
-        where upload_id = ${uploadId} and "offset" + length(data) > ${pos} and "offset" < ${end}
+        where upload_id = ${uploadId} and "offset" + bytes > ${pos} and "offset" < ${end}
         order by "offset" limit ${PARTS_PER_QUERY}`;
       if (parts.length === 0) throw new ImportFailure('PRECONDITION_FAILED', `The stored upload #${uploadId} is missing bytes from ${pos}; upload the file again.`);
       for (const p of parts) {
         const offset = Number(p.offset);
         if (offset > pos) throw new ImportFailure('PRECONDITION_FAILED', `The stored upload #${uploadId} is missing bytes from ${pos}; upload the file again.`);
-        const slice = p.data.subarray(pos - offset, Math.min(p.data.length, end - offset));
+        const data = p.data ?? (await partFromStore(uploadId, offset));
+        const slice = data.subarray(pos - offset, Math.min(data.length, end - offset));
         pos += slice.length;
         yield slice;
       }
@@ -87,7 +89,7 @@ export async function storeUpload(
       let buf = Buffer.concat(pending);
       while (buf.length >= UPLOAD_PART_BYTES || (all && buf.length > 0)) {
         const part = buf.subarray(0, UPLOAD_PART_BYTES);
-        await tx`insert into import_upload_parts (upload_id, "offset", data) values (${uploadId}, ${size - pendingBytes}, ${part})`;
+        await savePart(tx, uploadId, size - pendingBytes, part);
         pendingBytes -= part.length;
         buf = buf.subarray(part.length);
       }
@@ -108,9 +110,44 @@ export async function storeUpload(
   });
 }
 
-/** Drops a stored upload's bytes (the job keeps its name, size and sha256). */
+/**
+ * Stores one part of an upload: in its row (the default), or in the object store with only
+ * its length in the row (IMPORT_STORE=s3). Storing a part again replaces it, or with
+ * `keepFirst` leaves the first copy (a fetched part is the same bytes every time).
+ */
+export async function savePart(sql: Sql | Tx, uploadId: number, offset: number, data: Uint8Array, keepFirst = false): Promise<void> {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const store = objectStore();
+  if (store) await store.put(store.keyOf(uploadId, offset), bytes);
+  const kept = store ? null : bytes;
+  if (keepFirst) {
+    await sql`
+      insert into import_upload_parts (upload_id, "offset", bytes, data) values (${uploadId}, ${offset}, ${bytes.length}, ${kept})
+      on conflict (upload_id, "offset") do nothing`;
+  } else {
+    await sql`
+      insert into import_upload_parts (upload_id, "offset", bytes, data) values (${uploadId}, ${offset}, ${bytes.length}, ${kept})
+      on conflict (upload_id, "offset") do update set bytes = excluded.bytes, data = excluded.data`;
+  }
+}
+
+async function partFromStore(uploadId: number, offset: number): Promise<Buffer> {
+  const store = objectStore();
+  if (!store) throw new ImportFailure('PRECONDITION_FAILED', `Part ${offset} of upload #${uploadId} is in an object store, but IMPORT_STORE is not s3 here; configure the store it was uploaded to.`);
+  return store.get(store.keyOf(uploadId, offset));
+}
+
+/** Drops a stored upload's bytes, in the object store too (the job keeps its name, size and sha256). */
 export async function dropUpload(sql: Sql | Tx, ref: ZipSourceRef | null | undefined): Promise<void> {
-  if (ref?.kind === 'upload') await sql`delete from import_uploads where id = ${ref.uploadId}`;
+  if (ref?.kind !== 'upload') return;
+  await dropUploadById(sql, ref.uploadId);
+}
+
+export async function dropUploadById(sql: Sql | Tx, uploadId: number): Promise<void> {
+  const stored = await sql<{ offset: string }[]>`select "offset" from import_upload_parts where upload_id = ${uploadId} and data is null`;
+  const store = objectStore();
+  if (store) for (const p of stored) await store.delete(store.keyOf(uploadId, Number(p.offset)));
+  await sql`delete from import_uploads where id = ${uploadId}`;
 }
 
 /** sha256 of a source's bytes, streamed. */
