@@ -1,17 +1,27 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateSeries, zipExtract } from '../lib/datasets/generator';
+import { generateSeries, RegisterModel, zipExtract } from '../lib/datasets/generator';
 
-/** Writes sample extracts to public/samples (once): a FULL 146 and UPDATEs 147–149 to try the app with. */
+/**
+ * Writes sample extracts to public/samples (once) to try the app with: a FULL 146, UPDATEs
+ * 147–149, then (extract 150 missed, rows corrected upstream) a FULL 151 that resyncs.
+ */
 async function main() {
   const dir = path.join(process.cwd(), 'public', 'samples');
-  if (existsSync(path.join(dir, 'KboOpenData_0146_2025_10_10_Full.zip'))) return;
+  const last = path.join(dir, 'KboOpenData_0151_2025_10_15_Full.zip');
+  if (existsSync(last)) return;
   await mkdir(dir, { recursive: true });
-  for (const { extract } of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-10' })) {
-    await writeFile(path.join(dir, extract.fileName), await zipExtract(extract));
-    console.log(`sample: public/samples/${extract.fileName}`);
+  let model: RegisterModel | undefined;
+  for (const step of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-10' })) {
+    await writeFile(path.join(dir, step.extract.fileName), await zipExtract(step.extract));
+    console.log(`sample: public/samples/${step.extract.fileName}`);
+    model = step.model;
   }
+  (model as RegisterModel).drift(0.01);
+  const resync = (model as RegisterModel).snapshot(151, '2025-10-15');
+  await writeFile(path.join(dir, resync.fileName), await zipExtract(resync));
+  console.log(`sample: public/samples/${resync.fileName} (a resync)`);
 }
 
 main().catch((err) => {
