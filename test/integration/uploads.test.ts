@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { cronTick } from '../../lib/imports/cron';
 import { driveImport } from '../../lib/imports/drive';
 import { ImportFailure } from '../../lib/imports/errors';
 import { prepareImport } from '../../lib/imports/prepare';
@@ -142,6 +143,17 @@ describe('fetching a zip from a URL', () => {
     expect(job.job.sha256).toBe(sha(zip));
     expect(job.job.source).toEqual({ kind: 'upload', uploadId: upload.uploadId });
     expect((await outcome(t.db, job.job.id)).status).toBe('completed');
+  });
+
+  it('carries on a fetch its page left from the cron, which then prepares and applies the import', async () => {
+    const upload = await createFetch(t.db, { url: `${base}/KboOpenData_0147_2025_10_12_Update.zip`, force: true });
+    expect((await fetchSteps(t.db, upload.uploadId, 0)).upload.received).toEqual([0]);
+    // The page is gone; the next cron ticks fetch the rest, then drive the import it made.
+    let tick = await cronTick(t.db, 30_000);
+    for (let i = 0; i < 5 && tick.job?.job.status !== 'completed'; i++) tick = await cronTick(t.db, 30_000);
+    expect(tick.job?.job.status).toBe('completed');
+    expect(tick.job?.job.sha256).toBe(sha(zip));
+    expect(await cronTick(t.db, 1_000)).toEqual({ job: null });
   });
 
   it('says why a URL cannot be fetched', async () => {
