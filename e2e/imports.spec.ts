@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
+import { serveZips } from '../test/helpers/zip-server';
 import { bearer, ImportsPage, ProgressPage, setFaults, signIn } from './pages';
 
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
@@ -258,27 +257,19 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
 
 test('a zip fetched from a URL by the server, in range requests, is imported', async ({ page }) => {
   const update = await zipExtract(model.update(151, '2025-10-17'));
-  const ranges: string[] = [];
-  const server = createServer((req, res) => {
-    ranges.push(req.headers.range ?? '');
-    const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '') ?? [];
-    if (a === undefined) return res.writeHead(200, { 'content-length': update.length }).end(update);
-    const end = Math.min(Number(b), update.length - 1);
-    res.writeHead(206, { 'content-range': `bytes ${a}-${end}/${update.length}` }).end(update.subarray(Number(a), end + 1));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const server = await serveZips({ '/KboOpenData_0151_2025_10_17_Update.zip': { bytes: update } });
   try {
     const imports = new ImportsPage(page);
     await imports.open();
-    await page.getByTestId('url-input').fill(`http://127.0.0.1:${(server.address() as AddressInfo).port}/KboOpenData_0151_2025_10_17_Update.zip`);
+    await page.getByTestId('url-input').fill(`${server.base}/KboOpenData_0151_2025_10_17_Update.zip`);
     await page.getByTestId('url-submit').click();
     await expect(page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });
     await expect(page.getByRole('heading', { level: 1 })).toContainText('update 151');
     await new ProgressPage(page).expectCompleted();
     // A one-byte probe for the size, then one range per 8 KiB part.
-    expect(ranges[0]).toBe('bytes=0-0');
-    expect(ranges.slice(1)).toHaveLength(Math.ceil(update.length / 8192));
+    expect(server.requests[0]?.range).toBe('bytes=0-0');
+    expect(server.requests.slice(1)).toHaveLength(Math.ceil(update.length / 8192));
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
   }
 });

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { ImportFailure } from '../imports/errors';
 
-const jobId = z.coerce.number().int().positive();
+const id = z.coerce.number().int().positive();
 
-/** The `[id]` segment as a job id, or a VALIDATION error. */
-export async function jobIdFrom(params: Promise<{ id: string }>): Promise<number> {
-  const { id } = await params;
-  const parsed = jobId.safeParse(id);
-  if (!parsed.success) throw new ImportFailure('VALIDATION', `"${id}" is not an import id.`);
+/** The `[id]` segment as the id of an import or an upload, or a VALIDATION error. */
+async function idFrom(params: Promise<{ id: string }>, what: 'import' | 'upload'): Promise<number> {
+  const { id: raw } = await params;
+  const parsed = id.safeParse(raw);
+  if (!parsed.success) throw new ImportFailure('VALIDATION', `"${raw}" is not an ${what} id.`);
   return parsed.data;
 }
+
+export const jobIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'import');
+export const uploadIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'upload');
 
 /** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. */
 export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T): Promise<z.infer<T>> {
@@ -23,14 +26,4 @@ export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema:
     }
   }
   return schema.parse(value);
-}
-
-const uploadId = z.coerce.number().int().positive();
-
-/** The `[id]` segment of an upload route as an upload id, or a VALIDATION error. */
-export async function uploadIdFrom(params: Promise<{ id: string }>): Promise<number> {
-  const { id } = await params;
-  const parsed = uploadId.safeParse(id);
-  if (!parsed.success) throw new ImportFailure('VALIDATION', `"${id}" is not an upload id.`);
-  return parsed.data;
 }

@@ -120,70 +120,66 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
 
 /**
  * A resync batch: the FULL's rows for one range of keys against the table's current rows in
- * that range. Current rows the FULL lacks end, rows new in the FULL are inserted, rows in both
- * stay as they are. The range (from this batch's first key to the next batch's) is read from
- * the batch rows, so it covers keys the FULL no longer has at all.
+ * that range. The range (from this batch's first key to the next batch's) is read from the
+ * batch rows, so it covers keys the FULL no longer has at all.
  */
 async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const spec = tableSpec(batch.tableName as DataTableName);
-  const columns = spec.columns.map((c) => c.column);
   const [range] = await tx<{ lo: string | null; hi: string | null }[]>`
     select (select range_start from import_job_batches
             where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber}) as lo,
            (select range_start from import_job_batches
             where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber + 1}) as hi`;
   const key = tx`t.${ident(tx, spec.key)}`;
-  const inRange = join(
-    tx,
-    [tx`t.is_current`, ...(range?.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range?.hi != null ? [tx`${key} < ${range.hi}`] : [])],
-    'and',
-  );
-  const match = sameRow(tx, columns, [spec.key], 't', 's');
-  const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
-    with src as (
-      select ${identList(tx, columns)}, count(*) as n
-      from ${ident(tx, spec.staging)}
-      where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'resync'
-      group by ${identList(tx, columns)}
-    ), ended as (
-      update ${ident(tx, spec.table)} t set is_current = false, deleted_at_extract = ${job.extractNumber}
-      where ${inRange} and not exists (select 1 from src s where ${match})
-      returning 1
-    ), ins as (
-      insert into ${ident(tx, spec.table)} (${identList(tx, columns)}, extract_number, snapshot_date)
-      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
-      from src s
-      where not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${match})
-      returning 1
-    )
-    select coalesce((select sum(n) from src), 0)::int as staged,
-           (select count(*) from src)::int as distinct_rows,
-           (select count(*) from ended)::int as ended,
-           (select count(*) from ins)::int as inserted`;
-  const { staged, distinct_rows, ended, inserted } = r as { staged: number; distinct_rows: number; ended: number; inserted: number };
-  return { staged, inserted, ended, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
+  return replaceCurrent(tx, job, {
+    table: spec.table,
+    staging: spec.staging,
+    columns: spec.columns.map((c) => c.column),
+    keys: [spec.key],
+    staged: tx`job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'resync'`,
+    scope: [...(range?.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range?.hi != null ? [tx`${key} < ${range.hi}`] : [])],
+  });
 }
 
-/** code.csv replaces the code table: codes absent from it end, new ones start, the rest stay. */
+/** code.csv replaces the code table as a whole. */
 async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
-  const columns = CODE_TABLE.columns.map((c) => c.column);
-  const keys = CODE_TABLE.columns.filter((c) => c.required).map((c) => c.column);
-  const match = sameRow(tx, columns, keys, 'c', 's');
+  return replaceCurrent(tx, job, {
+    table: 'codes',
+    staging: CODE_TABLE.staging,
+    columns: CODE_TABLE.columns.map((c) => c.column),
+    keys: CODE_TABLE.columns.filter((c) => c.required).map((c) => c.column),
+    staged: tx`job_id = ${batch.jobId} and operation = 'replace'`,
+    scope: [],
+  });
+}
+
+/**
+ * Makes the current rows of a table within `scope` (conditions on `t`; none: the whole table)
+ * exactly the staged rows: current rows not staged end, staged rows not current are inserted,
+ * rows in both stay as they are. One statement: both sides see the rows as they were before it.
+ */
+async function replaceCurrent(
+  tx: Tx,
+  job: JobRef,
+  what: { table: string; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[] },
+): Promise<BatchCounts> {
+  const t = ident(tx, what.table);
+  const match = sameRow(tx, what.columns, what.keys, 't', 's');
   const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
     with src as (
-      select ${identList(tx, columns)}, count(*) as n
-      from ${ident(tx, CODE_TABLE.staging)}
-      where job_id = ${batch.jobId} and operation = 'replace'
-      group by ${identList(tx, columns)}
+      select ${identList(tx, what.columns)}, count(*) as n
+      from ${ident(tx, what.staging)}
+      where ${what.staged}
+      group by ${identList(tx, what.columns)}
     ), ended as (
-      update codes c set is_current = false, deleted_at_extract = ${job.extractNumber}
-      where c.is_current and not exists (select 1 from src s where ${match})
+      update ${t} t set is_current = false, deleted_at_extract = ${job.extractNumber}
+      where ${join(tx, [tx`t.is_current`, ...what.scope], 'and')} and not exists (select 1 from src s where ${match})
       returning 1
     ), ins as (
-      insert into codes (${identList(tx, columns)}, extract_number, snapshot_date)
-      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      insert into ${t} (${identList(tx, what.columns)}, extract_number, snapshot_date)
+      select ${identList(tx, what.columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
       from src s
-      where not exists (select 1 from codes c where c.is_current and ${match})
+      where not exists (select 1 from ${t} t where t.is_current and ${match})
       returning 1
     )
     select coalesce((select sum(n) from src), 0)::int as staged,

@@ -6,6 +6,7 @@ import { tableChecksums as checksumsOf } from '../../lib/db/checksums';
 import type { Db } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
 import { driveImport } from '../../lib/imports/drive';
+import { ImportFailure } from '../../lib/imports/errors';
 import { prepareImport } from '../../lib/imports/prepare';
 import type { JobStatusView } from '../../lib/imports/status';
 
@@ -37,4 +38,14 @@ export async function currentRows(db: Db, table: DataTableName | 'codes'): Promi
 export async function tableChecksums(db: Db): Promise<Record<string, string>> {
   const sums = await checksumsOf(db.$client, { ids: true });
   return Object.fromEntries(Object.entries(sums).map(([table, c]) => [table, `${c.rows}:${c.md5}`]));
+}
+
+/** The ImportFailure a call was refused with (the test fails when it was not refused so). */
+export async function refusal(p: Promise<unknown>): Promise<ImportFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ImportFailure)) throw new Error(`expected a refusal (ImportFailure), got ${err === undefined ? 'success' : String(err)}`);
+  return err;
 }

@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +8,7 @@ import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows } from '../helpers/import';
+import { serveZips } from '../helpers/zip-server';
 
 const run = promisify(execFile);
 let t: TestDb;
@@ -47,21 +46,15 @@ describe('the CLI', () => {
 
     model.drift(0.05);
     const third = await zipExtract(model.snapshot(148, '2025-10-03'));
-    const server: Server = createServer((req, res) => {
-      const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '') ?? [];
-      if (a === undefined) return res.writeHead(200, { 'content-length': third.length }).end(third);
-      const end = Math.min(Number(b), third.length - 1);
-      res.writeHead(206, { 'content-range': `bytes ${a}-${end}/${third.length}` }).end(third.subarray(Number(a), end + 1));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const server = await serveZips({ '/KboOpenData_0148_2025_10_03_Full.zip': { bytes: third } });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/KboOpenData_0148_2025_10_03_Full.zip`;
+      const url = `${server.base}/KboOpenData_0148_2025_10_03_Full.zip`;
       const fetched = await cli(url);
       expect(fetched.stderr).toContain('fetching KboOpenData_0148_2025_10_03_Full.zip');
       expect(fetched.stdout).toContain('full extract 148 (KboOpenData_0148_2025_10_03_Full.zip) completed');
       expect(fetched.stdout).toMatch(/^resync: Drift corrected/m);
     } finally {
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.close();
     }
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
   });

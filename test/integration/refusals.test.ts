@@ -3,12 +3,11 @@ import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
-import { ImportFailure } from '../../lib/imports/errors';
 import { setFaults } from '../../lib/imports/faults';
 import { prepareImport } from '../../lib/imports/prepare';
 import { importReport, rejectedRowsCsv } from '../../lib/imports/report';
 import { freshDb, type TestDb } from '../helpers/db';
-import { currentRows, fixtureZip, importZip } from '../helpers/import';
+import { currentRows, fixtureZip, importZip, refusal } from '../helpers/import';
 
 let t: TestDb;
 beforeEach(async () => {
@@ -17,15 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.drop();
 });
-
-async function refusal(p: Promise<unknown>): Promise<ImportFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ImportFailure);
-  return err as ImportFailure;
-}
 
 async function snapshot() {
   return Promise.all([...DATA_TABLES, 'codes' as const].map((table) => currentRows(t.db, table)));

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { cronTick } from '../../lib/imports/cron';
 import { driveImport } from '../../lib/imports/drive';
-import { ImportFailure } from '../../lib/imports/errors';
 import { prepareImport } from '../../lib/imports/prepare';
 import { completeUpload, createFetch, createUpload, fetchSteps, putPart, uploadView } from '../../lib/imports/uploads';
 import { freshDb, type TestDb } from '../helpers/db';
-import { currentRows, fixtureZip } from '../helpers/import';
+import { currentRows, fixtureZip, refusal } from '../helpers/import';
+import { serveZips, type ZipServer } from '../helpers/zip-server';
 
 // Small parts, so the real 416 kB extract 147 is sent in 7 of them.
 const PART = 64 * 1024;
@@ -26,16 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.drop();
 });
-
-async function refusal(p: Promise<unknown>): Promise<ImportFailure> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ImportFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** What an import left: its job's facts and every table's current rows. */
 async function outcome(db: TestDb['db'], jobId: number) {
@@ -103,32 +91,21 @@ describe('uploads in parts', () => {
 });
 
 describe('fetching a zip from a URL', () => {
-  let server: Server;
+  let server: ZipServer;
   let base: string;
-  const requests: string[] = [];
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      requests.push(`${req.url} ${req.headers.range ?? ''}`);
-      if (req.url === '/missing.zip') return res.writeHead(404).end();
-      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (range && req.url !== '/no-ranges/KboOpenData_0147_2025_10_12_Update.zip') {
-        const start = Number(range[1]);
-        const end = Math.min(Number(range[2]), zip.length - 1);
-        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${zip.length}`, 'content-length': end - start + 1 });
-        return res.end(zip.subarray(start, end + 1));
-      }
-      res.writeHead(200, { 'content-length': zip.length });
-      res.end(zip);
+    server = await serveZips({
+      '/KboOpenData_0147_2025_10_12_Update.zip': { bytes: zip },
+      '/no-ranges/KboOpenData_0147_2025_10_12_Update.zip': { bytes: zip, ranges: false },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.base;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it.each([['with range requests', ''], ['from a server that ignores ranges', '/no-ranges']])('fetches the zip in steps %s and imports it', async (_, prefix) => {
     const upload = await createFetch(t.db, { url: `${base}${prefix}/KboOpenData_0147_2025_10_12_Update.zip`, force: true });
     expect(upload).toMatchObject({ fileName: 'KboOpenData_0147_2025_10_12_Update.zip', size: zip.length, parts: 7 });
-    requests.length = 0;
+    server.requests.length = 0;
     let steps = 0;
     let job = null;
     while (!job) {
@@ -139,7 +116,12 @@ describe('fetching a zip from a URL', () => {
       job = step.job;
     }
     expect(steps).toBe(7);
-    if (!prefix) expect(requests.slice(0, 2)).toEqual([`${prefix}/KboOpenData_0147_2025_10_12_Update.zip bytes=0-65535`, `${prefix}/KboOpenData_0147_2025_10_12_Update.zip bytes=65536-131071`]);
+    if (!prefix) {
+      expect(server.requests.slice(0, 2)).toEqual([
+        { path: '/KboOpenData_0147_2025_10_12_Update.zip', range: 'bytes=0-65535' },
+        { path: '/KboOpenData_0147_2025_10_12_Update.zip', range: 'bytes=65536-131071' },
+      ]);
+    }
     expect(job.job.sha256).toBe(sha(zip));
     expect(job.job.source).toEqual({ kind: 'upload', uploadId: upload.uploadId });
     expect((await outcome(t.db, job.job.id)).status).toBe('completed');
