@@ -14,8 +14,21 @@ import { undoSteps } from './undo';
 import { openExtract, type OpenedExtract } from './zip';
 import { dropUpload, fileSource, sha256Of, storeUpload, uploadSource, type ZipSource } from './zip-source';
 
-export const prepareInput = z
-  .object({
+/** How an import treats its file: given with an upload, kept until it completes, applied at prepare. */
+export const importOptions = z.object({
+  /** Accept an UPDATE out of sequence. */
+  force: z.boolean().optional(),
+  /** Bad rows: `continue` (default) rejects them into import_errors; `fail-fast` refuses the file. */
+  onError: z.enum(['continue', 'fail-fast']).optional(),
+  /** In `continue` mode, fail past this many rejected rows… */
+  maxRejected: z.number().int().min(0).optional(),
+  /** …or past this percentage of all rows (default IMPORT_MAX_REJECTED_PERCENT). */
+  maxRejectedPercent: z.number().min(0).max(100).optional(),
+});
+export type ImportOptions = z.infer<typeof importOptions>;
+
+export const prepareInput = importOptions
+  .extend({
     fileName: z.string().min(1).max(255),
     /** The zip's bytes (stored in the database for the prepare steps)… */
     data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'data must be the zip bytes').optional(),
@@ -25,12 +38,6 @@ export const prepareInput = z
     path: z.string().min(1).optional(),
     force: z.boolean().default(false),
     batchSize: z.number().int().min(1).max(200_000).optional(),
-    /** Bad rows: `continue` (default) rejects them into import_errors; `fail-fast` refuses the file. */
-    onError: z.enum(['continue', 'fail-fast']).optional(),
-    /** In `continue` mode, fail past this many rejected rows… */
-    maxRejected: z.number().int().min(0).optional(),
-    /** …or past this percentage of all rows (default IMPORT_MAX_REJECTED_PERCENT). */
-    maxRejectedPercent: z.number().min(0).max(100).optional(),
   })
   .refine((v) => [v.data, v.uploadId, v.path].filter((x) => x !== undefined).length === 1, 'give exactly one of data, uploadId or path');
 export type PrepareInput = z.input<typeof prepareInput>;

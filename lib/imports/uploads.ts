@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../db/client';
 import { env } from '../env';
 import { ImportFailure } from './errors';
-import { createImport } from './prepare';
+import { createImport, importOptions, type ImportOptions } from './prepare';
 import { prepareSteps } from './prepare-step';
 import { getJobStatus, type JobStatusView } from './status';
 import { dropUploadById, savePart, sha256Of, uploadSource } from './zip-source';
@@ -18,14 +18,6 @@ import { dropUploadById, savePart, sha256Of, uploadSource } from './zip-source';
  */
 
 const SHA256 = /^[0-9a-f]{64}$/;
-
-export const importOptions = z.object({
-  force: z.boolean().optional(),
-  onError: z.enum(['continue', 'fail-fast']).optional(),
-  maxRejected: z.number().int().min(0).optional(),
-  maxRejectedPercent: z.number().min(0).max(100).optional(),
-});
-export type ImportOptions = z.infer<typeof importOptions>;
 
 export const createUploadInput = importOptions.extend({
   fileName: z
@@ -74,11 +66,15 @@ export async function createUpload(db: Db, raw: z.input<typeof createUploadInput
   const input = createUploadInput.parse(raw);
   if (input.size > maxUploadBytes()) throw tooBig(input.fileName, input.size);
   const { fileName, size, ...options } = input;
-  const sql = db.$client;
+  return newUpload(db.$client, { fileName, size, url: null, options });
+}
+
+/** An upload row with no parts yet (sha256 empty until it completes), sized in parts of IMPORT_PART_BYTES. */
+async function newUpload(sql: Sql, u: { fileName: string; size: number; url: string | null; options: ImportOptions }): Promise<UploadView> {
   await dropAbandoned(sql);
   const [row] = await sql<{ id: number }[]>`
-    insert into import_uploads (file_name, size, sha256, part_size, options)
-    values (${fileName}, ${size}, '', ${env().IMPORT_PART_BYTES}, ${JSON.stringify(options)}::jsonb)
+    insert into import_uploads (file_name, size, sha256, part_size, url, options)
+    values (${u.fileName}, ${u.size}, '', ${env().IMPORT_PART_BYTES}, ${u.url}, ${JSON.stringify(u.options)}::jsonb)
     returning id`;
   return uploadView(sql, (row as { id: number }).id);
 }
@@ -108,7 +104,12 @@ async function loadUpload(sql: Sql, uploadId: number): Promise<UploadRow & { par
 }
 
 export async function uploadView(sql: Sql, uploadId: number): Promise<UploadView> {
-  const u = await loadUpload(sql, uploadId);
+  return viewOf(sql, await loadUpload(sql, uploadId));
+}
+
+/** The view of an upload already loaded: its row plus the parts stored so far. */
+async function viewOf(sql: Sql, u: Awaited<ReturnType<typeof loadUpload>>): Promise<UploadView> {
+  const uploadId = u.id;
   const parts = await sql<{ offset: string; n: number }[]>`
     select "offset", bytes as n from import_upload_parts where upload_id = ${uploadId} order by "offset"`;
   return {
@@ -159,7 +160,7 @@ export async function putPart(db: Db, uploadId: number, index: number, data: Uin
     );
   }
   await savePart(sql, uploadId, index * u.partSize, data);
-  return uploadView(sql, uploadId);
+  return viewOf(sql, u);
 }
 
 /**
@@ -174,7 +175,7 @@ export async function completeUpload(db: Db, uploadId: number, sha256: string | 
     select id from import_jobs where source = ${JSON.stringify({ kind: 'upload', uploadId })}::jsonb order by id desc limit 1`;
   if (made) return getJobStatus(db, made.id);
   const u = await loadUpload(sql, uploadId);
-  const view = await uploadView(sql, uploadId);
+  const view = await viewOf(sql, u);
   const missing = [...Array(u.parts).keys()].filter((i) => !view.received.includes(i));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
@@ -202,19 +203,13 @@ export async function completeUpload(db: Db, uploadId: number, sha256: string | 
 // ---------------------------------------------------------------------------------------------
 // Fetching a zip from a URL, a part per HTTP range request.
 
-/** Starts fetching a zip: asks the server its size (HEAD, else a one-byte range). */
+/** Starts fetching a zip: asks the server its size (a one-byte range request). */
 export async function createFetch(db: Db, raw: z.input<typeof fetchUploadInput>): Promise<UploadView> {
   const { url, ...options } = fetchUploadInput.parse(raw);
   const fileName = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download.zip');
   const size = await remoteSize(url);
   if (size > maxUploadBytes()) throw tooBig(fileName, size);
-  const sql = db.$client;
-  await dropAbandoned(sql);
-  const [row] = await sql<{ id: number }[]>`
-    insert into import_uploads (file_name, size, sha256, part_size, url, options)
-    values (${fileName}, ${size}, '', ${env().IMPORT_PART_BYTES}, ${url}, ${JSON.stringify(options)}::jsonb)
-    returning id`;
-  return uploadView(sql, (row as { id: number }).id);
+  return newUpload(db.$client, { fileName, size, url, options });
 }
 
 async function remoteSize(url: string): Promise<number> {
@@ -258,7 +253,7 @@ export async function fetchSteps(db: Db, uploadId: number, budgetMs = env().IMPO
   const u = await loadUpload(sql, uploadId);
   if (u.url === null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is sent by its client in parts, not fetched.`);
   const deadline = Date.now() + budgetMs;
-  let view = await uploadView(sql, uploadId);
+  let view = await viewOf(sql, u);
   if (!view.complete) {
     // At least one part per call, so every call moves the fetch on.
     let fetched = 0;

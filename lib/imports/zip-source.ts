@@ -47,10 +47,11 @@ export async function uploadSource(sql: Sql, uploadId: number): Promise<ZipSourc
         select "offset", data from import_upload_parts
         where upload_id = ${uploadId} and "offset" + bytes > ${pos} and "offset" < ${end}
         order by "offset" limit ${PARTS_PER_QUERY}`;
-      if (parts.length === 0) throw new ImportFailure('PRECONDITION_FAILED', `The stored upload #${uploadId} is missing bytes from ${pos}; upload the file again.`);
+      const gap = () => new ImportFailure('PRECONDITION_FAILED', `The stored upload #${uploadId} is missing bytes from ${pos}; upload the file again.`);
+      if (parts.length === 0) throw gap();
       for (const p of parts) {
         const offset = Number(p.offset);
-        if (offset > pos) throw new ImportFailure('PRECONDITION_FAILED', `The stored upload #${uploadId} is missing bytes from ${pos}; upload the file again.`);
+        if (offset > pos) throw gap();
         const data = p.data ?? (await partFromStore(uploadId, offset));
         const slice = data.subarray(pos - offset, Math.min(data.length, end - offset));
         pos += slice.length;

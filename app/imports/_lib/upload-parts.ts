@@ -2,6 +2,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type { ImportOptions } from '@/lib/imports/prepare';
 import type { JobStatusView } from '@/lib/imports/status';
 import type { UploadView } from '@/lib/imports/uploads';
 import { api, ApiError } from './api';
@@ -18,11 +19,6 @@ export interface PartsProgress {
   resumed?: { parts: number; of: number };
   /** A part that failed and is being sent again. */
   retrying: string | null;
-}
-
-export interface ImportOptions {
-  force?: boolean;
-  onError?: 'continue' | 'fail-fast';
 }
 
 /**
