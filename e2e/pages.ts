@@ -1,6 +1,6 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
-import type { faultPlan } from '../lib/imports/faults';
+import type { faultPlan } from '../lib/imports/jobs/faults';
 import { E2E_AUTH, E2E_BASE_URL } from './auth';
 
 export const bearer = { authorization: `Bearer ${E2E_AUTH.API_TOKEN}` };

@@ -10,13 +10,13 @@ import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { filesFor } from '../lib/datasets/kbo';
 import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
-import { didWork, nextMove, snapshotOf } from '../lib/imports/driving';
-import { finalizeImport } from '../lib/imports/finalize';
+import { didWork, nextMove, snapshotOf } from '../lib/imports/drive/rules';
+import { finalizeImport } from '../lib/imports/jobs/finalize';
 import { env } from '../lib/env';
-import { createImport } from '../lib/imports/prepare';
-import { prepareSteps } from '../lib/imports/prepare-step';
-import { processBatch } from '../lib/imports/process-batch';
-import { storeUpload } from '../lib/imports/zip-source';
+import { createImport } from '../lib/imports/jobs/create';
+import { prepareSteps } from '../lib/imports/jobs/prepare-step';
+import { processBatch } from '../lib/imports/jobs/advance';
+import { storeUpload } from '../lib/imports/store/sources';
 
 /**
  * `npm run bench -- --scale daily|busy|full10|full|resync|resync10 --concurrency 1,2,4`: on the same

@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
-import { driveImport } from '../lib/imports/drive';
-import { prepareImport } from '../lib/imports/prepare';
+import { driveImport } from '../lib/imports/drive/loop';
+import { prepareImport } from '../lib/imports/jobs/create';
 
 /**
  * The kill test. Imports a generated FULL and several UPDATEs with CLI drivers (two at once

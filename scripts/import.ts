@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeDb, getDb, type Db } from '../lib/db/client';
-import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/control';
-import { driveImport } from '../lib/imports/drive';
+import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/jobs/controls';
+import { driveImport } from '../lib/imports/drive/loop';
 import { isImportFailure } from '../lib/imports/errors';
-import { createImport, type PrepareInput } from '../lib/imports/prepare';
-import { retryBatches } from '../lib/imports/retry';
-import { getJobStatus, type JobStatusView } from '../lib/imports/status';
-import { createFetch, fetchSteps } from '../lib/imports/uploads';
+import { createImport, type PrepareInput } from '../lib/imports/jobs/create';
+import { retryBatches } from '../lib/imports/jobs/retry';
+import { getJobStatus, type JobStatusView } from '../lib/imports/view/status';
+import { createFetch, fetchSteps } from '../lib/imports/store/uploads';
 
 const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]

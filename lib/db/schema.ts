@@ -18,7 +18,7 @@ import {
   type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
 import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../datasets/kbo';
-import type { JobStatus } from '../imports/job-states';
+import type { JobStatus } from '../imports/state/machine';
 
 /**
  * Every table, in one module. The register tables and their staging twins are built from
@@ -117,7 +117,7 @@ export const importStagingActivities = stagingTable(activitySpec.staging, activi
 export const importStagingBranches = stagingTable(branchSpec.staging, branchSpec.columns);
 export const importStagingCodes = stagingTable(CODE_TABLE.staging, CODE_TABLE.columns);
 
-export { JOB_STATUSES, type JobStatus } from '../imports/job-states';
+export { JOB_STATUSES, type JobStatus } from '../imports/state/machine';
 
 export interface StagingProgress {
   files: number;

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import { getDb } from '../db/client';
-import type { JobStatusView } from '../imports/status';
+import type { JobStatusView } from '../imports/view/status';
 import { jobIdFrom } from './params';
 import { json } from './respond';
 import { route } from './route';

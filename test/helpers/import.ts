@@ -5,10 +5,10 @@ import { sortRows, type Row } from '../../lib/datasets/generator';
 import { tableChecksums as checksumsOf } from '../../lib/db/checksums';
 import type { Db } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
-import { driveImport } from '../../lib/imports/drive';
+import { driveImport } from '../../lib/imports/drive/loop';
 import { ImportFailure } from '../../lib/imports/errors';
-import { prepareImport } from '../../lib/imports/prepare';
-import type { JobStatusView } from '../../lib/imports/status';
+import { prepareImport } from '../../lib/imports/jobs/create';
+import type { JobStatusView } from '../../lib/imports/view/status';
 
 export const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip');
 

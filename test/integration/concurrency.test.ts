@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
-import { finalizeImport } from '../../lib/imports/finalize';
-import { prepareImport } from '../../lib/imports/prepare';
-import { claimBatch, processBatch, type BatchOutcome } from '../../lib/imports/process-batch';
+import { finalizeImport } from '../../lib/imports/jobs/finalize';
+import { prepareImport } from '../../lib/imports/jobs/create';
+import { claimBatch, processBatch, type BatchOutcome } from '../../lib/imports/jobs/advance';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip } from '../helpers/import';
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { driveImport } from '../../lib/imports/drive';
-import { ObjectStore } from '../../lib/imports/object-store';
-import { completeUpload, createUpload, putPart } from '../../lib/imports/uploads';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { ObjectStore } from '../../lib/imports/store/object-store';
+import { completeUpload, createUpload, putPart } from '../../lib/imports/store/uploads';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip } from '../helpers/import';
 

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import type { StagingProgress } from '../../lib/db/schema';
-import { cancelImport } from '../../lib/imports/control';
-import { driveImport } from '../../lib/imports/drive';
-import { createImport } from '../../lib/imports/prepare';
-import { forgetLiveReaders } from '../../lib/imports/prepare-step';
-import { processBatch } from '../../lib/imports/process-batch';
-import { getJobStatus } from '../../lib/imports/status';
+import { cancelImport } from '../../lib/imports/jobs/controls';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { createImport } from '../../lib/imports/jobs/create';
+import { forgetLiveReaders } from '../../lib/imports/jobs/prepare-step';
+import { processBatch } from '../../lib/imports/jobs/advance';
+import { getJobStatus } from '../../lib/imports/view/status';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip, tableChecksums } from '../helpers/import';
 

@@ -2,10 +2,10 @@ import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/datasets/kbo';
-import { rollbackImport } from '../../lib/imports/control';
-import { processBatch } from '../../lib/imports/process-batch';
-import { prepareImport } from '../../lib/imports/prepare';
-import { importReport } from '../../lib/imports/report';
+import { rollbackImport } from '../../lib/imports/jobs/controls';
+import { processBatch } from '../../lib/imports/jobs/advance';
+import { prepareImport } from '../../lib/imports/jobs/create';
+import { importReport } from '../../lib/imports/view/report';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip, tableChecksums } from '../helpers/import';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
-import { cronTick } from '../../lib/imports/cron';
-import { driveImport } from '../../lib/imports/drive';
-import { prepareImport } from '../../lib/imports/prepare';
-import { completeUpload, createFetch, createUpload, fetchSteps, putPart, uploadView } from '../../lib/imports/uploads';
+import { cronTick } from '../../lib/imports/drive/cron';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { prepareImport } from '../../lib/imports/jobs/create';
+import { completeUpload, createFetch, createUpload, fetchSteps, putPart, uploadView } from '../../lib/imports/store/uploads';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip, refusal } from '../helpers/import';
 import { serveZips, type ZipServer } from '../helpers/zip-server';

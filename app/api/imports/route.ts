@@ -4,10 +4,10 @@ import { env } from '@/lib/env';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/imports/errors';
-import { createImport } from '@/lib/imports/prepare';
-import { prepareSteps } from '@/lib/imports/prepare-step';
-import { getJobStatus, listJobs } from '@/lib/imports/status';
-import { storeUpload } from '@/lib/imports/zip-source';
+import { createImport } from '@/lib/imports/jobs/create';
+import { prepareSteps } from '@/lib/imports/jobs/prepare-step';
+import { getJobStatus, listJobs } from '@/lib/imports/view/status';
+import { storeUpload } from '@/lib/imports/store/sources';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

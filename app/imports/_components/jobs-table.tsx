@@ -3,9 +3,9 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { formatCount, formatDuration } from '@/lib/imports/describe';
-import { isActive } from '@/lib/imports/job-states';
-import type { JobSummary } from '@/lib/imports/status';
+import { formatCount, formatDuration } from '@/lib/imports/view/describe';
+import { isActive } from '@/lib/imports/state/machine';
+import type { JobSummary } from '@/lib/imports/view/status';
 import { api } from '../_lib/api';
 
 /** JSON turns the job's Date fields into strings. */

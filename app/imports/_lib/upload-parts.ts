@@ -2,9 +2,9 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ImportOptions } from '@/lib/imports/prepare';
-import type { JobStatusView } from '@/lib/imports/status';
-import type { UploadView } from '@/lib/imports/uploads';
+import type { ImportOptions } from '@/lib/imports/jobs/create';
+import type { JobStatusView } from '@/lib/imports/view/status';
+import type { UploadView } from '@/lib/imports/store/uploads';
 import { api, ApiError } from './api';
 
 /** Parts in flight at once. */

@@ -1,7 +1,7 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { cronTick } from '@/lib/imports/cron';
+import { cronTick } from '@/lib/imports/drive/cron';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -2,9 +2,9 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { backoffMs, didWork, nextMove, snapshotOf } from '@/lib/imports/driving';
-import type { ProcessBatchResult } from '@/lib/imports/process-batch';
-import type { JobStatusView } from '@/lib/imports/status';
+import { backoffMs, didWork, nextMove, snapshotOf } from '@/lib/imports/drive/rules';
+import type { ProcessBatchResult } from '@/lib/imports/jobs/advance';
+import type { JobStatusView } from '@/lib/imports/view/status';
 import { api, ApiError, statusKey } from '../../_lib/api';
 
 export interface DriverProblem {

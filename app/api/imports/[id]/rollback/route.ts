@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { rollbackImport } from '@/lib/imports/control';
+import { rollbackImport } from '@/lib/imports/jobs/controls';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

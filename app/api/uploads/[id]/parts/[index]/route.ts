@@ -4,7 +4,7 @@ import { uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/imports/errors';
-import { putPart } from '@/lib/imports/uploads';
+import { putPart } from '@/lib/imports/store/uploads';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
-import { CODE_TABLE, KBO_TABLES } from '../datasets/kbo';
-import type { Tx } from '../db/client';
-import { ident } from '../db/sql';
+import { CODE_TABLE, KBO_TABLES } from '../../datasets/kbo';
+import type { Tx } from '../../db/client';
+import { ident } from '../../db/sql';
 
 /** Batches for a table, sized from the zip's uncompressed sizes so each holds about `batchSize` rows. */
 export function batchesFor(estimatedRows: number, batchSize: number): number {

@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import type { Db } from '../db/client';
+import type { Db } from '../../db/client';
 import { getJobStatus, type JobStatusView } from './status';
 
 export interface ImportReport {

@@ -1,10 +1,10 @@
 import { PassThrough, type Readable } from 'node:stream';
 import Papa from 'papaparse';
 import yauzl from 'yauzl';
-import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../datasets/kbo';
-import { checkDate } from '../datasets/values';
-import { ImportFailure } from './errors';
-import { bufferSource, type ZipSource } from './zip-source';
+import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../../datasets/kbo';
+import { checkDate } from '../../datasets/values';
+import { ImportFailure } from '../errors';
+import { bufferSource, type ZipSource } from '../store/sources';
 
 export interface ExtractMeta {
   snapshotDate: string;

@@ -1,6 +1,6 @@
-import { PRIMARY_NAME_LANGUAGES } from '../datasets/kbo';
-import type { Tx } from '../db/client';
-import type { Fragment } from '../db/sql';
+import { PRIMARY_NAME_LANGUAGES } from '../../datasets/kbo';
+import type { Tx } from '../../db/client';
+import type { Fragment } from '../../db/sql';
 
 /**
  * An enterprise's primary name is its current `001` denomination in the preferred language

@@ -1,7 +1,7 @@
-import type { Db } from '../db/client';
-import { driveImport } from './drive';
-import type { JobStatusView } from './status';
-import { fetchSteps } from './uploads';
+import type { Db } from '../../db/client';
+import { driveImport } from './loop';
+import type { JobStatusView } from '../view/status';
+import { fetchSteps } from '../store/uploads';
 
 /**
  * One cron tick, within `budgetMs`: first a URL fetch that its page left (fetched on until the

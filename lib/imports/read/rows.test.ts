@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tableSpec } from '../datasets/kbo';
+import { tableSpec } from '../../datasets/kbo';
 import { batchOf, checkHeader, copyLine, mapRecords } from './rows';
 
 const branches = tableSpec('branches').columns;

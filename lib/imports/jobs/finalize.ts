@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { tableSpec, type DataTableName } from '../datasets/kbo';
-import type { Db, Tx } from '../db/client';
-import type { ImportMode, ZipSourceRef } from '../db/schema';
-import { ident, identList } from '../db/sql';
-import { ImportFailure } from './errors';
+import { tableSpec, type DataTableName } from '../../datasets/kbo';
+import type { Db, Tx } from '../../db/client';
+import type { ImportMode, ZipSourceRef } from '../../db/schema';
+import { ident, identList } from '../../db/sql';
+import { ImportFailure } from '../errors';
 import { refreshPrimaryNames } from './primary-names';
-import { clearStaging } from './stage';
-import { dropUpload } from './zip-source';
-import { getJobStatus, type JobStatusView } from './status';
+import { clearStaging } from './staging';
+import { dropUpload } from '../store/sources';
+import { getJobStatus, type JobStatusView } from '../view/status';
 
 export const finalizeInput = z.object({ jobId: z.number().int().positive() });
 

@@ -1,18 +1,18 @@
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { filesFor, type FilePlan } from '../datasets/kbo';
-import type { Sql, Tx } from '../db/client';
-import type { ImportJobFile, ZipSourceRef } from '../db/schema';
-import { ident, identList } from '../db/sql';
-import { readCsv, type CsvChunkAt, type CsvPosition } from './csv';
-import { ImportFailure } from './errors';
+import { filesFor, type FilePlan } from '../../datasets/kbo';
+import type { Sql, Tx } from '../../db/client';
+import type { ImportJobFile, ZipSourceRef } from '../../db/schema';
+import { ident, identList } from '../../db/sql';
+import { readCsv, type CsvChunkAt, type CsvPosition } from '../read/csv';
+import { ImportFailure } from '../errors';
 import { injectStagingDelay } from './faults';
-import { KeyRanges } from './key-ranges';
-import { batchOf, checkHeader, copyLine, FATAL_ROW_CODES, mapRecords, rejectionVerdict, type RejectPolicy, type RowError } from './rows';
-import { clearStaging } from './stage';
+import { KeyRanges } from '../read/key-ranges';
+import { batchOf, checkHeader, copyLine, FATAL_ROW_CODES, mapRecords, rejectionVerdict, type RejectPolicy, type RowError } from '../read/rows';
+import { clearStaging } from './staging';
 import { startUndo } from './undo';
-import { openExtract, type OpenedExtract } from './zip';
-import { dropUpload, openSource } from './zip-source';
+import { openExtract, type OpenedExtract } from '../read/zip';
+import { dropUpload, openSource } from '../store/sources';
 
 /** Errors kept (in import_errors) per import; the total is always counted. */
 export const MAX_KEPT_ERRORS = 1_000;

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Db, Sql } from '../db/client';
-import { env } from '../env';
-import { ImportFailure } from './errors';
-import { createImport, importOptions, type ImportOptions } from './prepare';
-import { prepareSteps } from './prepare-step';
-import { getJobStatus, type JobStatusView } from './status';
-import { dropUploadById, savePart, sha256Of, uploadSource } from './zip-source';
+import type { Db, Sql } from '../../db/client';
+import { env } from '../../env';
+import { ImportFailure } from '../errors';
+import { createImport, importOptions, type ImportOptions } from '../jobs/create';
+import { prepareSteps } from '../jobs/prepare-step';
+import { getJobStatus, type JobStatusView } from '../view/status';
+import { dropUploadById, savePart, sha256Of, uploadSource } from './sources';
 
 /**
  * A zip too big for one request, sent in parts: the client creates the upload (name, size),

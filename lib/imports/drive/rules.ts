@@ -1,5 +1,5 @@
-import type { JobStatus } from './job-states';
-import type { JobStatusView } from './status';
+import type { JobStatus } from '../state/machine';
+import type { JobStatusView } from '../view/status';
 
 /** What a driver (browser tab, CLI, cron) needs from a process-batch answer. */
 export interface DriveSnapshot {

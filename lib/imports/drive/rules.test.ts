@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, nextMove, type DriveSnapshot } from './driving';
+import { backoffMs, nextMove, type DriveSnapshot } from './rules';
 
 const base: DriveSnapshot = { status: 'running', pending: 3, processing: 1, blocked: 0, readyToFinalize: false, didWork: false };
 

@@ -1,9 +1,9 @@
-import type { Db } from '../db/client';
-import { env } from '../env';
-import { didWork, nextMove, snapshotOf } from './driving';
-import { finalizeImport } from './finalize';
-import { processBatch } from './process-batch';
-import type { JobStatusView } from './status';
+import type { Db } from '../../db/client';
+import { env } from '../../env';
+import { didWork, nextMove, snapshotOf } from './rules';
+import { finalizeImport } from '../jobs/finalize';
+import { processBatch } from '../jobs/advance';
+import type { JobStatusView } from '../view/status';
 
 export interface DriveOptions {
   jobId: number;

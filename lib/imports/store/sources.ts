@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Sql, Tx } from '../db/client';
-import type { ZipSourceRef } from '../db/schema';
-import { ImportFailure } from './errors';
+import type { Sql, Tx } from '../../db/client';
+import type { ZipSourceRef } from '../../db/schema';
+import { ImportFailure } from '../errors';
 import { objectStore } from './object-store';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Db } from '../db/client';
-import { ImportFailure } from './errors';
-import { statusLabel, type JobStatus } from './job-states';
-import { getJobStatus, type JobStatusView } from './status';
+import type { Db } from '../../db/client';
+import { ImportFailure } from '../errors';
+import { statusLabel, type JobStatus } from '../state/machine';
+import { getJobStatus, type JobStatusView } from '../view/status';
 
 export const retryInput = z.object({
   jobId: z.number().int().positive(),

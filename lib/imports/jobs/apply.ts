@@ -1,8 +1,8 @@
-import { CODE_TABLE, tableSpec, type DataTableName } from '../datasets/kbo';
-import type { Tx } from '../db/client';
-import { ident, identList, join, type Fragment } from '../db/sql';
-import type { BatchOperation, ImportMode } from '../db/schema';
-import { ImportFailure } from './errors';
+import { CODE_TABLE, tableSpec, type DataTableName } from '../../datasets/kbo';
+import type { Tx } from '../../db/client';
+import { ident, identList, join, type Fragment } from '../../db/sql';
+import type { BatchOperation, ImportMode } from '../../db/schema';
+import { ImportFailure } from '../errors';
 
 /** What applying one batch did; every staged row lands in exactly one of these counts. */
 export interface BatchCounts {

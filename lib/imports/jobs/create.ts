@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { DATA_TABLES, KBO_TABLES, type TableName } from '../datasets/kbo';
-import type { Db, Tx } from '../db/client';
-import type { BatchOperation, ImportMode, ZipSourceRef } from '../db/schema';
-import { ident } from '../db/sql';
-import { env } from '../env';
-import { ImportFailure } from './errors';
-import { ACTIVE_STATUSES, statusLabel, VOID_STATUSES, type JobStatus } from './job-states';
+import { DATA_TABLES, KBO_TABLES, type TableName } from '../../datasets/kbo';
+import type { Db, Tx } from '../../db/client';
+import type { BatchOperation, ImportMode, ZipSourceRef } from '../../db/schema';
+import { ident } from '../../db/sql';
+import { env } from '../../env';
+import { ImportFailure } from '../errors';
+import { ACTIVE_STATUSES, statusLabel, VOID_STATUSES, type JobStatus } from '../state/machine';
 import { prepareSteps } from './prepare-step';
-import type { RejectPolicy, RowError } from './rows';
-import { batchesFor } from './stage';
-import { getJobStatus, type JobStatusView } from './status';
+import type { RejectPolicy, RowError } from '../read/rows';
+import { batchesFor } from './staging';
+import { getJobStatus, type JobStatusView } from '../view/status';
 import { undoSteps } from './undo';
-import { openExtract, type OpenedExtract } from './zip';
-import { dropUpload, fileSource, sha256Of, storeUpload, uploadSource, type ZipSource } from './zip-source';
+import { openExtract, type OpenedExtract } from '../read/zip';
+import { dropUpload, fileSource, sha256Of, storeUpload, uploadSource, type ZipSource } from '../store/sources';
 
 /** How an import treats its file: given with an upload, kept until it completes, applied at prepare. */
 export const importOptions = z.object({

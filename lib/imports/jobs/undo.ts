@@ -1,12 +1,12 @@
-import { DATA_TABLES, type TableName } from '../datasets/kbo';
-import type { Sql, Tx } from '../db/client';
-import type { UndoProgress, ZipSourceRef } from '../db/schema';
-import { ident } from '../db/sql';
-import { env } from '../env';
-import { isUndoing, type JobStatus } from './job-states';
+import { DATA_TABLES, type TableName } from '../../datasets/kbo';
+import type { Sql, Tx } from '../../db/client';
+import type { UndoProgress, ZipSourceRef } from '../../db/schema';
+import { ident } from '../../db/sql';
+import { env } from '../../env';
+import { isUndoing, type JobStatus } from '../state/machine';
 import { refreshPrimaryNames } from './primary-names';
-import { clearStaging } from './stage';
-import { dropUpload } from './zip-source';
+import { clearStaging } from './staging';
+import { dropUpload } from '../store/sources';
 
 
 /** Tables whose changes can move an enterprise's primary name, with the column naming it. */

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { Db, Sql, Tx } from '../db/client';
-import type { ImportMode } from '../db/schema';
-import { env } from '../env';
+import type { Db, Sql, Tx } from '../../db/client';
+import type { ImportMode } from '../../db/schema';
+import { env } from '../../env';
 import { applyBatch, type BatchCounts, type BatchRef, type JobRef } from './apply';
-import { ImportFailure } from './errors';
+import { ImportFailure } from '../errors';
 import { injectFault, injectStall } from './faults';
-import { isUndoing, type JobStatus } from './job-states';
+import { isUndoing, type JobStatus } from '../state/machine';
 import { prepareSteps, type StepOutcome } from './prepare-step';
-import { getJobStatus, type JobStatusView } from './status';
+import { getJobStatus, type JobStatusView } from '../view/status';
 import { undoSteps, type UndoOutcome } from './undo';
 
 export const processBatchInput = z.object({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Db, Tx } from '../db/client';
-import { env } from '../env';
-import { ImportFailure } from './errors';
-import { ACTIVE_STATUSES, statusLabel, type JobStatus } from './job-states';
-import { getJobStatus, type JobStatusView } from './status';
+import type { Db, Tx } from '../../db/client';
+import { env } from '../../env';
+import { ImportFailure } from '../errors';
+import { ACTIVE_STATUSES, statusLabel, type JobStatus } from '../state/machine';
+import { getJobStatus, type JobStatusView } from '../view/status';
 import { startUndo, undoSteps } from './undo';
 
 export const controlInput = z.object({

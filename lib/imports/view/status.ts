@@ -1,9 +1,9 @@
 import { desc, eq } from 'drizzle-orm';
-import type { Db, Sql } from '../db/client';
-import { importJobs, type ImportJob, type StagingProgress } from '../db/schema';
-import { ImportFailure } from './errors';
+import type { Db, Sql } from '../../db/client';
+import { importJobs, type ImportJob, type StagingProgress } from '../../db/schema';
+import { ImportFailure } from '../errors';
 import { describeDrift, type DriftCounts } from './describe';
-import { ACTIVE_STATUSES } from './job-states';
+import { ACTIVE_STATUSES } from '../state/machine';
 
 export interface OperationProgress {
   operation: string;
