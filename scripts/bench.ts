@@ -10,13 +10,12 @@ import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { filesFor } from '../lib/datasets/kbo';
 import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
-import { didWork, nextMove, snapshotOf } from '../lib/imports/drive/rules';
+import { driveImport } from '../lib/imports/drive/loop';
 import { finalizeImport } from '../lib/imports/jobs/finalize';
-import { env } from '../lib/env';
-import { createImport } from '../lib/imports/jobs/create';
-import { prepareSteps } from '../lib/imports/jobs/prepare-step';
-import { processBatch } from '../lib/imports/jobs/advance';
-import { storeUpload } from '../lib/imports/store/sources';
+import { startImport } from '../lib/imports/jobs/start';
+import { JOB } from '../lib/imports/state/machine';
+import { storeUpload } from '../lib/imports/store/parts';
+import { getJobStatus } from '../lib/imports/view/status';
 
 /**
  * `npm run bench -- --scale daily|busy|full10|full|resync|resync10 --concurrency 1,2,4`: on the same
@@ -152,21 +151,21 @@ function runPipeline(url: string, base: string | null, target: string, concurren
 async function worker(url: string, base: string, target: string, concurrency: number): Promise<PipelineResult> {
   const db = createDb(createSql(url, Math.max(4, concurrency + 2)));
   if (base) {
-    const p = await createImport(db, { fileName: path.basename(base), path: base });
-    await drive(db, p.job.id, 4, { prepare: [], batches: [] });
-    await finalizeImport(db, { jobId: p.job.id });
+    const { jobId } = await startImport(db, { fileName: path.basename(base), path: base }, 0);
+    await drive(db, jobId, 4, { prepare: [], batches: [] });
+    await finalizeImport(db, { jobId });
   }
   const t0 = performance.now();
   const { uploadId } = await storeUpload(db.$client, path.basename(target), createReadStream(target));
-  const created = await createImport(db, { fileName: path.basename(target), uploadId });
-  await prepareSteps(db.$client, created.job.id, env().IMPORT_BATCH_BUDGET_MS);
+  const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId });
   const t1 = performance.now();
   const calls = { prepare: [] as number[], batches: [] as number[] };
-  const preparedAt = await drive(db, created.job.id, concurrency, calls);
+  const preparedAt = await drive(db, jobId, concurrency, calls);
   const t2 = performance.now();
-  const done = await finalizeImport(db, { jobId: created.job.id });
+  await finalizeImport(db, { jobId });
   const t3 = performance.now();
-  if (done.job.status !== 'completed') throw new Error(`the import ended ${done.job.status}`);
+  const done = await getJobStatus(db, jobId);
+  if (done.job.status !== JOB.completed) throw new Error(`the import ended ${done.job.status}`);
   await db.$client.end();
   const s = (ms: number) => ms / 1000;
   const prepared = preparedAt ?? t1;
@@ -181,29 +180,23 @@ async function worker(url: string, base: string, target: string, concurrency: nu
 }
 
 /**
- * The drivers' rules (lib/imports/driving.ts), timing every process-batch call (as a prepare
- * step or a batch call); returns when the job left `preparing`.
+ * The shared headless driver (lib/imports/drive/loop.ts) without its finalize, timing every
+ * process-batch call (as a prepare step or a batch call); returns when the job left `preparing`.
  */
 async function drive(db: ReturnType<typeof createDb>, jobId: number, concurrency: number, calls: { prepare: number[]; batches: number[] }) {
   let preparedAt: number | undefined;
-  const one = async () => {
-    while (true) {
-      const started = performance.now();
-      const r = await processBatch(db, { jobId });
-      (r.prepared.length ? calls.prepare : calls.batches).push(performance.now() - started);
-      if (preparedAt === undefined && r.progress.job.status !== 'preparing') preparedAt = performance.now();
-      const move = nextMove(snapshotOf(r.progress, didWork(r)));
-      if (move === 'again') continue;
-      if (move === 'wait') {
-        await new Promise((res) => setTimeout(res, 20));
-        continue;
-      }
-      if (move === 'stop' && r.progress.batches.failed > 0) throw new Error('a batch failed');
-      if (move === 'stop' && r.progress.job.error) throw new Error(r.progress.job.error.message);
-      return;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, one));
+  const end = await driveImport(db, {
+    jobId,
+    concurrency,
+    idleMs: 20,
+    finalize: false,
+    onStep: (step, ms) => {
+      (step.prepared.length ? calls.prepare : calls.batches).push(ms);
+      if (preparedAt === undefined && step.progress.job.status !== JOB.preparing) preparedAt = performance.now();
+    },
+  });
+  if (end.batches.failed > 0) throw new Error('a batch failed');
+  if (end.job.error) throw new Error(end.job.error.message);
   return preparedAt;
 }
 

@@ -7,7 +7,8 @@ import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { driveImport } from '../lib/imports/drive/loop';
-import { prepareImport } from '../lib/imports/jobs/create';
+import { prepareImport } from '../lib/imports/drive/prepare';
+import { ATTEMPT, JOB } from '../lib/imports/state/machine';
 
 /**
  * The kill test. Imports a generated FULL and several UPDATEs with CLI drivers (two at once
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
     if (i === files.length - rollbacks) beforeLast = await tableChecksums(refSql, { ids: false });
     const prepared = await prepareImport(refDb, { fileName: path.basename(file), data: await readFile(file) });
     const done = await driveImport(refDb, { jobId: prepared.job.id, concurrency: 2 });
-    if (done.job.status !== 'completed') throw new Error(`reference import of ${file} ended ${done.job.status}`);
+    if (done.job.status !== JOB.completed) throw new Error(`reference import of ${file} ended ${done.job.status}`);
   }
   console.log(`reference: imported uninterrupted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -182,7 +183,7 @@ async function main(): Promise<number> {
       name,
       [file, '--concurrency', '3'],
       async () => {
-        const [r] = await chaosSql<{ n: number }[]>`select count(*)::int as n from import_jobs where file_name = ${name} and status = 'completed'`;
+        const [r] = await chaosSql<{ n: number }[]>`select count(*)::int as n from import_jobs where file_name = ${name} and status = ${JOB.completed}`;
         return r?.n === 1;
       },
       isResync ? 0.6 : undefined, // the resync is killed often whatever the count
@@ -206,11 +207,11 @@ async function main(): Promise<number> {
   // Then roll the last imports back, newest first, under the same fire.
   const killsBefore = kills;
   const latest = await chaosSql<{ id: number; file_name: string }[]>`
-    select id, file_name from import_jobs where status = 'completed' order by id desc limit ${rollbacks}`;
+    select id, file_name from import_jobs where status = ${JOB.completed} order by id desc limit ${rollbacks}`;
   for (const job of latest) {
     await underFire(`rollback of #${job.id} (${job.file_name})`, ['rollback', String(job.id), '--concurrency', '2'], async () => {
       const [r] = await chaosSql<{ status: string }[]>`select status from import_jobs where id = ${job.id}`;
-      return r?.status === 'rolled_back';
+      return r?.status === JOB.rolled_back;
     }, 0.6);
   }
   const afterRollbacks = compare(`after rolling back the last ${rollbacks}`, beforeLast as Record<string, TableChecksum>, await tableChecksums(chaosSql, { ids: false }));
@@ -251,15 +252,15 @@ async function batchLog(sql: Sql) {
     select
       (select count(*) from import_job_batches)::int as batches,
       (select count(*) from (
-         select b.id from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id and a.outcome = 'completed'
+         select b.id from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id and a.outcome = ${ATTEMPT.completed}
          group by b.id having count(a.id) <> 1) x)::int as not_once,
       (select count(*) from import_batch_attempts)::int as attempts,
       (select count(*) from import_batch_attempts where outcome = 'lease_lost')::int as lease_lost,
       (select count(*) from import_batch_attempts where outcome = 'retried')::int as retried,
       (select count(*) from import_batch_attempts where outcome = 'released')::int as released,
       (select count(*) from import_job_batches where attempts > 1)::int as reclaimed,
-      (select count(*) from import_jobs where status = 'completed')::int as completed_jobs,
-      (select count(*) from import_jobs where status = 'failed')::int as failed_jobs`;
+      (select count(*) from import_jobs where status = ${JOB.completed})::int as completed_jobs,
+      (select count(*) from import_jobs where status = ${JOB.failed})::int as failed_jobs`;
   const v = r as NonNullable<typeof r>;
   return {
     batches: v.batches,

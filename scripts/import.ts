@@ -6,9 +6,11 @@ import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/
 import { driveImport } from '../lib/imports/drive/loop';
 import { isImportFailure } from '../lib/imports/errors';
 import { createImport, type PrepareInput } from '../lib/imports/jobs/create';
+import { fetchSteps } from '../lib/imports/jobs/start';
+import { JOB } from '../lib/imports/state/machine';
+import { createFetch } from '../lib/imports/store/fetch';
 import { retryBatches } from '../lib/imports/jobs/retry';
 import { getJobStatus, type JobStatusView } from '../lib/imports/view/status';
-import { createFetch, fetchSteps } from '../lib/imports/store/uploads';
 
 const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]
@@ -23,19 +25,19 @@ const VERBS = {
   resume: resumeImport,
   cancel: cancelImport,
   rollback: rollbackImport,
-  retry: (db: Db, input: { jobId: number }) => retryBatches(db, input).then((r) => r.progress),
+  retry: retryBatches,
 } as const;
 type Verb = keyof typeof VERBS;
 const isVerb = (v: string | undefined): v is Verb => v !== undefined && v in VERBS;
 
 /** The status a command leaves the job in when it did what was asked. */
 const SUCCESS: Record<Verb | 'import', string> = {
-  import: 'completed',
-  resume: 'completed',
-  retry: 'completed',
-  pause: 'paused',
-  cancel: 'cancelled',
-  rollback: 'rolled_back',
+  import: JOB.completed,
+  resume: JOB.completed,
+  retry: JOB.completed,
+  pause: JOB.paused,
+  cancel: JOB.cancelled,
+  rollback: JOB.rolled_back,
 };
 
 function bar(s: JobStatusView): string {
@@ -87,10 +89,10 @@ async function createOrResume(
 ): Promise<number> {
   try {
     const created = await createImport(db, { fileName: path.basename(file), path: file, ...options });
-    return created.job.id;
+    return created.jobId;
   } catch (err) {
     const details = isImportFailure(err) ? (err.details as { resumable?: boolean; jobId?: number; status?: string } | undefined) : undefined;
-    if (!details?.resumable || details.jobId === undefined || details.status === 'paused') throw err;
+    if (!details?.resumable || details.jobId === undefined || details.status === JOB.paused) throw err;
     log(`this file is already being imported as import #${details.jobId} (${details.status}): resuming it`);
     return details.jobId;
   }
@@ -111,7 +113,7 @@ async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>
   log(`fetching ${upload.fileName} (${(upload.size / 1e6).toFixed(2)} MB) in ${upload.parts} parts…`);
   for (;;) {
     const step = await fetchSteps(db, upload.uploadId);
-    if (step.job) return step.job.job.id;
+    if (step.jobId !== null) return step.jobId;
     log(`  ${step.upload.received.length}/${step.upload.parts} parts`);
   }
 }
@@ -150,8 +152,8 @@ async function main(): Promise<number> {
   if (verb) {
     jobId = verbJob as number;
     log(`import #${jobId}: ${verb}…`);
-    const after = await VERBS[verb](db, { jobId });
-    log(`import #${jobId}: ${verb} -> ${after.job.status}`);
+    await VERBS[verb](db, { jobId });
+    log(`import #${jobId}: ${verb} -> ${(await getJobStatus(db, jobId)).job.status}`);
   } else if (values.job) {
     jobId = Number(values.job);
   } else if (/^https?:\/\//i.test(positionals[0] as string)) {
@@ -173,14 +175,14 @@ async function main(): Promise<number> {
     jobId,
     concurrency,
     onProgress: (s) => {
-      if (prepared === undefined && s.job.status !== 'preparing') prepared = Date.now();
+      if (prepared === undefined && s.job.status !== JOB.preparing) prepared = Date.now();
       if (tty) process.stderr.write(`\r${bar(s)}\x1b[K`);
     },
   });
   prepareSeconds = ((prepared ?? started) - started) / 1000;
   if (tty) process.stderr.write('\n');
   const elapsed = (Date.now() - started) / 1000 - prepareSeconds;
-  const status = final.job.status === 'completed' ? final : await getJobStatus(db, jobId);
+  const status = final.job.status === JOB.completed ? final : await getJobStatus(db, jobId);
   const wanted = SUCCESS[verb ?? 'import'];
 
   if (values.json) console.log(JSON.stringify({ ...status, prepareSeconds, elapsedSeconds: elapsed }, null, 2));
@@ -198,7 +200,7 @@ async function main(): Promise<number> {
       console.error(`error (${status.job.error.code}): ${status.job.error.message}`);
       return 1;
     }
-    if (status.job.status === 'paused') {
+    if (status.job.status === JOB.paused) {
       log(`import #${jobId} is paused; resume it with: npm run import -- resume ${jobId}`);
       return 1;
     }

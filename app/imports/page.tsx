@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
-import { listJobs } from '@/lib/imports/view/status';
+import { listJobs } from '@/lib/imports/view/history';
 import { requireAdmin } from '../_lib/session';
 import { JobsTable } from './_components/jobs-table';
 import { UploadForm } from './_components/upload-form';

@@ -18,7 +18,6 @@ import {
   type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
 import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../datasets/kbo';
-import type { JobStatus } from '../imports/state/machine';
 
 /**
  * Every table, in one module. The register tables and their staging twins are built from
@@ -117,8 +116,6 @@ export const importStagingActivities = stagingTable(activitySpec.staging, activi
 export const importStagingBranches = stagingTable(branchSpec.staging, branchSpec.columns);
 export const importStagingCodes = stagingTable(CODE_TABLE.staging, CODE_TABLE.columns);
 
-export { JOB_STATUSES, type JobStatus } from '../imports/state/machine';
-
 export interface StagingProgress {
   files: number;
   filesDone: number;
@@ -157,7 +154,8 @@ export const importJobs = pgTable(
     extractType: text('extract_type').$type<'full' | 'update'>(),
     snapshotDate: date('snapshot_date', { mode: 'string' }),
     extractTimestamp: text('extract_timestamp'),
-    status: text('status').$type<JobStatus>().notNull(),
+    /** One of JOB_STATUSES; only the moves in lib/imports/state/ change it. */
+    status: text('status').notNull(),
     /** `initial` (a FULL into empty tables), `update`, or `resync` (a FULL compared with the tables' current rows). */
     mode: text('mode').$type<ImportMode>(),
     forced: boolean('forced').notNull().default(false),
@@ -182,10 +180,11 @@ export const importJobs = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [
-    // A file is imported once; an attempt that left the register unchanged does not count
-    // (VOID_STATUSES in lib/imports/job-states.ts).
+    // A file is imported once; an attempt that left the register unchanged does not count.
+    // These predicates spell the state machine's groups (VOID_STATUSES, ACTIVE_STATUSES in
+    // lib/imports/state/machine.ts) as SQL; lib/imports/state/machine.test.ts keeps them equal.
     uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`status not in ('failed', 'cancelled', 'rolled_back')`),
-    // One import at a time per dataset: updates apply strictly in sequence (ACTIVE_STATUSES).
+    // One import at a time per dataset: updates apply strictly in sequence.
     uniqueIndex('import_jobs_one_active_idx')
       .on(t.dataset)
       .where(sql`status in ('preparing', 'running', 'paused', 'cancelling', 'rolling_back')`),
@@ -194,9 +193,6 @@ export const importJobs = pgTable(
 
 /** `resync`: one batch compares a range of keys of a FULL with the table's current rows. */
 export type BatchOperation = 'delete' | 'insert' | 'replace' | 'resync';
-
-export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const importJobBatches = pgTable(
   'import_job_batches',
@@ -208,7 +204,8 @@ export const importJobBatches = pgTable(
     tableName: text('table_name').notNull(),
     operation: text('operation').$type<BatchOperation>().notNull(),
     batchNumber: integer('batch_number').notNull(),
-    status: text('status').$type<BatchStatus>().notNull().default('pending'),
+    /** One of BATCH_STATUSES, born `pending`; only the moves in lib/imports/state/ change it. */
+    status: text('status').notNull().default('pending'),
     rowCount: integer('row_count').notNull(),
     attempts: integer('attempts').notNull().default(0),
     leaseToken: uuid('lease_token'),
@@ -277,7 +274,8 @@ export const importBatchAttempts = pgTable(
     jobId: integer('job_id').notNull(),
     attempt: integer('attempt').notNull(),
     /** `completed` is written in the batch's own transaction, so it exists only if the batch was applied. */
-    outcome: text('outcome').$type<'completed' | 'failed' | 'retried' | 'lease_lost' | 'released'>().notNull(),
+    /** One of ATTEMPT's outcomes (lib/imports/state/machine.ts). */
+    outcome: text('outcome').notNull(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
     error: text('error'),

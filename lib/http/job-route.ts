@@ -1,13 +1,18 @@
 import type { Db } from '../db/client';
 import { getDb } from '../db/client';
-import type { JobStatusView } from '../imports/view/status';
+import { getJobStatus } from '../imports/view/status';
 import { jobIdFrom } from './params';
 import { json } from './respond';
 import { route } from './route';
 
 export type JobContext = { params: Promise<{ id: string }> };
 
-/** A POST handler for a verb that takes only the job id and answers with its status. */
-export function jobVerb(verb: (db: Db, input: { jobId: number }) => Promise<JobStatusView>) {
-  return route<JobContext>({}, async (_request, { params }) => json(await verb(await getDb(), { jobId: await jobIdFrom(params) })));
+/** A POST handler for a verb that takes only the job id: runs it, then answers with the job's status. */
+export function jobVerb(verb: (db: Db, input: { jobId: number }) => Promise<unknown>) {
+  return route<JobContext>({}, async (_request, { params }) => {
+    const db = await getDb();
+    const jobId = await jobIdFrom(params);
+    await verb(db, { jobId });
+    return json(await getJobStatus(db, jobId));
+  });
 }

@@ -7,7 +7,7 @@ import type { Db } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { ImportFailure } from '../../lib/imports/errors';
-import { prepareImport } from '../../lib/imports/jobs/create';
+import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { JobStatusView } from '../../lib/imports/view/status';
 
 export const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip');

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
-import { finalizeImport } from '../../lib/imports/jobs/finalize';
-import { prepareImport } from '../../lib/imports/jobs/create';
-import { claimBatch, processBatch, type BatchOutcome } from '../../lib/imports/jobs/advance';
+import { finalizeImport } from '../helpers/answers';
+import { prepareImport } from '../../lib/imports/drive/prepare';
+import type { BatchOutcome } from '../../lib/imports/jobs/process';
+import { claimBatch } from '../../lib/imports/state/batch-moves';
+import { processBatch } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip } from '../helpers/import';
 

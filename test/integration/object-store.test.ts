@@ -6,7 +6,8 @@ import S3rver from 's3rver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { ObjectStore } from '../../lib/imports/store/object-store';
-import { completeUpload, createUpload, putPart } from '../../lib/imports/store/uploads';
+import { createUpload, putPart } from '../../lib/imports/store/uploads';
+import { completeUpload } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip } from '../helpers/import';
 

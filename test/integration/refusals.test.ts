@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { setFaults } from '../../lib/imports/jobs/faults';
-import { prepareImport } from '../../lib/imports/jobs/create';
+import { prepareImport } from '../../lib/imports/drive/prepare';
 import { importReport, rejectedRowsCsv } from '../../lib/imports/view/report';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip, importZip, refusal } from '../helpers/import';

@@ -3,8 +3,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';
-import { prepareImport } from '../../lib/imports/jobs/create';
-import { completeUpload, createFetch, createUpload, fetchSteps, putPart, uploadView } from '../../lib/imports/store/uploads';
+import { prepareImport } from '../../lib/imports/drive/prepare';
+import { createFetch } from '../../lib/imports/store/fetch';
+import { createUpload, putPart, uploadView } from '../../lib/imports/store/uploads';
+import { completeUpload, fetchSteps } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip, refusal } from '../helpers/import';
 import { serveZips, type ZipServer } from '../helpers/zip-server';

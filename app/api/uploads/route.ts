@@ -3,7 +3,8 @@ import { getDb } from '@/lib/db/client';
 import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { createFetch, createUpload, createUploadInput, fetchUploadInput } from '@/lib/imports/store/uploads';
+import { createFetch, fetchUploadInput } from '@/lib/imports/store/fetch';
+import { createUpload, createUploadInput } from '@/lib/imports/store/uploads';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

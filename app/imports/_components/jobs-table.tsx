@@ -4,8 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { StatusBadge } from '@/app/_components/status-badge';
 import { formatCount, formatDuration } from '@/lib/imports/view/describe';
-import { isActive } from '@/lib/imports/state/machine';
-import type { JobSummary } from '@/lib/imports/view/status';
+import { isActive, JOB } from '@/lib/imports/state/machine';
+import type { JobSummary } from '@/lib/imports/view/types';
 import { api } from '../_lib/api';
 
 /** JSON turns the job's Date fields into strings. */
@@ -68,9 +68,9 @@ export function JobsTable({ initial }: { initial: Row[] }) {
                   status={j.status}
                   testId="import-status"
                   note={
-                    j.batchesFailed > 0 && j.status === 'running'
+                    j.batchesFailed > 0 && j.status === JOB.running
                       ? `${j.batchesFailed} failed`
-                      : j.status === 'completed' && j.rejected > 0
+                      : j.status === JOB.completed && j.rejected > 0
                         ? `with ${fmt(j.rejected)} rejected`
                         : undefined
                   }

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
+import { JOB } from '@/lib/imports/state/machine';
 import type { StagingProgress } from '@/lib/db/schema';
 import { api, ApiError, toLogin } from '../_lib/api';
 import { fetchFromUrl, uploadInParts, type PartsProgress } from '../_lib/upload-parts';
@@ -44,7 +45,7 @@ function useStaging(fileName: string | undefined): StagingProgress | null {
     enabled: Boolean(fileName),
     refetchInterval: 500,
   });
-  const job = data?.imports.find((j) => j.status === 'preparing' && j.fileName === fileName);
+  const job = data?.imports.find((j) => j.status === JOB.preparing && j.fileName === fileName);
   return job?.staging ?? null;
 }
 

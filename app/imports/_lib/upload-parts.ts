@@ -2,8 +2,8 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ImportOptions } from '@/lib/imports/jobs/create';
-import type { JobStatusView } from '@/lib/imports/view/status';
+import type { ImportOptions } from '@/lib/imports/options';
+import type { JobStatusView } from '@/lib/imports/view/types';
 import type { UploadView } from '@/lib/imports/store/uploads';
 import { api, ApiError } from './api';
 

@@ -1,7 +1,9 @@
 import type { Db } from '../../db/client';
+import { fetchSteps } from '../jobs/start';
+import { nextDrivenJob } from '../sql/jobs';
+import { pendingFetch } from '../sql/uploads';
+import { getJobStatus, type JobStatusView } from '../view/status';
 import { driveImport } from './loop';
-import type { JobStatusView } from '../view/status';
-import { fetchSteps } from '../store/uploads';
 
 /**
  * One cron tick, within `budgetMs`: first a URL fetch that its page left (fetched on until the
@@ -11,24 +13,17 @@ import { fetchSteps } from '../store/uploads';
  */
 export async function cronTick(db: Db, budgetMs: number): Promise<{ job: JobStatusView | null }> {
   const until = Date.now() + budgetMs;
-  const [fetching] = await db.$client<{ id: number }[]>`
-    select u.id from import_uploads u
-    where u.url is not null and u.sha256 = ''
-      and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
-    order by u.id limit 1`;
-  let made: JobStatusView | null = null;
-  if (fetching) {
+  const fetching = await pendingFetch(db.$client);
+  let made: number | null = null;
+  if (fetching !== undefined) {
     for (;;) {
-      const step = await fetchSteps(db, fetching.id, Math.max(0, until - Date.now()));
-      made = step.job;
-      if (made || Date.now() >= until) break;
+      const step = await fetchSteps(db, fetching, Math.max(0, until - Date.now()));
+      made = step.jobId;
+      if (made !== null || Date.now() >= until) break;
     }
   }
-  const [active] = await db.$client<{ id: number }[]>`
-    select id from import_jobs
-    where status in ('running', 'cancelling', 'rolling_back') or (status = 'preparing' and source->>'kind' = 'upload')
-    order by id limit 1`;
-  if (!active || Date.now() >= until) return { job: made };
-  const job = await driveImport(db, { jobId: active.id, concurrency: 2, until, idleMs: 250 });
+  const active = await nextDrivenJob(db.$client);
+  if (active === undefined || Date.now() >= until) return { job: made === null ? null : await getJobStatus(db, made) };
+  const job = await driveImport(db, { jobId: active, concurrency: 2, until, idleMs: 250 });
   return { job };
 }

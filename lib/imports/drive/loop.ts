@@ -1,26 +1,41 @@
 import type { Db } from '../../db/client';
 import { env } from '../../env';
-import { didWork, nextMove, snapshotOf } from './rules';
+import { advanceJob, type AdvanceInput, type Advanced } from '../jobs/advance';
 import { finalizeImport } from '../jobs/finalize';
-import { processBatch } from '../jobs/advance';
-import type { JobStatusView } from '../view/status';
+import { getJobStatus, type JobStatusView } from '../view/status';
+import { didWork, nextMove, snapshotOf } from './rules';
+
+/** What a process-batch call answers: what it did, and the job's status after it. */
+export interface DriveStep extends Advanced {
+  progress: JobStatusView;
+}
+
+/** One process-batch call: advance the job, then read its status (the answer every driver acts on). */
+export async function driveStep(db: Db, input: AdvanceInput): Promise<DriveStep> {
+  const did = await advanceJob(db, input);
+  return { ...did, progress: await getJobStatus(db, input.jobId) };
+}
 
 export interface DriveOptions {
   jobId: number;
   concurrency: number;
   budgetMs?: number;
   onProgress?: (status: JobStatusView) => void;
+  /** Every call, with how long it took (the benchmark times them). */
+  onStep?: (step: DriveStep, ms: number) => void;
   /** How long an idle worker waits before asking again while others hold leases. */
   idleMs?: number;
   /** Stop starting new calls after this time (epoch ms), e.g. inside a cron invocation. */
   until?: number;
+  /** Call finalize once every batch is done (default true). */
+  finalize?: boolean;
 }
 
 /**
- * The headless driver (CLI, cron): N workers call process-batch until the rules in
- * driving.ts say stop, then finalize. The same verbs and rules as the browser; leases keep
+ * The headless driver (CLI, cron, benchmark): N workers call process-batch until the rules
+ * in rules.ts say stop, then finalize. The same verbs and rules as the browser; leases keep
  * workers apart. Stops without finalizing when batches failed, so an operator can retry them,
- * and when the job is paused.
+ * and when the job is paused. Returns the job's status as the drive left it.
  */
 export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatusView> {
   const idleMs = opts.idleMs ?? 200;
@@ -32,10 +47,12 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
       // Inside a deadline, a call's own budget ends with it.
       const left = opts.until === undefined ? undefined : Math.max(0, opts.until - Date.now());
       const budgetMs = left === undefined ? opts.budgetMs : Math.min(left, opts.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
-      const result = await processBatch(db, { jobId: opts.jobId, budgetMs });
-      last = result.progress;
-      opts.onProgress?.(result.progress);
-      const move = nextMove(snapshotOf(result.progress, didWork(result)));
+      const started = performance.now();
+      const step = await driveStep(db, { jobId: opts.jobId, budgetMs });
+      opts.onStep?.(step, performance.now() - started);
+      last = step.progress;
+      opts.onProgress?.(step.progress);
+      const move = nextMove(snapshotOf(step.progress, didWork(step)));
       if (move === 'again') continue;
       if (move === 'wait') {
         await new Promise((r) => setTimeout(r, idleMs));
@@ -47,6 +64,9 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
 
-  if (finalize) return finalizeImport(db, { jobId: opts.jobId });
-  return last as JobStatusView;
+  if (finalize && opts.finalize !== false) {
+    await finalizeImport(db, { jobId: opts.jobId });
+    return getJobStatus(db, opts.jobId);
+  }
+  return last ?? getJobStatus(db, opts.jobId);
 }

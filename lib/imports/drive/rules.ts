@@ -1,5 +1,5 @@
-import type { JobStatus } from '../state/machine';
-import type { JobStatusView } from '../view/status';
+import { JOB, type JobStatus } from '../state/machine';
+import type { JobStatusView } from '../view/types';
 
 /** What a driver (browser tab, CLI, cron) needs from a process-batch answer. */
 export interface DriveSnapshot {
@@ -21,18 +21,18 @@ export interface DriveSnapshot {
  */
 export type DriveMove = 'again' | 'wait' | 'finalize' | 'stop';
 
-/** The one set of driving rules, shared by lib/imports/drive.ts and the progress page. */
+/** The one set of driving rules, shared by the headless driver (loop.ts) and the progress page. */
 export function nextMove(s: DriveSnapshot): DriveMove {
   switch (s.status) {
-    case 'running':
+    case JOB.running:
       if (s.didWork) return 'again';
       if (s.readyToFinalize) return 'finalize';
       // Only failed batches, and batches that wait on them, are left: they wait for a retry.
       if (s.pending - s.blocked === 0 && s.processing === 0) return 'stop';
       return 'wait';
-    case 'preparing':
-    case 'cancelling':
-    case 'rolling_back':
+    case JOB.preparing:
+    case JOB.cancelling:
+    case JOB.rolling_back:
       return s.didWork ? 'again' : 'wait';
     default:
       return 'stop';

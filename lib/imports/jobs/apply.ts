@@ -3,30 +3,14 @@ import type { Tx } from '../../db/client';
 import { ident, identList, join, type Fragment } from '../../db/sql';
 import type { BatchOperation, ImportMode } from '../../db/schema';
 import { ImportFailure } from '../errors';
-
-/** What applying one batch did; every staged row lands in exactly one of these counts. */
-export interface BatchCounts {
-  staged: number;
-  inserted: number;
-  ended: number;
-  unchanged: number;
-  duplicate: number;
-  noop: number;
-}
-
-export interface BatchRef {
-  jobId: number;
-  tableName: string;
-  operation: BatchOperation;
-  batchNumber: number;
-  rowCount: number;
-}
+import { resyncRange as rangeOf } from '../sql/batches';
+import type { BatchCounts, BatchRef } from '../state/batch-moves';
 
 export interface JobRef {
-  extractNumber: number;
+  extractNumber: number | null;
   snapshotDate: string | null;
   /** `initial`: a FULL into empty tables, so no row can already be current. */
-  mode: ImportMode;
+  mode: ImportMode | null;
 }
 
 /**
@@ -125,11 +109,7 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
  */
 async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const spec = tableSpec(batch.tableName as DataTableName);
-  const [range] = await tx<{ lo: string | null; hi: string | null }[]>`
-    select (select range_start from import_job_batches
-            where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber}) as lo,
-           (select range_start from import_job_batches
-            where job_id = ${batch.jobId} and table_name = ${batch.tableName} and operation = 'resync' and batch_number = ${batch.batchNumber + 1}) as hi`;
+  const range = await rangeOf(tx, batch);
   const key = tx`t.${ident(tx, spec.key)}`;
   return replaceCurrent(tx, job, {
     table: spec.table,
@@ -137,7 +117,7 @@ async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
     columns: spec.columns.map((c) => c.column),
     keys: [spec.key],
     staged: tx`job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'resync'`,
-    scope: [...(range?.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range?.hi != null ? [tx`${key} < ${range.hi}`] : [])],
+    scope: [...(range.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range.hi != null ? [tx`${key} < ${range.hi}`] : [])],
   });
 }
 

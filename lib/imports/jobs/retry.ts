@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { ImportFailure } from '../errors';
-import { statusLabel, type JobStatus } from '../state/machine';
-import { getJobStatus, type JobStatusView } from '../view/status';
+import { getJob } from '../sql/jobs';
+import { retryFailedBatches } from '../state/batch-moves';
+import { RETRYABLE_STATUSES, statusLabel } from '../state/machine';
 
 export const retryInput = z.object({
   jobId: z.number().int().positive(),
@@ -11,20 +12,16 @@ export const retryInput = z.object({
 });
 
 /** retry-batch: put failed batches back in the queue; the next process-batch call takes them. */
-export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Promise<{ retried: number; progress: JobStatusView }> {
+export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Promise<{ jobId: number; retried: number }> {
   const { jobId, batchId } = retryInput.parse(raw);
   const sql = db.$client;
-  const [job] = await sql<{ status: JobStatus }[]>`select status from import_jobs where id = ${jobId}`;
-  if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
-  if (job.status !== 'running' && job.status !== 'paused') {
+  const job = await getJob(sql, jobId);
+  if (!RETRYABLE_STATUSES.includes(job.status)) {
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(job.status)}; there is nothing to retry.`);
   }
-  const rows = await sql`
-    update import_job_batches set status = 'pending', error_message = null
-    where job_id = ${jobId} and status = 'failed' ${batchId ? sql`and id = ${batchId}` : sql``}
-    returning id`;
-  if (batchId && rows.length === 0) {
+  const moved = await retryFailedBatches(sql, jobId, batchId);
+  if (batchId && moved.length === 0) {
     throw new ImportFailure('PRECONDITION_FAILED', `Batch ${batchId} of import #${jobId} is not a failed batch; only failed batches can be retried.`);
   }
-  return { retried: rows.length, progress: await getJobStatus(db, jobId) };
+  return { jobId, retried: moved.length };
 }

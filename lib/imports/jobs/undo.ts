@@ -1,13 +1,15 @@
 import { DATA_TABLES, type TableName } from '../../datasets/kbo';
 import type { Sql, Tx } from '../../db/client';
-import type { UndoProgress, ZipSourceRef } from '../../db/schema';
 import { ident } from '../../db/sql';
 import { env } from '../../env';
-import { isUndoing, type JobStatus } from '../state/machine';
+import { findJob, saveUndoProgress } from '../sql/jobs';
+import { tryLockUndo } from '../sql/locks';
+import { reclaimBatches } from '../state/batch-moves';
+import { markUndone } from '../state/job-moves';
+import { isUndoing, JOB } from '../state/machine';
+import { dropUpload } from '../store/parts';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
-import { dropUpload } from '../store/sources';
-
 
 /** Tables whose changes can move an enterprise's primary name, with the column naming it. */
 const NAME_KEYS: Partial<Record<TableName, string>> = { enterprises: 'enterprise_number', denominations: 'entity_number' };
@@ -44,36 +46,32 @@ export async function undoSteps(sql: Sql, jobId: number, budgetMs: number): Prom
 async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefined> {
   const started = Date.now();
   return sql.begin(async (tx) => {
-    const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('kbo-import-undo'), ${jobId}) as ok`;
-    if (!lock?.ok) return undefined;
-    const [job] = await tx<{ status: JobStatus; extract_number: number; undo: UndoProgress | null; error: unknown; source: ZipSourceRef | null }[]>`
-      select status, extract_number, undo, error, source from import_jobs where id = ${jobId} for update`;
+    if (!(await tryLockUndo(tx, jobId))) return undefined;
+    const job = await findJob(tx, jobId, 'update');
     if (!job || !isUndoing(job.status)) return undefined;
+    const extract = job.extractNumber as number;
 
     // A batch still in flight holds its row until it commits, so this waits for it; batches
     // claimed but not started go back to pending, and their drivers find the lease gone.
-    await tx`
-      update import_job_batches set status = 'pending', lease_token = null, lease_expires_at = null
-      where job_id = ${jobId} and status = 'processing'`;
+    await reclaimBatches(tx, jobId);
 
     for (const table of UNDO_TABLES) {
-      const removed = await undoChunk(tx, table, job.extract_number, 'remove');
-      const restored = await undoChunk(tx, table, job.extract_number, 'restore');
+      const removed = await undoChunk(tx, table, extract, 'remove');
+      const restored = await undoChunk(tx, table, extract, 'restore');
       if (removed + restored === 0) continue;
       const undo = job.undo ?? { startedAt: new Date().toISOString(), planned: {}, removed: {}, restored: {} };
       undo.removed[table] = (undo.removed[table] ?? 0) + removed;
       undo.restored[table] = (undo.restored[table] ?? 0) + restored;
-      await tx`update import_jobs set undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+      await saveUndoProgress(tx, jobId, undo);
       return { table, removed, restored, finished: false, durationMs: Date.now() - started };
     }
 
-    if (job.status === 'cancelling') {
+    if (job.status === JOB.cancelling) {
       await clearStaging(tx, jobId);
       await dropUpload(tx, job.source);
     }
     // A prepare that failed after it had copied rows undoes them as a cancel does, and stays `failed`.
-    const end = job.status === 'rolling_back' ? 'rolled_back' : job.error ? 'failed' : 'cancelled';
-    await tx`update import_jobs set status = ${end}, finished_at = now() where id = ${jobId}`;
+    await markUndone(tx, jobId, Boolean(job.error));
     return { table: null, removed: 0, restored: 0, finished: true, durationMs: Date.now() - started };
   });
 }
@@ -100,19 +98,4 @@ async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 
     await refreshPrimaryNames(tx, tx`select unnest(${numbers}::text[]) as n`);
   }
   return rows.length;
-}
-
-/**
- * Puts a job into `cancelling` or `rolling_back` (its row already locked by the caller),
- * recording what undoing it will remove and restore per table, from its batches' counts.
- */
-export async function startUndo(tx: Tx, jobId: number, status: 'cancelling' | 'rolling_back'): Promise<void> {
-  const rows = await tx<{ table_name: string; remove: number; restore: number }[]>`
-    select table_name, coalesce(sum(rows_inserted), 0)::int as remove, coalesce(sum(rows_ended), 0)::int as restore
-    from import_job_batches where job_id = ${jobId} and status = 'completed'
-    group by table_name`;
-  const planned: UndoProgress['planned'] = {};
-  for (const r of rows) planned[r.table_name] = { remove: r.remove, restore: r.restore };
-  const undo: UndoProgress = { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
-  await tx`update import_jobs set status = ${status}, undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
 }

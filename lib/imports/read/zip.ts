@@ -4,7 +4,7 @@ import yauzl from 'yauzl';
 import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../../datasets/kbo';
 import { checkDate } from '../../datasets/values';
 import { ImportFailure } from '../errors';
-import { bufferSource, type ZipSource } from '../store/sources';
+import { bufferSource, type ZipSource } from './source';
 
 export interface ExtractMeta {
   snapshotDate: string;

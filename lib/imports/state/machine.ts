@@ -1,42 +1,166 @@
 /**
- * The job state machine, in one place (pure: the pages import it too).
+ * The job and batch state machines, in one place. Pure (no imports): the pages read it too.
  *
- *   preparing ─► running ◄─► paused
- *       │          │  │         │
- *       ▼          │  └─► cancelling ─► cancelled
- *     failed       ▼
- *              completed ─► rolling_back ─► rolled_back
- *
- * A batch that fails leaves its job `running`, waiting for a retry.
+ * Every status a job or batch can have is spelled here and nowhere else; other code names
+ * them as `JOB.running`, `BATCH.pending`, or through the groups and moves below. The moves
+ * are the only ways a status changes: `job-moves.ts` and `batch-moves.ts` carry each one out
+ * in SQL, guarded by `where status = any(<from>)`, and the actions a page may offer are
+ * derived from the same table, so a button never offers what the move would refuse.
  */
-export const JOB_STATUSES = [
-  'preparing',
-  'running',
-  'paused',
-  'completed',
-  'failed',
-  'cancelling',
-  'cancelled',
-  'rolling_back',
-  'rolled_back',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const JOB = {
+  preparing: 'preparing',
+  running: 'running',
+  paused: 'paused',
+  completed: 'completed',
+  failed: 'failed',
+  cancelling: 'cancelling',
+  cancelled: 'cancelled',
+  rolling_back: 'rolling_back',
+  rolled_back: 'rolled_back',
+} as const;
+export type JobStatus = (typeof JOB)[keyof typeof JOB];
+export const JOB_STATUSES = Object.values(JOB) as readonly JobStatus[];
+
+export const BATCH = {
+  pending: 'pending',
+  processing: 'processing',
+  completed: 'completed',
+  failed: 'failed',
+} as const;
+export type BatchStatus = (typeof BATCH)[keyof typeof BATCH];
+export const BATCH_STATUSES = Object.values(BATCH) as readonly BatchStatus[];
+
+/** How one attempt at a batch ended (import_batch_attempts.outcome, and a process-batch answer). */
+export const ATTEMPT = {
+  completed: 'completed',
+  failed: 'failed',
+  retried: 'retried',
+  lease_lost: 'lease_lost',
+  released: 'released',
+} as const;
+export type AttemptOutcome = (typeof ATTEMPT)[keyof typeof ATTEMPT];
+
+// ---------------------------------------------------------------------------------------------
+// Groups
 
 /** At most one job of a dataset is in one of these (a unique partial index enforces it). */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['preparing', 'running', 'paused', 'cancelling', 'rolling_back'];
+export const ACTIVE_STATUSES: readonly JobStatus[] = [JOB.preparing, JOB.running, JOB.paused, JOB.cancelling, JOB.rolling_back];
 
 /** A job in one of these left the register as it was: its file may be imported again. */
-export const VOID_STATUSES: readonly JobStatus[] = ['failed', 'cancelled', 'rolled_back'];
+export const VOID_STATUSES: readonly JobStatus[] = [JOB.failed, JOB.cancelled, JOB.rolled_back];
 
 /** Nothing more will happen to a job in one of these. */
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'rolled_back'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = [JOB.completed, JOB.failed, JOB.cancelled, JOB.rolled_back];
 
 /** Undoing what the job applied, in short steps driven like batches. */
-export const UNDOING_STATUSES: readonly JobStatus[] = ['cancelling', 'rolling_back'];
+export const UNDOING_STATUSES: readonly JobStatus[] = [JOB.cancelling, JOB.rolling_back];
+
+/** A driver with nothing but the database (cron) can move these on; `preparing` only when its zip is stored here. */
+export const DRIVEN_STATUSES: readonly JobStatus[] = [JOB.running, JOB.cancelling, JOB.rolling_back];
+
+/** A batch that is not yet applied. */
+export const OPEN_BATCH_STATUSES: readonly BatchStatus[] = [BATCH.pending, BATCH.processing, BATCH.failed];
 
 export const isActive = (s: JobStatus) => ACTIVE_STATUSES.includes(s);
 export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
 export const isUndoing = (s: JobStatus) => UNDOING_STATUSES.includes(s);
+export const isVoid = (s: JobStatus) => VOID_STATUSES.includes(s);
 
 /** `rolling_back` -> `rolling back`: the status as people read it. */
-export const statusLabel = (s: JobStatus) => s.replace('_', ' ');
+export const statusLabel = (s: string) => s.replace('_', ' ');
+
+// ---------------------------------------------------------------------------------------------
+// Moves
+
+export interface Move<S extends string> {
+  from: readonly S[];
+  to: S;
+  /** What makes the move, in a few words (the diagram's label). */
+  by: string;
+}
+
+/** Every way a job's status changes. Where a move has two ends (undo's), each end is its own move. */
+export const JOB_MOVES = {
+  /** prepare staged every file and the rejected rows pass: batches become claimable. */
+  prepared: { from: [JOB.preparing], to: JOB.running, by: 'every file staged' },
+  /** prepare refused the file before anything was applied. */
+  refused: { from: [JOB.preparing], to: JOB.failed, by: 'file refused' },
+  /** prepare refused the file after a FULL copied rows: those are undone first, then `failed`. */
+  refusedAfterCopy: { from: [JOB.preparing], to: JOB.cancelling, by: 'refused after copying' },
+  pause: { from: [JOB.running], to: JOB.paused, by: 'pause' },
+  resume: { from: [JOB.paused], to: JOB.running, by: 'resume' },
+  cancel: { from: [JOB.preparing, JOB.running, JOB.paused], to: JOB.cancelling, by: 'cancel' },
+  finalize: { from: [JOB.running], to: JOB.completed, by: 'finalize' },
+  rollback: { from: [JOB.completed], to: JOB.rolling_back, by: 'roll back' },
+  cancelled: { from: [JOB.cancelling], to: JOB.cancelled, by: 'undone' },
+  /** The undo of a prepare refused after copying rows ends here. */
+  undoneAfterRefusal: { from: [JOB.cancelling], to: JOB.failed, by: 'undone (refused)' },
+  rolledBack: { from: [JOB.rolling_back], to: JOB.rolled_back, by: 'undone' },
+} as const satisfies Record<string, Move<JobStatus>>;
+export type JobMove = keyof typeof JOB_MOVES;
+
+/** Every way a batch's status changes. */
+export const BATCH_MOVES = {
+  /** Taken with a lease (attempts + 1); also a `processing` batch whose lease expired. */
+  claim: { from: [BATCH.pending, BATCH.processing], to: BATCH.processing, by: 'claim (lease)' },
+  /** Applied and completed in one transaction, by the lease holder. */
+  complete: { from: [BATCH.processing], to: BATCH.completed, by: 'apply + complete, one tx' },
+  fail: { from: [BATCH.processing], to: BATCH.failed, by: 'error: rolled back' },
+  /** The job stopped before the batch applied: back as if never claimed. */
+  release: { from: [BATCH.processing], to: BATCH.pending, by: 'job paused or stopped' },
+  /** Undo starts: claimed batches go back (their holders find the lease gone). */
+  reclaim: { from: [BATCH.processing], to: BATCH.pending, by: 'undo starts' },
+  retry: { from: [BATCH.failed], to: BATCH.pending, by: 'retry-batch' },
+} as const satisfies Record<string, Move<BatchStatus>>;
+export type BatchMove = keyof typeof BATCH_MOVES;
+
+export function canMove<S extends string>(move: Move<S>, status: S): boolean {
+  return (move.from as readonly S[]).includes(status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a page may offer
+
+/** Which operator actions the job accepts now (the page shows only these buttons). */
+export interface JobActions {
+  pause: boolean;
+  resume: boolean;
+  cancel: boolean;
+  rollback: boolean;
+  retry: boolean;
+  finalize: boolean;
+}
+
+/** The facts besides the status that some actions need (each also checked where the action runs). */
+export interface ActionFacts {
+  /** No later import completed and none is active: only the latest import can be rolled back. */
+  latestAndIdle: boolean;
+  failedBatches: number;
+  /** Every batch completed. */
+  allBatchesDone: boolean;
+}
+
+/** Retry puts failed batches back while the job can still run them. */
+export const RETRYABLE_STATUSES: readonly JobStatus[] = [JOB.running, JOB.paused];
+
+export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
+  return {
+    pause: canMove(JOB_MOVES.pause, status),
+    resume: canMove(JOB_MOVES.resume, status),
+    cancel: canMove(JOB_MOVES.cancel, status),
+    rollback: canMove(JOB_MOVES.rollback, status) && facts.latestAndIdle,
+    retry: RETRYABLE_STATUSES.includes(status) && facts.failedBatches > 0,
+    finalize: canMove(JOB_MOVES.finalize, status) && facts.allBatchesDone,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The diagram (README and lib/imports/README.md hold its output; a unit test keeps them equal)
+
+/** The moves as a plain-text table: the move's name, where it starts, where it leads, what makes it. */
+export function diagram(moves: Record<string, Move<string>>): string {
+  return Object.entries(moves)
+    .map(([name, m]) => `${name.padEnd(18)} ${m.from.join(' | ').padEnd(28)} ─► ${m.to.padEnd(13)} ${m.by}`.trimEnd())
+    .join('\n');
+}

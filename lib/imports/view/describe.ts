@@ -1,4 +1,5 @@
-import type { BatchView, JobStatusView, TableProgress } from './status';
+import { BATCH } from '../state/machine';
+import type { BatchView, DriftCounts, JobStatusView, TableProgress } from './types';
 
 /** Words a person reads on the progress page; pure, so the page and the tests share them. */
 
@@ -31,15 +32,15 @@ export function describeCurrent(s: Pick<JobStatusView, 'tables' | 'current' | 'j
 
 export type TableState =
   | { kind: 'done' }
-  | { kind: 'failed'; failed: number }
-  | { kind: 'processing'; batch: number; of: number; phase: string }
-  | { kind: 'pending'; phase: string };
+  | { kind: typeof BATCH.failed; failed: number }
+  | { kind: typeof BATCH.processing; batch: number; of: number; phase: string }
+  | { kind: typeof BATCH.pending; phase: string };
 
 const PHASE: Record<string, string> = { delete: 'ending old rows', insert: 'inserting', replace: 'replacing codes', resync: 'comparing with the FULL' };
 
 /** A table's state: done, failed, processing batch n/m (and its phase), or pending. */
 export function tableState(t: TableProgress, current: BatchView[]): TableState {
-  if (t.failed > 0) return { kind: 'failed', failed: t.failed };
+  if (t.failed > 0) return { kind: BATCH.failed, failed: t.failed };
   if (t.completed === t.batches) return { kind: 'done' };
   const mine = current.filter((b) => b.table === t.table);
   // Deletes run before inserts, so the phase is the first operation with work left.
@@ -47,28 +48,22 @@ export function tableState(t: TableProgress, current: BatchView[]): TableState {
   const phase = PHASE[open?.operation ?? ''] ?? '';
   if (mine.length > 0 || (open && open.processing > 0)) {
     const op = t.operations.find((o) => o.operation === (mine[0]?.operation ?? open?.operation));
-    return { kind: 'processing', batch: (op?.completed ?? 0) + 1, of: op?.batches ?? t.batches, phase: PHASE[op?.operation ?? ''] ?? phase };
+    return { kind: BATCH.processing, batch: (op?.completed ?? 0) + 1, of: op?.batches ?? t.batches, phase: PHASE[op?.operation ?? ''] ?? phase };
   }
-  return { kind: 'pending', phase };
+  return { kind: BATCH.pending, phase };
 }
 
 export function tableStateText(s: TableState): string {
   switch (s.kind) {
     case 'done':
       return 'done';
-    case 'failed':
+    case BATCH.failed:
       return `${s.failed} failed`;
-    case 'processing':
+    case BATCH.processing:
       return `processing batch ${s.batch}/${s.of}`;
-    case 'pending':
-      return 'pending';
+    case BATCH.pending:
+      return BATCH.pending;
   }
-}
-
-export interface DriftCounts {
-  ended: number;
-  inserted: number;
-  unchanged: number;
 }
 
 /**

@@ -1,5 +1,8 @@
 import Papa from 'papaparse';
 import type { Db } from '../../db/client';
+import { batchDurations } from '../sql/batches';
+import { firstRowErrors, rowErrorsByFile } from '../sql/errors';
+import { getJob } from '../sql/jobs';
 import { getJobStatus, type JobStatusView } from './status';
 
 export interface ImportReport {
@@ -46,14 +49,8 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 export async function importReport(db: Db, jobId: number): Promise<ImportReport> {
   const status = await getJobStatus(db, jobId);
   const sql = db.$client;
-  const [timing] = await sql<{ n: number; p50: number | null; p95: number | null; max: number | null }[]>`
-    select count(*)::int as n,
-           percentile_cont(0.5) within group (order by duration_ms)::float8 as p50,
-           percentile_cont(0.95) within group (order by duration_ms)::float8 as p95,
-           max(duration_ms)::float8 as max
-    from import_job_batches where job_id = ${jobId} and status = 'completed'`;
-  const byFile = await sql<{ file: string; n: number }[]>`
-    select file, count(*)::int as n from import_errors where job_id = ${jobId} group by file order by file`;
+  const timing = await batchDurations(sql, jobId);
+  const byFile = await rowErrorsByFile(sql, jobId);
   const j = status.job;
   const finished = j.finishedAt ? new Date(j.finishedAt).getTime() : null;
   return {
@@ -103,9 +100,8 @@ export async function importReport(db: Db, jobId: number): Promise<ImportReport>
 
 /** The rejected rows of one import as CSV (GET /api/imports/:id/report?format=csv). */
 export async function rejectedRowsCsv(db: Db, jobId: number): Promise<string> {
-  await getJobStatus(db, jobId); // 404 for an unknown job
-  const rows = await db.$client<{ file: string; line: number | null; column: string | null; value: string | null; code: string; message: string }[]>`
-    select file, line, "column", value, code, message from import_errors where job_id = ${jobId} order by id`;
+  await getJob(db.$client, jobId); // 404 for an unknown job
+  const rows = await firstRowErrors(db.$client, jobId);
   return Papa.unparse(
     { fields: ['file', 'line', 'column', 'value', 'reason', 'message'], data: rows.map((r) => [r.file, r.line, r.column, r.value, r.code, r.message]) },
     { quotes: true, newline: '\r\n' },

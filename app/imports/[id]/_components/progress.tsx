@@ -6,8 +6,8 @@ import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import { StatusBadge } from '@/app/_components/status-badge';
 import { describeCurrent, formatCount, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/view/describe';
-import { isTerminal, isUndoing } from '@/lib/imports/state/machine';
-import type { JobStatusView } from '@/lib/imports/view/status';
+import { BATCH, isTerminal, isUndoing, JOB } from '@/lib/imports/state/machine';
+import type { JobStatusView } from '@/lib/imports/view/types';
 import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
 import { Button, ConfirmButton } from './confirm-button';
 import { TimelineChart } from './timeline-chart';
@@ -71,7 +71,7 @@ export function Progress({ jobId }: { jobId: number }) {
   const pct = percent(s.batches.completed, s.batches.total);
   const current = describeCurrent(s);
   const undo = job.undo;
-  const undoView = isUndoing(job.status) || job.status === 'cancelled' || job.status === 'rolled_back';
+  const undoView = isUndoing(job.status) || job.status === JOB.cancelled || job.status === JOB.rolled_back;
 
   return (
     <div className="space-y-6">
@@ -93,7 +93,7 @@ export function Progress({ jobId }: { jobId: number }) {
 
       <div className="space-y-2" aria-live="polite">
         {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
-        {s.rejected > 0 && job.status !== 'failed' && (
+        {s.rejected > 0 && job.status !== JOB.failed && (
           <Alert tone="amber" testId="rejected-note">
             {fmt(s.rejected)} bad row{s.rejected === 1 ? ' was' : 's were'} rejected and not imported (mode: {job.onError}).{' '}
             <a className="font-medium underline" href={`/api/imports/${jobId}/report?format=csv`} download>
@@ -118,12 +118,12 @@ export function Progress({ jobId }: { jobId: number }) {
           </Alert>
         )}
         {status.error && <Alert tone="amber" testId="status-error">Status is not refreshing: {(status.error as Error).message} Retrying…</Alert>}
-        {job.status === 'paused' && (
+        {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
             Paused: no batch is being applied. Resume to carry on from batch {s.batches.completed + 1} of {s.batches.total}.
           </Alert>
         )}
-        {job.status === 'running' && s.batches.failed > 0 && (
+        {job.status === JOB.running && s.batches.failed > 0 && (
           <Alert tone="red" testId="failed-note">
             {s.batches.failed} batch{s.batches.failed === 1 ? '' : 'es'} failed. The import finishes once {s.batches.failed === 1 ? 'it is' : 'they are'}{' '}
             retried successfully (see below).
@@ -138,16 +138,16 @@ export function Progress({ jobId }: { jobId: number }) {
             {pct}%
           </span>
         </div>
-        {job.status === 'preparing' && <StagingProgressView staging={job.staging} />}
-        <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === 'paused' ? 'amber' : 'emerald'} />
+        {job.status === JOB.preparing && <StagingProgressView staging={job.staging} />}
+        <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === JOB.paused ? 'amber' : 'emerald'} />
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
           <Stat label="Rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
           <Stat label="Rows/s" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} />
-          <Stat label="ETA" value={job.status === 'running' ? formatDuration(s.etaSeconds) : '–'} />
+          <Stat label="ETA" value={job.status === JOB.running ? formatDuration(s.etaSeconds) : '–'} />
         </dl>
         <p className="min-h-5 text-sm text-slate-700" data-testid="current-operation">
-          {current ?? (driver.workers > 0 && job.status === 'running' ? 'Waiting for the next batch…' : ' ')}
+          {current ?? (driver.workers > 0 && job.status === JOB.running ? 'Waiting for the next batch…' : ' ')}
         </p>
         {undo && undoView && <UndoProgress undo={undo} status={job.status} />}
         <p className="text-xs text-slate-500 tabular-nums">
@@ -165,7 +165,7 @@ export function Progress({ jobId }: { jobId: number }) {
           {s.tables.map((t) => {
             // Once a job is being undone, its tables' batch states are history: say so instead.
             const state = tableState(t, s.current);
-            const tone = undoView ? 'orange' : state.kind === 'failed' ? 'red' : state.kind === 'done' ? 'emerald' : 'sky';
+            const tone = undoView ? 'orange' : state.kind === BATCH.failed ? 'red' : state.kind === 'done' ? 'emerald' : 'sky';
             return (
               <li key={t.table} className="grid grid-cols-[7rem_1fr] items-center gap-x-3 gap-y-1 sm:grid-cols-[9rem_1fr_5rem_17rem]" data-testid={`table-${t.table}`}>
                 <span className="font-medium">{t.table}</span>
@@ -174,7 +174,7 @@ export function Progress({ jobId }: { jobId: number }) {
                   {t.completed}/{t.batches}
                 </span>
                 <span className="truncate text-sm tabular-nums sm:whitespace-nowrap" data-testid="table-state">
-                  <span className={state.kind === 'failed' ? 'text-red-700' : state.kind === 'done' ? 'text-emerald-700' : 'text-slate-700'}>
+                  <span className={state.kind === BATCH.failed ? 'text-red-700' : state.kind === 'done' ? 'text-emerald-700' : 'text-slate-700'}>
                     {undoView ? (isUndoing(job.status) ? 'being undone' : 'undone') : tableStateText(state)}
                   </span>
                   {!undoView && 'phase' in state && state.phase && <span className="text-slate-500"> · {state.phase}</span>}
@@ -340,7 +340,7 @@ function UndoProgress({ undo, status }: { undo: NonNullable<JobStatusView['job']
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   const planned = Object.values(undo.planned).reduce((a, p) => a + p.remove + p.restore, 0);
   const done = sum(undo.removed) + sum(undo.restored);
-  const finished = status === 'cancelled' || status === 'rolled_back';
+  const finished = status === JOB.cancelled || status === JOB.rolled_back;
   return (
     <div className="space-y-1" data-testid="undo-progress">
       <ProgressBar value={finished ? 100 : percent(Math.min(done, planned), planned)} label="Undo progress" tone="orange" size="sm" />

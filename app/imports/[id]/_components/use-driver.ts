@@ -3,8 +3,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { backoffMs, didWork, nextMove, snapshotOf } from '@/lib/imports/drive/rules';
-import type { ProcessBatchResult } from '@/lib/imports/jobs/advance';
-import type { JobStatusView } from '@/lib/imports/view/status';
+import type { DriveStep } from '@/lib/imports/drive/loop';
+import type { JobStatusView } from '@/lib/imports/view/types';
 import { api, ApiError, statusKey } from '../../_lib/api';
 
 export interface DriverProblem {
@@ -27,7 +27,7 @@ const WAIT_MS = 600;
 
 /**
  * Drives a job from the browser: while the polled status says there is work (rules shared
- * with the CLI in lib/imports/driving.ts), `concurrency` workers call process-batch, and one
+ * with the CLI in lib/imports/drive/rules.ts), `concurrency` workers call process-batch, and one
  * calls finalize when every batch is done. The server's leases keep workers, tabs and other
  * drivers apart, so closing the tab loses nothing and two tabs are safe.
  */
@@ -78,7 +78,7 @@ export function useDriver(jobId: number, status: JobStatusView | undefined, conc
     const p = pool.current;
     try {
       while (p.mounted && p.running <= p.desired) {
-        const result = await call<ProcessBatchResult>(`/api/imports/${jobId}/process-batch`);
+        const result = await call<DriveStep>(`/api/imports/${jobId}/process-batch`);
         if (!result) return;
         const move = nextMove(snapshotOf(result.progress, didWork(result)));
         if (move === 'again') continue;

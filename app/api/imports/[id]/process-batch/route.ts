@@ -4,7 +4,7 @@ import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom, jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { processBatch } from '@/lib/imports/jobs/advance';
+import { driveStep } from '@/lib/imports/drive/loop';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -15,5 +15,5 @@ const body = z.object({ budgetMs: z.number().int().min(0).max(10_000).optional()
 export const POST = route<JobContext>({}, async (request, { params }) => {
   const jobId = await jobIdFrom(params);
   const { budgetMs } = await jsonBody(request, body);
-  return json(await processBatch(await getDb(), { jobId, budgetMs }));
+  return json(await driveStep(await getDb(), { jobId, budgetMs }));
 });

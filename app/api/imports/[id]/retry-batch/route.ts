@@ -5,6 +5,7 @@ import { jobIdFrom, jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { retryBatches } from '@/lib/imports/jobs/retry';
+import { getJobStatus } from '@/lib/imports/view/status';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -15,5 +16,7 @@ const body = z.object({ batchId: z.number().int().positive().optional() });
 export const POST = route<JobContext>({}, async (request, { params }) => {
   const jobId = await jobIdFrom(params);
   const { batchId } = await jsonBody(request, body);
-  return json(await retryBatches(await getDb(), { jobId, batchId }));
+  const db = await getDb();
+  const { retried } = await retryBatches(db, { jobId, batchId });
+  return json({ retried, progress: await getJobStatus(db, jobId) });
 });

@@ -3,7 +3,8 @@ import { getDb } from '@/lib/db/client';
 import { jsonBody, uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { completeUpload } from '@/lib/imports/store/uploads';
+import { completeUpload } from '@/lib/imports/jobs/start';
+import { getJobStatus } from '@/lib/imports/view/status';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -16,5 +17,7 @@ const body = z.object({ sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 mu
 export const POST = route<Context>({}, async (request, { params }) => {
   const uploadId = await uploadIdFrom(params);
   const { sha256 } = await jsonBody(request, body);
-  return json(await completeUpload(await getDb(), uploadId, sha256), 201);
+  const db = await getDb();
+  const { jobId } = await completeUpload(db, uploadId, sha256);
+  return json(await getJobStatus(db, jobId), 201);
 });

@@ -3,7 +3,8 @@ import { getDb } from '@/lib/db/client';
 import { jsonBody, uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { fetchSteps } from '@/lib/imports/store/uploads';
+import { fetchSteps } from '@/lib/imports/jobs/start';
+import { getJobStatus } from '@/lib/imports/view/status';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -16,5 +17,7 @@ const body = z.object({ budgetMs: z.number().int().min(0).max(10_000).optional()
 export const POST = route<Context>({}, async (request, { params }) => {
   const uploadId = await uploadIdFrom(params);
   const { budgetMs } = await jsonBody(request, body);
-  return json(await fetchSteps(await getDb(), uploadId, budgetMs));
+  const db = await getDb();
+  const { upload, jobId } = await fetchSteps(db, uploadId, budgetMs);
+  return json({ upload, job: jobId === null ? null : await getJobStatus(db, jobId) });
 });

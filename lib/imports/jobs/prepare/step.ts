@@ -1,0 +1,230 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { filesFor } from '../../../datasets/kbo';
+import type { Sql, Tx } from '../../../db/client';
+import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
+import { ident, identList } from '../../../db/sql';
+import { ImportFailure } from '../../errors';
+import { readCsv, type CsvChunkAt } from '../../read/csv';
+import { damagedOr, declared } from '../../read/inflate';
+import { checkHeader, type RowError } from '../../read/rows';
+import { addStagedRows, batchesPerTable, countBatches, deleteBatches, undoPlan } from '../../sql/batches';
+import { firstRowErrors, insertRowErrors, keepRowErrors, keptErrorCount } from '../../sql/errors';
+import { advanceFile, filesOf, lockNextFile, rejectedSoFar, unreadFileCount } from '../../sql/files';
+import { findJob, type JobRow } from '../../sql/jobs';
+import { insertCompletedBatch } from '../../state/batch-moves';
+import { markPrepared, markRefused, markRefusedAfterCopy } from '../../state/job-moves';
+import { BATCH, JOB } from '../../state/machine';
+import { dropUpload } from '../../store/parts';
+import { injectStagingDelay } from '../faults';
+import { clearStaging } from '../staging';
+import { checkChunk, startRead, type ChunkContext } from './chunk';
+import { countVerdict, extractVerdict, fatalVerdict, refusal, stepVerdict, StepRejections, takeRowErrors } from './policy';
+import { extractOf, keepReader, takeReader } from './readers';
+
+export interface StepOutcome {
+  /** Null for the step that ended prepare (the job went to `running`). */
+  file: string | null;
+  rows: number;
+  rejected: number;
+  durationMs: number;
+  /** The file is read to its end. */
+  fileDone: boolean;
+  /** The file was refused: the job failed (see its error). */
+  failed?: boolean;
+}
+
+/**
+ * Prepare steps until the budget runs out: each stages the next stretch of one file and
+ * commits it with the file's new position. Several drivers can step one job: each locks a
+ * different file. Returns [] when there is nothing this driver can do now.
+ */
+export async function prepareSteps(sql: Sql, jobId: number, budgetMs: number): Promise<StepOutcome[]> {
+  const deadline = Date.now() + budgetMs;
+  const out: StepOutcome[] = [];
+  do {
+    const step = await prepareStep(sql, jobId, deadline);
+    if (step === 'complete') {
+      if (await completePrepare(sql, jobId)) out.push({ file: null, rows: 0, rejected: 0, durationMs: 0, fileDone: true });
+      break;
+    }
+    if (!step) break;
+    out.push(step);
+    if (step.failed) break;
+  } while (Date.now() < deadline);
+  return out;
+}
+
+/**
+ * Once every file is read: the rejected-rows verdict over the whole extract, then the job
+ * goes to `running` (its batches become claimable). Exactly one caller gets `true`.
+ */
+async function completePrepare(sql: Sql, jobId: number): Promise<boolean> {
+  try {
+    return await sql.begin(async (tx) => {
+      const job = await findJob(tx, jobId, 'update');
+      if (job?.status !== JOB.preparing) return false;
+      const files = await filesOf(tx, jobId);
+      if (files.some((f) => !f.done)) return false;
+      const rows = files.reduce((s, f) => s + f.rows + f.duplicates, 0);
+      const rejected = files.reduce((s, f) => s + f.rejected, 0);
+      const verdict = extractVerdict({ onError: job.onError, maxRejected: job.maxRejected, maxRejectedPercent: job.maxRejectedPercent }, rejected, rows);
+      if (verdict) {
+        const first = await firstRowErrors(tx, jobId, 20);
+        throw refusal(jobId, verdict, first[0] ?? ({ message: '' } as RowError), rejected, first);
+      }
+      // Planned from the zip's sizes (UPDATE), cut while reading (resync) or one per step (direct).
+      const perTable: Record<string, number> = {};
+      for (const f of files) perTable[f.table_name] = Math.max(perTable[f.table_name] ?? 0, f.batches);
+      for (const m of await batchesPerTable(tx, jobId)) perTable[m.table_name] = Math.max(perTable[m.table_name] ?? 0, m.n);
+      const counts = { files: Object.fromEntries(files.map((f) => [f.name, f.rows + f.duplicates])), batchesPerTable: perTable, rejected };
+      return markPrepared(tx, jobId, counts);
+    });
+  } catch (err) {
+    if (!(err instanceof ImportFailure) || err.code !== 'VALIDATION') throw err;
+    await failPrepare(sql, jobId, err);
+    return true;
+  }
+}
+
+async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<StepOutcome | 'complete' | undefined> {
+  const started = Date.now();
+  let stepping = false;
+  try {
+    return await sql.begin(async (tx) => {
+      // A share lock on the job for the whole step: cancel (which locks it for update) waits
+      // for a step in flight, and a step never starts on a job that is no longer preparing.
+      const job = await findJob(tx, jobId, 'share');
+      if (job?.status !== JOB.preparing) return undefined;
+      stepping = true;
+      const file = await lockNextFile(tx, jobId);
+      if (!file) return (await unreadFileCount(tx, jobId)) === 0 ? 'complete' : undefined;
+      return stageStep(sql, tx, job, file, deadline, started);
+    });
+  } catch (err) {
+    // A refused file ends the job (`failed`, with the reason); the caller reads that in the status.
+    if (!stepping || !(err instanceof ImportFailure) || err.code !== 'VALIDATION') throw err;
+    await failPrepare(sql, jobId, err);
+    return { file: (err.details as { file?: string } | undefined)?.file ?? null, rows: 0, rejected: 0, durationMs: Date.now() - started, fileDone: false, failed: true };
+  }
+}
+
+/** One step's transaction: read the next stretch of `file`, COPY it, check the verdicts, record it all. */
+async function stageStep(sql: Sql, tx: Tx, job: JobRow, file: ImportJobFile, deadline: number, started: number): Promise<StepOutcome> {
+  const extract = await extractOf(sql, { id: job.id, source: job.source as ZipSourceRef });
+  const entry = extract.files.find((f) => f.name === file.name);
+  const plan = filesFor(job.extractType as 'full' | 'update').find((p) => p.name === file.name);
+  if (!entry || !plan) throw new ImportFailure('INTERNAL', `${file.name} is no longer in this import's zip.`);
+  await injectStagingDelay();
+
+  const key = `${job.id}:${file.fileIndex}`;
+  const read = startRead(file, job.batchSize);
+  const chunks = takeReader(sql, key, read.end.offset) ?? readCsv(declared(entry.open(), entry.uncompressedSize, file.name), file.name, read.end);
+  const rejections = new StepRejections(await keptErrorCount(tx, job.id));
+  const direct = file.target === 'direct';
+  const columns = plan.columns.map((c) => c.column);
+  const writable = direct
+    ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
+    : await tx`copy ${ident(tx, plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
+  const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
+
+  async function* copyText(): AsyncGenerator<string> {
+    // At least one chunk per step, so every step moves the position on.
+    for (let pulled = 0; pulled === 0 || Date.now() < deadline; pulled++) {
+      const next = await chunks.next();
+      if (next.done) {
+        read.done = true;
+        return;
+      }
+      const text = checkChunk(next.value as CsvChunkAt, read, context);
+      read.end = next.value.end;
+      if (rejections.fatal || (job.onError === 'fail-fast' && rejections.count > 0)) return;
+      if (text) yield text;
+    }
+  }
+
+  try {
+    await pipeline(Readable.from(copyText()), writable);
+  } catch (err) {
+    void chunks.return(undefined);
+    throw damagedOr(err, file.name);
+  }
+  const verdict = stepVerdict(job.onError, rejections, read.rows);
+  if (verdict) {
+    void chunks.return(undefined);
+    throw refusal(job.id, verdict, rejections.fatal ?? (rejections.kept[0] as RowError), rejections.count, rejections.kept, rejections.kept);
+  }
+  if (read.done) {
+    // A file with no header line at all.
+    if (read.end.offset === 0) {
+      const error = checkHeader(file.name, plan.columns, undefined) as RowError;
+      rejections.add(error);
+      throw refusal(job.id, fatalVerdict(error), error, rejections.count, rejections.kept, rejections.kept);
+    }
+  } else {
+    keepReader(sql, key, read.end.offset, chunks);
+  }
+
+  if (job.maxRejected !== null) {
+    const total = (await rejectedSoFar(tx, job.id)) + rejections.count;
+    const over = countVerdict(job.maxRejected, total, read.rows);
+    if (over) {
+      const [first] = await firstRowErrors(tx, job.id, 1);
+      throw refusal(job.id, over, first ?? (rejections.kept[0] as RowError), total, rejections.kept, rejections.kept);
+    }
+  }
+
+  await insertRowErrors(tx, job.id, rejections.kept);
+  if (direct) {
+    if (read.rows + read.duplicates > 0) {
+      await insertCompletedBatch(tx, {
+        jobId: job.id,
+        tableName: file.tableName,
+        batchNumber: file.steps,
+        rows: read.rows + read.duplicates,
+        inserted: read.rows,
+        duplicate: read.duplicates,
+        startedAt: new Date(started),
+      });
+    }
+  } else {
+    const entries = [...read.perBatch];
+    await addStagedRows(tx, job.id, file.tableName, file.operation, entries, entries.map(([b]) => read.ranges?.startOf(b) ?? null));
+  }
+  await advanceFile(tx, job.id, file.fileIndex, {
+    end: read.end,
+    rows: read.rows,
+    rejected: rejections.count,
+    duplicates: read.duplicates,
+    runKey: read.runKey,
+    runRows: [...read.runRows],
+    sorted: read.sorted,
+    ranges: read.ranges?.state() ?? { cuts: [], maxKey: null, openRows: 0 },
+    done: read.done,
+  });
+  return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - started, fileDone: read.done };
+}
+
+/**
+ * A prepare that cannot go on: record why (and the bad rows) and leave the register as it
+ * was. Staged rows are simply dropped; rows a FULL already copied into the final tables are
+ * removed by undo steps (the job passes through `cancelling`, and ends `failed`).
+ */
+export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailure): Promise<void> {
+  const rowErrors = takeRowErrors(failure);
+  await sql.begin(async (tx) => {
+    const job = await findJob(tx, jobId, 'update');
+    if (job?.status !== JOB.preparing) return;
+    await keepRowErrors(tx, jobId, rowErrors);
+    const error = { code: failure.code, message: failure.message };
+    if ((await countBatches(tx, jobId, BATCH.completed)) > 0) {
+      await markRefusedAfterCopy(tx, jobId, await undoPlan(tx, jobId), error);
+    } else {
+      await clearStaging(tx, jobId);
+      // Batches staged by earlier steps will never run.
+      await deleteBatches(tx, jobId);
+      await dropUpload(tx, job.source);
+      await markRefused(tx, jobId, error);
+    }
+  });
+}

@@ -1,0 +1,125 @@
+import type { Sql } from '../../db/client';
+import { ImportFailure } from '../errors';
+import { findJob, type JobRow } from '../sql/jobs';
+import {
+  claimBatch,
+  completeBatch,
+  failBatch,
+  holdLease,
+  logAttempt,
+  releaseBatch,
+  renewForRetry,
+  type BatchCounts,
+  type ClaimedBatch,
+} from '../state/batch-moves';
+import { ATTEMPT, JOB, type AttemptOutcome } from '../state/machine';
+import { applyBatch } from './apply';
+import { injectFault, injectStall } from './faults';
+
+export interface BatchOutcome {
+  id: number;
+  table: string;
+  operation: string;
+  batchNumber: number;
+  attempt: number;
+  /** `released`: the job was paused or cancelled before this batch applied; it went back to pending. */
+  status: Exclude<AttemptOutcome, 'retried'>;
+  durationMs: number;
+  counts?: BatchCounts;
+  error?: string;
+}
+
+/**
+ * Claims runnable batches of a running job, one after another until the budget has passed,
+ * and applies each with its completion in one transaction. The apply transaction first
+ * re-locks the batch row and checks that the lease is still ours, so a batch whose lease
+ * passed to another driver is never applied twice, and a crash anywhere leaves the batch
+ * either untouched (claimable once the lease expires) or done.
+ */
+export async function processBatches(sql: Sql, job: JobRow, budgetMs: number, leaseSeconds: number): Promise<BatchOutcome[]> {
+  const started = Date.now();
+  const processed: BatchOutcome[] = [];
+  do {
+    const batch = await claimBatch(sql, job.id, leaseSeconds);
+    if (!batch) break;
+    const outcome = await runClaimed(sql, job, batch);
+    processed.push(outcome);
+    if (outcome.status === ATTEMPT.released) break;
+  } while (Date.now() - started < budgetMs);
+  return processed;
+}
+
+class LeaseLost extends Error {}
+class JobStopped extends Error {}
+
+/** Transient failures are retried in place, this many attempts in all, with backoff between. */
+export const MAX_TRANSIENT_ATTEMPTS = 3;
+const TRANSIENT_BACKOFF_MS = 100;
+
+/** Serialization failures, deadlocks, lock timeouts and dropped connections pass; retrying is safe. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return (
+    ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code)
+  );
+}
+
+async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<BatchOutcome> {
+  const started = Date.now();
+  let attempt = batch.attempts;
+  const base = () => ({ id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt });
+  const ended = (status: BatchOutcome['status'], more: Partial<BatchOutcome> = {}): BatchOutcome => ({ ...base(), status, durationMs: Date.now() - started, ...more });
+  await injectStall();
+  for (let tries = 1; ; tries++) {
+    const attemptStarted = new Date();
+    try {
+      const counts = await sql.begin(async (tx) => {
+        if (!(await holdLease(tx, batch))) throw new LeaseLost();
+        // Read after taking the batch row: a cancel's undo first waits for rows held like this
+        // one, so a batch either commits before the undo starts or sees the job stopped here.
+        if ((await findJob(tx, job.id))?.status !== JOB.running) throw new JobStopped();
+        await injectFault(batch);
+        const counts = await applyBatch(tx, job, batch);
+        await completeBatch(tx, batch, counts, Date.now() - started);
+        await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.completed);
+        return counts;
+      });
+      return ended(ATTEMPT.completed, { counts });
+    } catch (err) {
+      if (err instanceof LeaseLost) {
+        await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.lease_lost);
+        return ended(ATTEMPT.lease_lost);
+      }
+      if (err instanceof JobStopped) {
+        // Nothing was applied: hand the batch back untouched, as if it had never been claimed.
+        await releaseBatch(sql, batch);
+        await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.released);
+        return ended(ATTEMPT.released);
+      }
+      const message = batchErrorMessage(err, tries);
+      if (isTransient(err) && tries < MAX_TRANSIENT_ATTEMPTS) {
+        console.warn(`[kbo-import] batch ${batch.id} attempt ${attempt} hit a transient error; retrying`, (err as Error).message);
+        const renewed = await renewForRetry(sql, batch);
+        await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.retried, message).catch(() => undefined);
+        if (renewed === undefined) return ended(ATTEMPT.lease_lost);
+        attempt = renewed;
+        await new Promise((r) => setTimeout(r, TRANSIENT_BACKOFF_MS * 2 ** (tries - 1)));
+        continue;
+      }
+      console.error(`[kbo-import] batch ${batch.id} failed`, err);
+      await failBatch(sql, batch, message, Date.now() - started);
+      await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.failed, message);
+      return ended(ATTEMPT.failed, { error: message });
+    }
+  }
+}
+
+function batchErrorMessage(err: unknown, tries: number): string {
+  if (err instanceof ImportFailure) return err.message;
+  const code = (err as { code?: unknown }).code;
+  const after = tries > 1 ? ` after ${tries} attempts` : '';
+  return `The database refused this batch${typeof code === 'string' ? ` (${code})` : ''}${after}; the details are in the server log. Retry it, and if it fails again, check the server log.`;
+}

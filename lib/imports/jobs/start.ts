@@ -1,0 +1,77 @@
+import type { Db } from '../../db/client';
+import { env } from '../../env';
+import { ImportFailure } from '../errors';
+import type { ImportOptions } from '../options';
+import { jobOfUpload } from '../sql/jobs';
+import { markUploadComplete } from '../sql/uploads';
+import { fetchParts } from '../store/fetch';
+import { dropUploadById } from '../store/parts';
+import { sha256Of, uploadSource } from '../store/sources';
+import { loadUpload, missingParts, uploadView, viewOf, type UploadView } from '../store/uploads';
+import { createImport, type PrepareInput } from './create';
+import { prepareSteps } from './prepare/step';
+
+/**
+ * Every way an import begins ends here: create the job from the zip (stored, sent in parts,
+ * fetched, or on the CLI's disk), then run its first prepare steps within the budget, so a
+ * daily update is prepared by the time the call answers. The rest of a large extract is
+ * staged by process-batch calls like everything else.
+ */
+export async function startImport(db: Db, input: PrepareInput, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<{ jobId: number }> {
+  const { jobId } = await createImport(db, input);
+  if (budgetMs > 0) await prepareSteps(db.$client, jobId, budgetMs);
+  return { jobId };
+}
+
+/**
+ * Every part stored: check the whole file against the sha256 the client computed (null: the
+ * server fetched it and has nothing to check against), then start the import as a direct
+ * upload does. A mismatch drops the upload. Completing twice (a retry after a lost answer)
+ * gives the same import.
+ */
+export async function completeUpload(db: Db, uploadId: number, sha256: string | null): Promise<{ jobId: number }> {
+  const sql = db.$client;
+  const made = await jobOfUpload(sql, uploadId);
+  if (made !== undefined) return { jobId: made };
+  const u = await loadUpload(sql, uploadId);
+  const missing = missingParts(u, await viewOf(sql, u));
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
+    throw new ImportFailure('PRECONDITION_FAILED', `${u.fileName} is missing ${missing.length} of its ${u.parts} parts (${shown}); send them, then complete it.`, {
+      missing: missing.slice(0, 100),
+    });
+  }
+  if (u.sha256 === '') {
+    const actual = await sha256Of(await uploadSource(sql, uploadId));
+    if (sha256 !== null && actual !== sha256.toLowerCase()) {
+      await dropUploadById(sql, uploadId);
+      throw new ImportFailure(
+        'VALIDATION',
+        `${u.fileName} was assembled from its parts with sha256 ${actual}, but the file sent has ${sha256.toLowerCase()}; the upload was dropped. Upload the file again.`,
+        { expected: sha256.toLowerCase(), got: actual },
+      );
+    }
+    await markUploadComplete(sql, uploadId, actual);
+  }
+  return startImport(db, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) });
+}
+
+export interface FetchProgress {
+  upload: UploadView;
+  /** The import, once every part is fetched (then the upload is complete). */
+  jobId: number | null;
+}
+
+/**
+ * A URL fetch in steps: the next missing parts until the budget runs out (store/fetch.ts);
+ * once every part is stored, the upload completes and the import starts. Safe to call again
+ * and from several drivers.
+ */
+export async function fetchSteps(db: Db, uploadId: number, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<FetchProgress> {
+  const sql = db.$client;
+  const view = await fetchParts(sql, uploadId, Date.now() + budgetMs);
+  if (view.received.length < view.parts) return { upload: view, jobId: null };
+  const { jobId } = await completeUpload(db, uploadId, null);
+  // A refused zip's upload is dropped with its job; the view is then the last one seen.
+  return { upload: await uploadView(sql, uploadId).catch(() => ({ ...view, complete: true })), jobId };
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** How an import treats its file: given with an upload, kept until it completes, applied at prepare. */
+export const importOptions = z.object({
+  /** Accept an UPDATE out of sequence. */
+  force: z.boolean().optional(),
+  /** Bad rows: `continue` (default) rejects them into import_errors; `fail-fast` refuses the file. */
+  onError: z.enum(['continue', 'fail-fast']).optional(),
+  /** In `continue` mode, fail past this many rejected rows… */
+  maxRejected: z.number().int().min(0).optional(),
+  /** …or past this percentage of all rows (default IMPORT_MAX_REJECTED_PERCENT). */
+  maxRejectedPercent: z.number().min(0).max(100).optional(),
+});
+export type ImportOptions = z.infer<typeof importOptions>;
+
+/** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
+export function importOptionsFromForm(form: { get(name: string): unknown }): ImportOptions {
+  const field = (name: string) => {
+    const v = form.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const number = (name: string) => {
+    const v = field(name);
+    return v === undefined ? undefined : Number(v);
+  };
+  return importOptions.parse({
+    force: field('force') === 'true',
+    onError: field('onError'),
+    maxRejected: number('maxRejected'),
+    maxRejectedPercent: number('maxRejectedPercent'),
+  });
+}

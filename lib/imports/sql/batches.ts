@@ -1,0 +1,191 @@
+import type { Sql, Tx } from '../../db/client';
+import type { BatchOperation, UndoProgress } from '../../db/schema';
+import { BATCH, type BatchStatus } from '../state/machine';
+
+/**
+ * Every query of the engine on import_job_batches, but its status changes
+ * (state/batch-moves.ts). New batches are born `pending` (the column's default).
+ */
+
+type Db = Sql | Tx;
+
+/** Rows a prepare step staged, added to their batches (created on first sight). */
+export async function addStagedRows(
+  tx: Tx,
+  jobId: number,
+  tableName: string,
+  operation: BatchOperation,
+  perBatch: [batch: number, rows: number][],
+  rangeStarts: (string | null)[],
+): Promise<void> {
+  if (perBatch.length === 0) return;
+  await tx`
+    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count, range_start)
+    select ${jobId}, ${tableName}, ${operation}, b, r, s
+    from unnest(${perBatch.map((e) => e[0])}::int[], ${perBatch.map((e) => e[1])}::int[], ${rangeStarts}::text[]) as u(b, r, s)
+    on conflict (job_id, table_name, operation, batch_number)
+    do update set row_count = import_job_batches.row_count + excluded.row_count`;
+}
+
+/** A resync's first batch of each table, so a table whose file is empty still ends its current rows. */
+export async function addFirstResyncBatches(tx: Tx, jobId: number, tables: string[]): Promise<void> {
+  await tx`
+    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
+    select ${jobId}, t, 'resync', 0, 0 from unnest(${tables}::text[]) as u(t)`;
+}
+
+/** Batches made so far, per table. */
+export async function batchesPerTable(tx: Tx, jobId: number): Promise<{ table_name: string; n: number }[]> {
+  return tx<{ table_name: string; n: number }[]>`
+    select table_name, count(distinct batch_number)::int as n from import_job_batches where job_id = ${jobId} group by table_name`;
+}
+
+/** A refused prepare's batches will never run. */
+export async function deleteBatches(tx: Tx, jobId: number): Promise<void> {
+  await tx`delete from import_job_batches where job_id = ${jobId}`;
+}
+
+export async function countBatches(sql: Db, jobId: number, status: BatchStatus): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`select count(*)::int as n from import_job_batches where job_id = ${jobId} and status = ${status}`;
+  return r?.n ?? 0;
+}
+
+/** Batches not completed yet, and how many of those failed. */
+export async function unfinishedBatches(tx: Tx, jobId: number): Promise<{ open: number; failed: number }> {
+  const [r] = await tx<{ open: number; failed: number }[]>`
+    select count(*) filter (where status <> ${BATCH.completed})::int as open,
+           count(*) filter (where status = ${BATCH.failed})::int as failed
+    from import_job_batches where job_id = ${jobId}`;
+  return r ?? { open: 0, failed: 0 };
+}
+
+/** The sums of what a job's batches staged and did. */
+export async function batchTotals(tx: Tx, jobId: number): Promise<Record<string, number>> {
+  const [totals] = await tx<Record<string, number>[]>`
+    select coalesce(sum(row_count), 0)::int as staged, coalesce(sum(rows_inserted), 0)::int as inserted,
+           coalesce(sum(rows_ended), 0)::int as ended, coalesce(sum(rows_unchanged), 0)::int as unchanged,
+           coalesce(sum(rows_duplicate), 0)::int as duplicate, coalesce(sum(rows_noop), 0)::int as noop
+    from import_job_batches where job_id = ${jobId}`;
+  return totals ?? {};
+}
+
+/** What undoing a job will remove and restore per table, from its completed batches' counts. */
+export async function undoPlan(tx: Tx, jobId: number): Promise<UndoProgress> {
+  const rows = await tx<{ table_name: string; remove: number; restore: number }[]>`
+    select table_name, coalesce(sum(rows_inserted), 0)::int as remove, coalesce(sum(rows_ended), 0)::int as restore
+    from import_job_batches where job_id = ${jobId} and status = ${BATCH.completed}
+    group by table_name`;
+  const planned: UndoProgress['planned'] = {};
+  for (const r of rows) planned[r.table_name] = { remove: r.remove, restore: r.restore };
+  return { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
+}
+
+/** A resync batch's key range: its own first key to the next batch's (null: open-ended). */
+export async function resyncRange(tx: Tx, b: { jobId: number; tableName: string; batchNumber: number }): Promise<{ lo: string | null; hi: string | null }> {
+  const [range] = await tx<{ lo: string | null; hi: string | null }[]>`
+    select (select range_start from import_job_batches
+            where job_id = ${b.jobId} and table_name = ${b.tableName} and operation = 'resync' and batch_number = ${b.batchNumber}) as lo,
+           (select range_start from import_job_batches
+            where job_id = ${b.jobId} and table_name = ${b.tableName} and operation = 'resync' and batch_number = ${b.batchNumber + 1}) as hi`;
+  return range ?? { lo: null, hi: null };
+}
+
+/** Repeats removed at finalize count as duplicates of the table's last batch. */
+export async function countRepeatsAsDuplicates(tx: Tx, jobId: number, tableName: string, n: number): Promise<void> {
+  await tx`
+    update import_job_batches set rows_inserted = rows_inserted - ${n}, rows_duplicate = rows_duplicate + ${n}
+    where id = (select max(id) from import_job_batches where job_id = ${jobId} and table_name = ${tableName})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read model (view/status.ts, view/report.ts)
+
+/** Per table and operation: batches by status, and the rows they staged and did. */
+export async function progressGroups(sql: Db, jobId: number) {
+  return sql<
+    {
+      table_name: string;
+      operation: string;
+      batches: number;
+      pending: number;
+      processing: number;
+      completed: number;
+      failed: number;
+      rows: number;
+      rows_done: number;
+      inserted: number;
+      ended: number;
+      unchanged: number;
+      duplicate: number;
+      noop: number;
+    }[]
+  >`
+    select table_name, operation, count(*)::int as batches,
+      count(*) filter (where status = ${BATCH.pending})::int as pending,
+      count(*) filter (where status = ${BATCH.processing})::int as processing,
+      count(*) filter (where status = ${BATCH.completed})::int as completed,
+      count(*) filter (where status = ${BATCH.failed})::int as failed,
+      sum(row_count)::int as rows,
+      coalesce(sum(row_count) filter (where status = ${BATCH.completed}), 0)::int as rows_done,
+      coalesce(sum(rows_inserted), 0)::int as inserted, coalesce(sum(rows_ended), 0)::int as ended,
+      coalesce(sum(rows_unchanged), 0)::int as unchanged, coalesce(sum(rows_duplicate), 0)::int as duplicate,
+      coalesce(sum(rows_noop), 0)::int as noop
+    from import_job_batches where job_id = ${jobId}
+    group by table_name, operation
+    order by table_name, operation`;
+}
+
+export interface BatchRowBrief {
+  id: number;
+  table_name: string;
+  operation: string;
+  batch_number: number;
+  row_count: number;
+  attempts: number;
+  error_message: string | null;
+  status: BatchStatus;
+}
+
+/** Batches being applied and failed ones (up to 200), and the next pending one. */
+export async function openBatches(sql: Db, jobId: number): Promise<BatchRowBrief[]> {
+  return sql<BatchRowBrief[]>`
+    (select id, table_name, operation, batch_number, row_count, attempts, error_message, status
+     from import_job_batches where job_id = ${jobId} and status = any(${[BATCH.processing, BATCH.failed]}::text[])
+     order by id limit 200)
+    union all
+    (select id, table_name, operation, batch_number, row_count, attempts, error_message, status
+     from import_job_batches where job_id = ${jobId} and status = ${BATCH.pending}
+     order by operation = 'insert', batch_number, table_name limit 1)`;
+}
+
+/** Seconds from the first batch's start to the last one's completion (or now). */
+export async function batchSeconds(sql: Db, jobId: number): Promise<number> {
+  const [r] = await sql<{ seconds: number | null }[]>`
+    select extract(epoch from (coalesce(max(completed_at), now()) - min(started_at)))::float8 as seconds
+    from import_job_batches where job_id = ${jobId} and started_at is not null`;
+  return Number(r?.seconds ?? 0);
+}
+
+/** The latest finished batches: when each ended (seconds after the first began) and how long it took. */
+export async function finishedTimeline(sql: Db, jobId: number, points: number) {
+  return sql<{ id: number; table_name: string; operation: string; batch_number: number; duration_ms: number; failed: boolean; at: number }[]>`
+    with first as (select min(started_at) as t0 from import_job_batches where job_id = ${jobId})
+    select * from (
+      select b.id, b.table_name, b.operation, b.batch_number, b.duration_ms, b.status = ${BATCH.failed} as failed,
+             extract(epoch from (coalesce(b.completed_at, b.started_at + make_interval(secs => b.duration_ms / 1000.0)) - first.t0))::float8 as at
+      from import_job_batches b, first
+      where b.job_id = ${jobId} and b.status = any(${[BATCH.completed, BATCH.failed]}::text[]) and b.duration_ms is not null
+      order by at desc limit ${points}
+    ) latest order by at`;
+}
+
+/** p50, p95 and max of the completed batches' durations. */
+export async function batchDurations(sql: Db, jobId: number) {
+  const [timing] = await sql<{ n: number; p50: number | null; p95: number | null; max: number | null }[]>`
+    select count(*)::int as n,
+           percentile_cont(0.5) within group (order by duration_ms)::float8 as p50,
+           percentile_cont(0.95) within group (order by duration_ms)::float8 as p95,
+           max(duration_ms)::float8 as max
+    from import_job_batches where job_id = ${jobId} and status = ${BATCH.completed}`;
+  return timing;
+}

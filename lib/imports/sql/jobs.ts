@@ -1,0 +1,165 @@
+import type { Sql, Tx } from '../../db/client';
+import type { ImportJob, ImportMode, UndoProgress, ZipSourceRef } from '../../db/schema';
+import { ImportFailure } from '../errors';
+import { ACTIVE_STATUSES, BATCH, DRIVEN_STATUSES, JOB, VOID_STATUSES, type JobStatus } from '../state/machine';
+
+/**
+ * Every query of the engine on import_jobs, but its status changes (state/job-moves.ts).
+ * Rows come typed from the drizzle schema, with the status narrowed to the state machine's.
+ */
+
+type Db = Sql | Tx;
+
+export type JobRow = Omit<ImportJob, 'status'> & { status: JobStatus };
+
+/** The whole row, named as drizzle names it (ImportJob), in one select list. */
+function jobColumns(sql: Db) {
+  return sql`
+    id, dataset, file_name as "fileName", file_size::float8 as "fileSize", sha256, extract_number as "extractNumber",
+    extract_type as "extractType", snapshot_date as "snapshotDate", extract_timestamp as "extractTimestamp", status, mode,
+    forced, batch_size as "batchSize", on_error as "onError", max_rejected as "maxRejected",
+    max_rejected_percent as "maxRejectedPercent", counts, warnings, error, created_at as "createdAt",
+    prepared_at as "preparedAt", staging, source, undo, finished_at as "finishedAt"`;
+}
+
+/** A job's row; `lock` takes its row lock for the rest of the transaction. */
+export async function findJob(sql: Db, jobId: number, lock?: 'share' | 'update'): Promise<JobRow | undefined> {
+  const locking = lock === 'update' ? sql`for update` : lock === 'share' ? sql`for share` : sql``;
+  const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where id = ${jobId} ${locking}`;
+  return job;
+}
+
+/** As findJob, and an unknown id is NOT_FOUND. */
+export async function getJob(sql: Db, jobId: number, lock?: 'share' | 'update'): Promise<JobRow> {
+  const job = await findJob(sql, jobId, lock);
+  if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
+  return job;
+}
+
+/** The newest jobs first. */
+export async function recentJobs(sql: Db, limit: number): Promise<JobRow[]> {
+  return sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs order by id desc limit ${limit}`;
+}
+
+export interface NewJob {
+  fileName: string;
+  fileSize: number;
+  sha256: string;
+  extractNumber: number;
+  extractType: 'full' | 'update';
+  snapshotDate: string;
+  extractTimestamp: string;
+  mode: ImportMode;
+  forced: boolean;
+  batchSize: number;
+  warnings: string[];
+  onError: 'continue' | 'fail-fast';
+  maxRejected: number | null;
+  maxRejectedPercent: number | null;
+  source: ZipSourceRef;
+}
+
+/** A new job, in `preparing`: where every job starts. */
+export async function insertJob(tx: Tx, j: NewJob): Promise<number> {
+  const [row] = await tx<{ id: number }[]>`
+    insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date,
+                             extract_timestamp, status, mode, forced, batch_size, warnings,
+                             on_error, max_rejected, max_rejected_percent, source)
+    values (${j.fileName}, ${j.fileSize}, ${j.sha256}, ${j.extractNumber}, ${j.extractType},
+            ${j.snapshotDate}, ${j.extractTimestamp}, ${JOB.preparing}, ${j.mode}, ${j.forced}, ${j.batchSize},
+            ${JSON.stringify(j.warnings)}::jsonb,
+            ${j.onError}, ${j.maxRejected}, ${j.maxRejectedPercent}, ${JSON.stringify(j.source)}::jsonb)
+    returning id`;
+  return (row as { id: number }).id;
+}
+
+type JobBrief = { id: number; extract_number: number; status: JobStatus };
+
+/** The active job (one at most), if any. */
+export async function activeJob(sql: Db): Promise<JobBrief | undefined> {
+  const [job] = await sql<JobBrief[]>`
+    select id, extract_number, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
+  return job;
+}
+
+/** A job of this very file that did not leave the register as it was. */
+export async function jobOfFile(sql: Db, sha256: string): Promise<JobBrief | undefined> {
+  const [job] = await sql<JobBrief[]>`
+    select id, extract_number, status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
+  return job;
+}
+
+/** The highest extract number applied so far (null: none). */
+export async function latestAppliedExtract(sql: Db): Promise<number | null> {
+  const [r] = await sql<{ n: number | null }[]>`select max(extract_number) as n from import_jobs where status = ${JOB.completed}`;
+  return r?.n ?? null;
+}
+
+/** The completed job that applied this extract number, if any. */
+export async function jobThatApplied(sql: Db, extractNumber: number): Promise<{ id: number } | undefined> {
+  const [job] = await sql<{ id: number }[]>`
+    select id from import_jobs where status = ${JOB.completed} and extract_number = ${extractNumber} limit 1`;
+  return job;
+}
+
+/** The extract number of the last job that completed (by job id). */
+export async function lastCompletedExtract(sql: Db): Promise<number | undefined> {
+  const [last] = await sql<{ extract_number: number }[]>`
+    select extract_number from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
+  return last?.extract_number;
+}
+
+/** The newest job completed after this one, if any. */
+export async function completedAfter(sql: Db, jobId: number): Promise<{ id: number; extract_number: number } | undefined> {
+  const [later] = await sql<{ id: number; extract_number: number }[]>`
+    select id, extract_number from import_jobs where status = ${JOB.completed} and id > ${jobId} order by id desc limit 1`;
+  return later;
+}
+
+/** No later import completed and none is active: the condition for a rollback. */
+export async function isLatestAndIdle(sql: Db, jobId: number): Promise<boolean> {
+  const [r] = await sql<{ ok: boolean }[]>`
+    select not exists (select 1 from import_jobs where status = ${JOB.completed} and id > ${jobId})
+       and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as ok`;
+  return Boolean(r?.ok);
+}
+
+/** The newest job made from a stored upload. */
+export async function jobOfUpload(sql: Db, uploadId: number): Promise<number | undefined> {
+  const [made] = await sql<{ id: number }[]>`
+    select id from import_jobs where source = ${JSON.stringify({ kind: 'upload', uploadId })}::jsonb order by id desc limit 1`;
+  return made?.id;
+}
+
+/** The job a cron tick can move on: one in DRIVEN_STATUSES, or preparing from a zip stored here. */
+export async function nextDrivenJob(sql: Db): Promise<number | undefined> {
+  const [active] = await sql<{ id: number }[]>`
+    select id from import_jobs
+    where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
+    order by id limit 1`;
+  return active?.id;
+}
+
+export async function saveUndoProgress(tx: Tx, jobId: number, undo: UndoProgress): Promise<void> {
+  await tx`update import_jobs set undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+}
+
+/** Per job: the counts of its batches, rejected rows and how long it has run (the history). */
+export async function jobSummaries(sql: Db, jobIds: number[]) {
+  return sql<
+    { id: number; seconds: number; total: number; completed: number; failed: number; inserted: number; ended: number; unchanged: number; rejected: number }[]
+  >`
+    select j.id,
+      extract(epoch from (coalesce(j.finished_at, now()) - j.created_at))::float8 as seconds,
+      coalesce(b.total, 0)::int as total, coalesce(b.completed, 0)::int as completed, coalesce(b.failed, 0)::int as failed,
+      coalesce(b.inserted, 0)::int as inserted, coalesce(b.ended, 0)::int as ended, coalesce(b.unchanged, 0)::int as unchanged,
+      greatest((select count(*) from import_errors e where e.job_id = j.id), (j.counts->>'rejected')::int)::int as rejected
+    from import_jobs j
+    left join lateral (
+      select count(*) as total, count(*) filter (where status = ${BATCH.completed}) as completed,
+             count(*) filter (where status = ${BATCH.failed}) as failed,
+             sum(rows_inserted) as inserted, sum(rows_ended) as ended, sum(rows_unchanged) as unchanged
+      from import_job_batches where job_id = j.id
+    ) b on true
+    where j.id = any(${jobIds}::int[])`;
+}

@@ -1,0 +1,97 @@
+import type { Sql, Tx } from '../../db/client';
+
+/** Every query of the engine on import_uploads and import_upload_parts: stored zips, by part. */
+
+type Db = Sql | Tx;
+
+export interface UploadRow {
+  id: number;
+  fileName: string;
+  size: number;
+  /** Empty until every byte is stored and the whole file's hash checked. */
+  sha256: string;
+  partSize: number | null;
+  url: string | null;
+  options: Record<string, unknown>;
+}
+
+export async function findUpload(sql: Db, uploadId: number): Promise<UploadRow | undefined> {
+  const [u] = await sql<UploadRow[]>`
+    select id, file_name as "fileName", size::float8 as size, sha256, part_size as "partSize", url, options
+    from import_uploads where id = ${uploadId}`;
+  return u;
+}
+
+/** A new upload row with nothing stored yet; `partSize` null for a zip stored in one go. */
+export async function insertUpload(
+  sql: Db,
+  u: { fileName: string; size: number; partSize: number | null; url: string | null; options: Record<string, unknown> },
+): Promise<number> {
+  const [row] = await sql<{ id: number }[]>`
+    insert into import_uploads (file_name, size, sha256, part_size, url, options)
+    values (${u.fileName}, ${u.size}, '', ${u.partSize}, ${u.url}, ${JSON.stringify(u.options)}::jsonb)
+    returning id`;
+  return (row as { id: number }).id;
+}
+
+/** Every byte stored: its size and the whole file's sha256 (only while not yet set). */
+export async function markUploadComplete(sql: Db, uploadId: number, sha256: string, size?: number): Promise<void> {
+  await sql`
+    update import_uploads set sha256 = ${sha256} ${size === undefined ? sql`` : sql`, size = ${size}`}
+    where id = ${uploadId} and sha256 = ''`;
+}
+
+/** Uploads in parts never completed within a day. */
+export async function abandonedUploads(sql: Db): Promise<number[]> {
+  const old = await sql<{ id: number }[]>`
+    select id from import_uploads where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'`;
+  return old.map((u) => u.id);
+}
+
+/** The oldest URL fetch not finished, that no job was made from yet. */
+export async function pendingFetch(sql: Db): Promise<number | undefined> {
+  const [u] = await sql<{ id: number }[]>`
+    select u.id from import_uploads u
+    where u.url is not null and u.sha256 = ''
+      and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
+    order by u.id limit 1`;
+  return u?.id;
+}
+
+export async function deleteUpload(sql: Db, uploadId: number): Promise<void> {
+  await sql`delete from import_uploads where id = ${uploadId}`;
+}
+
+/** The parts stored so far: offset and length. */
+export async function storedParts(sql: Db, uploadId: number): Promise<{ offset: number; bytes: number }[]> {
+  const parts = await sql<{ offset: string; bytes: number }[]>`
+    select "offset", bytes from import_upload_parts where upload_id = ${uploadId} order by "offset"`;
+  return parts.map((p) => ({ offset: Number(p.offset), bytes: Number(p.bytes) }));
+}
+
+/** Offsets of the parts whose bytes are in the object store, not in the row. */
+export async function externalPartOffsets(sql: Db, uploadId: number): Promise<number[]> {
+  const stored = await sql<{ offset: string }[]>`select "offset" from import_upload_parts where upload_id = ${uploadId} and data is null`;
+  return stored.map((p) => Number(p.offset));
+}
+
+/** Up to `limit` parts that hold bytes of [pos, end), in order; `data` null when in the object store. */
+export async function partsCovering(sql: Db, uploadId: number, pos: number, end: number, limit: number) {
+  return sql<{ offset: string; data: Buffer | null }[]>`
+    select "offset", data from import_upload_parts
+    where upload_id = ${uploadId} and "offset" + bytes > ${pos} and "offset" < ${end}
+    order by "offset" limit ${limit}`;
+}
+
+/** Stores a part's row; storing it again replaces it, or with `keepFirst` leaves the first copy. */
+export async function upsertPart(sql: Db, uploadId: number, offset: number, bytes: number, data: Buffer | null, keepFirst: boolean): Promise<void> {
+  if (keepFirst) {
+    await sql`
+      insert into import_upload_parts (upload_id, "offset", bytes, data) values (${uploadId}, ${offset}, ${bytes}, ${data})
+      on conflict (upload_id, "offset") do nothing`;
+  } else {
+    await sql`
+      insert into import_upload_parts (upload_id, "offset", bytes, data) values (${uploadId}, ${offset}, ${bytes}, ${data})
+      on conflict (upload_id, "offset") do update set bytes = excluded.bytes, data = excluded.data`;
+  }
+}

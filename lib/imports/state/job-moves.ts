@@ -1,0 +1,63 @@
+import type { Sql, Tx } from '../../db/client';
+import type { UndoProgress } from '../../db/schema';
+import type { Fragment } from '../../db/sql';
+import { JOB_MOVES, type JobMove } from './machine';
+
+/**
+ * The only code that changes a job's status: one function per move of JOB_MOVES, each a
+ * single UPDATE guarded by `status = any(<from>)`. Each returns whether the job moved; a
+ * caller that needs a reason for a refusal reads the job under its row lock first.
+ */
+
+type Db = Sql | Tx;
+
+async function move(sql: Db, jobId: number, name: JobMove, set: Fragment): Promise<boolean> {
+  const m = JOB_MOVES[name];
+  const rows = await sql`
+    update import_jobs set status = ${m.to} ${set}
+    where id = ${jobId} and status = any(${m.from as readonly string[]}::text[])
+    returning id`;
+  return rows.length > 0;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+/** preparing -> running: the job's batches become claimable; `counts` records what was staged. */
+export const markPrepared = (tx: Tx, jobId: number, counts: Record<string, unknown>) =>
+  move(tx, jobId, 'prepared', tx`, prepared_at = now(), counts = ${JSON.stringify(counts)}::jsonb`);
+
+/** preparing -> failed: the file was refused before anything was applied. */
+export const markRefused = (tx: Tx, jobId: number, error: JobError) =>
+  move(tx, jobId, 'refused', tx`, finished_at = now(), error = ${JSON.stringify(error)}::jsonb`);
+
+/** preparing -> cancelling: refused after a FULL copied rows; undo removes them, then `failed`. */
+export const markRefusedAfterCopy = (tx: Tx, jobId: number, undo: UndoProgress, error: JobError) =>
+  move(tx, jobId, 'refusedAfterCopy', tx`, undo = ${JSON.stringify(undo)}::jsonb, error = ${JSON.stringify(error)}::jsonb`);
+
+export const markPaused = (sql: Db, jobId: number) => move(sql, jobId, 'pause', sql``);
+
+export const markResumed = (sql: Db, jobId: number) => move(sql, jobId, 'resume', sql``);
+
+/** preparing | running | paused -> cancelling, with what undoing it will remove and restore. */
+export const markCancelling = (tx: Tx, jobId: number, undo: UndoProgress) =>
+  move(tx, jobId, 'cancel', tx`, undo = ${JSON.stringify(undo)}::jsonb`);
+
+/** running -> completed, with the totals of its batches. */
+export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, number>) =>
+  move(tx, jobId, 'finalize', tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb)`);
+
+/** completed -> rolling_back, with what undoing it will remove and restore. */
+export const markRollingBack = (tx: Tx, jobId: number, undo: UndoProgress) =>
+  move(tx, jobId, 'rollback', tx`, undo = ${JSON.stringify(undo)}::jsonb`);
+
+/**
+ * The end of an undo: cancelling -> cancelled (or -> failed when a refused prepare started
+ * it), rolling_back -> rolled_back. Exactly one of the three applies to a job that is undoing.
+ */
+export async function markUndone(tx: Tx, jobId: number, refused: boolean): Promise<boolean> {
+  const done = tx`, finished_at = now()`;
+  return (await move(tx, jobId, refused ? 'undoneAfterRefusal' : 'cancelled', done)) || move(tx, jobId, 'rolledBack', done);
+}

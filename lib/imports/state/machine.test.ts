@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PgDialect, getTableConfig } from 'drizzle-orm/pg-core';
+import { describe, expect, it } from 'vitest';
+import { importJobBatches, importJobs } from '../../db/schema';
+import {
+  ACTIVE_STATUSES,
+  actionsFor,
+  BATCH,
+  BATCH_MOVES,
+  diagram,
+  JOB,
+  JOB_MOVES,
+  JOB_STATUSES,
+  TERMINAL_STATUSES,
+  VOID_STATUSES,
+  type JobStatus,
+} from './machine';
+
+const facts = { latestAndIdle: true, failedBatches: 1, allBatchesDone: true };
+
+describe('the job state machine', () => {
+  it('every status is either active or terminal, never both', () => {
+    for (const s of JOB_STATUSES) expect(ACTIVE_STATUSES.includes(s) !== TERMINAL_STATUSES.includes(s)).toBe(true);
+    for (const s of VOID_STATUSES) expect(TERMINAL_STATUSES).toContain(s);
+  });
+
+  it('no move leaves a terminal status but rollback (completed -> rolling_back)', () => {
+    for (const [name, m] of Object.entries(JOB_MOVES)) {
+      const fromTerminal = m.from.some((s) => TERMINAL_STATUSES.includes(s));
+      expect(fromTerminal ? name : 'ok').toBe(fromTerminal ? 'rollback' : 'ok');
+    }
+  });
+
+  it('offers an action only where its move can start', () => {
+    for (const s of JOB_STATUSES) {
+      const a = actionsFor(s, facts);
+      expect(a.pause).toBe((JOB_MOVES.pause.from as readonly JobStatus[]).includes(s));
+      expect(a.resume).toBe((JOB_MOVES.resume.from as readonly JobStatus[]).includes(s));
+      expect(a.cancel).toBe((JOB_MOVES.cancel.from as readonly JobStatus[]).includes(s));
+      expect(a.rollback).toBe((JOB_MOVES.rollback.from as readonly JobStatus[]).includes(s));
+      expect(a.finalize).toBe((JOB_MOVES.finalize.from as readonly JobStatus[]).includes(s));
+    }
+    expect(actionsFor(JOB.completed, { ...facts, latestAndIdle: false }).rollback).toBe(false);
+    expect(actionsFor(JOB.running, { ...facts, allBatchesDone: false }).finalize).toBe(false);
+    expect(actionsFor(JOB.running, { ...facts, failedBatches: 0 }).retry).toBe(false);
+  });
+
+  it('the unique indexes spell the same groups as the machine', () => {
+    const dialect = new PgDialect();
+    const where = (name: string) => {
+      const index = getTableConfig(importJobs).indexes.find((i) => i.config.name === name);
+      return dialect.sqlToQuery(index?.config.where as never).sql;
+    };
+    const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+    expect(where('import_jobs_sha256_idx')).toBe(`status not in (${list(VOID_STATUSES)})`);
+    expect(where('import_jobs_one_active_idx')).toBe(`status in (${list(ACTIVE_STATUSES)})`);
+    const status = getTableConfig(importJobBatches).columns.find((c) => c.name === 'status');
+    expect(status?.default).toBe(BATCH.pending);
+  });
+
+  it('the diagrams in the READMEs are the ones the moves draw', () => {
+    for (const file of ['README.md', 'lib/imports/README.md']) {
+      const text = readFileSync(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
+      expect(text, file).toContain(diagram(JOB_MOVES));
+      expect(text, file).toContain(diagram(BATCH_MOVES));
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { Db, Sql } from '../../db/client';
+import { ImportFailure } from '../errors';
+import { importOptions } from '../options';
+import { savePart } from './parts';
+import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type UploadView } from './uploads';
+
+/** Fetching a zip from a URL, a part per HTTP range request, in steps a driver calls again. */
+
+export const fetchUploadInput = importOptions.extend({
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'only http and https URLs can be fetched'),
+});
+
+/** Starts fetching a zip: asks the server its size (a one-byte range request). */
+export async function createFetch(db: Db, raw: z.input<typeof fetchUploadInput>): Promise<UploadView> {
+  const { url, ...options } = fetchUploadInput.parse(raw);
+  const fileName = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download.zip');
+  const size = await remoteSize(url);
+  if (size > maxUploadBytes()) throw tooBig(fileName, size);
+  return newUpload(db.$client, { fileName, size, url, options });
+}
+
+async function remoteSize(url: string): Promise<number> {
+  const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' } });
+  await res.body?.cancel();
+  const total = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1];
+  if (res.status === 206 && total) return Number(total);
+  const length = Number(res.headers.get('content-length'));
+  if (res.status === 200 && length > 0) return length;
+  throw new ImportFailure('VALIDATION', `${url} did not say how big the file is (no Content-Range or Content-Length); download it and upload the file instead.`);
+}
+
+async function request(url: string, init: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new ImportFailure('VALIDATION', `${url} could not be fetched (${(err as Error).message}); check the address, or download the file and upload it.`);
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    await res.body?.cancel();
+    throw new ImportFailure('VALIDATION', `${url} answered ${res.status} ${res.statusText}; check the address, or download the file and upload it.`);
+  }
+  return res;
+}
+
+/**
+ * Fetches the next missing parts, each with a range request, until `deadline` (at least one
+ * per call, so every call moves the fetch on). Safe from several drivers: a part is stored
+ * whole or not at all, and storing it twice changes nothing. Returns the upload as it stands.
+ */
+export async function fetchParts(sql: Sql, uploadId: number, deadline: number): Promise<UploadView> {
+  const u = await loadUpload(sql, uploadId);
+  if (u.url === null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is sent by its client in parts, not fetched.`);
+  let view = await viewOf(sql, u);
+  if (view.complete) return view;
+  let fetched = 0;
+  for (let i = 0; i < u.parts && (fetched === 0 || Date.now() < deadline); i++) {
+    if (view.received.includes(i)) continue;
+    fetched++;
+    const start = i * u.partSize;
+    const want = expectedLength(u, i);
+    const res = await request(u.url, { headers: { range: `bytes=${start}-${start + want - 1}` } });
+    let data = Buffer.from(await res.arrayBuffer());
+    // A server that ignores ranges sends the whole file: keep our part of it.
+    if (res.status === 200) data = data.subarray(start, start + want);
+    if (data.length !== want) {
+      throw new ImportFailure('VALIDATION', `${u.url} sent ${data.length} bytes for bytes ${start}–${start + want - 1}; has the file changed? Start the fetch again.`);
+    }
+    await savePart(sql, uploadId, start, data, true);
+    view = { ...view, received: [...view.received, i], bytesReceived: view.bytesReceived + want };
+  }
+  return view;
+}

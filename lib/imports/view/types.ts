@@ -1,0 +1,97 @@
+import type { StagingProgress } from '../../db/schema';
+import type { JobRow } from '../sql/jobs';
+import type { JobActions } from '../state/machine';
+
+/** The read model's shapes: what status, the history and the report answer with (the pages read them too). */
+
+export interface OperationProgress {
+  operation: string;
+  batches: number;
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  rows: number;
+  rowsDone: number;
+  inserted: number;
+  ended: number;
+  unchanged: number;
+  duplicate: number;
+  noop: number;
+}
+
+export interface TableProgress {
+  table: string;
+  batches: number;
+  completed: number;
+  failed: number;
+  rows: number;
+  rowsDone: number;
+  operations: OperationProgress[];
+}
+
+export interface BatchView {
+  id: number;
+  table: string;
+  operation: string;
+  batchNumber: number;
+  rows: number;
+  attempts: number;
+  error: string | null;
+}
+
+/** A finished batch on the timeline: when it ended (seconds after the job's first batch) and how long it took. */
+export interface TimelinePoint {
+  id: number;
+  table: string;
+  operation: string;
+  batchNumber: number;
+  at: number;
+  durationMs: number;
+  failed: boolean;
+}
+
+export interface DriftCounts {
+  ended: number;
+  inserted: number;
+  unchanged: number;
+}
+
+export interface Drift extends DriftCounts {
+  tables: (DriftCounts & { table: string })[];
+  summary: string;
+}
+
+export interface JobStatusView {
+  job: JobRow;
+  /** `blocked`: pending batches that wait on a failed one (a table's inserts wait for its deletes). */
+  batches: { total: number; pending: number; processing: number; completed: number; failed: number; blocked: number };
+  rows: { total: number; done: number };
+  totals: { inserted: number; ended: number; unchanged: number; duplicate: number; noop: number };
+  tables: TableProgress[];
+  current: BatchView[];
+  next: BatchView | null;
+  failures: BatchView[];
+  rowsPerSecond: number | null;
+  etaSeconds: number | null;
+  readyToFinalize: boolean;
+  timeline: TimelinePoint[];
+  actions: JobActions;
+  /** Rows rejected at prepare (the first ones are kept in import_errors). */
+  rejected: number;
+  /** A resync (a FULL compared with the current rows): what it ended, inserted and left, per table. */
+  drift: Drift | null;
+}
+
+export interface JobSummary extends JobRow {
+  staging: StagingProgress | null;
+  batchesTotal: number;
+  batchesCompleted: number;
+  batchesFailed: number;
+  inserted: number;
+  ended: number;
+  unchanged: number;
+  rejected: number;
+  /** From creation to finish (or to now, while active). */
+  durationSeconds: number;
+}
