@@ -255,9 +255,9 @@ async function batchLog(sql: Sql) {
          select b.id from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id and a.outcome = ${ATTEMPT.completed}
          group by b.id having count(a.id) <> 1) x)::int as not_once,
       (select count(*) from import_batch_attempts)::int as attempts,
-      (select count(*) from import_batch_attempts where outcome = 'lease_lost')::int as lease_lost,
-      (select count(*) from import_batch_attempts where outcome = 'retried')::int as retried,
-      (select count(*) from import_batch_attempts where outcome = 'released')::int as released,
+      (select count(*) from import_batch_attempts where outcome = ${ATTEMPT.lease_lost})::int as lease_lost,
+      (select count(*) from import_batch_attempts where outcome = ${ATTEMPT.retried})::int as retried,
+      (select count(*) from import_batch_attempts where outcome = ${ATTEMPT.released})::int as released,
       (select count(*) from import_job_batches where attempts > 1)::int as reclaimed,
       (select count(*) from import_jobs where status = ${JOB.completed})::int as completed_jobs,
       (select count(*) from import_jobs where status = ${JOB.failed})::int as failed_jobs`;

@@ -23,7 +23,7 @@ export interface BatchOutcome {
   batchNumber: number;
   attempt: number;
   /** `released`: the job was paused or cancelled before this batch applied; it went back to pending. */
-  status: Exclude<AttemptOutcome, 'retried'>;
+  status: Exclude<AttemptOutcome, typeof ATTEMPT.retried>;
   durationMs: number;
   counts?: BatchCounts;
   error?: string;

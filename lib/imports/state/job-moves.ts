@@ -59,5 +59,5 @@ export const markRollingBack = (tx: Tx, jobId: number, undo: UndoProgress) =>
  */
 export async function markUndone(tx: Tx, jobId: number, refused: boolean): Promise<boolean> {
   const done = tx`, finished_at = now()`;
-  return (await move(tx, jobId, refused ? 'undoneAfterRefusal' : 'cancelled', done)) || move(tx, jobId, 'rolledBack', done);
+  return (await move(tx, jobId, refused ? 'refusalUndone' : 'cancelUndone', done)) || move(tx, jobId, 'rollbackUndone', done);
 }

@@ -93,10 +93,10 @@ export const JOB_MOVES = {
   cancel: { from: [JOB.preparing, JOB.running, JOB.paused], to: JOB.cancelling, by: 'cancel' },
   finalize: { from: [JOB.running], to: JOB.completed, by: 'finalize' },
   rollback: { from: [JOB.completed], to: JOB.rolling_back, by: 'roll back' },
-  cancelled: { from: [JOB.cancelling], to: JOB.cancelled, by: 'undone' },
+  cancelUndone: { from: [JOB.cancelling], to: JOB.cancelled, by: 'undone' },
   /** The undo of a prepare refused after copying rows ends here. */
-  undoneAfterRefusal: { from: [JOB.cancelling], to: JOB.failed, by: 'undone (refused)' },
-  rolledBack: { from: [JOB.rolling_back], to: JOB.rolled_back, by: 'undone' },
+  refusalUndone: { from: [JOB.cancelling], to: JOB.failed, by: 'undone (refused)' },
+  rollbackUndone: { from: [JOB.rolling_back], to: JOB.rolled_back, by: 'undone' },
 } as const satisfies Record<string, Move<JobStatus>>;
 export type JobMove = keyof typeof JOB_MOVES;
 

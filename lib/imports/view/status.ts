@@ -48,7 +48,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     const deletesFailed = t.operations.some((o) => o.operation === 'delete' && o.failed > 0);
     return acc + (deletesFailed ? t.operations.filter((o) => o.operation === 'insert').reduce((a, o) => a + o.pending, 0) : 0);
   }, 0);
-  const batches = { total: sum('batches'), pending: sum('pending'), processing: sum('processing'), completed: sum('completed'), failed: sum('failed'), blocked };
+  const batches = { total: sum('batches'), pending: sum(BATCH.pending), processing: sum(BATCH.processing), completed: sum(BATCH.completed), failed: sum(BATCH.failed), blocked };
   const rows = { total: sum('rows'), done: sum('rowsDone') };
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === JOB.running;
