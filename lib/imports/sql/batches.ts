@@ -100,33 +100,33 @@ export async function countRepeatsAsDuplicates(tx: Tx, jobId: number, tableName:
 // ---------------------------------------------------------------------------------------------
 // The read model (view/status.ts, view/report.ts)
 
+/** One table's batches of one operation: counted by status, with the rows they staged and did. */
+export interface OperationProgress {
+  operation: string;
+  batches: number;
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  rows: number;
+  rowsDone: number;
+  inserted: number;
+  ended: number;
+  unchanged: number;
+  duplicate: number;
+  noop: number;
+}
+
 /** Per table and operation: batches by status, and the rows they staged and did. */
-export async function progressGroups(sql: Db, jobId: number) {
-  return sql<
-    {
-      table_name: string;
-      operation: string;
-      batches: number;
-      pending: number;
-      processing: number;
-      completed: number;
-      failed: number;
-      rows: number;
-      rows_done: number;
-      inserted: number;
-      ended: number;
-      unchanged: number;
-      duplicate: number;
-      noop: number;
-    }[]
-  >`
-    select table_name, operation, count(*)::int as batches,
+export async function progressGroups(sql: Db, jobId: number): Promise<(OperationProgress & { table: string })[]> {
+  return sql<(OperationProgress & { table: string })[]>`
+    select table_name as "table", operation, count(*)::int as batches,
       count(*) filter (where status = ${BATCH.pending})::int as pending,
       count(*) filter (where status = ${BATCH.processing})::int as processing,
       count(*) filter (where status = ${BATCH.completed})::int as completed,
       count(*) filter (where status = ${BATCH.failed})::int as failed,
-      sum(row_count)::int as rows,
-      coalesce(sum(row_count) filter (where status = ${BATCH.completed}), 0)::int as rows_done,
+      coalesce(sum(row_count), 0)::int as rows,
+      coalesce(sum(row_count) filter (where status = ${BATCH.completed}), 0)::int as "rowsDone",
       coalesce(sum(rows_inserted), 0)::int as inserted, coalesce(sum(rows_ended), 0)::int as ended,
       coalesce(sum(rows_unchanged), 0)::int as unchanged, coalesce(sum(rows_duplicate), 0)::int as duplicate,
       coalesce(sum(rows_noop), 0)::int as noop

@@ -8,37 +8,21 @@
  * derived from the same table, so a button never offers what the move would refuse.
  */
 
-export const JOB = {
-  preparing: 'preparing',
-  running: 'running',
-  paused: 'paused',
-  completed: 'completed',
-  failed: 'failed',
-  cancelling: 'cancelling',
-  cancelled: 'cancelled',
-  rolling_back: 'rolling_back',
-  rolled_back: 'rolled_back',
-} as const;
+/** `{ a: 'a', b: 'b' }` from its names: each status is named once, and typed as itself. */
+function named<const T extends readonly string[]>(...names: T): { readonly [K in T[number]]: K } {
+  return Object.fromEntries(names.map((n) => [n, n])) as { readonly [K in T[number]]: K };
+}
+
+export const JOB = named('preparing', 'running', 'paused', 'completed', 'failed', 'cancelling', 'cancelled', 'rolling_back', 'rolled_back');
 export type JobStatus = (typeof JOB)[keyof typeof JOB];
 export const JOB_STATUSES = Object.values(JOB) as readonly JobStatus[];
 
-export const BATCH = {
-  pending: 'pending',
-  processing: 'processing',
-  completed: 'completed',
-  failed: 'failed',
-} as const;
+export const BATCH = named('pending', 'processing', 'completed', 'failed');
 export type BatchStatus = (typeof BATCH)[keyof typeof BATCH];
 export const BATCH_STATUSES = Object.values(BATCH) as readonly BatchStatus[];
 
 /** How one attempt at a batch ended (import_batch_attempts.outcome, and a process-batch answer). */
-export const ATTEMPT = {
-  completed: 'completed',
-  failed: 'failed',
-  retried: 'retried',
-  lease_lost: 'lease_lost',
-  released: 'released',
-} as const;
+export const ATTEMPT = named('completed', 'failed', 'retried', 'lease_lost', 'released');
 export type AttemptOutcome = (typeof ATTEMPT)[keyof typeof ATTEMPT];
 
 // ---------------------------------------------------------------------------------------------

@@ -82,32 +82,17 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
   };
 }
 
-function tablesOf(groups: Awaited<ReturnType<typeof progressGroups>>): TableProgress[] {
+function tablesOf(groups: (OperationProgress & { table: string })[]): TableProgress[] {
   const tables = new Map<string, TableProgress>();
-  for (const g of groups) {
-    const op: OperationProgress = {
-      operation: g.operation,
-      batches: n(g.batches),
-      pending: n(g.pending),
-      processing: n(g.processing),
-      completed: n(g.completed),
-      failed: n(g.failed),
-      rows: n(g.rows),
-      rowsDone: n(g.rows_done),
-      inserted: n(g.inserted),
-      ended: n(g.ended),
-      unchanged: n(g.unchanged),
-      duplicate: n(g.duplicate),
-      noop: n(g.noop),
-    };
-    const t = tables.get(g.table_name) ?? { table: g.table_name, batches: 0, completed: 0, failed: 0, rows: 0, rowsDone: 0, operations: [] };
+  for (const { table, ...op } of groups) {
+    const t = tables.get(table) ?? { table, batches: 0, completed: 0, failed: 0, rows: 0, rowsDone: 0, operations: [] };
     t.batches += op.batches;
     t.completed += op.completed;
     t.failed += op.failed;
     t.rows += op.rows;
     t.rowsDone += op.rowsDone;
     t.operations.push(op);
-    tables.set(g.table_name, t);
+    tables.set(table, t);
   }
   return [...tables.values()];
 }

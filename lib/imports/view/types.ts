@@ -1,24 +1,11 @@
 import type { StagingProgress } from '../../db/schema';
+import type { OperationProgress } from '../sql/batches';
 import type { JobRow } from '../sql/jobs';
+
+export type { OperationProgress };
 import type { JobActions } from '../state/machine';
 
 /** The read model's shapes: what status, the history and the report answer with (the pages read them too). */
-
-export interface OperationProgress {
-  operation: string;
-  batches: number;
-  pending: number;
-  processing: number;
-  completed: number;
-  failed: number;
-  rows: number;
-  rowsDone: number;
-  inserted: number;
-  ended: number;
-  unchanged: number;
-  duplicate: number;
-  noop: number;
-}
 
 export interface TableProgress {
   table: string;

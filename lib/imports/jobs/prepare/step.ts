@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { filesFor } from '../../../datasets/kbo';
+import { filesFor, type FilePlan } from '../../../datasets/kbo';
 import type { Sql, Tx } from '../../../db/client';
 import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
 import { ident, identList } from '../../../db/sql';
@@ -18,7 +18,7 @@ import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { injectStagingDelay } from '../faults';
 import { clearStaging } from '../staging';
-import { checkChunk, startRead, type ChunkContext } from './chunk';
+import { checkChunk, startRead, type ChunkContext, type StepRead } from './chunk';
 import { countVerdict, extractVerdict, fatalVerdict, refusal, stepVerdict, StepRejections, takeRowErrors } from './policy';
 import { extractOf, keepReader, takeReader } from './readers';
 
@@ -99,7 +99,7 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
       stepping = true;
       const file = await lockNextFile(tx, jobId);
       if (!file) return (await unreadFileCount(tx, jobId)) === 0 ? 'complete' : undefined;
-      return stageStep(sql, tx, job, file, deadline, started);
+      return stageStep({ sql, tx, job, file, deadline, started });
     });
   } catch (err) {
     // A refused file ends the job (`failed`, with the reason); the caller reads that in the status.
@@ -109,73 +109,97 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
   }
 }
 
-/** One step's transaction: read the next stretch of `file`, COPY it, check the verdicts, record it all. */
-async function stageStep(sql: Sql, tx: Tx, job: JobRow, file: ImportJobFile, deadline: number, started: number): Promise<StepOutcome> {
-  const extract = await extractOf(sql, { id: job.id, source: job.source as ZipSourceRef });
+/** One step: where it runs and what it works on. */
+interface Step {
+  sql: Sql;
+  tx: Tx;
+  job: JobRow;
+  file: ImportJobFile;
+  deadline: number;
+  started: number;
+}
+
+/** One step's transaction: read the next stretch of the file, COPY it, check the verdicts, record it all. */
+async function stageStep(step: Step): Promise<StepOutcome> {
+  const { job, file } = step;
+  const extract = await extractOf(step.sql, { id: job.id, source: job.source as ZipSourceRef });
   const entry = extract.files.find((f) => f.name === file.name);
   const plan = filesFor(job.extractType as 'full' | 'update').find((p) => p.name === file.name);
   if (!entry || !plan) throw new ImportFailure('INTERNAL', `${file.name} is no longer in this import's zip.`);
   await injectStagingDelay();
 
-  const key = `${job.id}:${file.fileIndex}`;
   const read = startRead(file, job.batchSize);
-  const chunks = takeReader(sql, key, read.end.offset) ?? readCsv(declared(entry.open(), entry.uncompressedSize, file.name), file.name, read.end);
-  const rejections = new StepRejections(await keptErrorCount(tx, job.id));
+  const key = `${job.id}:${file.fileIndex}`;
+  const chunks = takeReader(step.sql, key, read.end.offset) ?? readCsv(declared(entry.open(), entry.uncompressedSize, file.name), file.name, read.end);
+  const rejections = new StepRejections(await keptErrorCount(step.tx, job.id));
   const direct = file.target === 'direct';
-  const columns = plan.columns.map((c) => c.column);
-  const writable = direct
-    ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
-    : await tx`copy ${ident(tx, plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
   const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
+  try {
+    await copyStretch(step, chunks, read, context, rejections);
+    await judgeStep(step, read, rejections, plan);
+  } catch (err) {
+    void chunks.return(undefined);
+    throw err;
+  }
+  if (!read.done) keepReader(step.sql, key, read.end.offset, chunks);
+  await recordStep(step, read, rejections);
+  return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - step.started, fileDone: read.done };
+}
 
+/** Streams checked records into COPY until the deadline (at least one chunk, so every step moves on). */
+async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read: StepRead, context: ChunkContext, rejections: StepRejections): Promise<void> {
+  const { tx, job, file } = step;
+  const columns = context.plan.columns.map((c) => c.column);
+  const writable =
+    file.target === 'direct'
+      ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
+      : await tx`copy ${ident(tx, context.plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
   async function* copyText(): AsyncGenerator<string> {
-    // At least one chunk per step, so every step moves the position on.
-    for (let pulled = 0; pulled === 0 || Date.now() < deadline; pulled++) {
+    for (let pulled = 0; pulled === 0 || Date.now() < step.deadline; pulled++) {
       const next = await chunks.next();
       if (next.done) {
         read.done = true;
         return;
       }
-      const text = checkChunk(next.value as CsvChunkAt, read, context);
+      const text = checkChunk(next.value, read, context);
       read.end = next.value.end;
       if (rejections.fatal || (job.onError === 'fail-fast' && rejections.count > 0)) return;
       if (text) yield text;
     }
   }
-
   try {
     await pipeline(Readable.from(copyText()), writable);
   } catch (err) {
-    void chunks.return(undefined);
     throw damagedOr(err, file.name);
   }
-  const verdict = stepVerdict(job.onError, rejections, read.rows);
-  if (verdict) {
-    void chunks.return(undefined);
-    throw refusal(job.id, verdict, rejections.fatal ?? (rejections.kept[0] as RowError), rejections.count, rejections.kept, rejections.kept);
-  }
-  if (read.done) {
-    // A file with no header line at all.
-    if (read.end.offset === 0) {
-      const error = checkHeader(file.name, plan.columns, undefined) as RowError;
-      rejections.add(error);
-      throw refusal(job.id, fatalVerdict(error), error, rejections.count, rejections.kept, rejections.kept);
-    }
-  } else {
-    keepReader(sql, key, read.end.offset, chunks);
-  }
+}
 
+/** The step's verdicts: its own bad rows, a file with no header at all, and `maxRejected` so far. */
+async function judgeStep(step: Step, read: StepRead, rejections: StepRejections, plan: FilePlan): Promise<void> {
+  const { tx, job, file } = step;
+  const refuse = (verdict: string, first: RowError, total = rejections.count) => refusal(job.id, verdict, first, total, rejections.kept, rejections.kept);
+  const verdict = stepVerdict(job.onError, rejections, read.rows);
+  if (verdict) throw refuse(verdict, rejections.fatal ?? (rejections.kept[0] as RowError));
+  if (read.done && read.end.offset === 0) {
+    const error = checkHeader(file.name, plan.columns, undefined) as RowError;
+    rejections.add(error);
+    throw refuse(fatalVerdict(error), error);
+  }
   if (job.maxRejected !== null) {
     const total = (await rejectedSoFar(tx, job.id)) + rejections.count;
     const over = countVerdict(job.maxRejected, total, read.rows);
     if (over) {
       const [first] = await firstRowErrors(tx, job.id, 1);
-      throw refusal(job.id, over, first ?? (rejections.kept[0] as RowError), total, rejections.kept, rejections.kept);
+      throw refuse(over, first ?? (rejections.kept[0] as RowError), total);
     }
   }
+}
 
+/** Writes what the step read: its rejected rows, its batches, and the file's new position. */
+async function recordStep(step: Step, read: StepRead, rejections: StepRejections): Promise<void> {
+  const { tx, job, file } = step;
   await insertRowErrors(tx, job.id, rejections.kept);
-  if (direct) {
+  if (file.target === 'direct') {
     if (read.rows + read.duplicates > 0) {
       await insertCompletedBatch(tx, {
         jobId: job.id,
@@ -184,7 +208,7 @@ async function stageStep(sql: Sql, tx: Tx, job: JobRow, file: ImportJobFile, dea
         rows: read.rows + read.duplicates,
         inserted: read.rows,
         duplicate: read.duplicates,
-        startedAt: new Date(started),
+        startedAt: new Date(step.started),
       });
     }
   } else {
@@ -202,7 +226,6 @@ async function stageStep(sql: Sql, tx: Tx, job: JobRow, file: ImportJobFile, dea
     ranges: read.ranges?.state() ?? { cuts: [], maxKey: null, openRows: 0 },
     done: read.done,
   });
-  return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - started, fileDone: read.done };
 }
 
 /**
