@@ -10,6 +10,11 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'unit', include: ['lib/**/*.test.ts'], environment: 'node' } },
       {
         resolve: { alias },
+        // A deliberately failing test, run only by scripts/check-exit-code.ts.
+        test: { name: 'canary', include: ['test/canary/**/*.canary.ts'], environment: 'node', globalSetup: ['test/helpers/global-setup.ts'], hookTimeout: 120_000 },
+      },
+      {
+        resolve: { alias },
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

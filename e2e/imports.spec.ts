@@ -6,8 +6,9 @@ import { serveZips } from '../test/helpers/zip-server';
 import { bearer, ImportsPage, ProgressPage, setFaults, signIn } from './pages';
 
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
-const fixture = readFileSync(path.resolve(import.meta.dirname, '../../shared/fixtures/kbo', FIXTURE_NAME));
-const docs = (name: string) => path.resolve(import.meta.dirname, '../docs', name);
+const fixture = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/kbo', FIXTURE_NAME));
+// The README's screenshots are rewritten only on request (`npm run screenshots`); a plain run keeps them untracked.
+const docs = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
 // One story on one database, in order: each step builds on the register the previous one left.
 test.describe.configure({ mode: 'serial' });

@@ -11,6 +11,7 @@ import { filesFor } from '../lib/datasets/kbo';
 import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 import { driveImport } from '../lib/imports/drive/loop';
+import { createImport } from '../lib/imports/jobs/create';
 import { finalizeImport } from '../lib/imports/jobs/finalize';
 import { startImport } from '../lib/imports/jobs/start';
 import { JOB } from '../lib/imports/state/machine';
@@ -151,7 +152,7 @@ function runPipeline(url: string, base: string | null, target: string, concurren
 async function worker(url: string, base: string, target: string, concurrency: number): Promise<PipelineResult> {
   const db = createDb(createSql(url, Math.max(4, concurrency + 2)));
   if (base) {
-    const { jobId } = await startImport(db, { fileName: path.basename(base), path: base }, 0);
+    const { jobId } = await createImport(db, { fileName: path.basename(base), path: base });
     await drive(db, jobId, 4, { prepare: [], batches: [] });
     await finalizeImport(db, { jobId });
   }

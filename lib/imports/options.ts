@@ -15,13 +15,11 @@ export type ImportOptions = z.infer<typeof importOptions>;
 
 /** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
 export function importOptionsFromForm(form: { get(name: string): unknown }): ImportOptions {
-  const field = (name: string) => {
-    const v = form.get(name);
-    return typeof v === 'string' ? v : undefined;
-  };
+  // A field that is not a string (a file) is passed on as it is, for zod to refuse.
+  const field = (name: string) => form.get(name) ?? undefined;
   const number = (name: string) => {
     const v = field(name);
-    return v === undefined ? undefined : Number(v);
+    return typeof v === 'string' ? Number(v) : v;
   };
   return importOptions.parse({
     force: field('force') === 'true',

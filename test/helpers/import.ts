@@ -10,7 +10,7 @@ import { ImportFailure } from '../../lib/imports/errors';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { JobStatusView } from '../../lib/imports/view/status';
 
-export const FIXTURE = path.resolve(import.meta.dirname, '../../../shared/fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip');
+export const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/kbo/KboOpenData_0147_2025_10_12_Update.zip');
 
 export function fixtureZip(): Buffer {
   return readFileSync(FIXTURE);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import JSZip from 'jszip';
 import Papa from 'papaparse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +51,11 @@ async function expectTablesToMatch(model: RegisterModel) {
 }
 
 describe('import engine on a real PostgreSQL', () => {
+  it('reads the real extract from the repository, byte for byte as published', () => {
+    // test/fixtures/kbo/README.md gives the same sha256.
+    expect(createHash('sha256').update(fixtureZip()).digest('hex')).toBe('61b596aa43208bedf3601efddac79916a6f136edfd802168be8bdd0df77397e6');
+  });
+
   it('applies the real update extract 147 on top of a generated FULL 146', async () => {
     const [{ model, extract }] = [...generateSeries({ enterprises: 300, updates: 0, base: 146, seed: 3 })] as [
       { model: RegisterModel; extract: Parameters<typeof zipExtract>[0] },
@@ -62,7 +68,7 @@ describe('import engine on a real PostgreSQL', () => {
     expect(status.job.status).toBe('completed');
     expect(status.job.extractNumber).toBe(147);
 
-    // Rows staged per file are exactly the fixture's (see shared/fixtures/kbo/README.md).
+    // Rows staged per file are exactly the fixture's (see test/fixtures/kbo/README.md).
     const files = (status.job.counts as { files: Record<string, number> }).files;
     expect(files).toMatchObject({
       'enterprise_delete.csv': 162, 'enterprise_insert.csv': 28,

@@ -13,13 +13,13 @@ import { prepareSteps } from './prepare/step';
 
 /**
  * Every way an import begins ends here: create the job from the zip (stored, sent in parts,
- * fetched, or on the CLI's disk), then run its first prepare steps within the budget, so a
+ * fetched, or on the CLI's disk), then run its first prepare steps within the budget (at least one), so a
  * daily update is prepared by the time the call answers. The rest of a large extract is
  * staged by process-batch calls like everything else.
  */
 export async function startImport(db: Db, input: PrepareInput, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<{ jobId: number }> {
   const { jobId } = await createImport(db, input);
-  if (budgetMs > 0) await prepareSteps(db.$client, jobId, budgetMs);
+  await prepareSteps(db.$client, jobId, budgetMs);
   return { jobId };
 }
 

@@ -1,5 +1,6 @@
 import { Transform, type Readable } from 'node:stream';
 import { ImportFailure } from '../errors';
+import { readCsv, type CsvChunkAt, type CsvPosition } from './csv';
 
 /** Counts an entry's inflated bytes: a zip can understate a file's size, and we never inflate past what it declared. */
 export function declared(source: Readable, declaredBytes: number, name: string): Readable {
@@ -46,4 +47,14 @@ export function damagedOr(err: unknown, name: string): unknown {
   if (typeof code === 'string' && code.startsWith('Z_')) return damaged(name, err as Error);
   if (err instanceof Error && /too many bytes|not enough bytes|invalid (block|distance|code)|unexpected end of file/i.test(err.message)) return damaged(name, err);
   return err;
+}
+
+/**
+ * An entry's CSV chunks from `from` on, inflated within its declared size. The entry is
+ * opened only when the first chunk is asked for: its stream then has a reader from the start,
+ * so an error it raises early (damaged data) reaches that reader instead of going unheard,
+ * and a reader that is dropped unstarted opens nothing.
+ */
+export async function* readEntry(open: () => Readable, declaredBytes: number, name: string, from: CsvPosition): AsyncGenerator<CsvChunkAt> {
+  yield* readCsv(declared(open(), declaredBytes, name), name, from);
 }

@@ -26,7 +26,16 @@ function jobColumns(sql: Db) {
 export async function findJob(sql: Db, jobId: number, lock?: 'share' | 'update'): Promise<JobRow | undefined> {
   const locking = lock === 'update' ? sql`for update` : lock === 'share' ? sql`for share` : sql``;
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where id = ${jobId} ${locking}`;
-  return job;
+  return job && withDates(job);
+}
+
+/**
+ * Timestamps as Date, as drizzle's own queries give them: the client drizzle wraps hands
+ * timestamptz over as text.
+ */
+function withDates(job: JobRow): JobRow {
+  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
+  return { ...job, createdAt: date(job.createdAt) as Date, preparedAt: date(job.preparedAt), finishedAt: date(job.finishedAt) };
 }
 
 /** As findJob, and an unknown id is NOT_FOUND. */
@@ -38,7 +47,8 @@ export async function getJob(sql: Db, jobId: number, lock?: 'share' | 'update'):
 
 /** The newest jobs first. */
 export async function recentJobs(sql: Db, limit: number): Promise<JobRow[]> {
-  return sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs order by id desc limit ${limit}`;
+  const jobs = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs order by id desc limit ${limit}`;
+  return jobs.map(withDates);
 }
 
 export interface NewJob {

@@ -5,8 +5,8 @@ import type { Sql, Tx } from '../../../db/client';
 import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
 import { ident, identList } from '../../../db/sql';
 import { ImportFailure } from '../../errors';
-import { readCsv, type CsvChunkAt } from '../../read/csv';
-import { damagedOr, declared } from '../../read/inflate';
+import type { CsvChunkAt } from '../../read/csv';
+import { damagedOr, readEntry } from '../../read/inflate';
 import { checkHeader, type RowError } from '../../read/rows';
 import { addStagedRows, batchesPerTable, countBatches, deleteBatches, undoPlan } from '../../sql/batches';
 import { firstRowErrors, insertRowErrors, keepRowErrors, keptErrorCount } from '../../sql/errors';
@@ -130,7 +130,7 @@ async function stageStep(step: Step): Promise<StepOutcome> {
 
   const read = startRead(file, job.batchSize);
   const key = `${job.id}:${file.fileIndex}`;
-  const chunks = takeReader(step.sql, key, read.end.offset) ?? readCsv(declared(entry.open(), entry.uncompressedSize, file.name), file.name, read.end);
+  const chunks = takeReader(step.sql, key, read.end.offset) ?? readEntry(entry.open, entry.uncompressedSize, file.name, read.end);
   const rejections = new StepRejections(await keptErrorCount(step.tx, job.id));
   const direct = file.target === 'direct';
   const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
