@@ -274,3 +274,27 @@ test('a zip fetched from a URL by the server, in range requests, is imported', a
     await server.close();
   }
 });
+
+test('paused as the last batch ends, while the page is finalizing: Resume finishes the import', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await imports.setConcurrency(1);
+  // The page's finalize call is held until the import is paused, so finalize meets a paused job.
+  let release: () => void = () => {};
+  const paused = new Promise<void>((r) => (release = r));
+  let held = 0;
+  await page.route('**/finalize', async (route) => {
+    if (++held === 1) await paused;
+    await route.fallback();
+  });
+  const progress = await imports.start('KboOpenData_0152_2025_10_18_Update.zip', await zipExtract(model.update(152, '2025-10-18')));
+  await expect.poll(() => held, { timeout: 60_000 }).toBe(1);
+  const statusUrl = page.url().replace('/imports/', '/api/imports/');
+  expect((await request.post(`${statusUrl}/pause`, { headers: bearer, data: {} })).ok()).toBe(true);
+  release();
+  await progress.expectStatus('paused', 10_000);
+  await expect(page.getByTestId('paused-note')).toContainText('every batch is applied');
+  await progress.button('resume').click();
+  await progress.expectCompleted();
+  await expect(page.getByTestId('driver-error')).toHaveCount(0);
+});

@@ -69,7 +69,7 @@ function summary(s: JobStatusView): string {
     fmt(head),
     ...lines.map(fmt),
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
-      (s.rowsPerSecond ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s` : ''),
+      (s.rowsPerSecond && !s.job.undo ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s while applying` : ''),
     ...undo,
     ...(s.drift ? [`resync: ${s.drift.summary}`] : []),
     ...(s.rejected > 0 ? [`rejected: ${s.rejected.toLocaleString('en')} bad rows were left out (GET /api/imports/${job.id}/report?format=csv lists them)`] : []),
@@ -191,7 +191,7 @@ async function main(): Promise<number> {
     console.log(summary(status));
     console.log(
       `time: prepare ${prepareSeconds.toFixed(2)} s + batches and finalize ${elapsed.toFixed(2)} s = ${total.toFixed(2)} s` +
-        (prepareSeconds ? `, end to end ${Math.round(status.rows.total / total).toLocaleString('en')} rows/s` : ''),
+        (prepareSeconds && !verb ? `, end to end ${Math.round(status.rows.total / total).toLocaleString('en')} rows/s` : ''),
     );
   }
 

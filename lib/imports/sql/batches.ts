@@ -158,11 +158,26 @@ export async function openBatches(sql: Db, jobId: number): Promise<BatchRowBrief
      order by operation = 'insert', batch_number, table_name limit 1)`;
 }
 
-/** Seconds from the first batch's start to the last one's completion (or now). */
+/**
+ * Seconds during which at least one batch was being applied: the union of the batches'
+ * [started, completed] spans (a batch in flight counts up to now), so the time an import
+ * sat paused, or waited for a retry, does not count.
+ */
 export async function batchSeconds(sql: Db, jobId: number): Promise<number> {
   const [r] = await sql<{ seconds: number | null }[]>`
-    select extract(epoch from (coalesce(max(completed_at), now()) - min(started_at)))::float8 as seconds
-    from import_job_batches where job_id = ${jobId} and started_at is not null`;
+    with spans as (
+      select started_at as s,
+             case when status = ${BATCH.processing} then now()
+                  else coalesce(completed_at, started_at + make_interval(secs => duration_ms / 1000.0)) end as e
+      from import_job_batches where job_id = ${jobId} and started_at is not null
+    ), ordered as (
+      select s, e, max(e) over (order by s, e rows between unbounded preceding and 1 preceding) as reached
+      from spans where e is not null
+    ), islands as (
+      select s, e, count(*) filter (where reached is null or s > reached) over (order by s, e) as island from ordered
+    )
+    select coalesce(sum(seconds), 0)::float8 as seconds
+    from (select extract(epoch from (max(e) - min(s))) as seconds from islands group by island) busy`;
   return Number(r?.seconds ?? 0);
 }
 

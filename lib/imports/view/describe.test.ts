@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCurrent, formatDuration, percent, tableState, tableStateText } from './describe';
+import { describeCurrent, describeDrift, formatDuration, percent, tableState, tableStateText } from './describe';
 import type { BatchView, OperationProgress, TableProgress } from './status';
 
 const op = (operation: string, batches: number, completed: number, extra: Partial<OperationProgress> = {}): OperationProgress => ({
@@ -54,5 +54,16 @@ describe('formatting', () => {
   it('formats durations and percentages', () => {
     expect([formatDuration(null), formatDuration(4.4), formatDuration(75), formatDuration(3_700)]).toEqual(['–', '4 s', '1 min 15 s', '1 h 1 min']);
     expect([percent(0, 0), percent(1, 3), percent(3, 3)]).toEqual([0, 33, 100]);
+  });
+});
+
+describe('describeDrift', () => {
+  const d = { ended: 2, inserted: 3, unchanged: 10, tables: [{ table: 'enterprises', ended: 2, inserted: 3, unchanged: 10 }] };
+  it('says what the drift is at each stage of the resync, a rollback included', () => {
+    expect(describeDrift(d, 'running')).toBe('Drift found so far: 2 rows ended and 3 inserted in 1 table; 10 rows already matched the FULL.');
+    expect(describeDrift(d, 'completed')).toMatch(/^Drift corrected: 2 rows ended/);
+    expect(describeDrift(d, 'rolling_back')).toMatch(/^Drift corrected, then undone by the rollback: /);
+    expect(describeDrift(d, 'rolled_back')).toMatch(/^Drift corrected, then undone by the rollback: /);
+    expect(describeDrift(d, 'cancelled')).toMatch(/^Drift found before the import stopped \(undone\): /);
   });
 });

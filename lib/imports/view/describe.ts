@@ -1,4 +1,4 @@
-import { BATCH } from '../state/machine';
+import { BATCH, isUndoing, isVoid, JOB, type JobStatus } from '../state/machine';
 import type { BatchView, DriftCounts, JobStatusView, TableProgress } from './types';
 
 /** Words a person reads on the progress page; pure, so the page and the tests share them. */
@@ -71,10 +71,17 @@ export function tableStateText(s: TableState): string {
  * 3 tables; 4,210 rows were already right." Rows the register changed (ended and inserted
  * again) count in both.
  */
-export function describeDrift(d: DriftCounts & { tables: (DriftCounts & { table: string })[] }, finished: boolean): string {
+export function describeDrift(d: DriftCounts & { tables: (DriftCounts & { table: string })[] }, status: JobStatus): string {
   const changed = d.tables.filter((t) => t.ended + t.inserted > 0).length;
   const rows = (n: number) => `${formatCount(n)} row${n === 1 ? '' : 's'}`;
-  const head = finished ? 'Drift corrected' : 'Drift found so far';
+  const head =
+    status === JOB.completed
+      ? 'Drift corrected'
+      : status === JOB.rolled_back || status === JOB.rolling_back
+        ? 'Drift corrected, then undone by the rollback'
+        : isUndoing(status) || isVoid(status)
+          ? 'Drift found before the import stopped (undone)'
+          : 'Drift found so far';
   if (d.ended + d.inserted === 0) return `${head}: none; all ${rows(d.unchanged)} already matched the FULL.`;
   return `${head}: ${rows(d.ended)} ended and ${formatCount(d.inserted)} inserted in ${changed} table${changed === 1 ? '' : 's'}; ${rows(d.unchanged)} already matched the FULL.`;
 }

@@ -3,7 +3,7 @@ import { batchSeconds, finishedTimeline, openBatches, progressGroups, type Batch
 import { keptErrorCount } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle } from '../sql/jobs';
-import { actionsFor, BATCH, JOB } from '../state/machine';
+import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
 import { describeDrift } from './describe';
 import type { BatchView, Drift, DriftCounts, JobStatusView, OperationProgress, TableProgress } from './types';
 
@@ -78,7 +78,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     actions,
     // import_errors keeps the first rows only; the job's counts hold the total.
     rejected: Math.max(kept, n((job.counts as { rejected?: number }).rejected)),
-    drift: job.mode === 'resync' ? driftOf(tables, job.status === JOB.completed) : null,
+    drift: job.mode === 'resync' ? driftOf(tables, job.status) : null,
   };
 }
 
@@ -97,7 +97,7 @@ function tablesOf(groups: (OperationProgress & { table: string })[]): TableProgr
   return [...tables.values()];
 }
 
-function driftOf(tables: TableProgress[], finished: boolean): Drift {
+function driftOf(tables: TableProgress[], status: JobStatus): Drift {
   const per = tables
     .map((t) => {
       const o = t.operations.find((x) => x.operation === 'resync');
@@ -106,5 +106,5 @@ function driftOf(tables: TableProgress[], finished: boolean): Drift {
     .filter((t): t is DriftCounts & { table: string } => t !== null);
   const total = (k: keyof DriftCounts) => per.reduce((s, t) => s + t[k], 0);
   const d = { ended: total('ended'), inserted: total('inserted'), unchanged: total('unchanged'), tables: per };
-  return { ...d, summary: describeDrift(d, finished) };
+  return { ...d, summary: describeDrift(d, status) };
 }

@@ -120,7 +120,9 @@ export function Progress({ jobId }: { jobId: number }) {
         {status.error && <Alert tone="amber" testId="status-error">Status is not refreshing: {(status.error as Error).message} Retrying…</Alert>}
         {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
-            Paused: no batch is being applied. Resume to carry on from batch {s.batches.completed + 1} of {s.batches.total}.
+            {s.batches.completed === s.batches.total
+              ? 'Paused: every batch is applied. Resume to finish the import.'
+              : `Paused: no batch is being applied. Resume to carry on from batch ${s.batches.completed + 1} of ${s.batches.total}.`}
           </Alert>
         )}
         {job.status === JOB.running && s.batches.failed > 0 && (
@@ -142,8 +144,8 @@ export function Progress({ jobId }: { jobId: number }) {
         <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === JOB.paused ? 'amber' : 'emerald'} />
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
-          <Stat label="Rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
-          <Stat label="Rows/s" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} />
+          <Stat label="File rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
+          <Stat label="File rows/s (while applying)" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} />
           <Stat label="ETA" value={job.status === JOB.running ? formatDuration(s.etaSeconds) : '–'} />
         </dl>
         <p className="min-h-5 text-sm text-slate-700" data-testid="current-operation">
@@ -151,7 +153,7 @@ export function Progress({ jobId }: { jobId: number }) {
         </p>
         {undo && undoView && <UndoProgress undo={undo} status={job.status} />}
         <p className="text-xs text-slate-500 tabular-nums">
-          Inserted {fmt(s.totals.inserted)} · ended {fmt(s.totals.ended)} · unchanged {fmt(s.totals.unchanged)} · duplicates {fmt(s.totals.duplicate)} · no-op
+          Register rows, every table and the codes: inserted {fmt(s.totals.inserted)} · ended {fmt(s.totals.ended)} · unchanged {fmt(s.totals.unchanged)} · duplicates {fmt(s.totals.duplicate)} · no-op
           deletes {fmt(s.totals.noop)} · rejected {fmt(s.rejected)}
           {driver.workers > 0 ? ` · ${driver.workers} worker${driver.workers === 1 ? '' : 's'} in this tab` : ''}
         </p>

@@ -38,6 +38,13 @@ export function useDriver(jobId: number, status: JobStatusView | undefined, conc
   const [kick, setKick] = useState(0);
 
   const drivable = status ? nextMove(snapshotOf(status, false)) !== 'stop' : false;
+
+  // A refusal belongs to the state it met (finalize refused while the job was being paused):
+  // once the job moves on (resumed, say), the driver starts again.
+  const jobStatus = status?.job.status;
+  useEffect(() => {
+    setState((s) => (s.fatal ? { ...s, fatal: null } : s));
+  }, [jobStatus]);
   const desired = drivable && !state.fatal ? concurrency : 0;
 
   const publish = useCallback((patch: Partial<DriverState> = {}) => {
