@@ -115,3 +115,17 @@ test('pages and API answers carry the security headers', async ({ request }) => 
     expect(h['x-powered-by'], url).toBeUndefined();
   }
 });
+
+test('pages name their icon, and it is served (no 404 in the console)', async ({ page }) => {
+  const missing: string[] = [];
+  page.on('response', (res) => {
+    if (res.status() === 404) missing.push(res.url());
+  });
+  await page.goto('/login');
+  const icon = await page.locator('link[rel="icon"]').first().getAttribute('href');
+  expect(icon).toMatch(/^\/icon\.svg/);
+  expect((await page.request.get(icon as string)).status()).toBe(200);
+  await signIn(page);
+  await page.goto('/imports');
+  expect(missing).toEqual([]);
+});

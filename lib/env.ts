@@ -64,13 +64,28 @@ export type Env = z.infer<typeof schema>;
 
 let cached: Env | undefined;
 
-/** process.env parsed once; a bad value fails loudly at first use, naming the variable. */
+/**
+ * A setting that cannot be used, said in one line (its stack is that line too, so whatever
+ * prints it, the CLI, a script or the server log, shows no stack trace).
+ */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.stack = message;
+  }
+}
+ConfigError.prototype.name = 'ConfigError';
+
+/** process.env parsed once; a bad value fails loudly at first use, naming the variable and its value. */
 export function env(): Env {
   if (!cached) {
     const parsed = schema.safeParse(process.env);
     if (!parsed.success) {
-      const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-      throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+      const problems = parsed.error.issues.map((i) => {
+        const name = i.path.join('.');
+        return `${name}=${JSON.stringify(process.env[name] ?? '')}: ${i.message}`;
+      });
+      throw new ConfigError(`Invalid configuration: ${problems.join('; ')}. Fix it in the environment or .env.local (README: Configuration).`);
     }
     cached = parsed.data;
   }

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeDb, getDb, type Db } from '../lib/db/client';
+import { ConfigError } from '../lib/env';
 import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/jobs/controls';
 import { driveImport } from '../lib/imports/drive/loop';
 import { isImportFailure } from '../lib/imports/errors';
@@ -10,11 +11,15 @@ import { fetchSteps } from '../lib/imports/jobs/start';
 import { JOB } from '../lib/imports/state/machine';
 import { createFetch } from '../lib/imports/store/fetch';
 import { retryBatches } from '../lib/imports/jobs/retry';
+import { listJobs } from '../lib/imports/view/history';
 import { getJobStatus, type JobStatusView } from '../lib/imports/view/status';
+import type { JobSummary } from '../lib/imports/view/types';
 
 const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]
        npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
+       npm run import -- list [--json]          the imports, newest first
+       npm run import -- status <id> [--json]   one import's status, as the progress page shows it
        npm run import -- pause|resume|cancel|rollback|retry <id> [--concurrency N] [--json]
          pause: stop claiming batches; resume: claim again and drive to the end;
          cancel: undo what a running or paused import applied; rollback: undo the latest completed import;
@@ -65,7 +70,7 @@ function summary(s: JobStatusView): string {
       ]
     : [];
   return [
-    `import #${job.id}: ${job.extractType} extract ${job.extractNumber} (${job.fileName}) ${job.status}`,
+    `import #${job.id}: ${job.extractType} extract ${job.extractNumber} (${printable(job.fileName)}) ${job.status}`,
     fmt(head),
     ...lines.map(fmt),
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
@@ -118,6 +123,35 @@ async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>
   }
 }
 
+/** Control characters in a name (a file's, say) are shown escaped, never sent to the terminal. */
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+function historyLine(j: JobSummary): string {
+  const what = `${j.extractType ?? '?'} ${j.extractNumber ?? '?'}`;
+  const counts = `inserted ${j.inserted.toLocaleString('en')}, ended ${j.ended.toLocaleString('en')}` + (j.rejected ? `, rejected ${j.rejected.toLocaleString('en')}` : '');
+  return [`#${j.id}`.padEnd(6), j.status.padEnd(12), what.padEnd(12), `${j.batchesCompleted}/${j.batchesTotal} batches`.padEnd(16), counts.padEnd(40), printable(j.fileName)].join(' ');
+}
+
+/** `list` and `status <id>`: read only, so nobody needs psql to find an import's id or state. */
+async function show(what: 'list' | 'status', id: string | undefined, json: boolean): Promise<number> {
+  const db = await getDb();
+  if (what === 'list') {
+    const jobs = await listJobs(db, 50);
+    if (json) console.log(JSON.stringify(jobs, null, 2));
+    else if (jobs.length === 0) console.log('no imports yet');
+    else for (const j of jobs) console.log(historyLine(j));
+    return 0;
+  }
+  const jobId = Number(id);
+  if (!Number.isInteger(jobId) || jobId < 1) {
+    console.error(usage);
+    return 2;
+  }
+  const status = await getJobStatus(db, jobId);
+  console.log(json ? JSON.stringify(status, null, 2) : summary(status));
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -132,6 +166,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (positionals[0] === 'list' || positionals[0] === 'status') return show(positionals[0], positionals[1], Boolean(values.json));
   const concurrency = Number(values.concurrency);
   const verb = isVerb(positionals[0]) ? positionals[0] : undefined;
   const verbJob = verb ? Number(positionals[1]) : undefined;
@@ -217,7 +252,9 @@ main()
     process.exit(code);
   })
   .catch(async (err) => {
-    if (isImportFailure(err)) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+    } else if (isImportFailure(err)) {
       console.error(`error (${err.code}): ${err.message}`);
       const details = err.details as { errors?: { message: string }[] } | undefined;
       for (const e of details?.errors ?? []) console.error(`  - ${e.message}`);

@@ -58,4 +58,17 @@ describe('the CLI', () => {
     }
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
   });
+
+  it('lists the imports and shows one, so nobody needs psql for an id', async () => {
+    const model = new RegisterModel(72);
+    const first = model.full(146, 60, '2025-10-01');
+    await writeFile(path.join(dir, first.fileName), await zipExtract(first));
+    await cli(path.join(dir, first.fileName));
+    const list = (await cli('list')).stdout.trim().split('\n');
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatch(/^#\d+\s+completed\s+full 146\s+\d+\/\d+ batches\s+inserted [\d,]+, ended 0\s+KboOpenData_0146_2025_10_01_Full\.zip$/);
+    const id = /^#(\d+)/.exec(list[0] as string)?.[1] as string;
+    expect((await cli('status', id)).stdout).toContain(`import #${id}: full extract 146 (KboOpenData_0146_2025_10_01_Full.zip) completed`);
+    expect(JSON.parse((await cli('status', id, '--json')).stdout).job.status).toBe('completed');
+  });
 });
