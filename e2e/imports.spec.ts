@@ -297,4 +297,30 @@ test('paused as the last batch ends, while the page is finalizing: Resume finish
   await progress.button('resume').click();
   await progress.expectCompleted();
   await expect(page.getByTestId('driver-error')).toHaveCount(0);
+
+  // The home page says where the register stands now.
+  await page.goto('/');
+  await expect(page.getByTestId('register-state')).toContainText('At extract 152 (update, snapshot of 2025-10-18)');
+  await expect(page.getByTestId('active-import')).toHaveText('No import under way.');
+  await expect(page.getByTestId('rows-enterprises').locator('td').nth(1)).toHaveText(model.currentRows('enterprises').length.toLocaleString('en'));
+  await page.screenshot({ path: docs('home.png'), fullPage: true });
+
+  // The history filters by status and type, and says how many match.
+  const imports2 = new ImportsPage(page);
+  await imports2.open();
+  await page.getByTestId('filter-status').selectOption('rolled_back');
+  await expect(page.getByTestId('history-range')).toHaveText(/^1–\d+ of \d+$/);
+  const shown = page.getByTestId('imports-table').getByTestId('import-status');
+  await expect(shown.first()).toHaveText('rolled back');
+  for (const st of await shown.allTextContents()) expect(st).toBe('rolled back');
+  await page.getByTestId('filter-status').selectOption('');
+  await page.getByTestId('filter-type').selectOption('update');
+  await expect(page.getByTestId('imports-table').getByText('KboOpenData_0152_2025_10_18_Update.zip')).toBeVisible();
+  await expect(page.getByTestId('imports-table').locator('tbody tr', { hasText: 'full 146' })).toHaveCount(0);
+  // On a phone, a card per import, file names whole.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId('imports-cards').locator('li').first()).toContainText('KboOpenData_0152_2025_10_18_Update.zip');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  await page.screenshot({ path: docs('history-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
 });

@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
-import { listJobs } from '@/lib/imports/view/history';
+import { historyPage } from '@/lib/imports/view/history';
 import { requireAdmin } from '../_lib/session';
+import { HISTORY_PAGE } from './_lib/history';
 import { JobsTable } from './_components/jobs-table';
 import { UploadForm } from './_components/upload-form';
 
@@ -11,7 +12,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function ImportsPage() {
   await requireAdmin('/imports');
-  const jobs = await listJobs(await getDb());
+  const history = await historyPage(await getDb(), { limit: HISTORY_PAGE });
   const samples = sampleFiles();
   return (
     <div className="space-y-8">
@@ -36,7 +37,7 @@ export default async function ImportsPage() {
       </section>
       <section className="space-y-3" aria-label="History">
         <h2 className="text-lg font-semibold">History</h2>
-        <JobsTable initial={JSON.parse(JSON.stringify(jobs))} />
+        <JobsTable initial={JSON.parse(JSON.stringify(history))} />
       </section>
     </div>
   );

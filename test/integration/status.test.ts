@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { batchSeconds } from '../../lib/imports/sql/batches';
+import { historyPage } from '../../lib/imports/view/history';
+import { registerState } from '../../lib/imports/view/register';
 import { getJobStatus } from '../../lib/imports/view/status';
+import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { ident } from '../../lib/db/sql';
+import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
 
@@ -31,5 +36,45 @@ describe('status figures', () => {
     expect(await batchSeconds(sql, jobId)).toBeCloseTo(7, 6);
     const status = await getJobStatus(t.db, jobId);
     expect(status.rowsPerSecond).toBe(Math.round(status.rows.done / 7));
+  });
+
+  it('the register state counts exactly the current rows of every table, through an update and its rollback', async () => {
+    const model = new RegisterModel(10);
+    const full = model.full(146, 400, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(147, '2025-03-02');
+    const applied = await importZip(t.db, update.fileName, await zipExtract(update));
+    const sql = t.db.$client;
+    const actual = async () => {
+      const out: { table: string; rows: number }[] = [];
+      for (const table of [...DATA_TABLES, 'codes']) {
+        const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, table)} where is_current`;
+        out.push({ table, rows: r?.n ?? 0 });
+      }
+      return out;
+    };
+    const state = await registerState(t.db);
+    expect(state.latest).toMatchObject({ jobId: applied.job.id, extractNumber: 147, extractType: 'update', snapshotDate: '2025-03-02' });
+    expect(state.active).toBeNull();
+    expect(state.tables).toEqual(await actual());
+    expect(state.tables.find((x) => x.table === 'enterprises')?.rows).toBe(model.currentRows('enterprises').length);
+
+    let rolled = await rollbackImport(t.db, { jobId: applied.job.id, budgetMs: 60_000 });
+    while (rolled.job.status === 'rolling_back') rolled = await rollbackImport(t.db, { jobId: applied.job.id, budgetMs: 60_000 });
+    const after = await registerState(t.db);
+    expect(after.latest?.extractNumber).toBe(146);
+    expect(after.tables).toEqual(await actual());
+
+    // The history, filtered and paged; a rolled-back import's duration stops where its undo began.
+    const page1 = await historyPage(t.db, { limit: 1 });
+    expect(page1).toMatchObject({ total: 2, limit: 1, offset: 0 });
+    expect(page1.imports.map((j) => j.extractNumber)).toEqual([147]);
+    expect((await historyPage(t.db, { limit: 1, offset: 1 })).imports.map((j) => j.extractNumber)).toEqual([146]);
+    expect((await historyPage(t.db, { statuses: ['rolled_back'] })).imports.map((j) => j.id)).toEqual([applied.job.id]);
+    expect((await historyPage(t.db, { extractType: 'full' })).imports.map((j) => j.extractNumber)).toEqual([146]);
+    expect((await historyPage(t.db, { statuses: ['failed'] })).total).toBe(0);
+    const rolledBack = page1.imports[0]!;
+    const undoStart = Date.parse(rolledBack.undo?.startedAt as string);
+    expect(rolledBack.durationSeconds).toBeCloseTo((undoStart - new Date(rolledBack.createdAt).getTime()) / 1000, 3);
   });
 });

@@ -7,18 +7,29 @@ import { ImportFailure } from '@/lib/imports/errors';
 import { startImport } from '@/lib/imports/jobs/start';
 import { importOptionsFromForm } from '@/lib/imports/options';
 import { storeUpload } from '@/lib/imports/store/parts';
-import { listJobs } from '@/lib/imports/view/history';
+import { JOB_STATUSES, type JobStatus } from '@/lib/imports/state/machine';
+import { historyPage } from '@/lib/imports/view/history';
 import { getJobStatus } from '@/lib/imports/view/status';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+  /** Comma-separated statuses, e.g. `completed,rolled_back`. */
+  status: z
+    .string()
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]])))
+    .optional(),
+  type: z.enum(['full', 'update']).optional(),
+});
 
-/** The import history, newest first (`?limit=`, default 50). */
+/** The import history, newest first: `?limit=` (default 50), `offset`, `status`, `type`; `total` counts every match. */
 export const GET = route({}, async (request) => {
-  const { limit } = listQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
-  return json({ imports: await listJobs(await getDb(), limit) });
+  const q = listQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+  return json(await historyPage(await getDb(), { limit: q.limit, offset: q.offset, statuses: q.status, extractType: q.type }));
 });
 
 /**

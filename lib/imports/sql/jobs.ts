@@ -45,10 +45,27 @@ export async function getJob(sql: Db, jobId: number, lock?: 'share' | 'update'):
   return job;
 }
 
-/** The newest jobs first. */
-export async function recentJobs(sql: Db, limit: number): Promise<JobRow[]> {
-  const jobs = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs order by id desc limit ${limit}`;
+/** Which jobs a history page lists: by status and extract type (all when unset). */
+export interface JobFilter {
+  statuses?: readonly JobStatus[];
+  extractType?: 'full' | 'update';
+}
+
+function filtered(sql: Db, f: JobFilter) {
+  return sql`
+    where (${f.statuses ?? null}::text[] is null or status = any(${f.statuses ?? null}::text[]))
+      and (${f.extractType ?? null}::text is null or extract_type = ${f.extractType ?? null})`;
+}
+
+/** The newest jobs first, a page at a time. */
+export async function recentJobs(sql: Db, limit: number, offset = 0, filter: JobFilter = {}): Promise<JobRow[]> {
+  const jobs = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs ${filtered(sql, filter)} order by id desc limit ${limit} offset ${offset}`;
   return jobs.map(withDates);
+}
+
+export async function countJobs(sql: Db, filter: JobFilter = {}): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`select count(*)::int as n from import_jobs ${filtered(sql, filter)}`;
+  return r?.n ?? 0;
 }
 
 export interface NewJob {
@@ -172,4 +189,10 @@ export async function jobSummaries(sql: Db, jobIds: number[]) {
       from import_job_batches where job_id = j.id
     ) b on true
     where j.id = any(${jobIds}::int[])`;
+}
+
+/** The last completed import (the extract the register is at), if any. */
+export async function lastCompletedJob(sql: Db): Promise<JobRow | undefined> {
+  const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
+  return job && withDates(job);
 }

@@ -1,13 +1,26 @@
 import type { Db } from '../../db/client';
 import { stagingOf } from '../sql/files';
-import { jobSummaries, recentJobs } from '../sql/jobs';
-import { JOB } from '../state/machine';
+import { countJobs, jobSummaries, recentJobs, type JobFilter, type JobRow } from '../sql/jobs';
+import { isVoid, JOB } from '../state/machine';
 import type { JobSummary } from './types';
 
+export interface HistoryQuery extends JobFilter {
+  limit?: number;
+  offset?: number;
+}
+
+/** One page of the import history, newest first, with how many imports match in all. */
+export async function historyPage(db: Db, q: HistoryQuery = {}): Promise<{ imports: JobSummary[]; total: number; limit: number; offset: number }> {
+  const limit = q.limit ?? 50;
+  const offset = q.offset ?? 0;
+  const [imports, total] = await Promise.all([listJobs(db, limit, offset, q), countJobs(db.$client, q)]);
+  return { imports, total, limit, offset };
+}
+
 /** The import history, newest first, with each job's row counts. */
-export async function listJobs(db: Db, limit = 50): Promise<JobSummary[]> {
+export async function listJobs(db: Db, limit = 50, offset = 0, filter: JobFilter = {}): Promise<JobSummary[]> {
   const sql = db.$client;
-  const jobs = await recentJobs(sql, limit);
+  const jobs = await recentJobs(sql, limit, offset, filter);
   if (jobs.length === 0) return [];
   const ids = jobs.map((j) => j.id);
   const byId = new Map((await jobSummaries(sql, ids)).map((r) => [Number(r.id), r]));
@@ -25,7 +38,17 @@ export async function listJobs(db: Db, limit = 50): Promise<JobSummary[]> {
       ended: n(r?.ended),
       unchanged: n(r?.unchanged),
       rejected: n(r?.rejected),
-      durationSeconds: n(r?.seconds),
+      durationSeconds: importSeconds(job, n(r?.seconds)),
     };
   });
+}
+
+/**
+ * How long the import itself took: to its finish, or, for one undone later (cancelled, rolled
+ * back), to when its undo began, so a rollback's time is not counted as the import's.
+ */
+function importSeconds(job: JobRow, untilFinishOrNow: number): number {
+  const undoStarted = job.undo?.startedAt ? Date.parse(job.undo.startedAt) : NaN;
+  if (isVoid(job.status) && Number.isFinite(undoStarted)) return Math.max(0, (undoStarted - new Date(job.createdAt).getTime()) / 1000);
+  return untilFinishOrNow;
 }
