@@ -308,6 +308,12 @@ test('paused as the last batch ends, while the page is finalizing: Resume finish
   // The history filters by status and type, and says how many match.
   const imports2 = new ImportsPage(page);
   await imports2.open();
+  // The upload button says what the chosen file will do to this register.
+  const choose = (name: string) => page.getByTestId('upload-input').setInputFiles({ name, mimeType: 'application/zip', buffer: Buffer.from('PK') });
+  await choose('KboOpenData_0153_2025_10_19_Update.zip');
+  await expect(page.getByTestId('upload-submit')).toHaveText('Apply update 153');
+  await choose('KboOpenData_0160_2025_10_26_Full.zip');
+  await expect(page.getByTestId('upload-submit')).toHaveText('Resync with FULL 160');
   await page.getByTestId('filter-status').selectOption('rolled_back');
   await expect(page.getByTestId('history-range')).toHaveText(/^1–\d+ of \d+$/);
   const shown = page.getByTestId('imports-table').getByTestId('import-status');

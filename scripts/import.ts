@@ -77,6 +77,7 @@ function summary(s: JobStatusView): string {
       (s.rowsPerSecond && !s.job.undo ? ` at ${s.rowsPerSecond.toLocaleString('en')} rows/s while applying` : ''),
     ...undo,
     ...(s.drift ? [`resync: ${s.drift.summary}`] : []),
+    ...(s.baseWarning ? [`warning: ${s.baseWarning}`] : []),
     ...(s.rejected > 0 ? [`rejected: ${s.rejected.toLocaleString('en')} bad rows were left out (GET /api/imports/${job.id}/report?format=csv lists them)`] : []),
   ].join('\n');
 }

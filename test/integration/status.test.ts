@@ -8,7 +8,7 @@ import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { ident } from '../../lib/db/sql';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
-import { importZip } from '../helpers/import';
+import { fixtureZip, importZip } from '../helpers/import';
 
 let t: TestDb;
 beforeEach(async () => {
@@ -76,5 +76,17 @@ describe('status figures', () => {
     const rolledBack = page1.imports[0]!;
     const undoStart = Date.parse(rolledBack.undo?.startedAt as string);
     expect(rolledBack.durationSeconds).toBeCloseTo((undoStart - new Date(rolledBack.createdAt).getTime()) / 1000, 3);
+  });
+
+  it('warns when an update\'s deletes nearly all find no current row (the register is not at its base), and not otherwise', async () => {
+    const model = new RegisterModel(11);
+    const full = model.full(145, 300, '2025-10-09');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const matching = model.update(146, '2025-10-10');
+    const fine = await importZip(t.db, matching.fileName, await zipExtract(matching));
+    expect(fine.baseWarning).toBeNull();
+    // The real extract 147's deletes name real enterprises, none of which this generated register holds.
+    const real = await importZip(t.db, 'KboOpenData_0147_2025_10_12_Update.zip', fixtureZip());
+    expect(real.baseWarning).toMatch(/^[\d,]+ of this update's [\d,]+ deletes found no current row: the register does not look like the state this UPDATE was made for/);
   });
 });

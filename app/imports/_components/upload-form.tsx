@@ -6,6 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import { JOB } from '@/lib/imports/state/machine';
+import { submitLabel } from '@/lib/imports/view/describe';
 import type { StagingProgress } from '@/lib/db/schema';
 import { api, ApiError, toLogin } from '../_lib/api';
 import { fetchFromUrl, uploadInParts, type PartsProgress } from '../_lib/upload-parts';
@@ -56,7 +57,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`
  * than one request may be), or a URL the server fetches; upload and staging progress, then
  * the job's page.
  */
-export function UploadForm({ partBytes }: { partBytes: number }) {
+export function UploadForm({ partBytes, registerAt }: { partBytes: number; registerAt: number | null }) {
   const router = useRouter();
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
@@ -194,7 +195,7 @@ export function UploadForm({ partBytes }: { partBytes: number }) {
           className="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:opacity-50"
           data-testid="upload-submit"
         >
-          Import daily update
+          {submitLabel(file?.name ?? null, registerAt)}
         </button>
         <label className="flex items-center gap-2 text-sm text-slate-600">
           Bad rows
@@ -253,7 +254,7 @@ export function UploadForm({ partBytes }: { partBytes: number }) {
         type="url"
         value={url}
         onChange={(e) => setUrl(e.target.value)}
-        placeholder="https://…/KboOpenData_0148_2025_10_13_Update.zip"
+        placeholder="https://…/KboOpenData_0147_2025_10_12_Update.zip"
         disabled={busy}
         className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1"
         data-testid="url-input"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCurrent, describeDrift, formatDuration, percent, tableState, tableStateText } from './describe';
+import { describeCurrent, describeDrift, submitLabel, formatDuration, percent, tableState, tableStateText } from './describe';
 import type { BatchView, OperationProgress, TableProgress } from './status';
 
 const op = (operation: string, batches: number, completed: number, extra: Partial<OperationProgress> = {}): OperationProgress => ({
@@ -65,5 +65,15 @@ describe('describeDrift', () => {
     expect(describeDrift(d, 'rolling_back')).toMatch(/^Drift corrected, then undone by the rollback: /);
     expect(describeDrift(d, 'rolled_back')).toMatch(/^Drift corrected, then undone by the rollback: /);
     expect(describeDrift(d, 'cancelled')).toMatch(/^Drift found before the import stopped \(undone\): /);
+  });
+});
+
+describe('submitLabel', () => {
+  it('names what importing the chosen file will do', () => {
+    expect(submitLabel(null, null)).toBe('Import daily update');
+    expect(submitLabel('KboOpenData_0146_2025_10_10_Full.zip', null)).toBe('Load FULL 146 into the empty register');
+    expect(submitLabel('KboOpenData_0151_2025_10_15_Full.zip', 149)).toBe('Resync with FULL 151');
+    expect(submitLabel('KboOpenData_0147_2025_10_12_Update.zip', 146)).toBe('Apply update 147');
+    expect(submitLabel('extract.zip', 146)).toBe('Import this extract');
   });
 });

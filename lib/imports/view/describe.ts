@@ -86,6 +86,34 @@ export function describeDrift(d: DriftCounts & { tables: (DriftCounts & { table:
   return `${head}: ${rows(d.ended)} ended and ${formatCount(d.inserted)} inserted in ${changed} table${changed === 1 ? '' : 's'}; ${rows(d.unchanged)} already matched the FULL.`;
 }
 
+/**
+ * The upload button's words: what importing this file will do, from its KBO name and where
+ * the register stands (`registerAt`: the last applied extract, null when empty).
+ */
+export function submitLabel(fileName: string | null, registerAt: number | null): string {
+  if (!fileName) return 'Import daily update';
+  const m = /KboOpenData_(\d+)_\d{4}_\d{2}_\d{2}_(Full|Update)\.zip$/i.exec(fileName);
+  if (!m) return 'Import this extract';
+  const n = Number(m[1]);
+  if ((m[2] as string).toLowerCase() === 'update') return `Apply update ${n}`;
+  return registerAt === null ? `Load FULL ${n} into the empty register` : `Resync with FULL ${n}`;
+}
+
+/** Deletes below this many say nothing about the base either way. */
+const BASE_CHECK_MIN_DELETES = 20;
+
+/**
+ * An UPDATE whose deletes nearly all found no current row was made for another base (an
+ * extract missed, or another FULL loaded): say so, and what to do. Null when it matches.
+ */
+export function baseMismatch(tables: Pick<TableProgress, 'operations'>[]): string | null {
+  const deletes = tables.flatMap((t) => t.operations.filter((o) => o.operation === 'delete' && o.completed > 0));
+  const keys = deletes.reduce((s, o) => s + o.rowsDone - o.duplicate, 0);
+  const missed = deletes.reduce((s, o) => s + o.noop, 0);
+  if (keys < BASE_CHECK_MIN_DELETES || missed < 0.9 * keys) return null;
+  return `${formatCount(missed)} of this update's ${formatCount(keys)} deletes found no current row: the register does not look like the state this UPDATE was made for (was an extract missed, or another FULL loaded?). Resync with the day's FULL to bring it back in line.`;
+}
+
 /** 75 -> "1 min 15 s"; null while unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';

@@ -4,7 +4,7 @@ import { keptErrorCount } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle } from '../sql/jobs';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
-import { describeDrift } from './describe';
+import { baseMismatch, describeDrift } from './describe';
 import type { BatchView, Drift, DriftCounts, JobStatusView, OperationProgress, TableProgress } from './types';
 
 export type { BatchView, Drift, JobStatusView, JobSummary, OperationProgress, TableProgress, TimelinePoint } from './types';
@@ -79,6 +79,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     // import_errors keeps the first rows only; the job's counts hold the total.
     rejected: Math.max(kept, n((job.counts as { rejected?: number }).rejected)),
     drift: job.mode === 'resync' ? driftOf(tables, job.status) : null,
+    baseWarning: job.mode === 'update' ? baseMismatch(tables) : null,
   };
 }
 

@@ -68,6 +68,8 @@ export interface JobStatusView {
   rejected: number;
   /** A resync (a FULL compared with the current rows): what it ended, inserted and left, per table. */
   drift: Drift | null;
+  /** An UPDATE whose deletes nearly all matched nothing: the register is not at the base it was made for. */
+  baseWarning: string | null;
 }
 
 export interface JobSummary extends JobRow {

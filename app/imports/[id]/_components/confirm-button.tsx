@@ -28,6 +28,7 @@ export function ConfirmButton({
   title,
   body,
   confirm,
+  dismiss,
   onConfirm,
   disabled,
   testId,
@@ -36,6 +37,8 @@ export function ConfirmButton({
   title: string;
   body: React.ReactNode;
   confirm: string;
+  /** What the other button leaves as it is, e.g. "Don't cancel". */
+  dismiss: string;
   onConfirm: () => void;
   disabled?: boolean;
   testId: string;
@@ -58,8 +61,8 @@ export function ConfirmButton({
           </h2>
           <div className="text-sm text-slate-600">{body}</div>
           <div className="flex justify-end gap-2">
-            <Button autoFocus onClick={() => dialog.current?.close()}>
-              Keep going
+            <Button autoFocus onClick={() => dialog.current?.close()} data-testid={`${testId}-dismiss`}>
+              {dismiss}
             </Button>
             <Button
               tone="danger"

@@ -118,6 +118,11 @@ export function Progress({ jobId }: { jobId: number }) {
           </Alert>
         )}
         {status.error && <Alert tone="amber" testId="status-error">Status is not refreshing: {(status.error as Error).message} Retrying…</Alert>}
+        {s.baseWarning && (
+          <Alert tone="amber" testId="base-warning">
+            {s.baseWarning}
+          </Alert>
+        )}
         {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
             {s.batches.completed === s.batches.total
@@ -159,7 +164,7 @@ export function Progress({ jobId }: { jobId: number }) {
         </p>
       </section>
 
-      {s.drift && <DriftView drift={s.drift} />}
+      {s.drift && <DriftView drift={s.drift} codes={s.tables.find((t) => t.table === 'codes')?.operations.find((o) => o.operation === 'replace') ?? null} />}
 
       <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Tables">
         <h2 className="mb-3 font-semibold">Tables</h2>
@@ -180,6 +185,9 @@ export function Progress({ jobId }: { jobId: number }) {
                     {undoView ? (isUndoing(job.status) ? 'being undone' : 'undone') : tableStateText(state)}
                   </span>
                   {!undoView && 'phase' in state && state.phase && <span className="text-slate-500"> · {state.phase}</span>}
+                </span>
+                <span className="col-span-2 text-xs text-slate-500 tabular-nums sm:col-span-3 sm:col-start-2" data-testid="table-counts">
+                  {tableCounts(t)}
                 </span>
               </li>
             );
@@ -224,8 +232,14 @@ export function Progress({ jobId }: { jobId: number }) {
   );
 }
 
+/** What a table's batches did so far: rows inserted, ended and left unchanged (the register's rows, not the file's). */
+function tableCounts(t: JobStatusView['tables'][number]): string {
+  const sum = (k: 'inserted' | 'ended' | 'unchanged') => t.operations.reduce((a, o) => a + o[k], 0);
+  return `inserted ${fmt(sum('inserted'))} · ended ${fmt(sum('ended'))} · unchanged ${fmt(sum('unchanged'))}`;
+}
+
 /** A resync: the FULL compared with the current rows, table by table. */
-function DriftView({ drift }: { drift: NonNullable<JobStatusView['drift']> }) {
+function DriftView({ drift, codes }: { drift: NonNullable<JobStatusView['drift']>; codes: { inserted: number; ended: number; unchanged: number } | null }) {
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Resync" data-testid="drift">
       <h2 className="font-semibold">Resync with the FULL extract</h2>
@@ -252,6 +266,12 @@ function DriftView({ drift }: { drift: NonNullable<JobStatusView['drift']> }) {
           ))}
         </tbody>
       </table>
+      {codes && (
+        <p className="mt-2 text-xs text-slate-500 tabular-nums" data-testid="drift-codes">
+          Codes (code.csv replaces the code table as a whole, so they are not drift): inserted {fmt(codes.inserted)} · ended {fmt(codes.ended)} · unchanged {fmt(codes.unchanged)}.
+          With them, these add up to the totals above.
+        </p>
+      )}
     </section>
   );
 }
@@ -274,6 +294,7 @@ function Controls({
   const { actions, job } = s;
   return (
     <div className="flex flex-wrap items-center gap-3" role="toolbar" aria-label="Import controls">
+      {!isTerminal(job.status) && (
       <label className="flex items-center gap-2 text-sm text-slate-700">
         Parallel batches
         <select
@@ -289,6 +310,7 @@ function Controls({
           ))}
         </select>
       </label>
+      )}
       {actions.pause && (
         <Button onClick={() => run('pause')} disabled={busy} data-testid="pause">
           Pause
@@ -305,6 +327,7 @@ function Controls({
           title={`Cancel import #${job.id}?`}
           body={<p>Every batch applied so far is undone, and the register is left exactly as it was before this import. The file can be uploaded again later.</p>}
           confirm="Cancel import"
+          dismiss="Don't cancel, carry on importing"
           onConfirm={() => run('cancel')}
           disabled={busy}
           testId="cancel"
@@ -321,10 +344,16 @@ function Controls({
             </p>
           }
           confirm="Roll back"
+          dismiss="Don't roll back"
           onConfirm={() => run('rollback')}
           disabled={busy}
           testId="rollback"
         />
+      )}
+      {job.status === JOB.completed && !actions.rollback && (
+        <span className="text-sm text-slate-500" data-testid="rollback-unavailable">
+          Roll back is offered for the latest completed import only, while no other import is active: roll back the later imports first.
+        </span>
       )}
       <span className="ml-auto flex gap-3 text-sm">
         <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report`} download data-testid="report-json">
