@@ -330,3 +330,24 @@ test('paused as the last batch ends, while the page is finalizing: Resume finish
   await page.screenshot({ path: docs('history-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
 });
+
+test('paused while its files are being staged: nothing is read while paused, and Resume stages on and completes it', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await imports.setConcurrency(1);
+  await setFaults(request, { stageDelayMs: 700 });
+  const progress = await imports.start('KboOpenData_0153_2025_10_19_Update.zip', await zipExtract(model.update(153, '2025-10-19')));
+  await expect(page.getByTestId('staging-progress')).toBeVisible();
+  await progress.button('pause').click();
+  await progress.expectStatus('paused', 10_000);
+  await expect(page.getByTestId('paused-note')).toContainText('Paused while staging the files');
+  const statusUrl = page.url().replace('/imports/', '/api/imports/');
+  const staged = async () => ((await (await request.get(statusUrl, { headers: bearer })).json()) as { job: { staging: { bytesDone: number } } }).job.staging.bytesDone;
+  await page.waitForTimeout(1_000); // a step in flight finishes
+  const held = await staged();
+  await page.waitForTimeout(1_500);
+  expect(await staged()).toBe(held);
+  await setFaults(request, {});
+  await progress.button('resume').click();
+  await progress.expectCompleted();
+});

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import type { StagingProgress } from '../../lib/db/schema';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
-import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../helpers/answers';
+import { cancelImport, createImport, pauseImport, resumeImport, rollbackImport } from '../helpers/answers';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { setFaults } from '../../lib/imports/jobs/faults';
@@ -60,6 +60,29 @@ describe('pause and resume', () => {
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
 
+  it('pauses a FULL while it is being staged: nothing is read while paused; resume stages on from there and completes it', async () => {
+    const model = new RegisterModel(24);
+    const full = model.full(146, 2_000, '2025-03-01');
+    const created = await createImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
+    const jobId = created.job.id;
+    await step(jobId);
+    await step(jobId);
+    const paused = await pauseImport(t.db, { jobId });
+    expect(paused.job.status).toBe('paused');
+    expect(paused.actions).toMatchObject({ pause: false, resume: true, cancel: true });
+    const held = paused.job.staging as StagingProgress;
+    expect(held.filesDone).toBeLessThan(held.files);
+    const idle = await step(jobId);
+    expect(idle.prepared).toEqual([]);
+    expect((idle.progress.job.staging as StagingProgress).bytesDone).toBe(held.bytesDone);
+
+    expect((await resumeImport(t.db, { jobId })).job.status).toBe('preparing');
+    expect((await resumeImport(t.db, { jobId })).job.status).toBe('preparing'); // resuming twice is harmless
+    const done = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
+    expect(done.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
   it('hands back a batch whose driver finds the job paused, without counting an attempt', async () => {
     const { jobId } = await fullThenUpdate(22);
     setFaults({ stallMs: 300 });
@@ -76,7 +99,7 @@ describe('pause and resume', () => {
     const { jobId } = await fullThenUpdate(23);
     expect((await resumeImport(t.db, { jobId })).job.status).toBe('running'); // resuming a running import is harmless
     await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
-    await expect(pauseImport(t.db, { jobId })).rejects.toThrow(/is completed; only a running import can be paused/);
+    await expect(pauseImport(t.db, { jobId })).rejects.toThrow(/is completed; only an import being prepared or running can be paused/);
     await expect(resumeImport(t.db, { jobId })).rejects.toThrow(/is completed; only a paused import can be resumed/);
   });
 });

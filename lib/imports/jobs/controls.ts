@@ -55,13 +55,20 @@ async function control(
  */
 export async function pauseImport(db: Db, raw: ControlInput): Promise<Controlled> {
   const { jobId } = controlInput.parse(raw);
-  return db.$client.begin((tx) => control(tx, jobId, 'pause', 'only a running import can be paused.', (tx) => markPaused(tx, jobId)));
+  return db.$client.begin((tx) => control(tx, jobId, 'pause', 'only an import being prepared or running can be paused.', (tx) => markPaused(tx, jobId)));
 }
 
 /** resume: batches become claimable again; drivers pick the work up where it stands. */
 export async function resumeImport(db: Db, raw: ControlInput): Promise<Controlled> {
   const { jobId } = controlInput.parse(raw);
-  return db.$client.begin((tx) => control(tx, jobId, 'resume', 'only a paused import can be resumed.', (tx) => markResumed(tx, jobId)));
+  return db.$client.begin(async (tx) => {
+    const job = await getJob(tx, jobId, 'update');
+    // Already going on (staging or batches): resuming again is harmless.
+    if (job.status === JOB.running || job.status === JOB.preparing) return { jobId, status: job.status, moved: false };
+    if (!canMove(JOB_MOVES.resume, job.status)) refuse(jobId, job.status, 'only a paused import can be resumed.');
+    await markResumed(tx, jobId);
+    return { jobId, status: (await getJob(tx, jobId)).status, moved: true };
+  });
 }
 
 /**

@@ -11,11 +11,11 @@ import { JOB_MOVES, type JobMove } from './machine';
 
 type Db = Sql | Tx;
 
-async function move(sql: Db, jobId: number, name: JobMove, set: Fragment): Promise<boolean> {
+async function move(sql: Db, jobId: number, name: JobMove, set: Fragment, also?: Fragment): Promise<boolean> {
   const m = JOB_MOVES[name];
   const rows = await sql`
     update import_jobs set status = ${m.to} ${set}
-    where id = ${jobId} and status = any(${m.from as readonly string[]}::text[])
+    where id = ${jobId} and status = any(${m.from as readonly string[]}::text[]) ${also ? sql`and ${also}` : sql``}
     returning id`;
   return rows.length > 0;
 }
@@ -39,7 +39,12 @@ export const markRefusedAfterCopy = (tx: Tx, jobId: number, undo: UndoProgress, 
 
 export const markPaused = (sql: Db, jobId: number) => move(sql, jobId, 'pause', sql``);
 
-export const markResumed = (sql: Db, jobId: number) => move(sql, jobId, 'resume', sql``);
+/** paused -> preparing when it was paused while staging (not yet prepared), else paused -> running. */
+export async function markResumed(sql: Db, jobId: number): Promise<boolean> {
+  return (
+    (await move(sql, jobId, 'resumeStaging', sql``, sql`prepared_at is null`)) || move(sql, jobId, 'resume', sql``, sql`prepared_at is not null`)
+  );
+}
 
 /** preparing | running | paused -> cancelling, with what undoing it will remove and restore. */
 export const markCancelling = (tx: Tx, jobId: number, undo: UndoProgress) =>

@@ -72,8 +72,12 @@ export const JOB_MOVES = {
   refused: { from: [JOB.preparing], to: JOB.failed, by: 'file refused' },
   /** prepare refused the file after a FULL copied rows: those are undone first, then `failed`. */
   refusedAfterCopy: { from: [JOB.preparing], to: JOB.cancelling, by: 'refused after copying' },
-  pause: { from: [JOB.running], to: JOB.paused, by: 'pause' },
-  resume: { from: [JOB.paused], to: JOB.running, by: 'resume' },
+  /** Staging or batches stop at the next step boundary; a step in flight finishes first. */
+  pause: { from: [JOB.preparing, JOB.running], to: JOB.paused, by: 'pause' },
+  /** A job paused after its files were staged goes on with its batches… */
+  resume: { from: [JOB.paused], to: JOB.running, by: 'resume (staged)' },
+  /** …one paused while staging goes on staging. */
+  resumeStaging: { from: [JOB.paused], to: JOB.preparing, by: 'resume (staging)' },
   cancel: { from: [JOB.preparing, JOB.running, JOB.paused], to: JOB.cancelling, by: 'cancel' },
   finalize: { from: [JOB.running], to: JOB.completed, by: 'finalize' },
   rollback: { from: [JOB.completed], to: JOB.rolling_back, by: 'roll back' },

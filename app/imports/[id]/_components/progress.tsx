@@ -125,7 +125,9 @@ export function Progress({ jobId }: { jobId: number }) {
         )}
         {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
-            {s.batches.completed === s.batches.total
+            {!job.preparedAt
+              ? 'Paused while staging the files: nothing is read or applied. Resume to carry on staging from where it stopped.'
+              : s.batches.completed === s.batches.total
               ? 'Paused: every batch is applied. Resume to finish the import.'
               : `Paused: no batch is being applied. Resume to carry on from batch ${s.batches.completed + 1} of ${s.batches.total}.`}
           </Alert>
@@ -145,7 +147,7 @@ export function Progress({ jobId }: { jobId: number }) {
             {pct}%
           </span>
         </div>
-        {job.status === JOB.preparing && <StagingProgressView staging={job.staging} />}
+        {(job.status === JOB.preparing || (job.status === JOB.paused && !job.preparedAt)) && <StagingProgressView staging={job.staging} />}
         <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === JOB.paused ? 'amber' : 'emerald'} />
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
