@@ -351,3 +351,26 @@ test('paused while its files are being staged: nothing is read while paused, and
   await progress.button('resume').click();
   await progress.expectCompleted();
 });
+
+test('a rollback paused between its undo steps holds still, and Resume finishes it', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  const progress = await imports.start('KboOpenData_0154_2025_10_20_Update.zip', await zipExtract(model.update(154, '2025-10-20')));
+  await progress.expectCompleted();
+  await setFaults(request, { undoDelayMs: 700 });
+  await progress.confirm('rollback');
+  await progress.expectStatus('rolling back', 10_000);
+  await progress.button('pause').click();
+  await progress.expectStatus('paused', 10_000);
+  await expect(page.getByTestId('paused-note')).toContainText('Paused while being rolled back');
+  await expect(progress.button('cancel')).toHaveCount(0);
+  const statusUrl = page.url().replace('/imports/', '/api/imports/');
+  const undone = async () => JSON.stringify(((await (await request.get(statusUrl, { headers: bearer })).json()) as { job: { undo: unknown } }).job.undo);
+  await page.waitForTimeout(1_000); // a step in flight finishes
+  const held = await undone();
+  await page.waitForTimeout(1_500);
+  expect(await undone()).toBe(held);
+  await setFaults(request, {});
+  await progress.button('resume').click();
+  await progress.expectStatus('rolled back', 60_000);
+});

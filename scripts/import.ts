@@ -185,11 +185,13 @@ async function main(): Promise<number> {
 
   let jobId: number;
   let prepareSeconds = 0;
+  let resumedTo: string | undefined;
   if (verb) {
     jobId = verbJob as number;
     log(`import #${jobId}: ${verb}…`);
     await VERBS[verb](db, { jobId });
-    log(`import #${jobId}: ${verb} -> ${(await getJobStatus(db, jobId)).job.status}`);
+    resumedTo = (await getJobStatus(db, jobId)).job.status;
+    log(`import #${jobId}: ${verb} -> ${resumedTo}`);
   } else if (values.job) {
     jobId = Number(values.job);
   } else if (/^https?:\/\//i.test(positionals[0] as string)) {
@@ -219,7 +221,9 @@ async function main(): Promise<number> {
   if (tty) process.stderr.write('\n');
   const elapsed = (Date.now() - started) / 1000 - prepareSeconds;
   const status = final.job.status === JOB.completed ? final : await getJobStatus(db, jobId);
-  const wanted = SUCCESS[verb ?? 'import'];
+  // Resuming a paused cancel or rollback finishes that undo.
+  const undoEnds: Record<string, string> = { [JOB.cancelling]: JOB.cancelled, [JOB.rolling_back]: JOB.rolled_back };
+  const wanted = (verb === 'resume' && resumedTo ? undoEnds[resumedTo] : undefined) ?? SUCCESS[verb ?? 'import'];
 
   if (values.json) console.log(JSON.stringify({ ...status, prepareSeconds, elapsedSeconds: elapsed }, null, 2));
   else {

@@ -140,6 +140,8 @@ export interface UndoProgress {
   planned: Record<string, { remove: number; restore: number }>;
   removed: Record<string, number>;
   restored: Record<string, number>;
+  /** Set while an undo is paused: the status it goes back to on resume. */
+  pausedFrom?: string;
 }
 
 export const importJobs = pgTable(

@@ -83,6 +83,42 @@ describe('pause and resume', () => {
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
 
+  it('pauses a cancel and a rollback between their undo steps; resume finishes each, the tables exactly as before', async () => {
+    const { before, jobId } = await fullThenUpdate(25);
+    for (let i = 0; i < 6; i++) await step(jobId);
+    // Each undo step undoes one table, so the undo is still under way when it is paused.
+    {
+      let status = await cancelImport(t.db, { jobId, budgetMs: 0 });
+      status = (await step(jobId)).progress;
+      expect(status.job.status).toBe('cancelling');
+      const paused = await pauseImport(t.db, { jobId });
+      expect(paused.job.status).toBe('paused');
+      expect(paused.actions).toMatchObject({ pause: false, resume: true, cancel: false, retry: false });
+      const undone = paused.job.undo;
+      const idle = await step(jobId);
+      expect(idle.undone).toEqual([]);
+      expect(idle.progress.job.undo?.removed).toEqual(undone?.removed);
+      await expect(cancelImport(t.db, { jobId })).rejects.toThrow(/its cancel is paused; resume it to finish undoing/);
+      expect((await resumeImport(t.db, { jobId })).job.status).toBe('cancelling');
+      while (status.job.status === 'cancelling') status = (await step(jobId)).progress;
+      expect(status.job.status).toBe('cancelled');
+      expect(await tableChecksums(t.db)).toEqual(before);
+
+      // The FULL is the latest completed import: roll it back, pausing half-way.
+      const [full] = await t.db.$client<{ id: number }[]>`select id from import_jobs where status = 'completed'`;
+      const fullId = full!.id;
+      await rollbackImport(t.db, { jobId: fullId, budgetMs: 0 });
+      await step(fullId);
+      expect((await pauseImport(t.db, { jobId: fullId })).job.status).toBe('paused');
+      expect((await step(fullId)).undone).toEqual([]);
+      expect((await resumeImport(t.db, { jobId: fullId })).job.status).toBe('rolling_back');
+      let rolled = (await step(fullId)).progress;
+      while (rolled.job.status === 'rolling_back') rolled = (await step(fullId)).progress;
+      expect(rolled.job.status).toBe('rolled_back');
+      expect(rolled.job.undo?.pausedFrom).toBeUndefined();
+    }
+  });
+
   it('hands back a batch whose driver finds the job paused, without counting an attempt', async () => {
     const { jobId } = await fullThenUpdate(22);
     setFaults({ stallMs: 300 });
@@ -99,7 +135,7 @@ describe('pause and resume', () => {
     const { jobId } = await fullThenUpdate(23);
     expect((await resumeImport(t.db, { jobId })).job.status).toBe('running'); // resuming a running import is harmless
     await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
-    await expect(pauseImport(t.db, { jobId })).rejects.toThrow(/is completed; only an import being prepared or running can be paused/);
+    await expect(pauseImport(t.db, { jobId })).rejects.toThrow(/is completed; only an import being prepared, running, cancelled or rolled back can be paused/);
     await expect(resumeImport(t.db, { jobId })).rejects.toThrow(/is completed; only a paused import can be resumed/);
   });
 });

@@ -5,7 +5,7 @@ import { ImportFailure } from '../errors';
 import { undoPlan } from '../sql/batches';
 import { activeJob, completedAfter, getJob } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
-import { markCancelling, markPaused, markResumed, markRollingBack } from '../state/job-moves';
+import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPaused } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, statusLabel, type JobMove, type JobStatus } from '../state/machine';
 import { undoSteps, type UndoOutcome } from './undo';
 
@@ -55,7 +55,15 @@ async function control(
  */
 export async function pauseImport(db: Db, raw: ControlInput): Promise<Controlled> {
   const { jobId } = controlInput.parse(raw);
-  return db.$client.begin((tx) => control(tx, jobId, 'pause', 'only an import being prepared or running can be paused.', (tx) => markPaused(tx, jobId)));
+  return db.$client.begin(async (tx) => {
+    const job = await getJob(tx, jobId, 'update');
+    // An undo stops between its steps; resume carries it on.
+    if (canMove(JOB_MOVES.pauseUndo, job.status)) {
+      await markUndoPaused(tx, jobId);
+      return { jobId, status: JOB.paused, moved: true };
+    }
+    return control(tx, jobId, 'pause', 'only an import being prepared, running, cancelled or rolled back can be paused.', (tx) => markPaused(tx, jobId));
+  });
 }
 
 /** resume: batches become claimable again; drivers pick the work up where it stands. */
@@ -82,6 +90,7 @@ export async function cancelImport(db: Db, raw: ControlInput): Promise<Controlle
   const did = await db.$client.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) refuse(jobId, job.status, 'roll it back instead of cancelling it.');
+    if (job.undo?.pausedFrom) refuse(jobId, job.status, `its ${job.undo.pausedFrom === JOB.rolling_back ? 'rollback' : 'cancel'} is paused; resume it to finish undoing.`);
     const why = 'only an import being prepared, running or paused can be cancelled.';
     return control(tx, jobId, 'cancel', why, async (tx) => markCancelling(tx, jobId, await undoPlan(tx, jobId)), [JOB.cancelled]);
   });

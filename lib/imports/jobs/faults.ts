@@ -19,6 +19,8 @@ export const faultPlan = z.object({
   stallMs: z.number().int().min(0).max(30_000).default(0),
   /** Hold prepare this long before staging each file (a slow upload to watch). */
   stageDelayMs: z.number().int().min(0).max(30_000).default(0),
+  /** Hold each undo step this long before it starts (a slow cancel or rollback to watch). */
+  undoDelayMs: z.number().int().min(0).max(30_000).default(0),
 });
 export type FaultPlan = z.output<typeof faultPlan>;
 
@@ -36,13 +38,16 @@ export function setFaults(raw: z.input<typeof faultPlan>): FaultPlan {
 }
 
 /** Waits as long as the plan says for one of its delays (nothing when the switch is off). */
-async function hold(delay: 'stageDelayMs' | 'stallMs' | 'delayMs'): Promise<void> {
+async function hold(delay: 'stageDelayMs' | 'stallMs' | 'delayMs' | 'undoDelayMs'): Promise<void> {
   const ms = holder.__kboImportFaults?.[delay];
   if (ms && faultsEnabled()) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Called by prepare before it stages each file. */
 export const injectStagingDelay = () => hold('stageDelayMs');
+
+/** Called before each undo step's transaction. */
+export const injectUndoDelay = () => hold('undoDelayMs');
 
 /** Called after a claim, before the batch's transaction starts. */
 export const injectStall = () => hold('stallMs');

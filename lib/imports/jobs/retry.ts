@@ -16,7 +16,7 @@ export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Pro
   const { jobId, batchId } = retryInput.parse(raw);
   const sql = db.$client;
   const job = await getJob(sql, jobId);
-  if (!RETRYABLE_STATUSES.includes(job.status)) {
+  if (!RETRYABLE_STATUSES.includes(job.status) || job.undo?.pausedFrom) {
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(job.status)}; there is nothing to retry.`);
   }
   const moved = await retryFailedBatches(sql, jobId, batchId);

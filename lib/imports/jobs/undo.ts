@@ -8,6 +8,7 @@ import { reclaimBatches } from '../state/batch-moves';
 import { markUndone } from '../state/job-moves';
 import { isUndoing, JOB } from '../state/machine';
 import { dropUpload } from '../store/parts';
+import { injectUndoDelay } from './faults';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 
@@ -34,6 +35,7 @@ export async function undoSteps(sql: Sql, jobId: number, budgetMs: number): Prom
   const started = Date.now();
   const out: UndoOutcome[] = [];
   do {
+    await injectUndoDelay();
     const step = await undoStep(sql, jobId);
     if (!step) break;
     out.push(step);

@@ -1,7 +1,7 @@
 import type { Sql, Tx } from '../../db/client';
 import type { UndoProgress } from '../../db/schema';
 import type { Fragment } from '../../db/sql';
-import { JOB_MOVES, type JobMove } from './machine';
+import { JOB, JOB_MOVES, type JobMove } from './machine';
 
 /**
  * The only code that changes a job's status: one function per move of JOB_MOVES, each a
@@ -39,10 +39,23 @@ export const markRefusedAfterCopy = (tx: Tx, jobId: number, undo: UndoProgress, 
 
 export const markPaused = (sql: Db, jobId: number) => move(sql, jobId, 'pause', sql``);
 
-/** paused -> preparing when it was paused while staging (not yet prepared), else paused -> running. */
+/** cancelling | rolling_back -> paused, remembering which undo it was (`undo.pausedFrom`). */
+export const markUndoPaused = (sql: Db, jobId: number) =>
+  move(sql, jobId, 'pauseUndo', sql`, undo = undo || jsonb_build_object('pausedFrom', status)`);
+
+/**
+ * Resume, back to where the pause left the job: the undo it was (cancelling, rolling_back),
+ * else staging when it was not yet prepared, else its batches.
+ */
 export async function markResumed(sql: Db, jobId: number): Promise<boolean> {
+  const undo = sql`, undo = undo - 'pausedFrom'`;
+  const pausedFrom = (s: string) => sql`undo->>'pausedFrom' = ${s}`;
+  const notUndo = sql`coalesce(undo->>'pausedFrom', '') = ''`;
   return (
-    (await move(sql, jobId, 'resumeStaging', sql``, sql`prepared_at is null`)) || move(sql, jobId, 'resume', sql``, sql`prepared_at is not null`)
+    (await move(sql, jobId, 'resumeCancel', undo, pausedFrom(JOB.cancelling))) ||
+    (await move(sql, jobId, 'resumeRollback', undo, pausedFrom(JOB.rolling_back))) ||
+    (await move(sql, jobId, 'resumeStaging', sql``, sql`prepared_at is null and ${notUndo}`)) ||
+    move(sql, jobId, 'resume', sql``, sql`prepared_at is not null and ${notUndo}`)
   );
 }
 

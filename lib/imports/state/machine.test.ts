@@ -35,7 +35,7 @@ describe('the job state machine', () => {
   it('offers an action only where its move can start', () => {
     for (const s of JOB_STATUSES) {
       const a = actionsFor(s, facts);
-      expect(a.pause).toBe((JOB_MOVES.pause.from as readonly JobStatus[]).includes(s));
+      expect(a.pause).toBe([...JOB_MOVES.pause.from, ...JOB_MOVES.pauseUndo.from].includes(s as never));
       expect(a.resume).toBe((JOB_MOVES.resume.from as readonly JobStatus[]).includes(s));
       expect(a.cancel).toBe((JOB_MOVES.cancel.from as readonly JobStatus[]).includes(s));
       expect(a.rollback).toBe((JOB_MOVES.rollback.from as readonly JobStatus[]).includes(s));
@@ -44,6 +44,8 @@ describe('the job state machine', () => {
     expect(actionsFor(JOB.completed, { ...facts, latestAndIdle: false }).rollback).toBe(false);
     expect(actionsFor(JOB.running, { ...facts, allBatchesDone: false }).finalize).toBe(false);
     expect(actionsFor(JOB.running, { ...facts, failedBatches: 0 }).retry).toBe(false);
+    // A paused undo can only be resumed.
+    expect(actionsFor(JOB.paused, { ...facts, undoPaused: true })).toMatchObject({ resume: true, cancel: false, retry: false });
   });
 
   it('the unique indexes spell the same groups as the machine', () => {

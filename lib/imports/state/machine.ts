@@ -78,6 +78,12 @@ export const JOB_MOVES = {
   resume: { from: [JOB.paused], to: JOB.running, by: 'resume (staged)' },
   /** …one paused while staging goes on staging. */
   resumeStaging: { from: [JOB.paused], to: JOB.preparing, by: 'resume (staging)' },
+  /** An undo stops between its steps (each commits on its own); its job keeps what it undid. */
+  pauseUndo: { from: [JOB.cancelling, JOB.rolling_back], to: JOB.paused, by: 'pause (undo)' },
+  /** A paused undo goes on as what it was: a cancel… */
+  resumeCancel: { from: [JOB.paused], to: JOB.cancelling, by: 'resume (cancel)' },
+  /** …or a rollback. */
+  resumeRollback: { from: [JOB.paused], to: JOB.rolling_back, by: 'resume (rollback)' },
   cancel: { from: [JOB.preparing, JOB.running, JOB.paused], to: JOB.cancelling, by: 'cancel' },
   finalize: { from: [JOB.running], to: JOB.completed, by: 'finalize' },
   rollback: { from: [JOB.completed], to: JOB.rolling_back, by: 'roll back' },
@@ -122,6 +128,8 @@ export interface JobActions {
 
 /** The facts besides the status that some actions need (each also checked where the action runs). */
 export interface ActionFacts {
+  /** The job is paused in the middle of an undo (cancel or rollback): it can only be resumed. */
+  undoPaused?: boolean;
   /** No later import completed and none is active: only the latest import can be rolled back. */
   latestAndIdle: boolean;
   failedBatches: number;
@@ -134,11 +142,11 @@ export const RETRYABLE_STATUSES: readonly JobStatus[] = [JOB.running, JOB.paused
 
 export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
   return {
-    pause: canMove(JOB_MOVES.pause, status),
+    pause: canMove(JOB_MOVES.pause, status) || canMove(JOB_MOVES.pauseUndo, status),
     resume: canMove(JOB_MOVES.resume, status),
-    cancel: canMove(JOB_MOVES.cancel, status),
+    cancel: canMove(JOB_MOVES.cancel, status) && !facts.undoPaused,
     rollback: canMove(JOB_MOVES.rollback, status) && facts.latestAndIdle,
-    retry: RETRYABLE_STATUSES.includes(status) && facts.failedBatches > 0,
+    retry: RETRYABLE_STATUSES.includes(status) && facts.failedBatches > 0 && !facts.undoPaused,
     finalize: canMove(JOB_MOVES.finalize, status) && facts.allBatchesDone,
   };
 }

@@ -52,7 +52,12 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
   const rows = { total: sum('rows'), done: sum('rowsDone') };
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === JOB.running;
-  const actions = actionsFor(job.status, { latestAndIdle, failedBatches: batches.failed, allBatchesDone: batches.total === batches.completed });
+  const actions = actionsFor(job.status, {
+    latestAndIdle,
+    failedBatches: batches.failed,
+    allBatchesDone: batches.total === batches.completed,
+    undoPaused: Boolean(job.undo?.pausedFrom),
+  });
 
   return {
     job,

@@ -71,7 +71,7 @@ export function Progress({ jobId }: { jobId: number }) {
   const pct = percent(s.batches.completed, s.batches.total);
   const current = describeCurrent(s);
   const undo = job.undo;
-  const undoView = isUndoing(job.status) || job.status === JOB.cancelled || job.status === JOB.rolled_back;
+  const undoView = isUndoing(job.status) || job.status === JOB.cancelled || job.status === JOB.rolled_back || Boolean(job.undo?.pausedFrom);
 
   return (
     <div className="space-y-6">
@@ -125,7 +125,9 @@ export function Progress({ jobId }: { jobId: number }) {
         )}
         {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
-            {!job.preparedAt
+            {job.undo?.pausedFrom
+              ? `Paused while being ${job.undo.pausedFrom === JOB.rolling_back ? 'rolled back' : 'cancelled'}: what is undone so far stays undone. Resume to finish undoing.`
+              : !job.preparedAt
               ? 'Paused while staging the files: nothing is read or applied. Resume to carry on staging from where it stopped.'
               : s.batches.completed === s.batches.total
               ? 'Paused: every batch is applied. Resume to finish the import.'
