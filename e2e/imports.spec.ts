@@ -352,10 +352,28 @@ test('paused while its files are being staged: nothing is read while paused, and
   await progress.expectCompleted();
 });
 
+test('paused before its first batch (the one claimed goes back): Resume applies every batch and completes it', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await imports.setConcurrency(1);
+  // A claimed batch waits before its transaction, so the pause lands before anything applies.
+  await setFaults(request, { stallMs: 6_000 });
+  const progress = await imports.start('KboOpenData_0154_2025_10_20_Update.zip', await zipExtract(model.update(154, '2025-10-20')));
+  await progress.expectStatus('running', 30_000);
+  await progress.button('pause').click();
+  await progress.expectStatus('paused', 10_000);
+  await page.waitForTimeout(6_500); // the stalled claim finds the job paused and hands its batch back
+  await expect(page.getByTestId('batches-count')).toHaveText(/^0 \/ \d+$/);
+  await expect(page.getByTestId('paused-note')).toContainText('Resume to carry on from batch 1 of');
+  await setFaults(request, {});
+  await progress.button('resume').click();
+  await progress.expectCompleted();
+});
+
 test('a rollback paused between its undo steps holds still, and Resume finishes it', async ({ page, request }) => {
   const imports = new ImportsPage(page);
   await imports.open();
-  const progress = await imports.start('KboOpenData_0154_2025_10_20_Update.zip', await zipExtract(model.update(154, '2025-10-20')));
+  const progress = await imports.start('KboOpenData_0155_2025_10_21_Update.zip', await zipExtract(model.update(155, '2025-10-21')));
   await progress.expectCompleted();
   await setFaults(request, { undoDelayMs: 700 });
   await progress.confirm('rollback');

@@ -47,12 +47,13 @@ const SUCCESS: Record<Verb | 'import', string> = {
 
 function bar(s: JobStatusView): string {
   const width = 30;
-  const done = s.batches.total ? s.batches.completed / s.batches.total : 0;
+  // Rows, the figure the rate and the ETA are counted in; batches beside it.
+  const done = s.rows.total ? s.rows.done / s.rows.total : 0;
   const filled = Math.round(done * width);
   const rate = s.rowsPerSecond ? `${s.rowsPerSecond.toLocaleString('en')} rows/s` : '';
   const eta = s.etaSeconds !== null ? `ETA ${s.etaSeconds}s` : '';
   const failed = s.batches.failed ? `${s.batches.failed} failed` : '';
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}% ${s.batches.completed}/${s.batches.total} batches ${[rate, eta, failed].filter(Boolean).join('  ')}`;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}% of rows, ${s.batches.completed}/${s.batches.total} batches ${[rate, eta, failed].filter(Boolean).join('  ')}`;
 }
 
 function summary(s: JobStatusView): string {

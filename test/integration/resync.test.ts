@@ -5,6 +5,7 @@ import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/datasets/kbo';
 import { rollbackImport } from '../helpers/answers';
 import { processBatch } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
+import { historyPage } from '../../lib/imports/view/history';
 import { importReport } from '../../lib/imports/view/report';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip, tableChecksums } from '../helpers/import';
@@ -74,6 +75,15 @@ describe('resync: a FULL imported into a database that holds data', () => {
     const report = await importReport(t.db, status.job.id);
     expect(report.job.mode).toBe('resync');
     expect(report.drift?.tables).toEqual(status.drift?.tables);
+    // One source for each figure: the header's totals are the drift plus the codes (shown apart),
+    // and the history and the report count the same rows.
+    const codes = status.tables.find((x) => x.table === 'codes')?.operations.find((o) => o.operation === 'replace');
+    for (const k of ['inserted', 'ended', 'unchanged'] as const) {
+      expect(status.totals[k], k).toBe((status.drift?.[k] ?? 0) + (codes?.[k] ?? 0));
+      expect(report.tables.reduce((s, r) => s + r[k], 0), k).toBe(status.totals[k]);
+    }
+    const [listed] = (await historyPage(t.db, { limit: 1 })).imports;
+    expect(listed).toMatchObject({ id: status.job.id, inserted: status.totals.inserted, ended: status.totals.ended, unchanged: status.totals.unchanged });
 
     // Primary names follow the corrected denominations.
     const [names] = await t.db.$client<{ wrong: number }[]>`
