@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { E2E_AUTH, E2E_BASE_URL } from './auth';
@@ -128,4 +129,39 @@ test('pages name their icon, and it is served (no 404 in the console)', async ({
   await signIn(page);
   await page.goto('/imports');
   expect(missing).toEqual([]);
+});
+
+/** A raw HTTP request, exactly as given (no Content-Length unless set), as curl or a hostile client sends it. */
+function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; location?: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, E2E_BASE_URL), { method, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+test('hostile and bare requests get a clear 4xx or work, never a 500', async ({ page }) => {
+  // The README's curl: POST with no body and no Content-Length.
+  const bare = await raw('POST', '/api/imports/1/process-batch', bearer);
+  expect(bare.status, bare.text).toBe(200);
+  // A malformed session cookie is no session.
+  expect((await raw('GET', '/api/imports', { cookie: 'kbo_session=%' })).status).toBe(401);
+  // Part numbers and ids in plain decimal only; a NUL in a name is refused, not stored.
+  expect((await raw('PUT', '/api/uploads/1/parts/0x0', { ...bearer, 'content-length': '1' }, 'x')).status).toBe(400);
+  expect((await raw('GET', '/api/imports/0x1', bearer)).status).toBe(400);
+  const nul = await raw('POST', '/api/uploads', { ...bearer, 'content-type': 'application/json' }, JSON.stringify({ fileName: 'a\u0000.zip', size: 10 }));
+  expect(nul.status, nul.text).toBe(400);
+  // After sign-in, `next` never leaves the site.
+  await signIn(page);
+  await page.goto('/login?next=%2F%09%2Fevil.example%2Fphish');
+  expect(new URL(page.url()).origin).toBe(E2E_BASE_URL);
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'kbo_session');
+  const redirected = await raw('GET', '/login?next=%2F%09%2Fevil.example%2Fphish', { cookie: `kbo_session=${session?.value}` });
+  expect(redirected.location).toBe('/imports');
 });

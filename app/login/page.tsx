@@ -1,17 +1,14 @@
 import { redirect } from 'next/navigation';
+import { safeNextPath } from '@/lib/auth/next-path';
 import { currentAdmin } from '../_lib/session';
 import { LoginForm } from './login-form';
 
 export const dynamic = 'force-dynamic';
 
-/** Only a local path: never send a signed-in admin to another site. */
-function safeNext(next: string | string[] | undefined): string {
-  const value = Array.isArray(next) ? next[0] : next;
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/imports';
-}
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
-  const next = safeNext((await searchParams).next);
+  // Only a path of this site: never send a signed-in admin elsewhere.
+  const next = safeNextPath((await searchParams).next);
   if (await currentAdmin()) redirect(next);
   return (
     <div className="mx-auto max-w-sm space-y-4 pt-8">

@@ -22,6 +22,9 @@ describe('session cookies', () => {
   it('reads a cookie among others and writes a strict httpOnly one', () => {
     expect(readCookie('a=1; kbo_session=v%2Fx; b=2', 'kbo_session')).toBe('v/x');
     expect(readCookie('a=1', 'kbo_session')).toBeUndefined();
+    // A malformed escape is no session, not a server error.
+    expect(readCookie('kbo_session=%', 'kbo_session')).toBeUndefined();
+    expect(readCookie('kbo_session=%zz; a=1', 'kbo_session')).toBeUndefined();
     expect(sessionCookie('v', { maxAgeSeconds: 60, secure: true })).toBe('kbo_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
     expect(sessionCookie('', { maxAgeSeconds: 0, secure: false })).toBe('kbo_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
   });

@@ -45,12 +45,17 @@ export function checkOrigin(request: Request, principal: Principal | null): void
   throw new ImportFailure('FORBIDDEN', 'This request came from another site, so it was refused.');
 }
 
-/** Refuses a body over `maxBytes` before reading it (by Content-Length; one is required). */
-export function checkBodySize(request: Request, maxBytes: number): void {
+/**
+ * Refuses a body over `maxBytes` before reading it, by its Content-Length. Without one, a
+ * small JSON route (`lengthless`) reads on, since its body is read within the same limit
+ * (params.ts jsonBody): a bare `curl -X POST` sends no body and no length. Routes that take
+ * large bodies (uploads, parts) need the length up front.
+ */
+export function checkBodySize(request: Request, maxBytes: number, lengthless = false): void {
   if (!STATE_CHANGING.has(request.method)) return;
   const header = request.headers.get('content-length');
   if (header === null) {
-    if (request.body === null) return;
+    if (request.body === null || lengthless) return;
     throw new ImportFailure('PAYLOAD_TOO_LARGE', 'Send a Content-Length with the request body.');
   }
   const length = Number(header);

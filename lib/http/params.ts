@@ -1,14 +1,51 @@
 import { z } from 'zod';
 import { ImportFailure } from '../imports/errors';
+import { JSON_BODY_LIMIT } from './route';
 
-const id = z.coerce.number().int().positive();
+/** The JSON routes' limit, applied here too while reading a body sent without its length. */
+const JSON_LIMIT = JSON_BODY_LIMIT;
+
+/** The body as text, refused past `limit` bytes whatever its headers said; an absent body is empty. */
+async function bodyText(request: Request, limit: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ImportFailure('PAYLOAD_TOO_LARGE', `The request body is more than the ${limit} bytes allowed here.`, { maxBytes: limit });
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Plain decimal digits only: `0x1`, `1e2`, ` 1` or `01` name nothing. */
+const ID = /^[1-9]\d{0,9}$/;
+const INDEX = /^(0|[1-9]\d{0,8})$/;
+
+/** A path segment shown in a message: control characters escaped, at most 40 characters. */
+const shown = (raw: string) => JSON.stringify(raw.slice(0, 40));
+
+/** A path segment as a positive id, or a VALIDATION error. */
+export function parseId(raw: string, what: string): number {
+  if (!ID.test(raw) || Number(raw) > 2_147_483_647) throw new ImportFailure('VALIDATION', `${shown(raw)} is not an ${what} id.`);
+  return Number(raw);
+}
+
+/** A path segment as a part number (0, 1, 2, …), or a VALIDATION error. */
+export function parseIndex(raw: string): number {
+  if (!INDEX.test(raw)) throw new ImportFailure('VALIDATION', `${shown(raw)} is not a part number.`);
+  return Number(raw);
+}
 
 /** The `[id]` segment as the id of an import or an upload, or a VALIDATION error. */
 async function idFrom(params: Promise<{ id: string }>, what: 'import' | 'upload'): Promise<number> {
-  const { id: raw } = await params;
-  const parsed = id.safeParse(raw);
-  if (!parsed.success) throw new ImportFailure('VALIDATION', `"${raw}" is not an ${what} id.`);
-  return parsed.data;
+  return parseId((await params).id, what);
 }
 
 export const jobIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'import');
@@ -16,7 +53,7 @@ export const uploadIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 
 
 /** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. */
 export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T): Promise<z.infer<T>> {
-  const text = await request.text();
+  const text = await bodyText(request, JSON_LIMIT);
   let value: unknown = {};
   if (text.trim()) {
     try {

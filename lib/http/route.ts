@@ -19,7 +19,7 @@ export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, prin
   return (request: Request, ctx: C) =>
     handle(async () => {
       const max = typeof opts.maxBodyBytes === 'function' ? opts.maxBodyBytes() : opts.maxBodyBytes;
-      checkBodySize(request, max ?? JSON_BODY_LIMIT);
+      checkBodySize(request, max ?? JSON_BODY_LIMIT, max === undefined);
       const principal = opts.public ? null : authenticate(request);
       checkOrigin(request, principal);
       return fn(request, ctx, principal);

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** A zip's name as given: shown and stored, so no control characters (a NUL would not even store). */
+export const fileNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((n) => !/[\u0000-\u001f\u007f]/.test(n), 'the file name must not contain control characters');
+
 /** How an import treats its file: given with an upload, kept until it completes, applied at prepare. */
 export const importOptions = z.object({
   /** Accept an UPDATE out of sequence. */

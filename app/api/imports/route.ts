@@ -5,7 +5,7 @@ import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/imports/errors';
 import { startImport } from '@/lib/imports/jobs/start';
-import { importOptionsFromForm } from '@/lib/imports/options';
+import { fileNameSchema, importOptionsFromForm } from '@/lib/imports/options';
 import { storeUpload } from '@/lib/imports/store/parts';
 import { JOB_STATUSES, type JobStatus } from '@/lib/imports/state/machine';
 import { historyPage } from '@/lib/imports/view/history';
@@ -45,7 +45,7 @@ export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 102
   if (!(file instanceof File)) throw new ImportFailure('VALIDATION', 'Send the zip as multipart/form-data in a field named "file".');
   const options = importOptionsFromForm(form);
   const db = await getDb();
-  const fileName = file.name || 'upload.zip';
+  const fileName = fileNameSchema.parse(file.name || 'upload.zip');
   const { uploadId } = await storeUpload(db.$client, fileName, file.stream() as unknown as AsyncIterable<Uint8Array>);
   const { jobId } = await startImport(db, { fileName, uploadId, ...options });
   return json(await getJobStatus(db, jobId), 201);

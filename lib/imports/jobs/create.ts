@@ -4,7 +4,7 @@ import type { Db } from '../../db/client';
 import type { ImportMode, ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
-import { importOptions } from '../options';
+import { fileNameSchema, importOptions } from '../options';
 import type { RejectPolicy } from '../read/rows';
 import type { ZipSource } from '../read/source';
 import { openExtract, type OpenedExtract } from '../read/zip';
@@ -20,7 +20,7 @@ import { batchesFor } from './staging';
 
 export const prepareInput = importOptions
   .extend({
-    fileName: z.string().min(1).max(255),
+    fileName: fileNameSchema,
     /** The zip's bytes (stored in the database for the prepare steps)… */
     data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'data must be the zip bytes').optional(),
     /** …or a zip already stored with storeUpload… */

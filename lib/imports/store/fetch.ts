@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db, Sql } from '../../db/client';
 import { ImportFailure } from '../errors';
-import { importOptions } from '../options';
+import { fileNameSchema, importOptions } from '../options';
 import { savePart } from './parts';
 import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type UploadView } from './uploads';
 
@@ -17,10 +17,22 @@ export const fetchUploadInput = importOptions.extend({
 /** Starts fetching a zip: asks the server its size (a one-byte range request). */
 export async function createFetch(db: Db, raw: z.input<typeof fetchUploadInput>): Promise<UploadView> {
   const { url, ...options } = fetchUploadInput.parse(raw);
-  const fileName = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download.zip');
+  const fileName = nameFromUrl(url);
   const size = await remoteSize(url);
   if (size > maxUploadBytes()) throw tooBig(fileName, size);
   return newUpload(db.$client, { fileName, size, url, options });
+}
+
+/** The last path segment as the file's name, when it makes one (decodable, no control characters). */
+function nameFromUrl(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() || '';
+  let name = last;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    // a malformed escape: keep the segment as it is
+  }
+  return fileNameSchema.safeParse(name).success ? name : 'download.zip';
 }
 
 async function remoteSize(url: string): Promise<number> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
-import { importOptions, type ImportOptions } from '../options';
+import { fileNameSchema, importOptions, type ImportOptions } from '../options';
 import { abandonedUploads, findUpload, insertUpload, storedParts, type UploadRow } from '../sql/uploads';
 import { dropUploadById, partBytes, savePart } from './parts';
 
@@ -18,11 +18,7 @@ import { dropUploadById, partBytes, savePart } from './parts';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export const createUploadInput = importOptions.extend({
-  fileName: z
-    .string()
-    .min(1)
-    .max(255)
-    .refine((n) => n.toLowerCase().endsWith('.zip'), 'the file must be a .zip'),
+  fileName: fileNameSchema.refine((n) => n.toLowerCase().endsWith('.zip'), 'the file must be a .zip'),
   size: z.number().int().positive(),
 });
 

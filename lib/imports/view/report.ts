@@ -98,12 +98,24 @@ export async function importReport(db: Db, jobId: number): Promise<ImportReport>
   };
 }
 
+/**
+ * A cell a spreadsheet will not run: a value that starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return is read as a formula, so it gets a leading `'` (as OWASP advises for CSV
+ * exports). The rejected values come from uploaded files, so they are never trusted.
+ */
+export function inertCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 /** The rejected rows of one import as CSV (GET /api/imports/:id/report?format=csv). */
 export async function rejectedRowsCsv(db: Db, jobId: number): Promise<string> {
   await getJob(db.$client, jobId); // 404 for an unknown job
   const rows = await firstRowErrors(db.$client, jobId);
   return Papa.unparse(
-    { fields: ['file', 'line', 'column', 'value', 'reason', 'message'], data: rows.map((r) => [r.file, r.line, r.column, r.value, r.code, r.message]) },
+    {
+      fields: ['file', 'line', 'column', 'value', 'reason', 'message'],
+      data: rows.map((r) => [r.file, r.line, r.column, r.value, r.code, r.message].map((v) => (typeof v === 'string' ? inertCell(v) : v))),
+    },
     { quotes: true, newline: '\r\n' },
   );
 }

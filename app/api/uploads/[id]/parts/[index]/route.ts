@@ -1,9 +1,8 @@
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
-import { uploadIdFrom } from '@/lib/http/params';
+import { parseIndex, uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { ImportFailure } from '@/lib/imports/errors';
 import { putPart } from '@/lib/imports/store/uploads';
 
 export const runtime = 'nodejs';
@@ -14,8 +13,7 @@ type Context = { params: Promise<{ id: string; index: string }> };
 /** One part: the raw bytes as the body, their sha256 (hex) in `X-Part-Sha256`. Sending a part again replaces it. */
 export const PUT = route<Context>({ maxBodyBytes: () => env().IMPORT_PART_BYTES }, async (request, { params }) => {
   const uploadId = await uploadIdFrom(params);
-  const index = Number((await params).index);
-  if (!Number.isInteger(index) || index < 0) throw new ImportFailure('VALIDATION', `"${(await params).index}" is not a part number.`);
+  const index = parseIndex((await params).index);
   const data = new Uint8Array(await request.arrayBuffer());
   return json(await putPart(await getDb(), uploadId, index, data, request.headers.get('x-part-sha256') ?? ''));
 });
