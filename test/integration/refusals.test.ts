@@ -21,6 +21,21 @@ async function snapshot() {
   return Promise.all([...DATA_TABLES, 'codes' as const].map((table) => currentRows(t.db, table)));
 }
 
+/** The zip with one entry's method or encryption flag changed in its local and central headers. */
+function withEntryHeaders(zip: Uint8Array, name: string, change: { method?: number; encrypted?: boolean }): Buffer {
+  const bytes = Buffer.from(zip);
+  const n = Buffer.from(name);
+  const local = bytes.indexOf(n) - 30;
+  const central = bytes.indexOf(n, bytes.indexOf(n) + 1) - 46;
+  expect(bytes.readUInt32LE(local)).toBe(0x04034b50);
+  expect(bytes.readUInt32LE(central)).toBe(0x02014b50);
+  for (const [flags, method] of [[local + 6, local + 8], [central + 8, central + 10]] as const) {
+    if (change.method !== undefined) bytes.writeUInt16LE(change.method, method);
+    if (change.encrypted) bytes.writeUInt16LE(bytes.readUInt16LE(flags) | 0x1, flags);
+  }
+  return bytes;
+}
+
 async function withFile(extract: GeneratedExtract, name: string, text: string | null): Promise<Buffer> {
   const files = { ...extract.files };
   if (text === null) delete files[name];
@@ -138,6 +153,22 @@ describe('bad input is refused with file, line, column and value, and changes no
       const bytes = await zip.generateAsync({ type: 'nodebuffer' });
       return Buffer.from(bytes.toString('latin1').replaceAll('XX/evil.csv', '../evil.csv'), 'latin1');
     }, /unsafe path \("\.\.\/evil\.csv"\)/],
+    ['two entries with the same name (the second an empty enterprise_insert.csv)', async (e) => {
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('zzzzzzzzzz_insert.csv', '"EnterpriseNumber","Status","JuridicalSituation","TypeOfEnterprise","JuridicalForm","JuridicalFormCAC","StartDate"\n');
+      const bytes = await zip.generateAsync({ type: 'nodebuffer' });
+      return Buffer.from(bytes.toString('latin1').replaceAll('zzzzzzzzzz_insert.csv', 'enterprise_insert.csv'), 'latin1');
+    }, /^The zip holds enterprise_insert\.csv more than once/],
+    ['two meta.csv entries', async (e) => {
+      const zip = await JSZip.loadAsync(await zipExtract(e));
+      zip.file('zzzz.csv', e.files['meta.csv'] as string);
+      const bytes = await zip.generateAsync({ type: 'nodebuffer' });
+      return Buffer.from(bytes.toString('latin1').replaceAll('zzzz.csv', 'meta.csv'), 'latin1');
+    }, /^The zip holds meta\.csv more than once/],
+    ['a data entry compressed with bzip2', async (e) => withEntryHeaders(await zipExtract(e), 'activity_insert.csv', { method: 12 }), /^activity_insert\.csv is compressed with bzip2, which this importer does not read/],
+    ['a data entry compressed with LZMA', async (e) => withEntryHeaders(await zipExtract(e), 'contact_insert.csv', { method: 14 }), /^contact_insert\.csv is compressed with LZMA/],
+    ['meta.csv compressed with bzip2', async (e) => withEntryHeaders(await zipExtract(e), 'meta.csv', { method: 12 }), /^meta\.csv is compressed with bzip2/],
+    ['an encrypted entry', async (e) => withEntryHeaders(await zipExtract(e), 'address_insert.csv', { encrypted: true }), /^address_insert\.csv is encrypted inside the zip/],
     ['an entry with an absolute path', async (e) => {
       const zip = await JSZip.loadAsync(await zipExtract(e));
       zip.file('XX/evil.csv', 'x', { createFolders: false });
@@ -164,6 +195,9 @@ describe('bad input is refused with file, line, column and value, and changes no
       select (select count(*) from import_job_batches b join import_jobs j on j.id = b.job_id where j.status = 'failed')::int as batches,
              (select count(*) from import_uploads)::int as uploads`;
     expect(left[0]).toEqual({ batches: 0, uploads: 0 });
+    // And nothing is left that would block the next import.
+    const active = await t.db.$client`select count(*)::int as n from import_jobs where status not in ('completed', 'failed', 'cancelled', 'rolled_back')`;
+    expect(active[0]?.n).toBe(0);
   });
 
   it('stores each rejected row in import_errors and accepts CRLF, a BOM and header-only files', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSizes, parseMeta } from './zip';
+import { checkSizes, parseMeta, checkEntries } from './zip';
 
 const meta = (type = 'update', number = '147', snapshot = '11-10-2025') =>
   `"Variable","Value"\n"SnapshotDate","${snapshot}"\n"ExtractTimestamp","12-10-2025 07:40:18"\n"ExtractType","${type}"\n"ExtractNumber","${number}"\n"Version","1.0.0"\n`;
@@ -32,5 +32,19 @@ describe('checkSizes (zip bomb limits, from the declared sizes alone)', () => {
     expect(() => checkSizes([{ name: 'meta.csv', compressed: 60_000, uncompressed: 100_000 }])).toThrow(/meta\.csv would unpack to 98 KB, over the 64 KB/);
     const many = Array.from({ length: 5 }, (_, i) => ({ name: `f${i}.csv`, compressed: 1e9, uncompressed: 3.9 * 1024 ** 3 }));
     expect(() => checkSizes(many)).toThrow(/The zip would unpack to 19,968 MB, over the 16,384 MB limit/);
+  });
+});
+
+describe('checkEntries', () => {
+  const ok = { name: 'enterprise_insert.csv', method: 8, encrypted: false };
+  it('takes deflated and stored entries, each name once', () => {
+    expect(() => checkEntries([ok, { name: 'meta.csv', method: 0, encrypted: false }])).not.toThrow();
+  });
+  it('refuses a name given twice, a method it cannot read and an encrypted entry, naming the entry', () => {
+    expect(() => checkEntries([ok, { ...ok }])).toThrow(/^The zip holds enterprise_insert\.csv more than once/);
+    expect(() => checkEntries([{ ...ok, method: 12 }])).toThrow(/^enterprise_insert\.csv is compressed with bzip2, which this importer does not read/);
+    expect(() => checkEntries([{ ...ok, method: 14 }])).toThrow(/compressed with LZMA/);
+    expect(() => checkEntries([{ ...ok, method: 77 }])).toThrow(/compressed with compression method 77/);
+    expect(() => checkEntries([{ ...ok, encrypted: true }])).toThrow(/^enterprise_insert\.csv is encrypted inside the zip/);
   });
 });

@@ -108,11 +108,44 @@ export function checkSizes(entries: { name: string; compressed: number; uncompre
   }
 }
 
+/** The compression methods a zip may name, for the message; only stored (0) and deflate (8) are read. */
+const METHODS: Record<number, string> = { 9: 'Deflate64', 12: 'bzip2', 14: 'LZMA', 93: 'Zstandard', 95: 'XZ', 96: 'JPEG', 97: 'WavPack', 98: 'PPMd', 99: 'AES encryption' };
+
+/**
+ * Pure: refuses, before any job exists, a zip whose entries this reader cannot take at face
+ * value: a name given twice (which copy is the file?), an entry compressed with anything but
+ * deflate (or stored), an encrypted entry. Each message names the entry.
+ */
+export function checkEntries(entries: Pick<ZipEntry, 'name' | 'method' | 'encrypted'>[]): void {
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (seen.has(e.name)) {
+      fail(`The zip holds ${e.name} more than once; a KBO extract has each file once, so which copy to import is not clear. Download the extract again and upload it as it comes.`, {
+        file: e.name,
+      });
+    }
+    seen.add(e.name);
+    if (e.encrypted || e.method === 99) {
+      fail(`${e.name} is encrypted inside the zip; the register publishes its extracts unencrypted. Upload the extract as downloaded.`, { file: e.name });
+    }
+    if (e.method !== 0 && e.method !== 8) {
+      const what = METHODS[e.method] ?? `compression method ${e.method}`;
+      fail(`${e.name} is compressed with ${what}, which this importer does not read; the register publishes deflate zips. Upload the extract as downloaded, or pack it again with deflate.`, {
+        file: e.name,
+        method: e.method,
+      });
+    }
+  }
+}
+
 /** One entry of the zip, by its central directory. */
 export interface ZipEntry {
   name: string;
   compressed: number;
   uncompressed: number;
+  /** The zip compression method (0 stored, 8 deflate, …). */
+  method: number;
+  encrypted: boolean;
   /** The inflated bytes; opened lazily, so an error reaches whoever reads. */
   open: () => Readable;
 }
@@ -151,6 +184,8 @@ export async function listEntries(source: ZipSource): Promise<ZipEntry[]> {
         name,
         compressed: entry.compressedSize,
         uncompressed: entry.uncompressedSize,
+        method: entry.compressionMethod,
+        encrypted: (entry.generalPurposeBitFlag & 0x1) !== 0,
         open: () => {
           // The entry's stream arrives asynchronously; hand out a stream now and pipe it in.
           const out = new PassThrough();
@@ -189,6 +224,7 @@ export async function openExtract(input: ZipSource | Uint8Array): Promise<Opened
   const bad = entries.find((e) => unsafeName(e.name));
   if (bad) fail(`The zip contains an entry with an unsafe path ("${bad.name}"); a KBO extract has only plain file names.`, { file: bad.name });
 
+  checkEntries(entries);
   checkSizes(entries);
 
   const byName = new Map(entries.map((e) => [e.name, e]));
