@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { ImportFailure } from '../errors';
 import { getJob } from '../sql/jobs';
 import { retryFailedBatches } from '../state/batch-moves';
-import { RETRYABLE_STATUSES, statusLabel } from '../state/machine';
+import { canRetry, statusLabel } from '../state/machine';
 
 export const retryInput = z.object({
   jobId: z.number().int().positive(),
@@ -16,7 +16,7 @@ export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Pro
   const { jobId, batchId } = retryInput.parse(raw);
   const sql = db.$client;
   const job = await getJob(sql, jobId);
-  if (!RETRYABLE_STATUSES.includes(job.status) || job.undo?.pausedFrom) {
+  if (!canRetry(job.status, Boolean(job.undo?.pausedFrom))) {
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(job.status)}; there is nothing to retry.`);
   }
   const moved = await retryFailedBatches(sql, jobId, batchId);

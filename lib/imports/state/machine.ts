@@ -43,8 +43,6 @@ export const UNDOING_STATUSES: readonly JobStatus[] = [JOB.cancelling, JOB.rolli
 /** A driver with nothing but the database (cron) can move these on; `preparing` only when its zip is stored here. */
 export const DRIVEN_STATUSES: readonly JobStatus[] = [JOB.running, JOB.cancelling, JOB.rolling_back];
 
-/** A batch that is not yet applied. */
-export const OPEN_BATCH_STATUSES: readonly BatchStatus[] = [BATCH.pending, BATCH.processing, BATCH.failed];
 
 export const isActive = (s: JobStatus) => ACTIVE_STATUSES.includes(s);
 export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
@@ -140,13 +138,16 @@ export interface ActionFacts {
 /** Retry puts failed batches back while the job can still run them. */
 export const RETRYABLE_STATUSES: readonly JobStatus[] = [JOB.running, JOB.paused];
 
+/** Failed batches can go back in the queue (the job can still run them; a paused undo cannot). */
+export const canRetry = (status: JobStatus, undoPaused: boolean) => RETRYABLE_STATUSES.includes(status) && !undoPaused;
+
 export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
   return {
     pause: canMove(JOB_MOVES.pause, status) || canMove(JOB_MOVES.pauseUndo, status),
     resume: canMove(JOB_MOVES.resume, status),
     cancel: canMove(JOB_MOVES.cancel, status) && !facts.undoPaused,
     rollback: canMove(JOB_MOVES.rollback, status) && facts.latestAndIdle,
-    retry: RETRYABLE_STATUSES.includes(status) && facts.failedBatches > 0 && !facts.undoPaused,
+    retry: canRetry(status, Boolean(facts.undoPaused)) && facts.failedBatches > 0,
     finalize: canMove(JOB_MOVES.finalize, status) && facts.allBatchesDone,
   };
 }
