@@ -2,9 +2,6 @@ import { z } from 'zod';
 import { ImportFailure } from '../imports/errors';
 import { JSON_BODY_LIMIT } from './route';
 
-/** The JSON routes' limit, applied here too while reading a body sent without its length. */
-const JSON_LIMIT = JSON_BODY_LIMIT;
-
 /** The body as text, refused past `limit` bytes whatever its headers said; an absent body is empty. */
 async function bodyText(request: Request, limit: number): Promise<string> {
   if (!request.body) return '';
@@ -53,7 +50,8 @@ export const uploadIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 
 
 /** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. */
 export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T): Promise<z.infer<T>> {
-  const text = await bodyText(request, JSON_LIMIT);
+  // The JSON routes' limit, applied here too while reading a body sent without its length.
+  const text = await bodyText(request, JSON_BODY_LIMIT);
   let value: unknown = {};
   if (text.trim()) {
     try {
