@@ -3,7 +3,7 @@ import path from 'node:path';
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { historyPage } from '@/lib/imports/view/history';
-import { registerState } from '@/lib/imports/view/register';
+import { registerAt } from '@/lib/imports/view/register';
 import { requireAdmin } from '../_lib/session';
 import { HISTORY_PAGE } from './_lib/history';
 import { JobsTable } from './_components/jobs-table';
@@ -14,7 +14,7 @@ export const dynamic = 'force-dynamic';
 export default async function ImportsPage() {
   await requireAdmin('/imports');
   const db = await getDb();
-  const [history, register] = await Promise.all([historyPage(db, { limit: HISTORY_PAGE }), registerState(db)]);
+  const [history, at] = await Promise.all([historyPage(db, { limit: HISTORY_PAGE }), registerAt(db)]);
   const samples = sampleFiles();
   return (
     <div className="space-y-8">
@@ -22,7 +22,7 @@ export default async function ImportsPage() {
         <h1 id="imports-heading" className="text-2xl font-semibold">
           Imports
         </h1>
-        <UploadForm partBytes={env().IMPORT_PART_BYTES} registerAt={register.latest?.extractNumber ?? null} />
+        <UploadForm partBytes={env().IMPORT_PART_BYTES} registerAt={at} />
         {samples.length > 0 && (
           <p className="text-sm text-slate-600" data-testid="samples">
             Samples to try, in order:{' '}

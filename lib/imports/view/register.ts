@@ -14,6 +14,11 @@ export interface RegisterState {
   tables: { table: string; rows: number }[];
 }
 
+/** The extract the register is at (the last completed import), null when empty: what the upload form needs. */
+export async function registerAt(db: Db): Promise<number | null> {
+  return (await lastCompletedJob(db.$client))?.extractNumber ?? null;
+}
+
 export async function registerState(db: Db): Promise<RegisterState> {
   const sql = db.$client;
   const [latest, active, counts] = await Promise.all([lastCompletedJob(sql), activeJob(sql), currentRowsByTable(sql)]);
