@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCurrent, describeDrift, submitLabel, formatDuration, percent, tableState, tableStateText } from './describe';
+import { describeCurrent, describeDrift, describePause, submitLabel, formatDuration, percent, tableState, tableStateText } from './describe';
 import type { BatchView, OperationProgress, TableProgress } from './status';
 
 const op = (operation: string, batches: number, completed: number, extra: Partial<OperationProgress> = {}): OperationProgress => ({
@@ -75,5 +75,17 @@ describe('submitLabel', () => {
     expect(submitLabel('KboOpenData_0151_2025_10_15_Full.zip', 149)).toBe('Resync with FULL 151');
     expect(submitLabel('KboOpenData_0147_2025_10_12_Update.zip', 146)).toBe('Apply update 147');
     expect(submitLabel('extract.zip', 146)).toBe('Import this extract');
+  });
+});
+
+describe('describePause', () => {
+  const undo = { startedAt: '', planned: {}, removed: {}, restored: {} };
+  const prepared = new Date();
+  it('says where Resume takes a paused job', () => {
+    expect(describePause({ job: { undo: { ...undo, pausedFrom: 'rolling_back' }, preparedAt: prepared }, batches: { completed: 1, total: 3 } })).toMatch(/^Paused while being rolled back: /);
+    expect(describePause({ job: { undo: { ...undo, pausedFrom: 'cancelling' }, preparedAt: null }, batches: { completed: 0, total: 0 } })).toMatch(/^Paused while being cancelled: /);
+    expect(describePause({ job: { undo: null, preparedAt: null }, batches: { completed: 0, total: 0 } })).toMatch(/^Paused while staging the files/);
+    expect(describePause({ job: { undo: null, preparedAt: prepared }, batches: { completed: 3, total: 3 } })).toBe('Paused: every batch is applied. Resume to finish the import.');
+    expect(describePause({ job: { undo: null, preparedAt: prepared }, batches: { completed: 0, total: 3 } })).toBe('Paused: no batch is being applied. Resume to carry on from batch 1 of 3.');
   });
 });

@@ -99,6 +99,15 @@ export function submitLabel(fileName: string | null, registerAt: number | null):
   return registerAt === null ? `Load FULL ${n} into the empty register` : `Resync with FULL ${n}`;
 }
 
+/** What a paused job is holding, and where Resume takes it: an undo, staging, or its batches. */
+export function describePause(s: { job: Pick<JobStatusView['job'], 'undo' | 'preparedAt'>; batches: Pick<JobStatusView['batches'], 'completed' | 'total'> }): string {
+  const from = s.job.undo?.pausedFrom;
+  if (from) return `Paused while being ${from === JOB.rolling_back ? 'rolled back' : 'cancelled'}: what is undone so far stays undone. Resume to finish undoing.`;
+  if (!s.job.preparedAt) return 'Paused while staging the files: nothing is read or applied. Resume to carry on staging from where it stopped.';
+  if (s.batches.completed === s.batches.total) return 'Paused: every batch is applied. Resume to finish the import.';
+  return `Paused: no batch is being applied. Resume to carry on from batch ${s.batches.completed + 1} of ${s.batches.total}.`;
+}
+
 /** Deletes below this many say nothing about the base either way. */
 const BASE_CHECK_MIN_DELETES = 20;
 

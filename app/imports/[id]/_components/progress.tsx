@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { describeCurrent, formatCount, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/view/describe';
+import { describeCurrent, describePause, formatCount, formatDuration, percent, tableState, tableStateText } from '@/lib/imports/view/describe';
 import { BATCH, isTerminal, isUndoing, JOB } from '@/lib/imports/state/machine';
 import type { JobStatusView } from '@/lib/imports/view/types';
 import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
@@ -125,13 +125,7 @@ export function Progress({ jobId }: { jobId: number }) {
         )}
         {job.status === JOB.paused && (
           <Alert tone="amber" testId="paused-note">
-            {job.undo?.pausedFrom
-              ? `Paused while being ${job.undo.pausedFrom === JOB.rolling_back ? 'rolled back' : 'cancelled'}: what is undone so far stays undone. Resume to finish undoing.`
-              : !job.preparedAt
-              ? 'Paused while staging the files: nothing is read or applied. Resume to carry on staging from where it stopped.'
-              : s.batches.completed === s.batches.total
-              ? 'Paused: every batch is applied. Resume to finish the import.'
-              : `Paused: no batch is being applied. Resume to carry on from batch ${s.batches.completed + 1} of ${s.batches.total}.`}
+            {describePause(s)}
           </Alert>
         )}
         {job.status === JOB.running && s.batches.failed > 0 && (
