@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { serveZips } from '../test/helpers/zip-server';
-import { bearer, ImportsPage, ProgressPage, setFaults, signIn } from './pages';
+import { bearer, expectHeldStill, ImportsPage, ProgressPage, setFaults, signIn, statusOfPage } from './pages';
 
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
 const fixture = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/kbo', FIXTURE_NAME));
@@ -341,12 +341,7 @@ test('paused while its files are being staged: nothing is read while paused, and
   await progress.button('pause').click();
   await progress.expectStatus('paused', 10_000);
   await expect(page.getByTestId('paused-note')).toContainText('Paused while staging the files');
-  const statusUrl = page.url().replace('/imports/', '/api/imports/');
-  const staged = async () => ((await (await request.get(statusUrl, { headers: bearer })).json()) as { job: { staging: { bytesDone: number } } }).job.staging.bytesDone;
-  await page.waitForTimeout(1_000); // a step in flight finishes
-  const held = await staged();
-  await page.waitForTimeout(1_500);
-  expect(await staged()).toBe(held);
+  await expectHeldStill(page, async () => (await statusOfPage(page, request)).job.staging.bytesDone);
   await setFaults(request, {});
   await progress.button('resume').click();
   await progress.expectCompleted();
@@ -382,12 +377,7 @@ test('a rollback paused between its undo steps holds still, and Resume finishes 
   await progress.expectStatus('paused', 10_000);
   await expect(page.getByTestId('paused-note')).toContainText('Paused while being rolled back');
   await expect(progress.button('cancel')).toHaveCount(0);
-  const statusUrl = page.url().replace('/imports/', '/api/imports/');
-  const undone = async () => JSON.stringify(((await (await request.get(statusUrl, { headers: bearer })).json()) as { job: { undo: unknown } }).job.undo);
-  await page.waitForTimeout(1_000); // a step in flight finishes
-  const held = await undone();
-  await page.waitForTimeout(1_500);
-  expect(await undone()).toBe(held);
+  await expectHeldStill(page, async () => (await statusOfPage(page, request)).job.undo);
   await setFaults(request, {});
   await progress.button('resume').click();
   await progress.expectStatus('rolled back', 60_000);

@@ -97,3 +97,16 @@ export class ProgressPage {
     await this.page.getByTestId(`${testId}-confirm`).click();
   }
 }
+
+/** The status of the import whose page is open, from the API. */
+export async function statusOfPage(page: Page, request: APIRequestContext): Promise<{ job: { staging: { bytesDone: number }; undo: unknown } }> {
+  return (await request.get(page.url().replace('/imports/', '/api/imports/'), { headers: bearer })).json();
+}
+
+/** Once a step in flight has finished, `read` gives the same value 1.5 s later: nothing moves. */
+export async function expectHeldStill(page: Page, read: () => Promise<unknown>): Promise<void> {
+  await page.waitForTimeout(1_000);
+  const held = await read();
+  await page.waitForTimeout(1_500);
+  expect(await read()).toEqual(held);
+}
