@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
@@ -288,5 +288,35 @@ describe('continue mode (the default): bad rows are rejected, the rest imported'
     const quote = await refusal(prepareImport(t.db, { fileName: 'q.zip', data: await withFile(update, 'contact_delete.csv', '"EntityNumber"\n"0200.000.043\n') }));
     expect(quote.message).toMatch(/contact_delete\.csv line 2 has a quoted field that is never closed/);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses a file where a quote opened mid-file swallows the good rows after it, naming the line it opened on', async () => {
+    const model = new RegisterModel(34);
+    const full = model.full(1, 30, '2025-01-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const before = await snapshot();
+    const update = model.update(2, '2025-01-02');
+    const text = update.files['denomination_insert.csv'] as string;
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(3);
+    // The closing quote of line 3's last field is missing: papaparse would close it at the
+    // first quote of line 4, gluing the two rows into one bad record and losing line 4.
+    const open = [...lines.slice(0, 2), (lines[2] as string).replace(/"$/, ''), ...lines.slice(3)].join('\n') + '\n';
+    const refused = await refusal(prepareImport(t.db, { fileName: 'open.zip', data: await withFile(update, 'denomination_insert.csv', open) }));
+    expect(refused.message).toMatch(/^denomination_insert\.csv line 3: a quoted field opened on this line runs on to line 4, and the record it makes has \d+ fields, not 4: a closing quote is missing on line 3\. The rest of denomination_insert\.csv cannot be read reliably/);
+    expect(await snapshot()).toEqual(before);
+    // The same row with its quote open at the end of the file, and a 50 MB value, are refused too.
+    const atEnd = await refusal(prepareImport(t.db, { fileName: 'end.zip', data: await withFile(update, 'denomination_insert.csv', `${text}"0200.000.043","2","001","never closed\n`) }));
+    expect(atEnd.message).toContain(`denomination_insert.csv line ${lines.length + 1} has a quoted field that is never closed`);
+    // Random, so it does not pack like a zip bomb.
+    const huge = `${text}"0200.000.043","2","001","${randomBytes(0.75 * 50 * 1024 * 1024).toString('base64')}"\n`;
+    const tooLong = await refusal(prepareImport(t.db, { fileName: 'huge.zip', data: await withFile(update, 'denomination_insert.csv', huge) }));
+    expect(tooLong.message).toMatch(new RegExp(`denomination_insert\\.csv line ${lines.length + 1} holds a record of 50 MB, more than the 8 MB`));
+    expect(tooLong.message).not.toMatch(/never closed/);
+    expect(await snapshot()).toEqual(before);
+    // None of them blocks the next import: the file as published imports exactly.
+    const status = await importZip(t.db, update.fileName, await zipExtract(update));
+    expect(status.job.status).toBe('completed');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
 });

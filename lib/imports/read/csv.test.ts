@@ -29,16 +29,16 @@ describe('readCsv', () => {
     const { records } = await parse('\uFEFF"A","B"\r\n"multi\r\nline","é"\r\n\r\n"z","ü"\r\n');
     expect(records).toEqual([
       { line: 1, fields: ['A', 'B'] },
-      { line: 2, fields: ['multi\r\nline', 'é'] },
+      { line: 2, fields: ['multi\r\nline', 'é'], nextLine: 4 },
       { line: 5, fields: ['z', 'ü'] },
     ]);
   });
   it('reports an unterminated quote on the line it starts', async () => {
     const { problems } = await parse('"A"\n"ok"\n"never closed\nmore text\n');
-    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/quoted field that is never closed/), fatal: true }]);
+    expect(problems).toEqual([{ line: 3, code: 'UNTERMINATED_QUOTE', message: expect.stringMatching(/quoted field that is never closed/), fatal: true }]);
     // A quote that closes too early leaves a stray character after it.
     const stray = await parse('"A"\n"ok"\n"12" screen"\n');
-    expect(stray.problems).toEqual([{ line: 3, message: expect.stringMatching(/stray character after a closing quote/), fatal: false }]);
+    expect(stray.problems).toEqual([{ line: 3, code: 'MALFORMED_QUOTES', message: expect.stringMatching(/stray character after a closing quote/), fatal: false }]);
   });
   it('fails invalid UTF-8 naming the line', async () => {
     const bytes = Buffer.concat([Buffer.from('"A"\n"fine"\n"caf'), Buffer.from([0xe9, 0x22, 0x0a])]);
@@ -83,7 +83,7 @@ describe('readCsv positions', () => {
       ends.push(chunk.end);
     }
     expect(all).toHaveLength(40_001);
-    expect(all[40_000]).toEqual({ line: 80_000, fields: ['39999', 'multi\nline 39999, with "quotes"', ''] });
+    expect(all[40_000]).toEqual({ line: 80_000, fields: ['39999', 'multi\nline 39999, with "quotes"', ''], nextLine: 80_002 });
     expect(ends.length).toBeGreaterThan(2);
     for (const from of ends.slice(0, -1)) {
       const rest: CsvRecord[] = [];
@@ -97,6 +97,16 @@ describe('readCsv positions', () => {
   it('gives up on a quote left open for megabytes instead of holding the file', async () => {
     const big = Buffer.from(`"A"\n"ok"\n"never closed ${'x'.repeat(MAX_RECORD_BYTES + 10)}\nmore\n`);
     const { problems } = await parse(big, 64 * 1024);
-    expect(problems).toEqual([{ line: 3, message: expect.stringMatching(/never closed/), fatal: true }]);
+    expect(problems).toEqual([{ line: 3, code: 'UNTERMINATED_QUOTE', message: expect.stringMatching(/never closed/), fatal: true }]);
+  });
+
+  it('tells a huge value from a quote never closed, without holding it', async () => {
+    const field = 'x'.repeat(50 * 1024 * 1024);
+    const quoted = await parse(Buffer.from(`"A","B"\n"ok","1"\n"huge","${field}"\n"after","2"\n`), 1024 * 1024);
+    expect(quoted.problems).toEqual([{ line: 3, code: 'RECORD_TOO_LONG', message: expect.stringMatching(/record of 50 MB, more than the 8 MB/), fatal: true }]);
+    expect(quoted.problems[0]?.message).not.toMatch(/never closed/);
+    const bare = await parse(Buffer.from(`"A","B"\n"ok","1"\n"huge",${field}`), 1024 * 1024);
+    expect(bare.problems).toEqual([{ line: 3, code: 'RECORD_TOO_LONG', message: expect.stringMatching(/record of 50 MB/), fatal: true }]);
+    expect(quoted.records.map((r) => r.line)).toEqual([1, 2]);
   });
 });

@@ -6,19 +6,24 @@ import { ImportFailure } from '../errors';
 export interface CsvRecord {
   line: number;
   fields: string[];
+  /** Set when a quoted field holds a newline: the line after the record's last one. */
+  nextLine?: number;
 }
 
-/** A problem papaparse saw in a record (a stray or unterminated quote). */
-export interface CsvQuoteProblem {
+/**
+ * A problem in a file's quoting or size: a stray quote (that record is rejected), or one no
+ * later line can be trusted after (a quote never closed, a record of megabytes).
+ */
+export interface CsvProblem {
   line: number;
+  code: 'MALFORMED_QUOTES' | 'UNTERMINATED_QUOTE' | 'RECORD_TOO_LONG';
   message: string;
-  /** An unterminated quote swallows the rest of the file: no later line can be trusted. */
   fatal: boolean;
 }
 
 export interface CsvChunk {
   records: CsvRecord[];
-  problems: CsvQuoteProblem[];
+  problems: CsvProblem[];
 }
 
 function countNewlines(s: string): number {
@@ -40,7 +45,10 @@ export interface CsvChunkAt extends CsvChunk {
 
 /** Bytes parsed at a time, cut at a record boundary. */
 const PIECE_BYTES = 512 * 1024;
-/** A record this long can only be an unterminated quote swallowing the rest of the file. */
+/**
+ * The longest record read: the register's longest rows are well under a kilobyte. A longer
+ * one is scanned to its end (to tell a huge value from a quote never closed) but not kept.
+ */
 export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 const QUOTE = 0x22;
@@ -68,6 +76,11 @@ export class RecordBoundaries {
   constructor(from: CsvPosition) {
     this.boundary = { ...from };
     this.line = from.line;
+  }
+
+  /** Whether the bytes scanned so far end inside a quoted field. */
+  get inQuotes(): boolean {
+    return this.state === Scan.Quoted;
   }
 
   /** Scans `bytes`, which start at absolute offset `at`. */
@@ -117,6 +130,8 @@ export async function* readCsv(source: Readable, file: string, from: CsvPosition
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let seen = 0;
+  /** Bytes of a record past MAX_RECORD_BYTES scanned so far (no longer kept). */
+  let oversize = 0;
 
   for await (const raw of source) {
     let chunk = raw as Buffer;
@@ -131,14 +146,23 @@ export async function* readCsv(source: Readable, file: string, from: CsvPosition
       const part = chunk.subarray(i, i + PIECE_BYTES);
       bounds.scan(part, seen);
       seen += part.length;
+      if (oversize) {
+        if (bounds.boundary.offset === start.offset) {
+          oversize += part.length;
+          continue;
+        }
+        yield tooLong(start, bounds.boundary.offset - start.offset);
+        return;
+      }
       pending.push(part);
       pendingBytes += part.length;
       if (pendingBytes < PIECE_BYTES) continue;
       const end = bounds.boundary;
       if (end.offset === start.offset) {
         if (pendingBytes > MAX_RECORD_BYTES) {
-          yield unterminated(file, start);
-          return;
+          oversize = pendingBytes;
+          pending = [];
+          pendingBytes = 0;
         }
         continue;
       }
@@ -150,18 +174,26 @@ export async function* readCsv(source: Readable, file: string, from: CsvPosition
       start = end;
     }
   }
+  if (oversize) {
+    yield bounds.inQuotes ? unterminated(start) : tooLong(start, oversize);
+    return;
+  }
   if (pendingBytes > 0) {
     const end = { offset: start.offset + pendingBytes, line: Number.MAX_SAFE_INTEGER };
     yield parsePiece(Buffer.concat(pending), file, start, end);
   }
 }
 
-function unterminated(file: string, at: CsvPosition): CsvChunkAt {
-  return {
-    records: [],
-    problems: [{ line: at.line, message: quoteMessage({ code: 'MissingQuotes' } as Papa.ParseError), fatal: true }],
-    end: at,
-  };
+const UNTERMINATED = 'has a quoted field that is never closed (missing closing ")';
+
+function unterminated(at: CsvPosition): CsvChunkAt {
+  return { records: [], problems: [{ line: at.line, code: 'UNTERMINATED_QUOTE', message: UNTERMINATED, fatal: true }], end: at };
+}
+
+function tooLong(at: CsvPosition, bytes: number): CsvChunkAt {
+  const mb = (n: number) => `${Math.round(n / (1024 * 1024))} MB`;
+  const message = `holds a record of ${mb(bytes)}, more than the ${mb(MAX_RECORD_BYTES)} a record may have (a register row is under 1 KB): a value is far too long`;
+  return { records: [], problems: [{ line: at.line, code: 'RECORD_TOO_LONG', message, fatal: true }], end: at };
 }
 
 /** Parses whole records (bytes from one boundary to another) with papaparse. */
@@ -181,7 +213,7 @@ function parsePiece(bytes: Buffer, file: string, start: CsvPosition, end: CsvPos
   if (start.offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const results = Papa.parse<string[]>(text, { header: false, delimiter: ',', quoteChar: '"', escapeChar: '"', skipEmptyLines: false });
   const records: CsvRecord[] = [];
-  const problems: CsvQuoteProblem[] = [];
+  const problems: CsvProblem[] = [];
   const starts: number[] = [];
   let nextLine = start.line;
   for (const fields of results.data) {
@@ -190,17 +222,18 @@ function parsePiece(bytes: Buffer, file: string, start: CsvPosition, end: CsvPos
     nextLine += 1;
     for (const f of fields) if (f.includes('\n')) nextLine += countNewlines(f);
     if (fields.length === 1 && fields[0] === '') continue;
-    records.push({ line, fields });
+    records.push(nextLine === line + 1 ? { line, fields } : { line, fields, nextLine });
   }
   for (const e of results.errors) {
     if (e.type !== 'Quotes') continue; // field counts are checked against the header later
-    problems.push({ line: starts[e.row ?? 0] ?? nextLine, message: quoteMessage(e), fatal: e.code === 'MissingQuotes' });
+    const line = starts[e.row ?? 0] ?? nextLine;
+    if (e.code === 'MissingQuotes') problems.push({ line, code: 'UNTERMINATED_QUOTE', message: UNTERMINATED, fatal: true });
+    else problems.push({ line, code: 'MALFORMED_QUOTES', message: quoteMessage(e), fatal: false });
   }
   return { records, problems, end: end.line === Number.MAX_SAFE_INTEGER ? { offset: end.offset, line: nextLine } : end };
 }
 
 function quoteMessage(e: Papa.ParseError): string {
-  if (e.code === 'MissingQuotes') return 'has a quoted field that is never closed (missing closing ")';
   if (e.code === 'InvalidQuotes') return 'has a stray character after a closing quote (a quote inside a value must be doubled: "")';
   return e.message;
 }

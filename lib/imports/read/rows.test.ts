@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tableSpec } from '../../datasets/kbo';
-import { batchOf, checkHeader, copyLine, mapRecords } from './rows';
+import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote } from './rows';
 
 const branches = tableSpec('branches').columns;
 
@@ -49,5 +49,21 @@ describe('COPY encoding and batch numbers', () => {
     expect(batchOf('anything', 1)).toBe(0);
     const seen = new Set(Array.from({ length: 2_000 }, (_, i) => batchOf(`0${i}.000.000`, 16)));
     expect(seen.size).toBe(16);
+  });
+});
+
+describe('runawayQuote', () => {
+  it('refuses a record that runs over lines and then does not fit, naming the line the quote opened on', () => {
+    const swallowed = runawayQuote('branch.csv', branches, { line: 3, fields: ['9.000.000.093', '01-02-2020\n"9.000.000.094', '01-02-2020', '0200.000.043'], nextLine: 5 }, true);
+    expect(swallowed).toMatchObject({ line: 3, code: 'UNTERMINATED_QUOTE' });
+    expect(swallowed?.message).toBe(
+      'branch.csv line 3: a quoted field opened on this line runs on to line 4, and the record it makes has 4 fields, not 3: a closing quote is missing on line 3.',
+    );
+    const fits = runawayQuote('branch.csv', branches, { line: 3, fields: ['9.000.000.093', '01-02\n2020"x', '0200.000.043'], nextLine: 4 }, true);
+    expect(fits?.message).toMatch(/runs on to line 3, and a quote closes inside a value there/);
+  });
+  it('lets a quoted newline through, and leaves one-line records to the field checks', () => {
+    expect(runawayQuote('branch.csv', branches, { line: 3, fields: ['9.000.000.093', 'two\nlines', ''], nextLine: 5 }, false)).toBeNull();
+    expect(runawayQuote('branch.csv', branches, { line: 3, fields: ['9.000.000.093', '01-02-2020'] }, true)).toBeNull();
   });
 });

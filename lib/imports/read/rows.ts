@@ -13,7 +13,7 @@ export interface RowError {
 }
 
 /** Errors after which a file cannot be read on: they fail the import in every mode. */
-export const FATAL_ROW_CODES = new Set(['BAD_HEADER', 'UNTERMINATED_QUOTE']);
+export const FATAL_ROW_CODES = new Set(['BAD_HEADER', 'UNTERMINATED_QUOTE', 'RECORD_TOO_LONG']);
 
 export interface MappedRow {
   line: number;
@@ -47,6 +47,27 @@ export function checkHeader(file: string, columns: ColumnSpec[], header: string[
     value: shown(got.join(',')),
     code: 'BAD_HEADER',
     message: `${file} line 1: the header is not the KBO header for this file (${parts.join('; ')}). Expected: ${expected.join(',')}.`,
+  };
+}
+
+/**
+ * The open-quote rule. A quoted field may hold a newline, but a record running over several
+ * lines that then has the wrong number of fields, or a quote closing inside a value, is a
+ * quote left open: it has swallowed the lines after it, so the whole file is refused, naming
+ * the line where the quote opened.
+ */
+export function runawayQuote(file: string, columns: ColumnSpec[], record: CsvRecord, quoteProblem: boolean): RowError | null {
+  const { line, fields, nextLine } = record;
+  if (nextLine === undefined || (fields.length === columns.length && !quoteProblem)) return null;
+  const then =
+    fields.length !== columns.length ? `the record it makes has ${fields.length} fields, not ${columns.length}` : 'a quote closes inside a value there';
+  return {
+    file,
+    line,
+    column: null,
+    value: shown(fields.join(',')),
+    code: 'UNTERMINATED_QUOTE',
+    message: `${file} line ${line}: a quoted field opened on this line runs on to line ${nextLine - 1}, and ${then}: a closing quote is missing on line ${line}.`,
   };
 }
 

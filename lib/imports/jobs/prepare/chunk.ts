@@ -2,7 +2,7 @@ import type { FilePlan } from '../../../datasets/kbo';
 import type { ImportJobFile } from '../../../db/schema';
 import type { CsvChunkAt, CsvPosition } from '../../read/csv';
 import { KeyRanges } from '../../read/key-ranges';
-import { batchOf, checkHeader, copyLine, mapRecords, type RowError } from '../../read/rows';
+import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote, type RowError } from '../../read/rows';
 
 /** What a step read and checked so far, before it is written. */
 export interface StepRead {
@@ -52,8 +52,15 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext): 
   const badLines = new Set<number>();
   for (const p of chunk.problems) {
     badLines.add(p.line);
-    const code = p.fatal ? 'UNTERMINATED_QUOTE' : 'MALFORMED_QUOTES';
-    c.reject({ file: plan.name, line: p.line, column: null, value: null, code, message: `${plan.name} line ${p.line} ${p.message}.` });
+    c.reject({ file: plan.name, line: p.line, column: null, value: null, code: p.code, message: `${plan.name} line ${p.line} ${p.message}.` });
+  }
+  // A quote that opens and does not close where it should swallows the good lines after it.
+  for (const r of chunk.records) {
+    const runaway = runawayQuote(plan.name, plan.columns, r, badLines.has(r.line));
+    if (runaway) {
+      c.reject(runaway);
+      return '';
+    }
   }
   // A record with a quoting problem is rejected whole, whatever its fields look like.
   let records = badLines.size ? chunk.records.filter((r) => !badLines.has(r.line)) : chunk.records;
