@@ -20,8 +20,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
-          // The test-only fault switch (lib/imports/faults.ts).
-          env: { IMPORT_TEST_FAULTS: '1' },
+          // The test-only fault switch (lib/imports/faults.ts); the test zip servers listen on 127.0.0.1.
+          env: { IMPORT_TEST_FAULTS: '1', IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1' },
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Two cores: two files at a time, each on its own databases.

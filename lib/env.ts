@@ -56,6 +56,11 @@ const schema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** Key prefix of the parts: `<prefix><upload id>/<offset>`. */
   S3_PREFIX: z.string().default('kbo-uploads/'),
+  /**
+   * Hosts a zip may be fetched from even though they are on a loopback, private or link-local
+   * address (comma-separated, as written in the URL: `files.internal,10.0.0.5`). Others are refused.
+   */
+  IMPORT_FETCH_ALLOW_HOSTS: z.string().optional(),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

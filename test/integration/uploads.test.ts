@@ -96,11 +96,18 @@ describe('fetching a zip from a URL', () => {
   let server: ZipServer;
   let base: string;
   beforeAll(async () => {
-    server = await serveZips({
+    // Read on every request, so a route can name the server's own port.
+    const files: Parameters<typeof serveZips>[0] = {
       '/KboOpenData_0147_2025_10_12_Update.zip': { bytes: zip },
       '/no-ranges/KboOpenData_0147_2025_10_12_Update.zip': { bytes: zip, ranges: false },
-    });
+      '/private.zip': { status: 401 },
+      '/moved.zip': { redirect: '/KboOpenData_0147_2025_10_12_Update.zip' },
+      '/loop.zip': { redirect: '/loop.zip' },
+    };
+    server = await serveZips(files);
     base = server.base;
+    const port = new URL(base).port;
+    files['/to-localhost.zip'] = { redirect: `http://localhost:${port}/KboOpenData_0147_2025_10_12_Update.zip` };
   });
   afterAll(() => server.close());
 
@@ -140,10 +147,38 @@ describe('fetching a zip from a URL', () => {
     expect(await cronTick(t.db, 1_000)).toEqual({ job: null });
   });
 
-  it('says why a URL cannot be fetched', async () => {
-    expect((await refusal(createFetch(t.db, { url: `${base}/missing.zip` }))).message).toBe(
-      `${base}/missing.zip answered 404 Not Found; check the address, or download the file and upload it.`,
+  it('says why a URL cannot be fetched, without telling what answered there', async () => {
+    for (const path of ['/missing.zip', '/private.zip']) {
+      const message = (await refusal(createFetch(t.db, { url: `${base}${path}` }))).message;
+      expect(message).toBe(`${base}${path} did not send the file; check the address, or download the file and upload it.`);
+    }
+    const closed = await serveZips({});
+    await closed.close();
+    expect((await refusal(createFetch(t.db, { url: `${closed.base}/x.zip` }))).message).toBe(
+      `${closed.base}/x.zip could not be reached; check the address, or download the file and upload it.`,
     );
     await expect(createFetch(t.db, { url: 'ftp://example.org/x.zip' })).rejects.toThrow('only http and https URLs can be fetched');
+  });
+
+  it('refuses loopback, private, link-local and metadata addresses, after DNS and on every redirect, unless allow-listed', async () => {
+    const port = new URL(base).port;
+    const refused = /points to a loopback, private, link-local or reserved address, which this server does not fetch from/;
+    server.requests.length = 0;
+    // Only 127.0.0.1 is in IMPORT_FETCH_ALLOW_HOSTS (vitest.config.ts): every other way to this
+    // server is refused (0x7f.1 or 2130706433 would be 127.0.0.1 itself, as a URL spells it).
+    for (const host of ['localhost', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '0xa9fea9fe', '2852039166', '10.0.0.1', '192.168.1.1', '172.16.0.1', '100.64.0.1', '[fe80::1]', '[fd00:ec2::254]', '0.0.0.0']) {
+      const url = `http://${host}:${port}/KboOpenData_0147_2025_10_12_Update.zip`;
+      expect((await refusal(createFetch(t.db, { url }))).message, url).toMatch(refused);
+    }
+    expect(server.requests).toEqual([]);
+    // A redirect is checked like the first address: to the same allowed host it is followed...
+    const upload = await createFetch(t.db, { url: `${base}/moved.zip` });
+    expect(upload.size).toBe(zip.length);
+    // ...to a refused one it is not, and the refused host never sees a request.
+    server.requests.length = 0;
+    const message = (await refusal(createFetch(t.db, { url: `${base}/to-localhost.zip` }))).message;
+    expect(message).toMatch(/to-localhost\.zip redirects to a loopback, private, link-local or reserved address/);
+    expect(server.requests.map((r) => r.path)).toEqual(['/to-localhost.zip']);
+    expect((await refusal(createFetch(t.db, { url: `${base}/loop.zip` }))).message).toMatch(/redirects more than 5 times/);
   });
 });

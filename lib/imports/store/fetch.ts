@@ -3,6 +3,7 @@ import type { Db, Sql } from '../../db/client';
 import { ImportFailure } from '../errors';
 import { fileNameSchema, importOptions } from '../options';
 import { savePart } from './parts';
+import { remoteGet, type RemoteResponse } from './remote';
 import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type UploadView } from './uploads';
 
 /** Fetching a zip from a URL, a part per HTTP range request, in steps a driver calls again. */
@@ -36,25 +37,19 @@ function nameFromUrl(url: string): string {
 }
 
 async function remoteSize(url: string): Promise<number> {
-  const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' } });
-  await res.body?.cancel();
-  const total = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1];
+  const res = await fileGet(url, { range: 'bytes=0-0' }, 1);
+  const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
   if (res.status === 206 && total) return Number(total);
-  const length = Number(res.headers.get('content-length'));
+  const length = Number(res.headers['content-length']);
   if (res.status === 200 && length > 0) return length;
   throw new ImportFailure('VALIDATION', `${url} did not say how big the file is (no Content-Range or Content-Length); download it and upload the file instead.`);
 }
 
-async function request(url: string, init: RequestInit): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new ImportFailure('VALIDATION', `${url} could not be fetched (${(err as Error).message}); check the address, or download the file and upload it.`);
-  }
+/** A GET that must bring the file (200) or the range asked for (206). */
+async function fileGet(url: string, headers: Record<string, string>, maxBytes: number): Promise<RemoteResponse> {
+  const res = await remoteGet(url, headers, maxBytes);
   if (res.status !== 200 && res.status !== 206) {
-    await res.body?.cancel();
-    throw new ImportFailure('VALIDATION', `${url} answered ${res.status} ${res.statusText}; check the address, or download the file and upload it.`);
+    throw new ImportFailure('VALIDATION', `${url} did not send the file; check the address, or download the file and upload it.`);
   }
   return res;
 }
@@ -75,8 +70,8 @@ export async function fetchParts(sql: Sql, uploadId: number, deadline: number): 
     fetched++;
     const start = i * u.partSize;
     const want = expectedLength(u, i);
-    const res = await request(u.url, { headers: { range: `bytes=${start}-${start + want - 1}` } });
-    let data = Buffer.from(await res.arrayBuffer());
+    const res = await fileGet(u.url, { range: `bytes=${start}-${start + want - 1}` }, start + want);
+    let data = res.body;
     // A server that ignores ranges sends the whole file: keep our part of it.
     if (res.status === 200) data = data.subarray(start, start + want);
     if (data.length !== want) {
