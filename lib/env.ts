@@ -8,8 +8,8 @@ const schema = z.object({
   EMBEDDED_PG_DIR: z.string().optional(),
   /** Target rows per micro-batch. */
   IMPORT_BATCH_SIZE: z.coerce.number().int().min(100).max(200_000).default(5_000),
-  /** How long a claimed batch stays leased before another driver may take it over. */
-  IMPORT_LEASE_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
+  /** How long a claimed batch stays leased without a heartbeat from its driver before another driver may take it over. */
+  IMPORT_LEASE_SECONDS: z.coerce.number().int().min(3).max(3_600).default(10),
   /** Bad rows by default: `continue` rejects them into import_errors and imports the rest; `fail-fast` refuses the file. */
   IMPORT_ON_ERROR: z.enum(['continue', 'fail-fast']).default('continue'),
   /** In `continue` mode, fail an import past this many rejected rows (unset: no count limit). */

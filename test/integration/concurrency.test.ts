@@ -4,6 +4,7 @@ import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { finalizeImport } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { BatchOutcome } from '../../lib/imports/jobs/process';
+import { setFaults } from '../../lib/imports/jobs/faults';
 import { claimBatch } from '../../lib/imports/state/batch-moves';
 import { processBatch } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -14,6 +15,7 @@ beforeEach(async () => {
   t = await freshDb();
 });
 afterEach(async () => {
+  setFaults({});
   await t.drop();
 });
 
@@ -50,6 +52,28 @@ describe('process-batch under concurrency', () => {
 
     await finalizeImport(t.db, { jobId: prepared.job.id });
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+  });
+
+  it('keeps the lease of a batch its driver still holds, with a heartbeat, however short the lease', async () => {
+    const model = new RegisterModel(10);
+    const full = model.full(1, 200, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const extract = model.update(2, '2025-03-02', 0.5);
+    const prepared = await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract), batchSize: 100 });
+    const jobId = prepared.job.id;
+    expect(prepared.batches.total).toBeGreaterThan(2);
+    // Every driver of this process now holds its batch 4.5 s before applying it: longer than its 3 s lease.
+    setFaults({ stallMs: 4_500 });
+    const slow = processBatch(t.db, { jobId, budgetMs: 0, leaseSeconds: 3 });
+    await new Promise((r) => setTimeout(r, 3_800));
+    // Past the first lease: without the heartbeat, this driver would take the slow one's batch.
+    const other = processBatch(t.db, { jobId, budgetMs: 0, leaseSeconds: 3 });
+    const [first, second] = await Promise.all([slow, other]);
+    expect(first.processed).toMatchObject([{ status: 'completed', attempt: 1 }]);
+    expect(second.processed).toMatchObject([{ status: 'completed', attempt: 1 }]);
+    expect(second.processed[0]?.id).not.toBe(first.processed[0]?.id);
+    const outcomes = await t.db.$client`select distinct outcome from import_batch_attempts where job_id = ${jobId}`;
+    expect(outcomes.map((o) => o.outcome)).toEqual(['completed']);
   });
 
   it('gives a batch to another driver only after its lease expires, and never applies it twice', async () => {

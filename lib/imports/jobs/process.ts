@@ -9,6 +9,7 @@ import {
   logAttempt,
   releaseBatch,
   renewForRetry,
+  renewLease,
   type BatchCounts,
   type ClaimedBatch,
 } from '../state/batch-moves';
@@ -34,7 +35,9 @@ export interface BatchOutcome {
  * and applies each with its completion in one transaction. The apply transaction first
  * re-locks the batch row and checks that the lease is still ours, so a batch whose lease
  * passed to another driver is never applied twice, and a crash anywhere leaves the batch
- * either untouched (claimable once the lease expires) or done.
+ * either untouched (claimable once the lease expires) or done. While it holds a batch the
+ * driver renews its lease (a heartbeat every third of it), so leases can be short: a dead
+ * driver's batch goes to another within a lease (IMPORT_LEASE_SECONDS, 10 s by default).
  */
 export async function processBatches(sql: Sql, job: JobRow, budgetMs: number, leaseSeconds: number): Promise<BatchOutcome[]> {
   const started = Date.now();
@@ -42,11 +45,29 @@ export async function processBatches(sql: Sql, job: JobRow, budgetMs: number, le
   do {
     const batch = await claimBatch(sql, job.id, leaseSeconds);
     if (!batch) break;
-    const outcome = await runClaimed(sql, job, batch);
+    const outcome = await withHeartbeat(sql, batch, leaseSeconds, () => runClaimed(sql, job, batch));
     processed.push(outcome);
     if (outcome.status === ATTEMPT.released) break;
   } while (Date.now() - started < budgetMs);
   return processed;
+}
+
+async function withHeartbeat<T>(sql: Sql, batch: ClaimedBatch, leaseSeconds: number, run: () => Promise<T>): Promise<T> {
+  let beating = Promise.resolve();
+  const timer = setInterval(() => {
+    // One renewal at a time; a failed one (the database away) is the next one's to make.
+    beating = beating.then(() => renewLease(sql, batch, leaseSeconds).then(
+      () => undefined,
+      () => undefined,
+    ));
+  }, (leaseSeconds * 1000) / 3);
+  timer.unref();
+  try {
+    return await run();
+  } finally {
+    clearInterval(timer);
+    await beating;
+  }
 }
 
 class LeaseLost extends Error {}

@@ -93,6 +93,21 @@ export async function holdLease(tx: Tx, batch: ClaimedBatch): Promise<boolean> {
   return held.length > 0;
 }
 
+/**
+ * The holder's heartbeat: the lease runs `leaseSeconds` from now again. A row its own apply
+ * transaction has locked is skipped, not waited for (that lock keeps every other driver off
+ * it anyway). False once the lease is no longer this holder's.
+ */
+export async function renewLease(sql: Db, batch: ClaimedBatch, leaseSeconds: number): Promise<boolean> {
+  const renewed = await sql`
+    update import_job_batches set lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    where id = (select id from import_job_batches
+                where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = ${BATCH.processing}
+                for update skip locked)
+    returning id`;
+  return renewed.length > 0;
+}
+
 /** processing -> completed, in the transaction that applied it. */
 export async function completeBatch(tx: Tx, batch: ClaimedBatch, counts: BatchCounts, durationMs: number): Promise<void> {
   await tx`
