@@ -59,12 +59,16 @@ export function createDb(sql: Sql): Db {
 export async function applyMigrations(url: string, migrationsFolder = path.join(process.cwd(), 'drizzle')): Promise<void> {
   const lock = createSql(url, 1);
   const sql = createSql(url, 1);
+  let locked = false;
   try {
     await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    locked = true;
     await migrate(createDb(sql), { migrationsFolder });
   } finally {
-    await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-    await Promise.all([lock.end(), sql.end()]);
+    // Only a lock taken is given back: a query on a client that never connected would wait
+    // forever with nothing to keep the process alive, and it would exit 0 in the middle.
+    if (locked) await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    await Promise.all([lock.end({ timeout: 5 }), sql.end({ timeout: 5 })]);
   }
 }
 
