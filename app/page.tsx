@@ -2,7 +2,9 @@ import Link from 'next/link';
 import { getDb } from '@/lib/db/client';
 import { formatCount } from '@/lib/imports/view/describe';
 import { registerState } from '@/lib/imports/view/register';
+import { DatabaseUnavailable } from './_components/database-unavailable';
 import { StatusBadge } from './_components/status-badge';
+import { readPageData } from './_lib/read';
 import { requireAdmin } from './_lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -10,7 +12,9 @@ export const dynamic = 'force-dynamic';
 /** The register's state: the extract it is at, the import under way, and its current rows per table. */
 export default async function Home() {
   await requireAdmin('/');
-  const state = await registerState(await getDb());
+  const read = await readPageData(async () => registerState(await getDb()));
+  if (!read.ok) return <DatabaseUnavailable message={read.message} />;
+  const state = read.data;
   const { latest, active } = state;
   return (
     <div className="space-y-6">

@@ -262,6 +262,11 @@ test('a zip fetched from a URL by the server, in range requests, is imported', a
   try {
     const imports = new ImportsPage(page);
     await imports.open();
+    // The same server by another name is a loopback address the server refuses to fetch from.
+    await page.getByTestId('url-input').fill(`${server.base.replace('127.0.0.1', 'localhost')}/KboOpenData_0151_2025_10_17_Update.zip`);
+    await page.getByTestId('url-submit').click();
+    await expect(page.getByTestId('upload-error')).toContainText('points to a loopback, private, link-local or reserved address');
+    expect(server.requests).toEqual([]);
     await page.getByTestId('url-input').fill(`${server.base}/KboOpenData_0151_2025_10_17_Update.zip`);
     await page.getByTestId('url-submit').click();
     await expect(page).toHaveURL(/\/imports\/\d+$/, { timeout: 60_000 });

@@ -1,8 +1,14 @@
 import { spawn } from 'node:child_process';
-import { E2E_AUTH } from '../e2e/auth';
+import { createServer } from 'node:http';
+import { E2E_AUTH, E2E_DB_SWITCH } from '../e2e/auth';
 import { closeDb, createSql, databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
+import { startCutProxy } from '../test/helpers/cut-proxy';
 
-/** Serves the built app on a database of its own (dropped and re-created each run). */
+/**
+ * Serves the built app on a database of its own (dropped and re-created each run), reached
+ * through a proxy that a test can cut (POST /down on E2E_DB_SWITCH) and restore (POST /up), so
+ * the app meets a database that really went away.
+ */
 async function main() {
   const port = process.argv[2] ?? '3100';
   const serverUrl = await resolveDatabaseUrl();
@@ -10,17 +16,29 @@ async function main() {
   await admin`drop database if exists kbo_e2e with (force)`;
   await admin`create database kbo_e2e`;
   await admin.end();
+  const server = new URL(serverUrl);
+  const proxy = await startCutProxy({ host: server.hostname, port: Number(server.port || 5432) });
+  const viaProxy = new URL(databaseUrl(serverUrl, 'kbo_e2e'));
+  viaProxy.port = String(proxy.port);
+  const control = new URL(E2E_DB_SWITCH);
+  createServer((req, res) => {
+    const act = req.method === 'POST' && req.url === '/down' ? proxy.down() : req.method === 'POST' && req.url === '/up' ? proxy.up() : null;
+    if (!act) return res.writeHead(404).end();
+    void act.then(() => res.writeHead(204).end());
+  }).listen(Number(control.port), control.hostname);
 
   const next = spawn('npx', ['next', 'start', '-p', port, '-H', '127.0.0.1'], {
     stdio: 'inherit',
     // Small batches, so a test can watch (and pause) an import mid-way; the fault switch on.
     env: {
       ...process.env,
-      DATABASE_URL: databaseUrl(serverUrl, 'kbo_e2e'),
+      DATABASE_URL: viaProxy.toString(),
       IMPORT_BATCH_SIZE: '200',
       // Small parts: the browser sends every zip above 8 KiB in parts (a FULL in several).
       IMPORT_PART_BYTES: '8192',
       IMPORT_TEST_FAULTS: '1',
+      // The zip server of the URL-fetch test listens there; every other private address stays refused.
+      IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1',
       ...E2E_AUTH,
     },
   });

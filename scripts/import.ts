@@ -5,6 +5,8 @@ import { closeDb, getDb, type Db } from '../lib/db/client';
 import { ConfigError } from '../lib/env';
 import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/jobs/controls';
 import { driveImport } from '../lib/imports/drive/loop';
+import { patiently, type Patience } from '../lib/imports/drive/patient';
+import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { isImportFailure } from '../lib/imports/errors';
 import { createImport, type PrepareInput } from '../lib/imports/jobs/create';
 import { fetchSteps } from '../lib/imports/jobs/start';
@@ -16,7 +18,8 @@ import { getJobStatus, type JobStatusView } from '../lib/imports/view/status';
 import type { JobSummary } from '../lib/imports/view/types';
 
 const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
-         [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P]
+         [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P] [--wait-db SECONDS]
+         (--wait-db: how long to wait out a database that went away, then carry on; default 120)
        npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
        npm run import -- list [--json]          the imports, newest first
        npm run import -- status <id> [--json]   one import's status, as the progress page shows it
@@ -34,6 +37,32 @@ const VERBS = {
 } as const;
 type Verb = keyof typeof VERBS;
 const isVerb = (v: string | undefined): v is Verb => v !== undefined && v in VERBS;
+
+/** Where a verb that took effect leaves the job, at once or once driven. */
+const TOOK_EFFECT: Record<Verb, string[]> = {
+  pause: [JOB.paused],
+  resume: [JOB.preparing, JOB.running, JOB.cancelling, JOB.rolling_back, JOB.completed, JOB.cancelled, JOB.rolled_back],
+  cancel: [JOB.cancelling, JOB.cancelled],
+  rollback: [JOB.rolling_back, JOB.rolled_back],
+  retry: [JOB.running, JOB.completed],
+};
+
+/**
+ * A verb, waiting out a database that went away. When the connection dropped after the verb
+ * committed, its retry is refused (the job moved already): the job's status then says it took
+ * effect, and that is success.
+ */
+async function patientVerb(db: Db, verb: Verb, jobId: number, patience: Patience): Promise<void> {
+  let interrupted = false;
+  const watching: Patience = { ...patience, onWait: (...a) => ((interrupted = true), patience.onWait?.(...a)) };
+  try {
+    await patiently(watching, async () => void (await VERBS[verb](db, { jobId })));
+  } catch (err) {
+    if (!interrupted || !isImportFailure(err)) throw err;
+    const now = (await patiently(patience, () => getJobStatus(db, jobId))).job.status;
+    if (!TOOK_EFFECT[verb].includes(now)) throw err;
+  }
+}
 
 /** The status a command leaves the job in when it did what was asked. */
 const SUCCESS: Record<Verb | 'import', string> = {
@@ -115,14 +144,20 @@ function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?
 }
 
 /** The server fetches the zip a part per range request (as POST /api/uploads/:id/fetch does), then imports it. */
-async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>, log: (msg: string) => void): Promise<number> {
-  const upload = await createFetch(db, { url, ...opts });
+async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>, log: (msg: string) => void, patience: Patience): Promise<number> {
+  const upload = await patiently(patience, () => createFetch(db, { url, ...opts }));
   log(`fetching ${upload.fileName} (${(upload.size / 1e6).toFixed(2)} MB) in ${upload.parts} parts…`);
   for (;;) {
-    const step = await fetchSteps(db, upload.uploadId);
+    const step = await patiently(patience, () => fetchSteps(db, upload.uploadId));
     if (step.jobId !== null) return step.jobId;
     log(`  ${step.upload.received.length}/${step.upload.parts} parts`);
   }
+}
+
+/** The code an error carries (ECONNREFUSED, 57P01, …), for a one-line message. */
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; errors?: { code?: unknown }[]; message?: string };
+  return String(e.code ?? e.errors?.[0]?.code ?? e.message ?? err);
 }
 
 /** Control characters in a name (a file's, say) are shown escaped, never sent to the terminal. */
@@ -165,6 +200,7 @@ async function main(): Promise<number> {
       'max-rejected-percent': { type: 'string' },
       json: { type: 'boolean', default: false },
       job: { type: 'string' },
+      'wait-db': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -176,13 +212,24 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
-  if (values.help || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+  const waitDb = Number(values['wait-db']);
+  if (values.help || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32 || !(waitDb >= 0)) {
     console.error(usage);
     return values.help ? 0 : 2;
   }
-  const db = await getDb();
   const tty = process.stderr.isTTY && !values.json;
   const log = (msg: string) => !values.json && console.error(msg);
+  // A database that restarts is waited for, then the work carries on where its commits left it.
+  let waitingSince = 0;
+  const patience: Patience = {
+    maxWaitMs: waitDb * 1000,
+    onWait: (ms, attempt, err) => {
+      if (attempt === 1) waitingSince = Date.now();
+      const away = Math.round((Date.now() - waitingSince) / 1000);
+      log(`${tty ? '\n' : ''}the database is not reachable (${errorCode(err)}); trying again in ${(ms / 1000).toFixed(1)} s (away ${away} s of at most ${waitDb} s)`);
+    },
+  };
+  const db = await patiently(patience, () => getDb());
 
   let jobId: number;
   let prepareSeconds = 0;
@@ -190,22 +237,17 @@ async function main(): Promise<number> {
   if (verb) {
     jobId = verbJob as number;
     log(`import #${jobId}: ${verb}…`);
-    await VERBS[verb](db, { jobId });
+    await patientVerb(db, verb, jobId, patience);
     resumedTo = (await getJobStatus(db, jobId)).job.status;
     log(`import #${jobId}: ${verb} -> ${resumedTo}`);
   } else if (values.job) {
     jobId = Number(values.job);
   } else if (/^https?:\/\//i.test(positionals[0] as string)) {
-    jobId = await fetchImport(db, positionals[0] as string, options(values), log);
+    jobId = await fetchImport(db, positionals[0] as string, options(values), log, patience);
   } else {
     const file = path.resolve(positionals[0] as string);
     log(`preparing ${path.basename(file)} (${((await stat(file)).size / 1e6).toFixed(2)} MB)…`);
-    jobId = await createOrResume(
-      db,
-      file,
-      options(values),
-      log,
-    );
+    jobId = await patiently(patience, () => createOrResume(db, file, options(values), log));
   }
 
   const started = Date.now();
@@ -213,6 +255,7 @@ async function main(): Promise<number> {
   const final = await driveImport(db, {
     jobId,
     concurrency,
+    patience,
     onProgress: (s) => {
       if (prepared === undefined && s.job.status !== JOB.preparing) prepared = Date.now();
       if (tty) process.stderr.write(`\r${bar(s)}\x1b[K`);
@@ -221,7 +264,7 @@ async function main(): Promise<number> {
   prepareSeconds = ((prepared ?? started) - started) / 1000;
   if (tty) process.stderr.write('\n');
   const elapsed = (Date.now() - started) / 1000 - prepareSeconds;
-  const status = final.job.status === JOB.completed ? final : await getJobStatus(db, jobId);
+  const status = final.job.status === JOB.completed ? final : await patiently(patience, () => getJobStatus(db, jobId));
   // Resuming a paused cancel or rollback finishes that undo.
   const undoEnds: Record<string, string> = { [JOB.cancelling]: JOB.cancelled, [JOB.rolling_back]: JOB.rolled_back };
   const wanted = (verb === 'resume' && resumedTo ? undoEnds[resumedTo] : undefined) ?? SUCCESS[verb ?? 'import'];
@@ -252,7 +295,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// Should the work ever wait on something that can no longer happen, the process would run
+// out of things to do and exit 0 with the import unfinished: make that a failure instead.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  console.error('error (INTERNAL): the command stopped before it finished (a call never answered). Nothing was lost; run the same command again to carry on.');
+  process.exit(1);
+});
+
 main()
+  .finally(() => (settled = true))
   .then(async (code) => {
     await closeDb();
     process.exit(code);
@@ -260,6 +313,8 @@ main()
   .catch(async (err) => {
     if (err instanceof ConfigError) {
       console.error(err.message);
+    } else if (isDatabaseUnavailable(err)) {
+      console.error(`error (DATABASE_UNAVAILABLE): the database could not be reached (${errorCode(err)}). Nothing was lost; run the same command again once it is up, and it carries on.`);
     } else if (isImportFailure(err)) {
       console.error(`error (${err.code}): ${err.message}`);
       const details = err.details as { errors?: { message: string }[] } | undefined;

@@ -4,6 +4,8 @@ import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { historyPage } from '@/lib/imports/view/history';
 import { registerAt } from '@/lib/imports/view/register';
+import { DatabaseUnavailable } from '../_components/database-unavailable';
+import { readPageData } from '../_lib/read';
 import { requireAdmin } from '../_lib/session';
 import { HISTORY_PAGE } from './_lib/history';
 import { JobsTable } from './_components/jobs-table';
@@ -13,8 +15,12 @@ export const dynamic = 'force-dynamic';
 
 export default async function ImportsPage() {
   await requireAdmin('/imports');
-  const db = await getDb();
-  const [history, at] = await Promise.all([historyPage(db, { limit: HISTORY_PAGE }), registerAt(db)]);
+  const read = await readPageData(async () => {
+    const db = await getDb();
+    return Promise.all([historyPage(db, { limit: HISTORY_PAGE }), registerAt(db)]);
+  });
+  if (!read.ok) return <DatabaseUnavailable message={read.message} />;
+  const [history, at] = read.data;
   const samples = sampleFiles();
   return (
     <div className="space-y-8">

@@ -1,4 +1,5 @@
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../db/unavailable';
 import { isImportFailure, type ErrorCode } from '../imports/errors';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -7,6 +8,7 @@ const STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  DATABASE_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
@@ -30,6 +32,10 @@ export function respondError(err: unknown): Response {
   if (err instanceof ZodError) {
     const details = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     return json(errorBody('VALIDATION', 'The request is not valid.', details), STATUS.VALIDATION);
+  }
+  if (isDatabaseUnavailable(err)) {
+    console.warn('[kbo-import] database unavailable:', (err as Error).message);
+    return json(errorBody('DATABASE_UNAVAILABLE', UNAVAILABLE_MESSAGE), STATUS.DATABASE_UNAVAILABLE, { 'retry-after': String(RETRY_AFTER_SECONDS) });
   }
   console.error('[kbo-import] internal error', err);
   return json(errorBody('INTERNAL', 'Something went wrong on the server; the details are in its log.'), STATUS.INTERNAL);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,8 @@ import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { DATA_TABLES } from '../../lib/datasets/kbo';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows } from '../helpers/import';
+import { startCutProxy } from '../helpers/cut-proxy';
+import { importZip } from '../helpers/import';
 import { serveZips } from '../helpers/zip-server';
 
 const run = promisify(execFile);
@@ -70,5 +72,78 @@ describe('the CLI', () => {
     const id = /^#(\d+)/.exec(list[0] as string)?.[1] as string;
     expect((await cli('status', id)).stdout).toContain(`import #${id}: full extract 146 (KboOpenData_0146_2025_10_01_Full.zip) completed`);
     expect(JSON.parse((await cli('status', id, '--json')).stdout).job.status).toBe('completed');
+  });
+});
+
+describe('the CLI and a database that goes away', () => {
+  /** The test's database reached through a proxy the test can cut. */
+  async function behindProxy() {
+    const u = new URL(t.url);
+    const proxy = await startCutProxy({ host: u.hostname, port: Number(u.port || 5432) });
+    u.port = String(proxy.port);
+    return { proxy, url: u.toString() };
+  }
+
+  it('waits while the database is away, then carries on to exactly the extract', async () => {
+    const model = new RegisterModel(73);
+    const full = model.full(146, 1_500, '2025-10-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(147, '2025-10-02', 0.6);
+    await writeFile(path.join(dir, update.fileName), await zipExtract(update));
+    const { proxy, url } = await behindProxy();
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', path.join(dir, update.fileName), '--concurrency', '2'], {
+        env: { ...process.env, DATABASE_URL: url, IMPORT_BATCH_SIZE: '100' },
+      });
+      let stdout = '';
+      let stderr = '';
+      let cuts = 0;
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        // Cut it as soon as the import is under way, for 3 s.
+        if (cuts === 0 && stderr.includes('preparing')) {
+          cuts++;
+          void proxy.down().then(() => setTimeout(() => void proxy.up(), 3_000));
+        }
+      });
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(stderr).toMatch(/the database is not reachable \((ECONNREFUSED|CONNECTION_CLOSED|ECONNRESET|CONNECTION_DESTROYED)\); trying again in/);
+      expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(code, stderr).toBe(0);
+      expect(stdout).toContain('update extract 147');
+      expect(stdout).toContain('completed');
+    } finally {
+      await proxy.close();
+    }
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
+    const twice = await t.db.$client`select count(*)::int as n from import_batch_attempts where outcome = 'completed' group by batch_id having count(*) > 1`;
+    expect(twice).toEqual([]);
+  });
+
+  it('gives up after --wait-db seconds with one line, and the next run carries on', async () => {
+    const model = new RegisterModel(74);
+    const full = model.full(146, 40, '2025-10-01');
+    await writeFile(path.join(dir, full.fileName), await zipExtract(full));
+    const { proxy, url } = await behindProxy();
+    await proxy.down();
+    const started = Date.now();
+    const failed = await run(process.execPath, ['--import', 'tsx', 'scripts/import.ts', path.join(dir, full.fileName), '--wait-db', '2'], {
+      env: { ...process.env, DATABASE_URL: url },
+    }).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    await proxy.close();
+    expect(failed, 'the CLI should have failed').not.toBeNull();
+    expect(failed?.code, failed?.stderr).toBe(1);
+    expect(Date.now() - started).toBeGreaterThan(2_000);
+    const lines = (failed?.stderr ?? '').trim().split('\n');
+    expect(lines.at(-1)).toBe(
+      'error (DATABASE_UNAVAILABLE): the database could not be reached (ECONNREFUSED). Nothing was lost; run the same command again once it is up, and it carries on.',
+    );
+    expect(failed?.stderr).not.toMatch(/\n\s+at /);
+    expect((await cli(path.join(dir, full.fileName))).stdout).toContain('full extract 146');
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
   });
 });

@@ -3,6 +3,7 @@ import { env } from '../../env';
 import { advanceJob, type AdvanceInput, type Advanced } from '../jobs/advance';
 import { finalizeImport } from '../jobs/finalize';
 import { getJobStatus, type JobStatusView } from '../view/status';
+import { patiently, type Patience } from './patient';
 import { didWork, nextMove, snapshotOf } from './rules';
 
 /** What a process-batch call answers: what it did, and the job's status after it. */
@@ -29,6 +30,8 @@ export interface DriveOptions {
   until?: number;
   /** Call finalize once every batch is done (default true). */
   finalize?: boolean;
+  /** Wait out a database that goes away, instead of failing at once (the CLI's). */
+  patience?: Patience;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
       const left = opts.until === undefined ? undefined : Math.max(0, opts.until - Date.now());
       const budgetMs = left === undefined ? opts.budgetMs : Math.min(left, opts.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
       const started = performance.now();
-      const step = await driveStep(db, { jobId: opts.jobId, budgetMs });
+      const step = await patiently(opts.patience, () => driveStep(db, { jobId: opts.jobId, budgetMs }));
       opts.onStep?.(step, performance.now() - started);
       last = step.progress;
       opts.onProgress?.(step.progress);
@@ -64,9 +67,10 @@ export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatus
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
 
+  const status = () => patiently(opts.patience, () => getJobStatus(db, opts.jobId));
   if (finalize && opts.finalize !== false) {
-    await finalizeImport(db, { jobId: opts.jobId });
-    return getJobStatus(db, opts.jobId);
+    await patiently(opts.patience, () => finalizeImport(db, { jobId: opts.jobId }));
+    return status();
   }
-  return last ?? getJobStatus(db, opts.jobId);
+  return last ?? status();
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/client';
+import { isDatabaseUnavailable } from '../../db/unavailable';
 import { ImportFailure } from '../errors';
 import { findJob, type JobRow } from '../sql/jobs';
 import {
@@ -77,15 +78,10 @@ class JobStopped extends Error {}
 export const MAX_TRANSIENT_ATTEMPTS = 3;
 const TRANSIENT_BACKOFF_MS = 100;
 
-/** Serialization failures, deadlocks, lock timeouts and dropped connections pass; retrying is safe. */
+/** Serialization failures, deadlocks, lock timeouts and a database that went away pass; retrying is safe. */
 export function isTransient(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  return (
-    ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(code) ||
-    code.startsWith('08') ||
-    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code)
-  );
+  return (typeof code === 'string' && ['40001', '40P01', '55P03'].includes(code)) || isDatabaseUnavailable(err);
 }
 
 async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<BatchOutcome> {

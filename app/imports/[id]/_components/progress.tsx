@@ -44,6 +44,8 @@ export function Progress({ jobId }: { jobId: number }) {
     retryDelay: (n) => Math.min(15_000, 500 * 2 ** n),
   });
   const s = status.data;
+  // Set while the query retries (error only once it gives up): the page says so at once.
+  const statusProblem = (status.error ?? status.failureReason) as Error | null;
   const driver = useDriver(jobId, s, concurrency);
 
   const action = useMutation({
@@ -57,10 +59,11 @@ export function Progress({ jobId }: { jobId: number }) {
   const run = (verb: string, body?: unknown) => action.mutate({ verb, body });
 
   if (!s) {
-    if (status.error) {
+    if (statusProblem) {
       return (
         <p role="alert" className="rounded-md border border-red-200 bg-red-50 p-4 text-red-800" data-testid="status-error">
-          {(status.error as Error).message}
+          {statusProblem.message}
+          {status.error ? '' : ' Retrying…'}
         </p>
       );
     }
@@ -117,7 +120,7 @@ export function Progress({ jobId }: { jobId: number }) {
             </button>
           </Alert>
         )}
-        {status.error && <Alert tone="amber" testId="status-error">Status is not refreshing: {(status.error as Error).message} Retrying…</Alert>}
+        {statusProblem && <Alert tone="amber" testId="status-error">Status is not refreshing: {statusProblem.message} Retrying…</Alert>}
         {s.baseWarning && (
           <Alert tone="amber" testId="base-warning">
             {s.baseWarning}

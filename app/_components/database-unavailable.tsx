@@ -1,0 +1,33 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+
+const EVERY_S = 5;
+
+/** Shown instead of a page whose data could not be read: says why, and asks again every few seconds. */
+export function DatabaseUnavailable({ message }: { message: string }) {
+  const router = useRouter();
+  const [left, setLeft] = useState(EVERY_S);
+  const [tries, setTries] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      setLeft((s) => {
+        if (s > 1) return s - 1;
+        setTries((n) => n + 1);
+        router.refresh();
+        return EVERY_S;
+      });
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [router]);
+  return (
+    <div role="alert" data-testid="database-unavailable" className="space-y-2 rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900">
+      <p className="font-semibold">The database is unavailable</p>
+      <p>{message}</p>
+      <p className="text-sm" data-testid="database-retry">
+        Trying again in {left} s{tries > 0 ? ` (tried ${tries} time${tries === 1 ? '' : 's'})` : ''}.
+      </p>
+    </div>
+  );
+}

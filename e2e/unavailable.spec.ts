@@ -1,0 +1,46 @@
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { E2E_DB_SWITCH } from './auth';
+import { bearer, signIn } from './pages';
+
+/** Cuts the app off its database (a proxy in between drops every connection and refuses new ones), or gives it back. */
+async function database(request: APIRequestContext, state: 'down' | 'up') {
+  const res = await request.post(`${E2E_DB_SWITCH}/${state}`);
+  expect(res.status()).toBe(204);
+}
+
+test.afterEach(async ({ request }) => {
+  await database(request, 'up');
+});
+
+test('while the database is away, the API answers 503 with Retry-After, and the pages say so and recover by themselves', async ({ page, request }) => {
+  await signIn(page);
+  await page.goto('/imports');
+  await expect(page.getByRole('heading', { name: 'Imports' })).toBeVisible();
+  const anImport = await page.locator('a[href^="/imports/"]').first().getAttribute('href');
+
+  await database(request, 'down');
+  const api = await request.get('/api/imports', { headers: bearer });
+  expect(api.status()).toBe(503);
+  expect(api.headers()['retry-after']).toBe('5');
+  const body = await api.json();
+  expect(body.error.code).toBe('DATABASE_UNAVAILABLE');
+  expect(body.error.message).toMatch(/The database is not reachable right now/);
+
+  // The page says what is wrong and keeps asking; once the database is back it shows itself again.
+  await page.goto('/imports');
+  await expect(page.getByTestId('database-unavailable')).toContainText('The database is unavailable');
+  await expect(page.getByTestId('database-retry')).toContainText(/tried 1 time/, { timeout: 15_000 });
+  await database(request, 'up');
+  await expect(page.getByRole('heading', { name: 'Imports' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId('database-unavailable')).toHaveCount(0);
+
+  // An import's page opened while the database is away says so, keeps asking, and shows the import once it is back.
+  expect(anImport).toMatch(/^\/imports\/\d+$/);
+  await database(request, 'down');
+  await page.goto(anImport as string);
+  await expect(page.getByTestId('status-error')).toContainText('The database is not reachable right now', { timeout: 30_000 });
+  await expect(page.getByTestId('status-error')).toContainText('Retrying…');
+  await database(request, 'up');
+  await expect(page.getByTestId('job-status')).toBeVisible({ timeout: 40_000 });
+  await expect(page.getByTestId('status-error')).toHaveCount(0);
+});
