@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import JSZip from 'jszip';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { filesFor } from '../lib/datasets/kbo';
+import { CODE_TABLE, filesFor, KBO_TABLES } from '../lib/datasets/kbo';
 import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 import { driveImport } from '../lib/imports/drive/loop';
@@ -44,6 +44,8 @@ type Scale = keyof typeof SCALES;
 
 interface PipelineResult {
   concurrency: number;
+  /** `logged` or `unlogged` staging tables, when --staging compared them. */
+  staging?: string;
   rows: number;
   seconds: { prepare: number; batches: number; finalize: number; total: number };
   calls: { upload: number[]; prepare: number[]; processBatch: number[]; finalize: number[] };
@@ -260,6 +262,16 @@ async function freshDatabase(server: string, name: string, migrate: boolean): Pr
   return url;
 }
 
+const STAGING_TABLES = [...KBO_TABLES.map((t) => t.staging), CODE_TABLE.staging];
+
+/** Makes every staging table LOGGED or UNLOGGED (the comparison of --staging). */
+async function setStaging(url: string, kind: string): Promise<void> {
+  if (kind !== 'logged' && kind !== 'unlogged') throw new Error(`--staging takes logged and unlogged, not ${kind}`);
+  const sql = createSql(url, 1);
+  for (const table of STAGING_TABLES) await sql`alter table ${ident(sql, table)} ${kind === 'logged' ? sql`set logged` : sql`set unlogged`}`;
+  await sql.end();
+}
+
 function pct(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -277,6 +289,7 @@ async function main(): Promise<number> {
       base: { type: 'string' },
       target: { type: 'string' },
       'no-pgloader': { type: 'boolean', default: false },
+      staging: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -297,17 +310,23 @@ async function main(): Promise<number> {
   const copy = await copyBaseline(server, target);
   console.log(`COPY baseline: ${fmt(copy.rows)} rows in ${fmt(copy.seconds, 2)} s`);
   const runs: PipelineResult[] = [];
+  // --staging unlogged,logged: each level once per kind of staging table, side by side.
+  const stagings = values.staging ? values.staging.split(',') : [undefined];
   for (const n of levels) {
-    const url = await freshDatabase(server, 'kbo_bench_pipeline', true);
-    const r = await runPipeline(url, base, target, n);
-    runs.push(r);
-    console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
+    for (const staging of stagings) {
+      const url = await freshDatabase(server, 'kbo_bench_pipeline', true);
+      if (staging) await setStaging(url, staging);
+      const r = { ...(await runPipeline(url, base, target, n)), ...(staging ? { staging } : {}) };
+      runs.push(r);
+      console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}${staging ? `, ${staging} staging` : ''}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
+    }
   }
   const pgl = values['no-pgloader'] ? null : await pgloaderRun(server, target);
 
   const rate = (rows: number, s: number) => rows / Math.max(s, 1e-9);
   const copyRate = rate(copy.rows, copy.seconds);
   const one = runs.find((r) => r.concurrency === 1);
+  const label = (r: PipelineResult) => `pipeline, N=${r.concurrency}${r.staging ? ` ${r.staging}` : ''}`;
   const onto = 'drift' in SCALES[scale] ? ' (a FULL resynced onto a database holding the previous FULL)' : base ? ' (applied on a loaded base)' : '';
   console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${onto}\n`);
   console.log('approach                 seconds      rows/s   vs COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
@@ -315,7 +334,7 @@ async function main(): Promise<number> {
   for (const r of runs) {
     const all = [...r.calls.upload, ...r.calls.prepare, ...r.calls.processBatch, ...r.calls.finalize];
     const line = [
-      `pipeline, N=${r.concurrency}`.padEnd(20),
+      label(r).padEnd(20),
       fmt(r.seconds.total, 2).padStart(10),
       fmt(rate(r.rows, r.seconds.total)).padStart(10),
       fmt(rate(r.rows, r.seconds.total) / copyRate, 2).padStart(8),
@@ -338,8 +357,8 @@ async function main(): Promise<number> {
   console.log('\n(calls: the upload request, every process-batch call, prepare steps and batches alike, and finalize)');
   for (const r of runs) {
     const d = (xs: number[]) => `${xs.length} calls, p50 ${fmt(pct(xs, 50))} ms, p95 ${fmt(pct(xs, 95))} ms, max ${fmt(Math.max(0, ...xs))} ms`;
-    console.log(`N=${r.concurrency}: upload ${fmt(r.calls.upload[0] ?? 0)} ms; prepare steps: ${d(r.calls.prepare)}; batches: ${d(r.calls.processBatch)}; finalize ${fmt(r.calls.finalize[0] ?? 0)} ms`);
-    if (r.drift) console.log(`N=${r.concurrency}: resync ended ${fmt(r.drift.ended)}, inserted ${fmt(r.drift.inserted)}, left ${fmt(r.drift.unchanged)} rows unchanged`);
+    console.log(`${label(r)}: upload ${fmt(r.calls.upload[0] ?? 0)} ms; prepare steps: ${d(r.calls.prepare)}; batches: ${d(r.calls.processBatch)}; finalize ${fmt(r.calls.finalize[0] ?? 0)} ms`);
+    if (r.drift) console.log(`${label(r)}: resync ended ${fmt(r.drift.ended)}, inserted ${fmt(r.drift.inserted)}, left ${fmt(r.drift.unchanged)} rows unchanged`);
   }
 
   await mkdir('bench-results', { recursive: true });

@@ -92,7 +92,7 @@ export const codes = pgTable(
   },
 );
 
-/** Parsed rows waiting to be applied. UNLOGGED (see the custom migration): rebuilt from the zip if lost. */
+/** Parsed rows waiting to be applied. WAL-logged (0011_logged_staging.sql), so a database crash keeps every committed step. */
 function stagingTable(name: string, columns: ColumnSpec[]) {
   return pgTable(
     name,

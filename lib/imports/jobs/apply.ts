@@ -43,10 +43,11 @@ export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<
           ? await endEntities(tx, job, batch)
           : await insertRows(tx, job, batch);
   if (counts.staged !== batch.rowCount) {
-    // Unlogged staging is emptied by a database crash; never report such a batch as done.
+    // Staging is WAL-logged, so a crash keeps it; rows missing anyway (someone deleted them)
+    // must never be reported as applied.
     throw new ImportFailure(
       'PRECONDITION_FAILED',
-      `Batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}) expected ${batch.rowCount} staged rows but found ${counts.staged}; the staging data was lost (was the database restarted?). Cancel this import and upload the file again.`,
+      `Batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}) expected ${batch.rowCount} staged rows but found ${counts.staged}; its staging rows were removed from outside the importer. Cancel this import and import the file again.`,
     );
   }
   return counts;
