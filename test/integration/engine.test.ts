@@ -51,6 +51,13 @@ async function expectTablesToMatch(model: RegisterModel) {
 }
 
 describe('import engine on a real PostgreSQL', () => {
+  it('keeps staging in WAL-logged tables, so a PostgreSQL crash keeps every committed step (the kill test crashes it)', async () => {
+    const tables = await t.db.$client<{ relname: string; relpersistence: string }[]>`
+      select relname, relpersistence from pg_class where relname like 'import_staging_%' and relkind = 'r' order by relname`;
+    expect(tables).toHaveLength(8);
+    expect(tables.filter((r) => r.relpersistence !== 'p')).toEqual([]);
+  });
+
   it('reads the real extract from the repository, byte for byte as published', () => {
     // test/fixtures/kbo/README.md gives the same sha256.
     expect(createHash('sha256').update(fixtureZip()).digest('hex')).toBe('61b596aa43208bedf3601efddac79916a6f136edfd802168be8bdd0df77397e6');
