@@ -295,6 +295,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// A connection the server dropped can surface in a promise of the driver's that nobody awaits
+// (postgres.js, mid-COPY). The call that used it fails on its own and is retried; the stray
+// copy of the error must not kill a CLI that is waiting the database out. Anything else still does.
+process.on('unhandledRejection', (err) => {
+  if (!isDatabaseUnavailable(err)) throw err;
+  console.error(`note: a dropped database connection surfaced outside a call (${errorCode(err)}); carrying on`);
+});
+
 // Should the work ever wait on something that can no longer happen, the process would run
 // out of things to do and exit 0 with the import unfinished: make that a failure instead.
 let settled = false;
