@@ -20,6 +20,15 @@ describe('parseMeta', () => {
     expect(() => parseMeta(meta('full', '1', '32-01-2025'))).toThrow(/SnapshotDate "32-01-2025"/);
     expect(() => parseMeta('"Variable","Value"\n"ExtractType","full"\n')).toThrow(/ExtractNumber is missing/);
   });
+  it('refuses an open or stray quote and a record that runs over lines, naming the line', () => {
+    // The closing quote of SnapshotDate's value is missing: it swallows the next line.
+    const open = meta().replace('"11-10-2025"', '"11-10-2025');
+    expect(() => parseMeta(open)).toThrow(/^meta\.csv line 2/);
+    expect(() => parseMeta(`${meta()}"Note","never closed\n`)).toThrow('meta.csv line 7 has a quoted field that is never closed');
+    expect(() => parseMeta(meta().replace('"Version","1.0.0"', '"Version","1.0.0","x"'))).toThrow('meta.csv line 6: expected 2 fields on one line ("Variable","Value") but found 3.');
+    // Blank lines count as lines.
+    expect(() => parseMeta(meta('weekly').replace('"ExtractTimestamp"', '\n"ExtractTimestamp"'))).toThrow('meta.csv line 5: ExtractType "weekly" is unknown');
+  });
 });
 
 describe('checkSizes (zip bomb limits, from the declared sizes alone)', () => {

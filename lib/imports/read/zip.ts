@@ -30,13 +30,38 @@ function unsafeName(name: string): boolean {
 
 /** Pure: meta.csv's text to typed metadata, or a VALIDATION error naming the bad variable. */
 export function parseMeta(text: string): ExtractMeta {
-  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: true });
-  const [header, ...rows] = parsed.data;
-  if (!header || header.join(',') !== META_HEADER.join(',')) {
+  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: false });
+  // Each record with the line it starts on; the same quote rules as the data files.
+  const records: { fields: string[]; line: number; lines: number }[] = [];
+  const starts: number[] = [];
+  let line = 1;
+  for (const fields of parsed.data) {
+    const lines = 1 + fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    starts.push(line);
+    if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line, lines });
+    line += lines;
+  }
+  const quote = parsed.errors.find((e) => e.type === 'Quotes');
+  if (quote) {
+    const at = starts[quote.row ?? 0] ?? line;
+    fail(`${META_FILE} line ${at} has a quoted field that is never closed or a stray quote; a KBO ${META_FILE} has one "Variable","Value" pair per line.`, {
+      file: META_FILE,
+      line: at,
+    });
+  }
+  const bad = records.find((r) => r.fields.length !== 2 || r.lines > 1);
+  if (bad) {
+    fail(`${META_FILE} line ${bad.line}: expected 2 fields on one line ("Variable","Value") but found ${bad.fields.length}${bad.lines > 1 ? ` over ${bad.lines} lines (a closing quote is missing)` : ''}.`, {
+      file: META_FILE,
+      line: bad.line,
+    });
+  }
+  const [header, ...rows] = records;
+  if (!header || header.fields.join(',') !== META_HEADER.join(',')) {
     fail(`${META_FILE} line 1: expected the header "Variable","Value".`, { file: META_FILE, line: 1 });
   }
   const vars = new Map<string, { value: string; line: number }>();
-  rows.forEach((r, i) => vars.set(r[0] ?? '', { value: r[1] ?? '', line: i + 2 }));
+  for (const r of rows) vars.set(r.fields[0] ?? '', { value: r.fields[1] ?? '', line: r.line });
   const need = (name: string) => {
     const v = vars.get(name);
     if (!v || v.value === '') fail(`${META_FILE}: the variable ${name} is missing.`, { file: META_FILE, column: name });
