@@ -16,6 +16,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3">
             <Link href="/" className="font-semibold">KBO import</Link>
             <Link href="/imports" className="text-sm text-slate-600 hover:text-slate-900">Imports</Link>
+            <Link href="/register" className="text-sm text-slate-600 hover:text-slate-900">Register</Link>
             {user && <SignOut user={user} />}
           </nav>
         </header>

@@ -44,7 +44,7 @@ type Scale = keyof typeof SCALES;
 
 interface PipelineResult {
   concurrency: number;
-  /** `logged` or `unlogged` staging tables, when --staging compared them. */
+  /** What this run varied, when --staging or --page-indexes compared variants: `unlogged`, `without page indexes`… */
   staging?: string;
   rows: number;
   seconds: { prepare: number; batches: number; finalize: number; total: number };
@@ -272,6 +272,17 @@ async function setStaging(url: string, kind: string): Promise<void> {
   await sql.end();
 }
 
+/** The indexes the register pages add (migration 0012), kept (`with`) or dropped (`without`) for --page-indexes. */
+const PAGE_INDEXES = ['establishments_current_enterprise_idx', 'branches_current_enterprise_idx'];
+
+async function setPageIndexes(url: string, mode: string): Promise<void> {
+  if (mode !== 'with' && mode !== 'without') throw new Error(`--page-indexes takes with and without, not ${mode}`);
+  if (mode === 'with') return;
+  const sql = createSql(url, 1);
+  for (const name of PAGE_INDEXES) await sql`drop index ${ident(sql, name)}`;
+  await sql.end();
+}
+
 function pct(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -290,6 +301,7 @@ async function main(): Promise<number> {
       target: { type: 'string' },
       'no-pgloader': { type: 'boolean', default: false },
       staging: { type: 'string' },
+      'page-indexes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -310,15 +322,19 @@ async function main(): Promise<number> {
   const copy = await copyBaseline(server, target);
   console.log(`COPY baseline: ${fmt(copy.rows)} rows in ${fmt(copy.seconds, 2)} s`);
   const runs: PipelineResult[] = [];
-  // --staging unlogged,logged: each level once per kind of staging table, side by side.
-  const stagings = values.staging ? values.staging.split(',') : [undefined];
+  // --staging unlogged,logged or --page-indexes with,without: each level once per variant, side by side.
+  const variants: { label?: string; prepare?: (url: string) => Promise<void> }[] = values.staging
+    ? values.staging.split(',').map((kind) => ({ label: `${kind} staging`, prepare: (url: string) => setStaging(url, kind) }))
+    : values['page-indexes']
+      ? values['page-indexes'].split(',').map((mode) => ({ label: `${mode} page indexes`, prepare: (url: string) => setPageIndexes(url, mode) }))
+      : [{}];
   for (const n of levels) {
-    for (const staging of stagings) {
+    for (const variant of variants) {
       const url = await freshDatabase(server, 'kbo_bench_pipeline', true);
-      if (staging) await setStaging(url, staging);
-      const r = { ...(await runPipeline(url, base, target, n)), ...(staging ? { staging } : {}) };
+      await variant.prepare?.(url);
+      const r = { ...(await runPipeline(url, base, target, n)), ...(variant.label ? { staging: variant.label } : {}) };
       runs.push(r);
-      console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}${staging ? `, ${staging} staging` : ''}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
+      console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}${variant.label ? `, ${variant.label}` : ''}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
     }
   }
   const pgl = values['no-pgloader'] ? null : await pgloaderRun(server, target);
@@ -326,7 +342,7 @@ async function main(): Promise<number> {
   const rate = (rows: number, s: number) => rows / Math.max(s, 1e-9);
   const copyRate = rate(copy.rows, copy.seconds);
   const one = runs.find((r) => r.concurrency === 1);
-  const label = (r: PipelineResult) => `pipeline, N=${r.concurrency}${r.staging ? ` ${r.staging}` : ''}`;
+  const label = (r: PipelineResult) => `pipeline, N=${r.concurrency}${r.staging ? ` ${r.staging.replace(' staging', '')}` : ''}`;
   const onto = 'drift' in SCALES[scale] ? ' (a FULL resynced onto a database holding the previous FULL)' : base ? ' (applied on a loaded base)' : '';
   console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${onto}\n`);
   console.log('approach                 seconds      rows/s   vs COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');

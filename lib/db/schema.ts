@@ -54,7 +54,8 @@ const history = () => ({
 
 const identity = () => ({ id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity() });
 
-function registerTable(spec: TableSpec, extra: Record<string, PgColumnBuilderBase> = {}) {
+/** `byEnterprise`: also an index of current rows by enterprise number (an enterprise page lists its establishments and branches). */
+function registerTable(spec: TableSpec, extra: Record<string, PgColumnBuilderBase> = {}, byEnterprise = false) {
   return pgTable(
     spec.table,
     { ...identity(), ...businessColumns(spec.columns, true), ...extra, ...history() },
@@ -66,6 +67,7 @@ function registerTable(spec: TableSpec, extra: Record<string, PgColumnBuilderBas
         // Rollback finds what an import made and what it ended.
         index(`${spec.table}_extract_idx`).on(t.extract_number!),
         index(`${spec.table}_deleted_idx`).on(t.deleted_at_extract!).where(sql`deleted_at_extract is not null`),
+        ...(byEnterprise ? [index(`${spec.table}_current_enterprise_idx`).on(t.enterprise_number!).where(sql`is_current`)] : []),
       ];
     },
   );
@@ -76,12 +78,12 @@ const [enterpriseSpec, establishmentSpec, denominationSpec, addressSpec, contact
 
 /** `primary_name` is derived at finalize from the enterprise's current `001` denominations. */
 export const enterprises = registerTable(enterpriseSpec, { primary_name: text('primary_name') });
-export const establishments = registerTable(establishmentSpec);
+export const establishments = registerTable(establishmentSpec, {}, true);
 export const denominations = registerTable(denominationSpec);
 export const addresses = registerTable(addressSpec);
 export const contacts = registerTable(contactSpec);
 export const activities = registerTable(activitySpec);
-export const branches = registerTable(branchSpec);
+export const branches = registerTable(branchSpec, {}, true);
 
 export const codes = pgTable(
   'codes',

@@ -1,0 +1,2 @@
+CREATE INDEX "branches_current_enterprise_idx" ON "branches" USING btree ("enterprise_number") WHERE is_current;--> statement-breakpoint
+CREATE INDEX "establishments_current_enterprise_idx" ON "establishments" USING btree ("enterprise_number") WHERE is_current;

@@ -1,0 +1,170 @@
+import type { Sql } from '../db/client';
+import { ImportFailure } from '../imports/errors';
+import type { Language } from './language';
+import { parseRegisterNumber } from './number';
+
+/** A code and its text in the chosen language (null when the code table has none). */
+export interface Coded {
+  code: string | null;
+  text: string | null;
+}
+
+export interface EntityView {
+  kind: 'enterprise' | 'establishment';
+  number: string;
+  /** The enterprise's own fields (for an establishment: null). */
+  enterprise: {
+    status: Coded;
+    juridicalSituation: Coded;
+    typeOfEnterprise: Coded;
+    juridicalForm: Coded;
+    juridicalFormCac: Coded;
+    startDate: string | null;
+    primaryName: string | null;
+  } | null;
+  /** The establishment's own fields (for an enterprise: null). */
+  establishment: { startDate: string | null; enterpriseNumber: string | null } | null;
+  denominations: { language: Coded; type: Coded; denomination: string | null }[];
+  addresses: {
+    type: Coded;
+    countryNl: string | null;
+    countryFr: string | null;
+    zipcode: string | null;
+    municipalityNl: string | null;
+    municipalityFr: string | null;
+    streetNl: string | null;
+    streetFr: string | null;
+    houseNumber: string | null;
+    box: string | null;
+    extraAddressInfo: string | null;
+    dateStrikingOff: string | null;
+  }[];
+  contacts: { entityContact: Coded; type: Coded; value: string | null }[];
+  activities: { group: Coded; naceVersion: string | null; nace: Coded; classification: Coded }[];
+  /** An enterprise's current establishments and branches (empty for an establishment). */
+  establishments: { number: string; startDate: string | null }[];
+  branches: { id: string; startDate: string | null }[];
+}
+
+type Row = Record<string, string | null>;
+
+/**
+ * One entity as the register holds it now: every current row of every table for its number,
+ * with each code's text in `language`. Every look-up goes by the entity's number on the
+ * current-row indexes. NOT_FOUND when the register has no current row for it.
+ */
+export async function entityView(sql: Sql, typed: string, language: Language = 'nl'): Promise<EntityView> {
+  const parsed = parseRegisterNumber(typed);
+  if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
+  const { kind, number } = parsed;
+  const [own, denominations, addresses, contacts, activities, establishments, branches] = await Promise.all([
+    kind === 'enterprise'
+      ? sql<Row[]>`select status, juridical_situation, type_of_enterprise, juridical_form, juridical_form_cac, start_date, primary_name
+                   from enterprises where enterprise_number = ${number} and is_current`
+      : sql<Row[]>`select start_date, enterprise_number from establishments where establishment_number = ${number} and is_current`,
+    sql<Row[]>`select language, type_of_denomination, denomination from denominations
+               where entity_number = ${number} and is_current order by type_of_denomination, language, denomination`,
+    sql<Row[]>`select type_of_address, country_nl, country_fr, zipcode, municipality_nl, municipality_fr, street_nl, street_fr,
+                      house_number, box, extra_address_info, date_striking_off
+               from addresses where entity_number = ${number} and is_current order by type_of_address, zipcode, street_nl`,
+    sql<Row[]>`select entity_contact, contact_type, value from contacts
+               where entity_number = ${number} and is_current order by contact_type, value`,
+    sql<Row[]>`select activity_group, nace_version, nace_code, classification from activities
+               where entity_number = ${number} and is_current order by classification, nace_version, nace_code, activity_group`,
+    kind === 'enterprise'
+      ? sql<Row[]>`select establishment_number, start_date from establishments
+                   where enterprise_number = ${number} and is_current order by establishment_number`
+      : Promise.resolve([] as Row[]),
+    kind === 'enterprise'
+      ? sql<Row[]>`select branch_id, start_date from branches where enterprise_number = ${number} and is_current order by branch_id`
+      : Promise.resolve([] as Row[]),
+  ]);
+  const self = own[0];
+  if (!self) throw new ImportFailure('NOT_FOUND', `The register has no ${kind} ${number} (not now: it may never have existed, or it has ended).`);
+
+  const wanted: [string, string | null][] = [
+    ...(kind === 'enterprise'
+      ? ([
+          ['Status', self.status],
+          ['JuridicalSituation', self.juridical_situation],
+          ['TypeOfEnterprise', self.type_of_enterprise],
+          ['JuridicalForm', self.juridical_form],
+          ['JuridicalForm', self.juridical_form_cac],
+        ] as [string, string | null][])
+      : []),
+    ...denominations.flatMap((d) => [['Language', d.language], ['TypeOfDenomination', d.type_of_denomination]] as [string, string | null][]),
+    ...addresses.map((a) => ['TypeOfAddress', a.type_of_address] as [string, string | null]),
+    ...contacts.flatMap((c) => [['EntityContact', c.entity_contact], ['ContactType', c.contact_type]] as [string, string | null][]),
+    ...activities.flatMap(
+      (a) => [['ActivityGroup', a.activity_group], [`Nace${a.nace_version ?? ''}`, a.nace_code], ['Classification', a.classification]] as [string, string | null][],
+    ),
+  ];
+  const text = await codeTexts(sql, wanted, language);
+  const coded = (category: string, code: string | null | undefined): Coded => ({ code: code ?? null, text: code ? (text.get(`${category}\u0000${code}`) ?? null) : null });
+
+  return {
+    kind,
+    number,
+    enterprise:
+      kind === 'enterprise'
+        ? {
+            status: coded('Status', self.status),
+            juridicalSituation: coded('JuridicalSituation', self.juridical_situation),
+            typeOfEnterprise: coded('TypeOfEnterprise', self.type_of_enterprise),
+            juridicalForm: coded('JuridicalForm', self.juridical_form),
+            juridicalFormCac: coded('JuridicalForm', self.juridical_form_cac),
+            startDate: self.start_date ?? null,
+            primaryName: self.primary_name ?? null,
+          }
+        : null,
+    establishment: kind === 'establishment' ? { startDate: self.start_date ?? null, enterpriseNumber: self.enterprise_number ?? null } : null,
+    denominations: denominations.map((d) => ({ language: coded('Language', d.language), type: coded('TypeOfDenomination', d.type_of_denomination), denomination: d.denomination ?? null })),
+    addresses: addresses.map((a) => ({
+      type: coded('TypeOfAddress', a.type_of_address),
+      countryNl: a.country_nl ?? null,
+      countryFr: a.country_fr ?? null,
+      zipcode: a.zipcode ?? null,
+      municipalityNl: a.municipality_nl ?? null,
+      municipalityFr: a.municipality_fr ?? null,
+      streetNl: a.street_nl ?? null,
+      streetFr: a.street_fr ?? null,
+      houseNumber: a.house_number ?? null,
+      box: a.box ?? null,
+      extraAddressInfo: a.extra_address_info ?? null,
+      dateStrikingOff: a.date_striking_off ?? null,
+    })),
+    contacts: contacts.map((c) => ({ entityContact: coded('EntityContact', c.entity_contact), type: coded('ContactType', c.contact_type), value: c.value ?? null })),
+    activities: activities.map((a) => ({
+      group: coded('ActivityGroup', a.activity_group),
+      naceVersion: a.nace_version ?? null,
+      nace: coded(`Nace${a.nace_version ?? ''}`, a.nace_code),
+      classification: coded('Classification', a.classification),
+    })),
+    establishments: establishments.map((e) => ({ number: e.establishment_number as string, startDate: e.start_date ?? null })),
+    branches: branches.map((b) => ({ id: b.branch_id as string, startDate: b.start_date ?? null })),
+  };
+}
+
+/** The current texts of (category, code) pairs in `language`, falling back to NL, then FR. Keyed `category\0code`. */
+async function codeTexts(sql: Sql, pairs: [string, string | null][], language: Language): Promise<Map<string, string>> {
+  const unique = [...new Set(pairs.filter(([, code]) => code).map(([c, code]) => `${c}\u0000${code}`))];
+  const out = new Map<string, string>();
+  if (unique.length === 0) return out;
+  const categories = unique.map((k) => k.split('\u0000')[0] as string);
+  const codes = unique.map((k) => k.split('\u0000')[1] as string);
+  const order = [...new Set([language.toUpperCase(), 'NL', 'FR'])];
+  const rows = await sql<{ category: string; code: string; language: string; description: string | null }[]>`
+    select c.category, c.code, c.language, c.description
+    from unnest(${categories}::text[], ${codes}::text[]) as w(category, code)
+    join codes c on c.category = w.category and c.code = w.code and c.is_current
+    where c.language = any(${order}::text[])`;
+  const rank = (l: string) => order.indexOf(l);
+  const best = new Map<string, { rank: number; text: string }>();
+  for (const r of rows) {
+    const key = `${r.category}\u0000${r.code}`;
+    const seen = best.get(key);
+    if (r.description && (!seen || rank(r.language) < seen.rank)) best.set(key, { rank: rank(r.language), text: r.description });
+  }
+  for (const [key, v] of best) out.set(key, v.text);
+  return out;
+}
