@@ -11,13 +11,17 @@ export function DatabaseUnavailable({ message }: { message: string }) {
   const [left, setLeft] = useState(EVERY_S);
   const [tries, setTries] = useState(0);
   useEffect(() => {
+    // The countdown lives in this effect; the refresh is made here, never inside a state updater
+    // (React may run those while rendering, where a router update is dropped).
+    let remaining = EVERY_S;
     const timer = setInterval(() => {
-      setLeft((s) => {
-        if (s > 1) return s - 1;
+      remaining -= 1;
+      if (remaining <= 0) {
+        remaining = EVERY_S;
         setTries((n) => n + 1);
         router.refresh();
-        return EVERY_S;
-      });
+      }
+      setLeft(remaining);
     }, 1000);
     return () => clearInterval(timer);
   }, [router]);
