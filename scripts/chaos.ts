@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
-import { startOwnPostgres, type OwnPostgres } from '../lib/db/embedded';
+import { parentOf, startOwnPostgres, type OwnPostgres } from '../lib/db/embedded';
 import { patiently } from '../lib/imports/drive/patient';
 import { driveImport } from '../lib/imports/drive/loop';
 import { prepareImport } from '../lib/imports/drive/prepare';
@@ -375,18 +375,9 @@ function stopLeftover(port: number): void {
 
 /** The pids whose parent is `pid` (a postmaster's backends and helpers). */
 function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && parentOf(Number(entry)) === pid)
+    .map(Number);
 }
 
 /** Prints one table of per-table checksums side by side; returns what differs. */

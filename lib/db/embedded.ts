@@ -45,7 +45,8 @@ function alive(pid: number): boolean {
   }
 }
 
-function parentOf(pid: number): number | undefined {
+/** A process's parent pid, from /proc (undefined once it has exited). */
+export function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.

@@ -26,7 +26,8 @@ export interface CsvChunk {
   problems: CsvProblem[];
 }
 
-function countNewlines(s: string): number {
+/** The newlines in a string (a quoted field's, say). */
+export function countNewlines(s: string): number {
   let n = 0;
   for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
   return n;

@@ -4,6 +4,7 @@ import yauzl from 'yauzl';
 import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../../datasets/kbo';
 import { checkDate } from '../../datasets/values';
 import { ImportFailure } from '../errors';
+import { countNewlines } from './csv';
 import { bufferSource, type ZipSource } from './source';
 
 export interface ExtractMeta {
@@ -36,7 +37,7 @@ export function parseMeta(text: string): ExtractMeta {
   const starts: number[] = [];
   let line = 1;
   for (const fields of parsed.data) {
-    const lines = 1 + fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    const lines = 1 + fields.reduce((n, f) => n + countNewlines(f), 0);
     starts.push(line);
     if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line, lines });
     line += lines;
