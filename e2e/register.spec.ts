@@ -25,12 +25,12 @@ test('look up an enterprise by number in any form, switch the language (remember
 
   await signIn(page);
   await page.goto('/register');
-  await page.getByTestId('register-number').fill('0200.065.766');
-  await page.getByTestId('register-lookup').click();
+  await page.getByTestId('register-q').fill('0200.065.766');
+  await page.getByTestId('register-search').click();
   await expect(page.getByTestId('register-problem')).toContainText('fails the mod-97 check');
 
-  await page.getByTestId('register-number').fill(`BE ${e?.number.replaceAll('.', '')}`);
-  await page.getByTestId('register-lookup').click();
+  await page.getByTestId('register-q').fill(`BE ${e?.number.replaceAll('.', '')}`);
+  await page.getByTestId('register-search').click();
   await expect(page).toHaveURL(new RegExp(`/register/${e?.number.replaceAll('.', '\\.')}$`));
   await expect(page.getByTestId('entity-title')).toContainText(e?.number ?? '');
   if (e?.name) await expect(page.getByTestId('entity-title')).toContainText(e.name);
@@ -60,4 +60,90 @@ test('look up an enterprise by number in any form, switch the language (remember
   const none = await request.get(`/api/register/${absent}`, { headers: bearer });
   expect(none.status()).toBe(404);
   expect((await none.json()).error.message).toContain(`The register has no enterprise ${formatEnterprise(absent)}`);
+});
+
+test('search by name and by filters, page through the results, and open one', async ({ page, request }) => {
+  // A name the register holds now, typed in upper case without its punctuation.
+  const [named] = await sql<{ number: string; denomination: string }[]>`
+    select d.entity_number as number, d.denomination from denominations d
+    join enterprises e on e.enterprise_number = d.entity_number and e.is_current
+    where d.is_current and d.denomination like '%,%' order by d.entity_number limit 1`;
+  expect(named, 'the imports story leaves a name with a comma').toBeDefined();
+  const typed = named!.denomination.replaceAll(',', '').toUpperCase();
+  await signIn(page);
+  await page.goto('/register');
+  await page.getByTestId('register-q').fill(typed);
+  await page.getByTestId('register-search').click();
+  await expect(page).toHaveURL(/\/register\?q=/);
+  await expect(page.getByTestId('register-results')).toBeVisible();
+  const hit = page.getByTestId('register-hit').filter({ hasText: named!.number });
+  await expect(hit).toHaveCount(1);
+
+  // A filter alone lists entities in number order, a page at a time.
+  const [nace] = await sql<{ code: string; entities: number }[]>`
+    select nace_code as code, count(distinct entity_number)::int as entities from activities where is_current group by 1 order by 2 desc limit 1`;
+  await page.getByTestId('register-q').fill('');
+  await page.getByTestId('filter-nace').fill(nace!.code);
+  await page.getByTestId('register-search').click();
+  await expect(page.getByTestId('register-summary')).toContainText(`NACE ${nace!.code}`);
+  await expect(page.getByTestId('register-hit')).toHaveCount(Math.min(20, nace!.entities));
+  const firstOfPage1 = await page.getByTestId('register-hit').first().locator('a').textContent();
+  if (nace!.entities > 20) {
+    await page.getByTestId('register-next').click();
+    await expect(page).toHaveURL(/page=2/);
+    const firstOfPage2 = await page.getByTestId('register-hit').first().locator('a').textContent();
+    expect((firstOfPage2 ?? '') > (firstOfPage1 ?? '')).toBe(true);
+  }
+  await page.getByTestId('register-hit').first().locator('a').click();
+  await expect(page.getByTestId('entity-activities')).toContainText(nace!.code);
+
+  // The API answers the same search.
+  const api = await request.get(`/api/register?nace=${nace!.code}`, { headers: bearer });
+  expect(api.status()).toBe(200);
+  expect((await api.json()).hits[0].number).toBe(firstOfPage1);
+  expect((await request.get('/api/register', { headers: bearer })).status()).toBe(400);
+  expect((await request.get(`/api/register?nace=${nace!.code}`)).status()).toBe(401);
+});
+
+test('step back through an entity\'s history, and see what an import changed, with its CSV', async ({ page, request }) => {
+  // The last UPDATE the imports story completed, and an enterprise it modified.
+  const [job] = await sql<{ id: number; extract: number }[]>`
+    select id, extract_number as extract from import_jobs where status = 'completed' and mode = 'update' order by id desc limit 1`;
+  expect(job, 'the imports story completes an UPDATE').toBeDefined();
+  await signIn(page);
+  await page.goto(`/imports/${job!.id}`);
+  const changes = page.getByTestId('import-changes');
+  await expect(changes.getByTestId('changes-summary')).toBeVisible();
+  await changes.getByTestId('changes-table').selectOption('enterprises');
+  await changes.getByTestId('changes-kind').selectOption('modified');
+  const row = changes.getByTestId('change-row').first();
+  await expect(row).toContainText('modified');
+  const number = (await row.locator('td').nth(1).textContent()) as string;
+
+  // The CSV holds the same list.
+  const download = page.waitForEvent('download');
+  await changes.getByTestId('changes-csv').click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`import-${job!.id}-changes.csv`);
+  const csv = await (await request.get(`/api/imports/${job!.id}/changes?format=csv&table=enterprises&change=modified`, { headers: bearer })).text();
+  expect(csv.split('\n')[0]).toBe('table,entity_number,change,rows_started,rows_ended');
+  expect(csv).toContain(`enterprises,${number},modified,`);
+
+  // Before and after, from the history columns.
+  await row.getByTestId('change-after').click();
+  await expect(page).toHaveURL(new RegExp(`asOf=${job!.extract}$`));
+  await expect(page.getByTestId('as-of-banner')).toContainText(`just after extract ${job!.extract}`);
+  const history = page.getByTestId('entity-history');
+  await expect(history.getByTestId('history-event').first()).toBeVisible();
+  await page.getByTestId('as-of-older').click();
+  await expect(page).not.toHaveURL(new RegExp(`asOf=${job!.extract}$`));
+  await expect(page.getByTestId('as-of-banner')).toContainText('just after extract');
+  await page.getByTestId('as-of-now').click();
+  await expect(page.getByTestId('as-of-banner')).toHaveCount(0);
+
+  const api = await request.get(`/api/register/${number}?asOf=${job!.extract - 1}`, { headers: bearer });
+  expect(api.status()).toBe(200);
+  const timeline = await request.get(`/api/register/${number}/history`, { headers: bearer });
+  expect((await timeline.json()).events.map((e: { extractNumber: number }) => e.extractNumber)).toContain(job!.extract);
+  expect((await request.get(`/api/imports/${job!.id}/changes?change=gone`, { headers: bearer })).status()).toBe(400);
 });

@@ -272,14 +272,26 @@ async function setStaging(url: string, kind: string): Promise<void> {
   await sql.end();
 }
 
-/** The indexes the register pages add (migration 0012), kept (`with`) or dropped (`without`) for --page-indexes. */
-const PAGE_INDEXES = ['establishments_current_enterprise_idx', 'branches_current_enterprise_idx'];
+/**
+ * The indexes the register's pages and search add (migrations 0012 and 0014), by purpose, for
+ * --page-indexes: `with` keeps them all, `without` drops them all, `without-<group>` drops one
+ * group (what that group costs an import).
+ */
+const PAGE_INDEXES = {
+  pages: ['establishments_current_enterprise_idx', 'branches_current_enterprise_idx'],
+  history: [...KBO_TABLES.map((t) => `${t.table}_ended_key_idx`), 'establishments_ended_enterprise_idx', 'branches_ended_enterprise_idx'],
+  names: ['denominations_current_name_idx', 'denominations_current_name_trgm_idx'],
+  filters: ['enterprises_current_form_idx', 'addresses_current_zipcode_idx', 'activities_current_nace_idx'],
+};
 
 async function setPageIndexes(url: string, mode: string): Promise<void> {
-  if (mode !== 'with' && mode !== 'without') throw new Error(`--page-indexes takes with and without, not ${mode}`);
-  if (mode === 'with') return;
+  const groups = Object.keys(PAGE_INDEXES) as (keyof typeof PAGE_INDEXES)[];
+  const dropped = mode === 'with' ? [] : mode === 'without' ? groups : groups.filter((g) => mode === `without-${g}`);
+  if (mode !== 'with' && dropped.length === 0) {
+    throw new Error(`--page-indexes takes with, without and ${groups.map((g) => `without-${g}`).join(', ')}, not ${mode}`);
+  }
   const sql = createSql(url, 1);
-  for (const name of PAGE_INDEXES) await sql`drop index ${ident(sql, name)}`;
+  for (const name of dropped.flatMap((g) => PAGE_INDEXES[g])) await sql`drop index ${ident(sql, name)}`;
   await sql.end();
 }
 

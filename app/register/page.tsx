@@ -1,16 +1,117 @@
+import { cookies } from 'next/headers';
+import Link from 'next/link';
+import { redirect } from 'next/navigation';
+import { getDb } from '@/lib/db/client';
+import { isImportFailure } from '@/lib/imports/errors';
+import { LANGUAGE_COOKIE, LANGUAGES, type Language } from '@/lib/register/language';
+import { checkQuery, searchChoices, searchQueryOf, searchRegister, type SearchQuery, type SearchResult } from '@/lib/register/search';
+import { DataTable } from '../_components/data-table';
+import { DatabaseUnavailable } from '../_components/database-unavailable';
+import { readPageData } from '../_lib/read';
 import { requireAdmin } from '../_lib/session';
-import { NumberForm } from './_components/number-form';
+import { LanguageToggle } from './_components/language-toggle';
+import { SearchForm } from './_components/search-form';
 
 export const dynamic = 'force-dynamic';
 
-/** The register: look an entity up by its number. */
-export default async function RegisterPage() {
-  await requireAdmin('/register');
+type Params = Record<string, string | string[] | undefined>;
+
+/** The register: search by number, name and filters; a number that names one entity opens it. */
+export default async function RegisterPage({ searchParams }: { searchParams: Promise<Params> }) {
+  const raw = await searchParams;
+  const params = new URLSearchParams(Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+  await requireAdmin(`/register${params.size ? `?${params}` : ''}`);
+  const saved = (await cookies()).get(LANGUAGE_COOKIE)?.value;
+  const lang: Language = (LANGUAGES as readonly string[]).includes(saved ?? '') ? (saved as Language) : 'nl';
+
+  let query: SearchQuery = {};
+  let problem: string | null = null;
+  try {
+    query = searchQueryOf(params);
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  const asked = Boolean(query.q?.trim() || query.nace?.trim() || query.place?.trim() || query.form?.trim() || query.status?.trim());
+  const read = await readPageData(async () => {
+    const sql = (await getDb()).$client;
+    const choices = await searchChoices(sql, lang);
+    if (problem || !asked) return { choices, result: null, problem };
+    try {
+      return { choices, result: await searchRegister(sql, query, lang), problem: null };
+    } catch (err) {
+      if (isImportFailure(err) && err.code === 'VALIDATION') return { choices, result: null, problem: err.message };
+      throw err;
+    }
+  });
+  if (!read.ok) return <DatabaseUnavailable message={read.message} />;
+  const { choices, result } = read.data;
+  const only = result?.match === 'number' ? result.hits[0] : undefined;
+  if (only) redirect(`/register/${only.number}`);
+
   return (
     <div className="space-y-4">
-      <h1 className="text-2xl font-semibold">Register</h1>
-      <p className="text-slate-700">Look up an enterprise or establishment by its number, in any common form.</p>
-      <NumberForm />
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Register</h1>
+        <LanguageToggle current={lang} />
+      </div>
+      <p className="text-slate-700">Search the register as it stands now: an enterprise or establishment number in any common form, or a name (any denomination, accents and case aside, by prefix or similar spelling), narrowed by NACE code, place, juridical form or status.</p>
+      <SearchForm query={query} choices={choices} />
+      {read.data.problem && (
+        <p role="alert" data-testid="register-problem" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          {read.data.problem}
+        </p>
+      )}
+      {result && <Results result={result} query={query} />}
     </div>
+  );
+}
+
+function Results({ result, query }: { result: SearchResult; query: SearchQuery }) {
+  const checked = checkQuery(query);
+  const link = (page: number) => {
+    const p = new URLSearchParams();
+    for (const k of ['q', 'nace', 'place', 'form', 'status'] as const) if (checked[k]) p.set(k, checked[k] as string);
+    p.set('page', String(page));
+    return `/register?${p}`;
+  };
+  return (
+    <section className="space-y-2" aria-label="Results">
+      <p className="text-sm text-slate-600" data-testid="register-summary">
+        {result.hits.length === 0
+          ? 'Nothing in the register matches.'
+          : `Page ${result.page}: ${result.hits.length} ${result.hits.length === 1 ? 'entity' : 'entities'}${result.match === 'name' ? ', names starting with the text first, then similar ones' : ', in number order'}.`}
+        {checked.nace && ` NACE ${checked.nace}${result.naceText ? `: ${result.naceText}` : ' (not in the code table)'}.`}
+      </p>
+      {result.hits.length > 0 && (
+        <DataTable head={['number', 'name', 'juridical form', 'address', 'status']} testId="register-results">
+          {result.hits.map((h) => (
+            <tr key={h.number} className="border-t border-slate-100" data-testid="register-hit">
+              <td className="px-3 py-2 whitespace-nowrap">
+                <Link className="text-sky-700 underline underline-offset-2" href={`/register/${h.number}`}>
+                  {h.number}
+                </Link>
+                {h.kind === 'establishment' && <span className="ml-1 text-xs text-slate-500">establishment</span>}
+              </td>
+              <td className="px-3 py-2">{h.name ?? '—'}</td>
+              <td className="px-3 py-2">{h.juridicalForm.text ?? h.juridicalForm.code ?? '—'}</td>
+              <td className="px-3 py-2">{h.address ?? '—'}</td>
+              <td className="px-3 py-2">{h.status.text ?? h.status.code ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      <nav className="flex gap-3 text-sm" aria-label="Pages">
+        {result.page > 1 && (
+          <Link href={link(result.page - 1)} data-testid="register-previous" className="text-sky-700 underline underline-offset-2">
+            Previous page
+          </Link>
+        )}
+        {result.hasMore && (
+          <Link href={link(result.page + 1)} data-testid="register-next" className="text-sky-700 underline underline-offset-2">
+            Next page
+          </Link>
+        )}
+      </nav>
+    </section>
   );
 }

@@ -54,20 +54,39 @@ const history = () => ({
 
 const identity = () => ({ id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity() });
 
-/** `byEnterprise`: also an index of current rows by enterprise number (an enterprise page lists its establishments and branches). */
-function registerTable(spec: TableSpec, extra: Record<string, PgColumnBuilderBase> = {}, byEnterprise = false) {
+type Columns = Record<string, PgColumn>;
+
+/**
+ * `byEnterprise`: also an index of current rows by enterprise number (an enterprise page lists
+ * its establishments and branches). `search`: the table's own indexes for the register's search.
+ */
+function registerTable(
+  spec: TableSpec,
+  extra: Record<string, PgColumnBuilderBase> = {},
+  byEnterprise = false,
+  search: (t: Columns) => ReturnType<ReturnType<typeof index>['on']>[] = () => [],
+) {
   return pgTable(
     spec.table,
     { ...identity(), ...businessColumns(spec.columns, true), ...extra, ...history() },
     (table) => {
-      const t = table as unknown as Record<string, PgColumn>;
+      const t = table as unknown as Columns;
       return [
         // "current rows of entity X": the batch SQL's join and every look-up by number.
         index(`${spec.table}_current_key_idx`).on(t[spec.key]!).where(sql`is_current`),
+        // "ended rows of entity X": its history and its state as of an earlier extract. Empty
+        // after a FULL; an UPDATE adds only the rows it ends.
+        index(`${spec.table}_ended_key_idx`).on(t[spec.key]!).where(sql`not is_current`),
         // Rollback finds what an import made and what it ended.
         index(`${spec.table}_extract_idx`).on(t.extract_number!),
         index(`${spec.table}_deleted_idx`).on(t.deleted_at_extract!).where(sql`deleted_at_extract is not null`),
-        ...(byEnterprise ? [index(`${spec.table}_current_enterprise_idx`).on(t.enterprise_number!).where(sql`is_current`)] : []),
+        ...(byEnterprise
+          ? [
+              index(`${spec.table}_current_enterprise_idx`).on(t.enterprise_number!).where(sql`is_current`),
+              index(`${spec.table}_ended_enterprise_idx`).on(t.enterprise_number!).where(sql`not is_current`),
+            ]
+          : []),
+        ...search(t),
       ];
     },
   );
@@ -77,12 +96,24 @@ const [enterpriseSpec, establishmentSpec, denominationSpec, addressSpec, contact
   KBO_TABLES as [TableSpec, TableSpec, TableSpec, TableSpec, TableSpec, TableSpec, TableSpec];
 
 /** `primary_name` is derived at finalize from the enterprise's current `001` denominations. */
-export const enterprises = registerTable(enterpriseSpec, { primary_name: text('primary_name') });
+// Search (lib/register/search.ts): a filter walks its index in entity-number order; a name
+// is found by prefix (btree on the folded name, bytewise) or by trigrams (contains, similar).
+// kbo_fold() is defined in 0013_search_functions.sql.
+export const enterprises = registerTable(enterpriseSpec, { primary_name: text('primary_name') }, false, (t) => [
+  index('enterprises_current_form_idx').on(t.juridical_form!, t.enterprise_number!).where(sql`is_current`),
+]);
 export const establishments = registerTable(establishmentSpec, {}, true);
-export const denominations = registerTable(denominationSpec);
-export const addresses = registerTable(addressSpec);
+export const denominations = registerTable(denominationSpec, {}, false, (t) => [
+  index('denominations_current_name_idx').on(sql`(kbo_fold(${t.denomination}) collate "C")`, t.entity_number!).where(sql`is_current`),
+  index('denominations_current_name_trgm_idx').using('gin', sql`kbo_fold(${t.denomination}) gin_trgm_ops`).where(sql`is_current`),
+]);
+export const addresses = registerTable(addressSpec, {}, false, (t) => [
+  index('addresses_current_zipcode_idx').on(t.zipcode!, t.entity_number!).where(sql`is_current`),
+]);
 export const contacts = registerTable(contactSpec);
-export const activities = registerTable(activitySpec);
+export const activities = registerTable(activitySpec, {}, false, (t) => [
+  index('activities_current_nace_idx').on(t.nace_code!, t.entity_number!).where(sql`is_current`),
+]);
 export const branches = registerTable(branchSpec, {}, true);
 
 export const codes = pgTable(

@@ -49,3 +49,35 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     return respondError(err);
   }
 }
+
+/**
+ * A download streamed from `chunks`. The first chunk is read before the response starts, so a
+ * refusal (an unknown job, a bad filter) is still an error response with its status; an error
+ * later in the stream can only cut it short, and is logged.
+ */
+export async function streamedDownload(chunks: AsyncGenerator<string>, contentType: string, fileName: string): Promise<Response> {
+  const first = await chunks.next();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(encoder.encode(first.value));
+    },
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (err) {
+        console.error('[kbo-import] a download stopped part way', err);
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(body, {
+    headers: { 'content-type': contentType, 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store' },
+  });
+}

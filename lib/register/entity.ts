@@ -1,4 +1,6 @@
+import { PRIMARY_NAME_LANGUAGES } from '../datasets/kbo';
 import type { Sql } from '../db/client';
+import { ident, identList, type Fragment } from '../db/sql';
 import { ImportFailure } from '../imports/errors';
 import type { Language } from './language';
 import { parseRegisterNumber } from './number';
@@ -49,38 +51,58 @@ export interface EntityView {
 type Row = Record<string, string | null>;
 
 /**
- * One entity as the register holds it now: every current row of every table for its number,
- * with each code's text in `language`. Every look-up goes by the entity's number on the
- * current-row indexes. NOT_FOUND when the register has no current row for it.
+ * The rows of `table` whose `keyColumn` is `key`, as they stood: now (`asOf` undefined), or
+ * just after extract `asOf` was applied: made by it or an earlier import (`extract_number <=
+ * asOf`) and not ended by then (current, or ended by a later import). Current rows come from
+ * the current-row index, ended ones from the ended-row index (migration 0014).
  */
-export async function entityView(sql: Sql, typed: string, language: Language = 'nl'): Promise<EntityView> {
+export function rowsAsOf(sql: Sql, table: string, keyColumn: string, key: string, columns: string[], asOf: number | undefined): Fragment {
+  const cols = identList(sql, columns);
+  const [t, k] = [ident(sql, table), ident(sql, keyColumn)];
+  if (asOf === undefined) return sql`select ${cols} from ${t} where ${k} = ${key} and is_current`;
+  return sql`
+    select ${cols} from ${t} where ${k} = ${key} and is_current and extract_number <= ${asOf}
+    union all
+    select ${cols} from ${t} where ${k} = ${key} and not is_current and extract_number <= ${asOf} and deleted_at_extract > ${asOf}`;
+}
+
+/**
+ * One entity as the register holds it now, or as it stood just after extract `asOf`: every
+ * row of every table for its number, with each code's text in `language`. Every look-up goes
+ * by the entity's number. NOT_FOUND when the register has no such entity (then).
+ */
+export async function entityView(sql: Sql, typed: string, language: Language = 'nl', asOf?: number): Promise<EntityView> {
   const parsed = parseRegisterNumber(typed);
   if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
+  if (asOf !== undefined && (!Number.isInteger(asOf) || asOf < 0)) throw new ImportFailure('VALIDATION', 'asOf must be an extract number (a whole number).');
   const { kind, number } = parsed;
+  const rows = (table: string, key: string, columns: string[], orderBy: string[], on = number) =>
+    sql<Row[]>`select * from (${rowsAsOf(sql, table, key, on, columns, asOf)}) r order by ${identList(sql, orderBy)}`;
   const [own, denominations, addresses, contacts, activities, establishments, branches] = await Promise.all([
     kind === 'enterprise'
-      ? sql<Row[]>`select status, juridical_situation, type_of_enterprise, juridical_form, juridical_form_cac, start_date, primary_name
-                   from enterprises where enterprise_number = ${number} and is_current`
-      : sql<Row[]>`select start_date, enterprise_number from establishments where establishment_number = ${number} and is_current`,
-    sql<Row[]>`select language, type_of_denomination, denomination from denominations
-               where entity_number = ${number} and is_current order by type_of_denomination, language, denomination`,
-    sql<Row[]>`select type_of_address, country_nl, country_fr, zipcode, municipality_nl, municipality_fr, street_nl, street_fr,
-                      house_number, box, extra_address_info, date_striking_off
-               from addresses where entity_number = ${number} and is_current order by type_of_address, zipcode, street_nl`,
-    sql<Row[]>`select entity_contact, contact_type, value from contacts
-               where entity_number = ${number} and is_current order by contact_type, value`,
-    sql<Row[]>`select activity_group, nace_version, nace_code, classification from activities
-               where entity_number = ${number} and is_current order by classification, nace_version, nace_code, activity_group`,
-    kind === 'enterprise'
-      ? sql<Row[]>`select establishment_number, start_date from establishments
-                   where enterprise_number = ${number} and is_current order by establishment_number`
-      : Promise.resolve([] as Row[]),
-    kind === 'enterprise'
-      ? sql<Row[]>`select branch_id, start_date from branches where enterprise_number = ${number} and is_current order by branch_id`
-      : Promise.resolve([] as Row[]),
+      ? rows('enterprises', 'enterprise_number', ['status', 'juridical_situation', 'type_of_enterprise', 'juridical_form', 'juridical_form_cac', 'start_date', 'primary_name'], ['status'])
+      : rows('establishments', 'establishment_number', ['start_date', 'enterprise_number'], ['start_date']),
+    rows('denominations', 'entity_number', ['language', 'type_of_denomination', 'denomination'], ['type_of_denomination', 'language', 'denomination']),
+    rows(
+      'addresses',
+      'entity_number',
+      ['type_of_address', 'country_nl', 'country_fr', 'zipcode', 'municipality_nl', 'municipality_fr', 'street_nl', 'street_fr', 'house_number', 'box', 'extra_address_info', 'date_striking_off'],
+      ['type_of_address', 'zipcode', 'street_nl'],
+    ),
+    rows('contacts', 'entity_number', ['entity_contact', 'contact_type', 'value'], ['contact_type', 'value']),
+    rows('activities', 'entity_number', ['activity_group', 'nace_version', 'nace_code', 'classification'], ['classification', 'nace_version', 'nace_code', 'activity_group']),
+    kind === 'enterprise' ? rows('establishments', 'enterprise_number', ['establishment_number', 'start_date'], ['establishment_number']) : Promise.resolve([] as Row[]),
+    kind === 'enterprise' ? rows('branches', 'enterprise_number', ['branch_id', 'start_date'], ['branch_id']) : Promise.resolve([] as Row[]),
   ]);
   const self = own[0];
-  if (!self) throw new ImportFailure('NOT_FOUND', `The register has no ${kind} ${number} (not now: it may never have existed, or it has ended).`);
+  if (!self) {
+    throw new ImportFailure(
+      'NOT_FOUND',
+      asOf === undefined
+        ? `The register has no ${kind} ${number} (not now: it may never have existed, or it has ended).`
+        : `The register had no ${kind} ${number} just after extract ${asOf}.`,
+    );
+  }
 
   const wanted: [string, string | null][] = [
     ...(kind === 'enterprise'
@@ -114,7 +136,8 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
             juridicalForm: coded('JuridicalForm', self.juridical_form),
             juridicalFormCac: coded('JuridicalForm', self.juridical_form_cac),
             startDate: self.start_date ?? null,
-            primaryName: self.primary_name ?? null,
+            // The stored name is today's; an earlier state's comes from its own denominations, by the same rule.
+            primaryName: asOf === undefined ? (self.primary_name ?? null) : primaryNameOf(denominations),
           }
         : null,
     establishment: kind === 'establishment' ? { startDate: self.start_date ?? null, enterpriseNumber: self.enterprise_number ?? null } : null,
@@ -145,8 +168,20 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
   };
 }
 
+/** Finalize's rule (jobs/primary-names.ts): the `001` denomination in the preferred language, then the first by text. */
+function primaryNameOf(denominations: Row[]): string | null {
+  const rank = (l: string | null | undefined) => {
+    const i = PRIMARY_NAME_LANGUAGES.indexOf(l ?? '');
+    return i < 0 ? PRIMARY_NAME_LANGUAGES.length : i;
+  };
+  const best = denominations
+    .filter((d) => d.type_of_denomination === '001')
+    .sort((a, b) => rank(a.language) - rank(b.language) || ((a.denomination ?? '') < (b.denomination ?? '') ? -1 : 1))[0];
+  return best?.denomination ?? null;
+}
+
 /** The current texts of (category, code) pairs in `language`, falling back to NL, then FR. Keyed `category\0code`. */
-async function codeTexts(sql: Sql, pairs: [string, string | null][], language: Language): Promise<Map<string, string>> {
+export async function codeTexts(sql: Sql, pairs: [string, string | null][], language: Language): Promise<Map<string, string>> {
   const unique = [...new Set(pairs.filter(([, code]) => code).map(([c, code]) => `${c}\u0000${code}`))];
   const out = new Map<string, string>();
   if (unique.length === 0) return out;

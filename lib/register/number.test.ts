@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withMod97 } from '../datasets/values';
-import { parseRegisterNumber } from './number';
+import { asOfParam, parseRegisterNumber } from './number';
 
 describe('parseRegisterNumber', () => {
   it('reads an enterprise number in every common form', () => {
@@ -19,5 +19,14 @@ describe('parseRegisterNumber', () => {
     expect(parseRegisterNumber('Bistro De Kroon')).toMatchObject({ ok: false, message: expect.stringMatching(/is not an enterprise or establishment number/) });
     expect(parseRegisterNumber('02000657')).toMatchObject({ ok: false });
     expect(parseRegisterNumber(withMod97(90_000_001))).toMatchObject({ ok: false, message: expect.stringMatching(/branch id/) });
+  });
+});
+
+describe('asOf', () => {
+  it('is an extract number or absent', () => {
+    expect(asOfParam(null)).toBeUndefined();
+    expect(asOfParam('')).toBeUndefined();
+    expect(asOfParam('147')).toBe(147);
+    for (const bad of ['-1', '14.7', '1e3', 'abc', '1234567890']) expect(() => asOfParam(bad), bad).toThrow(/asOf must be an extract number/);
   });
 });

@@ -1,4 +1,5 @@
 import { formatEnterprise, formatEstablishment, passesMod97 } from '../datasets/values';
+import { ImportFailure } from '../imports/errors';
 
 /** A register number as a person may type it, read into the register's own spelling. */
 export type ParsedNumber =
@@ -20,4 +21,11 @@ export function parseRegisterNumber(raw: string): ParsedNumber {
   if (first <= 1) return { ok: true, kind: 'enterprise', number: formatEnterprise(digits) };
   if (first <= 8) return { ok: true, kind: 'establishment', number: formatEstablishment(digits) };
   return { ok: false, message: `${formatEstablishment(digits)} is a branch id, not an enterprise or establishment number.` };
+}
+
+/** `?asOf=`: an extract number, or undefined (now) when absent. */
+export function asOfParam(raw: string | null | undefined): number | undefined {
+  if (raw === null || raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,9}$/.test(raw)) throw new ImportFailure('VALIDATION', `asOf must be an extract number, not ${JSON.stringify(raw.slice(0, 20))}.`);
+  return Number(raw);
 }

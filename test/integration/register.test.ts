@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, sortRows, zipExtract, type Row } from '../../lib/datasets/generator';
 import type { DataTableName } from '../../lib/datasets/kbo';
 import { entityView, type Coded, type EntityView } from '../../lib/register/entity';
+import { entityHistory } from '../../lib/register/history';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
 
@@ -32,9 +33,15 @@ function rowsOf(v: EntityView): Partial<Record<DataTableName, Row[]>> {
   };
 }
 
-/** What the model says the register holds for `number`, in the same shape. */
-function modelRowsOf(model: RegisterModel, number: string, kind: 'enterprise' | 'establishment'): Partial<Record<DataTableName, Row[]>> {
-  const of = (table: DataTableName) => sortRows(model.currentRows(table).filter((r) => r[0] === number));
+type Snapshot = Record<DataTableName, Row[]>;
+const TABLES: DataTableName[] = ['enterprises', 'establishments', 'denominations', 'addresses', 'contacts', 'activities', 'branches'];
+/** The model's current rows of every table, kept: the register's state just after an import. */
+const snapshot = (model: RegisterModel): Snapshot => Object.fromEntries(TABLES.map((table) => [table, model.currentRows(table)])) as Snapshot;
+
+/** What the model says the register holds for `number` (now, or in a snapshot), in the same shape. */
+function modelRowsOf(model: RegisterModel | Snapshot, number: string, kind: 'enterprise' | 'establishment'): Partial<Record<DataTableName, Row[]>> {
+  const state = model instanceof RegisterModel ? snapshot(model) : model;
+  const of = (table: DataTableName) => sortRows(state[table].filter((r) => r[0] === number));
   return {
     [kind === 'enterprise' ? 'enterprises' : 'establishments']: of(kind === 'enterprise' ? 'enterprises' : 'establishments'),
     denominations: of('denominations'),
@@ -92,5 +99,75 @@ describe('an entity as the register holds it', () => {
     const missing = await refusal(entityView(t.db.$client, 'BE 0200.065.765'));
     expect(missing.code).toBe('NOT_FOUND');
     expect(missing.message).toBe('The register has no enterprise 0200.065.765 (not now: it may never have existed, or it has ended).');
+  });
+});
+
+describe('an entity as it stood, and its history', () => {
+  it('as of each earlier extract equals the model just after that import, and its timeline is the difference between them', async () => {
+    const model = new RegisterModel(1602);
+    const states = new Map<number, Snapshot>();
+    const full = model.full(146, 200, '2025-10-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    states.set(146, snapshot(model));
+    for (const [x, day] of [[147, '2025-10-02'], [148, '2025-10-03'], [149, '2025-10-04']] as const) {
+      const update = model.update(x, day, 0.25);
+      await importZip(t.db, update.fileName, await zipExtract(update));
+      states.set(x, snapshot(model));
+    }
+    // Entities that some update changed, ended or added, and a few that none touched.
+    const everyone = [...new Set([...states.values()].flatMap((s) => [...s.enterprises, ...s.establishments].map((r) => r[0] as string)))].sort();
+    const keyOf = (s: Snapshot, n: string) => JSON.stringify(TABLES.map((table) => sortRows(s[table].filter((r) => r[0] === n || (table !== 'enterprises' && r[2] === n && (table === 'establishments' || table === 'branches'))))));
+    const changed = everyone.filter((n) => new Set([...states.values()].map((s) => keyOf(s, n))).size > 1);
+    const sample = [...changed.filter((_, i) => i % 4 === 0), ...everyone.filter((n) => !changed.includes(n)).slice(0, 5)];
+    expect(changed.length).toBeGreaterThan(20);
+
+    let compared = 0;
+    let absent = 0;
+    for (const number of sample) {
+      const kind = number.startsWith('0') || number.startsWith('1') ? 'enterprise' : 'establishment';
+      for (const [x, state] of states) {
+        const own = (kind === 'enterprise' ? state.enterprises : state.establishments).some((r) => r[0] === number);
+        if (!own) {
+          const missing = await refusal(entityView(t.db.$client, number, 'nl', x));
+          expect(missing.message).toBe(`The register had no ${kind} ${number} just after extract ${x}.`);
+          absent++;
+          continue;
+        }
+        const view = await entityView(t.db.$client, number, 'nl', x);
+        expect(rowsOf(view), `${number} as of ${x}`).toEqual(modelRowsOf(state, number, kind));
+        if (kind === 'enterprise') {
+          expect(view.establishments.map((e) => e.number)).toEqual(sortRows(state.establishments.filter((r) => r[2] === number)).map((r) => r[0]));
+          const names = state.denominations.filter((r) => r[0] === number && r[2] === '001');
+          if (names.length === 1) expect(view.enterprise?.primaryName).toBe(names[0]![3]);
+        }
+        compared++;
+      }
+
+      // The timeline: per extract and table, the rows that started and ended, as the snapshots differ.
+      const history = await entityHistory(t.db.$client, number);
+      const expected = new Map<string, { started: number; ended: number }>();
+      let before: Snapshot | undefined;
+      for (const [x, state] of states) {
+        for (const table of TABLES) {
+          const mine = (s: Snapshot | undefined) =>
+            (s?.[table] ?? []).filter((r) => (kind === 'enterprise' && (table === 'establishments' || table === 'branches') ? r[2] : r[0]) === number).map((r) => JSON.stringify(r));
+          if (kind === 'establishment' && (table === 'enterprises' || table === 'branches')) continue;
+          const [was, is] = [mine(before), mine(state)];
+          const started = is.filter((r) => !was.includes(r)).length;
+          const ended = was.filter((r) => !is.includes(r)).length;
+          if (started || ended) expected.set(`${x} ${table}`, { started, ended });
+        }
+        before = state;
+      }
+      const got = new Map(
+        history.events.flatMap((e) => e.tables.filter((c) => c.started || c.ended).map((c) => [`${e.extractNumber} ${c.table}`, { started: c.started, ended: c.ended }])),
+      );
+      expect(Object.fromEntries(got), number).toEqual(Object.fromEntries(expected));
+      expect(history.events.map((e) => e.extractNumber)).toEqual([...history.events.map((e) => e.extractNumber)].sort((a, b) => b - a));
+      for (const e of history.events) expect(e.snapshotDate).toBe({ 146: '2025-10-01', 147: '2025-10-02', 148: '2025-10-03', 149: '2025-10-04' }[e.extractNumber]);
+    }
+    expect(compared).toBeGreaterThan(30);
+    expect(absent).toBeGreaterThan(0);
+    expect((await refusal(entityHistory(t.db.$client, '0200.065.765'))).code).toBe('NOT_FOUND');
   });
 });

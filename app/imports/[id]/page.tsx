@@ -1,4 +1,5 @@
 import { requireAdmin } from '../../_lib/session';
+import { Changes } from './_components/changes';
 import { Progress } from './_components/progress';
 
 export const dynamic = 'force-dynamic';
@@ -6,5 +7,10 @@ export const dynamic = 'force-dynamic';
 export default async function ImportPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   await requireAdmin(`/imports/${encodeURIComponent(id)}`);
-  return <Progress jobId={Number(id)} />;
+  return (
+    <div className="space-y-8">
+      <Progress jobId={Number(id)} />
+      <Changes jobId={Number(id)} />
+    </div>
+  );
 }

@@ -3,24 +3,39 @@ import Link from 'next/link';
 import { isImportFailure } from '@/lib/imports/errors';
 import { getDb } from '@/lib/db/client';
 import { entityView, type Coded, type EntityView } from '@/lib/register/entity';
+import { entityHistory, type HistoryEvent } from '@/lib/register/history';
+import { asOfParam } from '@/lib/register/number';
 import { LANGUAGE_COOKIE, LANGUAGES, type Language } from '@/lib/register/language';
+import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
 import { readPageData } from '../../_lib/read';
 import { requireAdmin } from '../../_lib/session';
 import { LanguageToggle } from '../_components/language-toggle';
-import { NumberForm } from '../_components/number-form';
+import { SearchForm } from '../_components/search-form';
 
 export const dynamic = 'force-dynamic';
 
 /** An enterprise or establishment as the register holds it now, its codes as text in the chosen language. */
-export default async function EntityPage({ params }: { params: Promise<{ number: string }> }) {
+export default async function EntityPage({ params, searchParams }: { params: Promise<{ number: string }>; searchParams: Promise<{ asOf?: string | string[] }> }) {
   const { number } = await params;
-  await requireAdmin(`/register/${encodeURIComponent(number)}`);
+  const rawAsOf = (await searchParams).asOf;
+  await requireAdmin(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
   const saved = (await cookies()).get(LANGUAGE_COOKIE)?.value;
   const lang: Language = (LANGUAGES as readonly string[]).includes(saved ?? '') ? (saved as Language) : 'nl';
   const read = await readPageData(async () => {
     try {
-      return { view: await entityView((await getDb()).$client, number, lang) };
+      const sql = (await getDb()).$client;
+      const asOf = asOfParam(typeof rawAsOf === 'string' ? rawAsOf : undefined);
+      // The history first: an entity that has ended still has one, and a page to show it.
+      const history = await entityHistory(sql, number).catch((err) => {
+        if (isImportFailure(err) && err.code === 'NOT_FOUND') return null;
+        throw err;
+      });
+      const view = await entityView(sql, number, lang, asOf).catch((err) => {
+        if (history && isImportFailure(err) && err.code === 'NOT_FOUND') return { missing: err.message };
+        throw err;
+      });
+      return { view, history, asOf };
     } catch (err) {
       if (isImportFailure(err) && (err.code === 'NOT_FOUND' || err.code === 'VALIDATION')) return { problem: err.message };
       throw err;
@@ -34,11 +49,28 @@ export default async function EntityPage({ params }: { params: Promise<{ number:
         <p role="alert" data-testid="entity-problem" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-amber-900">
           {read.data.problem}
         </p>
-        <NumberForm initial={number} />
+        <SearchForm query={{ q: number }} />
       </div>
     );
   }
-  const v = read.data.view;
+  const { view, history, asOf } = read.data;
+  const events = history?.events ?? [];
+  const timeline = history && <Timeline number={history.number} events={events} asOf={asOf} />;
+  if ('missing' in view) {
+    return (
+      <div className="space-y-6">
+        <h1 className="text-2xl font-semibold" data-testid="entity-title">
+          {history?.number}
+        </h1>
+        <AsOfBanner number={history?.number ?? number} asOf={asOf} events={events} />
+        <p role="alert" data-testid="entity-problem" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-amber-900">
+          {view.missing}
+        </p>
+        {timeline}
+      </div>
+    );
+  }
+  const v = view;
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-center justify-between gap-3">
@@ -51,7 +83,8 @@ export default async function EntityPage({ params }: { params: Promise<{ number:
         </div>
         <LanguageToggle current={lang} />
       </div>
-      <NumberForm />
+      <SearchForm />
+      <AsOfBanner number={v.number} asOf={asOf} events={events} />
       <Facts view={v} />
       <Section title="Denominations" testId="entity-denominations" empty={v.denominations.length === 0}>
         <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, text(d.type), text(d.language)])} />
@@ -93,7 +126,78 @@ export default async function EntityPage({ params }: { params: Promise<{ number:
           </ul>
         </Section>
       )}
+      {timeline}
     </div>
+  );
+}
+
+/** Which state the page shows: now, or just after an earlier extract, with a way back and forth. */
+function AsOfBanner({ number, asOf, events }: { number: string; asOf: number | undefined; events: HistoryEvent[] }) {
+  if (asOf === undefined) return null;
+  const newer = [...events].reverse().find((e) => e.extractNumber > asOf);
+  const older = events.find((e) => e.extractNumber < asOf);
+  const at = events.find((e) => e.extractNumber === asOf);
+  return (
+    <div className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 p-3 text-sm text-sky-900" data-testid="as-of-banner">
+      <span>
+        As it stood just after extract {asOf}
+        {at?.snapshotDate ? ` (snapshot ${at.snapshotDate})` : ''}.
+      </span>
+      {older && (
+        <Link className="underline underline-offset-2" data-testid="as-of-older" href={`/register/${number}?asOf=${older.extractNumber}`}>
+          ← extract {older.extractNumber}
+        </Link>
+      )}
+      {newer && (
+        <Link className="underline underline-offset-2" data-testid="as-of-newer" href={`/register/${number}?asOf=${newer.extractNumber}`}>
+          extract {newer.extractNumber} →
+        </Link>
+      )}
+      <Link className="underline underline-offset-2" data-testid="as-of-now" href={`/register/${number}`}>
+        now
+      </Link>
+    </div>
+  );
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Every import that changed the entity, newest first, each a link to the entity as it stood just after it. */
+function Timeline({ number, events, asOf }: { number: string; events: HistoryEvent[]; asOf: number | undefined }) {
+  return (
+    <section className="space-y-2" data-testid="entity-history" aria-label="History">
+      <h2 className="text-lg font-semibold">History</h2>
+      <ol className="space-y-2 text-sm">
+        {events.map((e) => (
+          <li key={e.extractNumber} data-testid="history-event" className={`rounded-md border p-3 ${e.extractNumber === asOf ? 'border-sky-300 bg-sky-50' : 'border-slate-200 bg-white'}`}>
+            <div className="flex flex-wrap items-baseline gap-x-3">
+              <Link className="font-medium text-sky-700 underline underline-offset-2" data-testid="history-as-of" href={`/register/${number}?asOf=${e.extractNumber}`}>
+                as of extract {e.extractNumber}
+              </Link>
+              <span className="text-slate-600">
+                {e.extractType ? `${e.extractType.toUpperCase()}, ` : ''}
+                {e.snapshotDate ? `snapshot ${e.snapshotDate}` : 'snapshot date unknown'}
+              </span>
+              {e.jobId !== null && (
+                <Link className="text-sky-700 underline underline-offset-2" href={`/imports/${e.jobId}`}>
+                  import #{e.jobId}
+                </Link>
+              )}
+            </div>
+            <ul className="mt-1 text-slate-700">
+              {e.tables.map((c) => (
+                <li key={c.table}>
+                  {c.table}:{' '}
+                  {[c.started && `${plural(c.started, 'row')} started`, c.ended && `${plural(c.ended, 'row')} ended`, c.reissued && `${plural(c.reissued, 'row')} re-issued unchanged`]
+                    .filter(Boolean)
+                    .join(', ')}
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }
 
@@ -142,29 +246,16 @@ function Section({ title, testId, empty, children }: { title: string; testId: st
 
 function Table({ head, rows }: { head: string[]; rows: (string | null | undefined)[][] }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-      <table className="min-w-full text-left text-sm">
-        <thead className="bg-slate-50 text-slate-600">
-          <tr>
-            {head.map((h) => (
-              <th key={h} className="px-3 py-2 font-medium">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r, i) => (
-            <tr key={i} className="border-t border-slate-100">
-              {r.map((c, j) => (
-                <td key={j} className="px-3 py-2">
-                  {c ?? '—'}
-                </td>
-              ))}
-            </tr>
+    <DataTable head={head}>
+      {rows.map((r, i) => (
+        <tr key={i} className="border-t border-slate-100">
+          {r.map((c, j) => (
+            <td key={j} className="px-3 py-2">
+              {c ?? '—'}
+            </td>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

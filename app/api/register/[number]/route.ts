@@ -3,15 +3,16 @@ import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { entityView } from '@/lib/register/entity';
 import { languageOf } from '@/lib/register/language';
+import { asOfParam } from '@/lib/register/number';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 type Context = { params: Promise<{ number: string }> };
 
-/** One enterprise or establishment as the register holds it now, codes as text in `?lang=nl|fr|de|en`. */
+/** One enterprise or establishment as the register holds it now, or `?asOf=N` as it stood just after extract N; codes as text in `?lang=`. */
 export const GET = route<Context>({}, async (request, { params }) => {
   const { number } = await params;
-  const lang = languageOf(new URL(request.url).searchParams.get('lang'));
-  return json(await entityView((await getDb()).$client, number, lang));
+  const search = new URL(request.url).searchParams;
+  return json(await entityView((await getDb()).$client, number, languageOf(search.get('lang')), asOfParam(search.get('asOf'))));
 });

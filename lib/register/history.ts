@@ -1,0 +1,112 @@
+import type { Sql } from '../db/client';
+import { KBO_TABLES } from '../datasets/kbo';
+import { ident, identList } from '../db/sql';
+import { ImportFailure } from '../imports/errors';
+import { JOB } from '../imports/state/machine';
+import { parseRegisterNumber } from './number';
+
+/**
+ * What one import did to one entity, per table: rows that started, rows that ended, and rows
+ * it ended and started again exactly as they were (an UPDATE re-issues every row of a key it
+ * touches; those are not changes, so `started` and `ended` leave them out).
+ */
+export interface HistoryEvent {
+  extractNumber: number;
+  snapshotDate: string | null;
+  extractType: string | null;
+  jobId: number | null;
+  tables: { table: string; started: number; ended: number; reissued: number }[];
+}
+
+/** The tables that hold an entity's own rows, each with the column that names it. */
+const OWN: Record<'enterprise' | 'establishment', [table: string, key: string][]> = {
+  enterprise: [
+    ['enterprises', 'enterprise_number'],
+    ['denominations', 'entity_number'],
+    ['addresses', 'entity_number'],
+    ['contacts', 'entity_number'],
+    ['activities', 'entity_number'],
+    ['establishments', 'enterprise_number'],
+    ['branches', 'enterprise_number'],
+  ],
+  establishment: [
+    ['establishments', 'establishment_number'],
+    ['denominations', 'entity_number'],
+    ['addresses', 'entity_number'],
+    ['contacts', 'entity_number'],
+    ['activities', 'entity_number'],
+  ],
+};
+
+const businessColumns = (table: string) => (KBO_TABLES.find((t) => t.table === table)?.columns ?? []).map((c) => c.column);
+
+/**
+ * Every change the imports made to one entity, newest first: which extract, its snapshot
+ * date and import, and per table how many rows it started and ended. Read from the history
+ * columns of every row the entity has or had (the current-row and ended-row indexes by number).
+ */
+export async function entityHistory(sql: Sql, typed: string): Promise<{ kind: 'enterprise' | 'establishment'; number: string; events: HistoryEvent[] }> {
+  const parsed = parseRegisterNumber(typed);
+  if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
+  const { kind, number } = parsed;
+  const parts = OWN[kind].map(([table, key]) => {
+    const content = sql`md5(row(${identList(sql, businessColumns(table))})::text)`;
+    return sql`
+      select ${table}::text as t, extract_number as made, deleted_at_extract as ended, ${content} as h
+      from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and is_current
+      union all
+      select ${table}::text, extract_number, deleted_at_extract, ${content}
+      from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and not is_current`;
+  });
+  const union = parts.reduce((a, b) => sql`${a} union all ${b}`);
+  const rows = await sql<{ t: string; made: number; ended: number | null; h: string }[]>`${union}`;
+  if (rows.length === 0) throw new ImportFailure('NOT_FOUND', `The register has never held ${kind} ${number}.`);
+
+  // Per extract and table, the contents of the rows it started and ended (multisets).
+  const moves = new Map<number, Map<string, { started: string[]; ended: string[] }>>();
+  const add = (extract: number, table: string, field: 'started' | 'ended', h: string) => {
+    const perTable = moves.get(extract) ?? new Map<string, { started: string[]; ended: string[] }>();
+    const m = perTable.get(table) ?? { started: [], ended: [] };
+    m[field].push(h);
+    perTable.set(table, m);
+    moves.set(extract, perTable);
+  };
+  for (const r of rows) {
+    add(r.made, r.t, 'started', r.h);
+    if (r.ended !== null) add(r.ended, r.t, 'ended', r.h);
+  }
+  const counts = new Map<number, Map<string, { started: number; ended: number; reissued: number }>>();
+  for (const [extract, perTable] of moves) {
+    const c = new Map<string, { started: number; ended: number; reissued: number }>();
+    for (const [table, m] of perTable) {
+      const left = [...m.ended];
+      let reissued = 0;
+      for (const h of m.started) {
+        const i = left.indexOf(h);
+        if (i >= 0) (left.splice(i, 1), reissued++);
+      }
+      c.set(table, { started: m.started.length - reissued, ended: m.ended.length - reissued, reissued });
+    }
+    counts.set(extract, c);
+  }
+  const extracts = [...counts.keys()].sort((a, b) => b - a);
+  // Each extract number is applied by one import at most (jobs/sequence.ts); rolled-back imports left no rows.
+  const jobs = await sql<{ extract_number: number; id: number; snapshot_date: string | null; extract_type: string | null }[]>`
+    select distinct on (extract_number) extract_number, id, snapshot_date::text, extract_type from import_jobs
+    where extract_number = any(${extracts}::int[]) and status = ${JOB.completed} order by extract_number, id desc`;
+  const jobOf = new Map(jobs.map((j) => [j.extract_number, j]));
+  const order = OWN[kind].map(([t]) => t);
+  return {
+    kind,
+    number,
+    events: extracts.map((x) => ({
+      extractNumber: x,
+      snapshotDate: jobOf.get(x)?.snapshot_date ?? null,
+      extractType: jobOf.get(x)?.extract_type ?? null,
+      jobId: jobOf.get(x)?.id ?? null,
+      tables: [...(counts.get(x) as Map<string, { started: number; ended: number; reissued: number }>)]
+        .map(([table, c]) => ({ table, ...c }))
+        .sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table)),
+    })),
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * How fast the register's pages answer on a register of the real size: search by number, by
+ * name (prefix, similar spelling, deep pages), by filters, the entity page now and as of an
+ * earlier extract, its history, and an import's change list. Prints p50, p95 and max per
+ * query kind.
+ *
+ * The register is built in SQL, straight into the tables, with the real proportions (for
+ * 1.9 M enterprises: 1.6 M establishments, 3.2 M denominations, 36 M activities, 3.3 M
+ * addresses) and a second extract that changed 0.5% of the enterprises, so history and
+ * change lists have something to show. Building it takes a while; it is kept in the database
+ * `kbo_bench_register` and reused while the size and the migrations are the same.
+ *
+ *   npm run bench:register                          # 1.9 M enterprises, 100 queries a kind
+ *   npm run bench:register -- --enterprises 50000 --queries 30
+ *   npm run bench:register -- --rebuild             # build the register again
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KBO_TABLES } from '../lib/datasets/kbo';
+import { applyMigrations, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { ident } from '../lib/db/sql';
+import { JOB } from '../lib/imports/state/machine';
+import { importChanges } from '../lib/register/changes';
+import { entityView } from '../lib/register/entity';
+import { entityHistory } from '../lib/register/history';
+import { searchRegister } from '../lib/register/search';
+
+const DB = 'kbo_bench_register';
+const REGISTER_TABLES = KBO_TABLES.map((t) => t.table);
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+/** What a built register was built from: rebuilt when either changes. */
+async function fingerprint(enterprises: number): Promise<string> {
+  const migrations = await readdir(path.resolve('drizzle'));
+  return `${enterprises}/${migrations.filter((f) => f.endsWith('.sql')).sort().join(',')}`;
+}
+
+async function build(server: string, enterprises: number): Promise<string> {
+  const admin = createSql(server, 1);
+  await admin`drop database if exists ${admin(DB)} with (force)`;
+  await admin`create database ${admin(DB)}`;
+  await admin.end();
+  const url = databaseUrl(server, DB);
+  await applyMigrations(url);
+  const sql = createSql(url, 1);
+  const step = async (label: string, run: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await run();
+    console.log(`  ${label}: ${fmt(seconds(t0), 1)} s`);
+  };
+  console.log(`building a register of ${fmt(enterprises)} enterprises in ${DB} …`);
+  await sql`set maintenance_work_mem = '1GB'`;
+  await sql`set synchronous_commit = off`;
+  // Load without the indexes, then build them: the fastest way to a register this size.
+  const indexes = await sql<{ name: string; def: string }[]>`
+    select indexname as name, indexdef as def from pg_indexes
+    where schemaname = current_schema() and tablename = any(${REGISTER_TABLES}::text[]) and indexname not like '%_pkey'`;
+  for (const i of indexes) await sql`drop index ${ident(sql, i.name)}`;
+
+  // Helpers, dropped at the end: numbers with their mod-97 check digits, deterministic hashes,
+  // and names made of syllables, so that names are as varied as a real register's.
+  await sql.unsafe(`
+    create function pg_temp.h(i bigint, salt int) returns int language sql immutable as
+      $$ select abs(hashint8(i * 1000003 + salt) % 1000000000)::int $$;
+    create function pg_temp.digits(base bigint) returns text language sql immutable as
+      $$ select lpad(base::text, 8, '0') || lpad((97 - base % 97)::text, 2, '0') $$;
+    create function pg_temp.enterprise(i bigint) returns text language sql immutable as
+      $$ select substr(d, 1, 4) || '.' || substr(d, 5, 3) || '.' || substr(d, 8, 3) from (select pg_temp.digits(2000000 + i * 5) d) x $$;
+    create function pg_temp.establishment(i bigint) returns text language sql immutable as
+      $$ select substr(d, 1, 1) || '.' || substr(d, 2, 3) || '.' || substr(d, 5, 3) || '.' || substr(d, 8, 3) from (select pg_temp.digits(20000000 + i) d) x $$;
+    create function pg_temp.word(i bigint, salt int) returns text language sql immutable as $$
+      select initcap(s[1 + pg_temp.h(i, salt) % n] || s[1 + pg_temp.h(i, salt + 1) % n] || case when pg_temp.h(i, salt + 2) % 3 = 0 then s[1 + pg_temp.h(i, salt + 3) % n] else '' end)
+      from (select array['jan','sens','pee','ters','maes','du','bois','lam','bert','van','de','ver','hey','den','claes','wil','lems',
+                         'mer','tens','le','roy','gé','rard','mül','ler','bé','ker','ho','ven','brou','wer','zon','cor','neel',
+                         'lis','mo','reau','fran','çois','dir','ckx','go','ossens','stu','dio','im','mo','bo','sch','ma','ri',
+                         'ne','tech','nix','ta','lo','pa','ris','bel','gi','ca','flan','dre','wal','lo','nie','tra','ns','port',
+                         'ka','fee','bak','kerij','slag','er','ij','co','ns','tru','ct','ä','ö','è','ê','ü','ho','lding'] s) a,
+           lateral (select cardinality(a.s) n) c $$;
+    create function pg_temp.name(i bigint, salt int) returns text language sql immutable as $$
+      select pg_temp.word(i, salt) || ' ' || pg_temp.word(i, salt + 10) ||
+             (array[' BV', ' NV', ' SRL', ' VZW', ' & Zonen', ', Marc', ' SA', ' CommV', '', ''])[1 + pg_temp.h(i, salt + 20) % 10] $$;
+    create function pg_temp.zip(i bigint) returns text language sql immutable as
+      $$ select (1000 + (pg_temp.h(i, 7) % 900) * 10)::text $$;
+    create function pg_temp.town(zip text) returns text language sql immutable as
+      $$ select pg_temp.word(zip::bigint, 8) || case when zip::int % 7 = 0 then '-' || pg_temp.word(zip::bigint, 9) else '' end $$;
+    create function pg_temp.nace(i bigint, k int) returns text language sql immutable as
+      $$ select (10000 + (power(pg_temp.h(i, 100 + k) % 1000, 2) / 1000 * 0.7)::int * 127 % 89999)::text $$;
+  `);
+
+  const E = enterprises;
+  const hist = sql`1 as extract_number, '2025-10-01'::date as snapshot_date`;
+  await step('codes', () =>
+    sql`
+      insert into codes (category, code, language, description, extract_number, snapshot_date)
+      select category, code, language, description, 1, '2025-10-01' from (
+        select 'JuridicalForm' as category, lpad(f::text, 3, '0') as code, l as language, l || ' juridical form ' || f as description
+        from generate_series(1, 40) f, unnest(array['NL', 'FR', 'DE']) l
+        union all select 'Status', 'AC', l, case l when 'FR' then 'Actif' when 'DE' then 'Aktiv' else 'Actief' end from unnest(array['NL', 'FR', 'DE']) l
+        union all select distinct 'Nace2025', pg_temp.nace(i, k), l, l || ' activity ' || pg_temp.nace(i, k)
+        from generate_series(1, 3000) i, generate_series(1, 3) k, unnest(array['NL', 'FR', 'DE']) l
+      ) c`,
+  );
+  await step('enterprises', () =>
+    sql`
+      insert into enterprises (enterprise_number, status, juridical_situation, type_of_enterprise, juridical_form, start_date, primary_name, extract_number, snapshot_date)
+      select pg_temp.enterprise(i), 'AC', '000', case when i % 5 < 2 then '1' else '2' end,
+             case when i % 5 < 2 then null else lpad((1 + pg_temp.h(i, 3) % 40)::text, 3, '0') end,
+             date '1960-01-01' + pg_temp.h(i, 4) % 23000, pg_temp.name(i, 0), ${hist}
+      from generate_series(1, ${E}::bigint) i`,
+  );
+  await step('establishments', () =>
+    sql`
+      insert into establishments (establishment_number, start_date, enterprise_number, extract_number, snapshot_date)
+      select pg_temp.establishment(i), date '1970-01-01' + pg_temp.h(i, 5) % 20000, pg_temp.enterprise(i), ${hist}
+      from generate_series(1, ${E}::bigint) i where i % 20 < 17`,
+  );
+  await step('denominations', () =>
+    sql`
+      insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number, snapshot_date)
+      select pg_temp.enterprise(i), case when i % 3 = 0 then '1' else '2' end, '001', pg_temp.name(i, 0), ${hist} from generate_series(1, ${E}::bigint) i
+      union all
+      select pg_temp.enterprise(i), '1', '003', pg_temp.name(i, 50), ${hist} from generate_series(1, ${E}::bigint) i where pg_temp.h(i, 6) % 100 < 55
+      union all
+      select pg_temp.establishment(i), '2', '003', pg_temp.name(i, 60), ${hist} from generate_series(1, ${E}::bigint) i where i % 20 < 17 and pg_temp.h(i, 7) % 100 < 20`,
+  );
+  const address = (entity: ReturnType<Sql>, type: string, salt: number) => sql`
+    ${entity}, ${type}, pg_temp.zip(i * 31 + ${salt}), pg_temp.town(pg_temp.zip(i * 31 + ${salt})), pg_temp.town(pg_temp.zip(i * 31 + ${salt})),
+    pg_temp.word(i, ${salt + 70}) || 'straat', 'Rue ' || pg_temp.word(i, ${salt + 70}), (1 + pg_temp.h(i, ${salt + 71}) % 250)::text`;
+  await step('addresses', () =>
+    sql`
+      insert into addresses (entity_number, type_of_address, zipcode, municipality_nl, municipality_fr, street_nl, street_fr, house_number, extract_number, snapshot_date)
+      select ${address(sql`pg_temp.enterprise(i)`, 'REGO', 0)}, ${hist} from generate_series(1, ${E}::bigint) i where i % 20 <> 0
+      union all
+      select ${address(sql`pg_temp.establishment(i)`, 'BAET', 1)}, ${hist} from generate_series(1, ${E}::bigint) i where i % 20 < 17`,
+  );
+  await step('contacts', () =>
+    sql`
+      insert into contacts (entity_number, entity_contact, contact_type, value, extract_number, snapshot_date)
+      select pg_temp.enterprise(i), 'ENT', 'EMAIL', 'info@' || i || '.example.be', ${hist} from generate_series(1, ${E}::bigint) i where i % 5 < 2`,
+  );
+  await step('branches', () =>
+    sql`
+      insert into branches (branch_id, start_date, enterprise_number, extract_number, snapshot_date)
+      select pg_temp.establishment(90000000 - i), '2001-01-01', pg_temp.enterprise(i), ${hist} from generate_series(1, ${E}::bigint) i where i % 200 = 0`,
+  );
+  await step('activities', () =>
+    sql`
+      insert into activities (entity_number, activity_group, nace_version, nace_code, classification, extract_number, snapshot_date)
+      select pg_temp.enterprise(i), case when k % 4 = 0 then '003' else '001' end, '2025', pg_temp.nace(i, k), case when k = 1 then 'MAIN' else 'SECO' end, ${hist}
+      from generate_series(1, ${E}::bigint) i, generate_series(1, 14) k
+      union all
+      select pg_temp.establishment(i), '001', '2025', pg_temp.nace(i, 20 + k), case when k = 1 then 'MAIN' else 'SECO' end, ${hist}
+      from generate_series(1, ${E}::bigint) i, generate_series(1, 6) k where i % 20 < 17`,
+  );
+  // Extract 2, an UPDATE: 0.5% of the enterprises get a new name, address and two activities.
+  await step('extract 2 (an update of 0.5%)', async () => {
+    const touched = sql`select pg_temp.enterprise(i) as n, i from generate_series(1, ${E}::bigint) i where i % 200 = 7`;
+    for (const [table, extra] of [
+      ['denominations', sql`and type_of_denomination = '001'`],
+      ['addresses', sql``],
+      ['activities', sql`and classification = 'SECO' and nace_code < '50000'`],
+    ] as const) {
+      await sql`update ${ident(sql, table)} set is_current = false, deleted_at_extract = 2 where entity_number in (select n from (${touched}) t) ${extra}`;
+    }
+    await sql`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number, snapshot_date)
+              select n, '2', '001', pg_temp.name(i, 90), 2, '2025-10-02' from (${touched}) t`;
+    await sql`update enterprises e set primary_name = pg_temp.name(t.i, 90) from (${touched}) t where e.enterprise_number = t.n`;
+    await sql`insert into addresses (entity_number, type_of_address, zipcode, municipality_nl, municipality_fr, street_nl, street_fr, house_number, extract_number, snapshot_date)
+              select ${address(sql`n`, 'REGO', 2)}, 2, '2025-10-02' from (${touched}) t`;
+    await sql`insert into activities (entity_number, activity_group, nace_version, nace_code, classification, extract_number, snapshot_date)
+              select n, '001', '2025', pg_temp.nace(i, 40 + k), 'SECO', 2, '2025-10-02' from (${touched}) t, generate_series(1, 2) k`;
+    await sql`insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date, status, mode, batch_size, finished_at)
+              values ('KboOpenData_0001_2025_10_01_Full.zip', 0, 'bench-register-1', 1, 'full', '2025-10-01', ${JOB.completed}, 'initial', 20000, now()),
+                     ('KboOpenData_0002_2025_10_02_Update.zip', 0, 'bench-register-2', 2, 'update', '2025-10-02', ${JOB.completed}, 'update', 20000, now())`;
+  });
+  for (const i of indexes) await step(`index ${i.name}`, () => sql.unsafe(i.def));
+  await step('vacuum analyze', () => sql`vacuum analyze`);
+  const sizes = await sql<{ table: string; rows: number }[]>`
+    select relname as table, reltuples::bigint::float8 as rows from pg_class where relname = any(${REGISTER_TABLES}::text[]) order by relname`;
+  console.log(`  rows: ${sizes.map((s) => `${s.table} ${fmt(s.rows)}`).join(', ')}`);
+  await sql`create table bench_register_meta (fingerprint text)`;
+  await sql`insert into bench_register_meta values (${await fingerprint(enterprises)})`;
+  await sql.end();
+  return url;
+}
+
+async function registerUrl(server: string, enterprises: number, rebuild: boolean): Promise<string> {
+  const url = databaseUrl(server, DB);
+  if (!rebuild) {
+    const sql = createSql(url, 1);
+    const held = await sql<{ fingerprint: string }[]>`select fingerprint from bench_register_meta`.catch(() => []);
+    const want = await fingerprint(enterprises);
+    await sql.end();
+    if (held[0]?.fingerprint === want) {
+      console.log(`reusing the register in ${DB} (${fmt(enterprises)} enterprises; --rebuild to build it again)`);
+      return url;
+    }
+  }
+  return build(server, enterprises);
+}
+
+/** A letter changed in the middle of a word: a misspelling. */
+function misspell(name: string, r: number): string {
+  const words = name.split(' ');
+  const w = words[0] as string;
+  const at = 1 + Math.floor(r * Math.max(1, w.length - 2));
+  words[0] = w.slice(0, at) + (w[at] === 'e' ? 'a' : 'e') + w.slice(at + 1);
+  return words.join(' ');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      enterprises: { type: 'string', default: '1900000' },
+      queries: { type: 'string', default: '100' },
+      rebuild: { type: 'boolean', default: false },
+    },
+  });
+  const enterprises = Number(values.enterprises);
+  const n = Number(values.queries);
+  if (!Number.isInteger(enterprises) || enterprises < 1000) throw new Error('--enterprises takes a whole number from 1000');
+  if (!Number.isInteger(n) || n < 5) throw new Error('--queries takes a whole number from 5');
+  const server = await resolveDatabaseUrl();
+  const url = await registerUrl(server, enterprises, values.rebuild ?? false);
+  const sql = createSql(url, 4);
+
+  // Inputs drawn from the register itself.
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const names = (await sql<{ d: string }[]>`select denomination as d from denominations tablesample system (0.5) repeatable (7) where is_current limit ${n}`).map((r) => r.d);
+  const numbers = (await sql<{ e: string }[]>`select enterprise_number as e from enterprises tablesample system (0.5) repeatable (8) where is_current limit ${n}`).map((r) => r.e);
+  const changed = (await sql<{ e: string }[]>`select distinct entity_number as e from denominations where deleted_at_extract = 2 limit ${n}`).map((r) => r.e);
+  const naces = (await sql<{ c: string }[]>`select nace_code as c from activities tablesample system (0.05) repeatable (9) where is_current limit ${n}`).map((r) => r.c);
+  const places = await sql<{ zip: string; town: string }[]>`select zipcode as zip, municipality_nl as town from addresses tablesample system (0.5) repeatable (10) where is_current limit ${n}`;
+  const forms = (await sql<{ f: string }[]>`select code as f from codes where category = 'JuridicalForm' and language = 'NL'`).map((r) => r.f);
+  const [update] = await sql<{ id: number }[]>`select id from import_jobs where extract_number = 2`;
+  const pick = <T>(xs: T[], i: number) => xs[i % xs.length] as T;
+
+  const kinds: [string, (i: number) => Promise<unknown>][] = [
+    ['search: a number', (i) => searchRegister(sql, { q: pick(numbers, i).replaceAll('.', '') })],
+    ['search: a name, its first word and a bit', (i) => searchRegister(sql, { q: pick(names, i).split(' ')[0] + ' ' + (pick(names, i).split(' ')[1] ?? '').slice(0, 2) })],
+    ['search: a whole name', (i) => searchRegister(sql, { q: pick(names, i) })],
+    ['search: a misspelt name', (i) => searchRegister(sql, { q: misspell(pick(names, i), rnd()) })],
+    ['search: a first word, page 3', (i) => searchRegister(sql, { q: pick(names, i).split(' ')[0] as string, page: 3 })],
+    ['search: a NACE code', (i) => searchRegister(sql, { nace: pick(naces, i) })],
+    ['search: a postcode', (i) => searchRegister(sql, { place: pick(places, i).zip })],
+    ['search: a municipality', (i) => searchRegister(sql, { place: pick(places, i).town })],
+    ['search: a juridical form and status', (i) => searchRegister(sql, { form: pick(forms, i), status: 'AC' })],
+    ['search: NACE and postcode', (i) => searchRegister(sql, { nace: pick(naces, i), place: pick(places, i).zip })],
+    ['search: a name and a juridical form', (i) => searchRegister(sql, { q: pick(names, i).split(' ')[0] as string, form: pick(forms, i) })],
+    ['entity page (now)', (i) => entityView(sql, pick(numbers, i), 'fr')],
+    ['entity page as of extract 1', (i) => entityView(sql, pick(changed, i), 'nl', 1)],
+    ['entity history', (i) => entityHistory(sql, pick(changed, i))],
+    ['import changes, page 1', () => importChanges(sql, update!.id)],
+    ['import changes, one entity', (i) => importChanges(sql, update!.id, { number: pick(changed, i) })],
+  ];
+  // Warm the caches a little (the town list, the plans), as a running app's would be.
+  for (const [, run] of kinds) await run(0);
+
+  const results: { kind: string; n: number; p50: number; p95: number; max: number }[] = [];
+  for (const [kind, run] of kinds) {
+    const times: number[] = [];
+    for (let i = 1; i <= n; i++) {
+      const t0 = performance.now();
+      await run(i);
+      times.push(performance.now() - t0);
+    }
+    results.push({ kind, n, p50: pct(times, 50), p95: pct(times, 95), max: Math.max(...times) });
+  }
+  await sql.end();
+
+  const width = Math.max(...results.map((r) => r.kind.length));
+  console.log(`\nregister of ${fmt(enterprises)} enterprises, ${n} queries a kind, one at a time (ms)`);
+  console.log(`${'query'.padEnd(width)}      p50      p95      max`);
+  for (const r of results) console.log(`${r.kind.padEnd(width)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p95, 1).padStart(8)} ${fmt(r.max, 1).padStart(8)}`);
+  const slow = results.filter((r) => r.p95 >= 100);
+  console.log(slow.length ? `p95 of 100 ms or more: ${slow.map((r) => r.kind).join('; ')}` : 'every query kind: p95 under 100 ms');
+  await mkdir('bench-results', { recursive: true });
+  const file = path.join('bench-results', `register-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify({ enterprises, queries: n, results }, null, 2));
+  console.log(`written to ${file}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
