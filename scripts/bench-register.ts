@@ -87,10 +87,9 @@ async function build(server: string, enterprises: number): Promise<string> {
     create function pg_temp.name(i bigint, salt int) returns text language sql immutable as $$
       select pg_temp.word(i, salt) || ' ' || pg_temp.word(i, salt + 10) ||
              (array[' BV', ' NV', ' SRL', ' VZW', ' & Zonen', ', Marc', ' SA', ' CommV', '', ''])[1 + pg_temp.h(i, salt + 20) % 10] $$;
-    create function pg_temp.zip(i bigint) returns text language sql immutable as
-      $$ select (1000 + (pg_temp.h(i, 7) % 900) * 10)::text $$;
-    create function pg_temp.town(zip text) returns text language sql immutable as
-      $$ select pg_temp.word(zip::bigint, 8) || case when zip::int % 7 = 0 then '-' || pg_temp.word(zip::bigint, 9) else '' end $$;
+    create temporary table towns as
+      select k, (1000 + k * 10)::text as zip, pg_temp.word(k, 8) || case when k % 7 = 0 then '-' || pg_temp.word(k, 9) else '' end as town
+      from generate_series(0, 899) k;
     create function pg_temp.nace(i bigint, k int) returns text language sql immutable as
       $$ select (10000 + (power(pg_temp.h(i, 100 + k) % 1000, 2) / 1000 * 0.7)::int * 127 % 89999)::text $$;
   `);
@@ -131,16 +130,16 @@ async function build(server: string, enterprises: number): Promise<string> {
       union all
       select pg_temp.establishment(i), '2', '003', pg_temp.name(i, 60), ${hist} from generate_series(1, ${E}::bigint) i where i % 20 < 17 and pg_temp.h(i, 7) % 100 < 20`,
   );
-  const address = (entity: ReturnType<Sql>, type: string, salt: number) => sql`
-    ${entity}, ${type}, pg_temp.zip(i * 31 + ${salt}), pg_temp.town(pg_temp.zip(i * 31 + ${salt})), pg_temp.town(pg_temp.zip(i * 31 + ${salt})),
-    pg_temp.word(i, ${salt + 70}) || 'straat', 'Rue ' || pg_temp.word(i, ${salt + 70}), (1 + pg_temp.h(i, ${salt + 71}) % 250)::text`;
-  await step('addresses', () =>
-    sql`
-      insert into addresses (entity_number, type_of_address, zipcode, municipality_nl, municipality_fr, street_nl, street_fr, house_number, extract_number, snapshot_date)
-      select ${address(sql`pg_temp.enterprise(i)`, 'REGO', 0)}, ${hist} from generate_series(1, ${E}::bigint) i where i % 20 <> 0
-      union all
-      select ${address(sql`pg_temp.establishment(i)`, 'BAET', 1)}, ${hist} from generate_series(1, ${E}::bigint) i where i % 20 < 17`,
-  );
+  // A postcode per address from 900 towns; a street per address.
+  const addresses = (entity: ReturnType<Sql>, type: string, salt: number, where: ReturnType<Sql>, extract: number, day: string) => sql`
+    insert into addresses (entity_number, type_of_address, zipcode, municipality_nl, municipality_fr, street_nl, street_fr, house_number, extract_number, snapshot_date)
+    select ${entity}, ${type}, t.zip, t.town, t.town, a.street || 'straat', 'Rue ' || a.street, (1 + pg_temp.h(i, ${salt + 71}) % 250)::text, ${extract}, ${day}::date
+    from (select i, pg_temp.h(i, ${salt}) % 900 as k, pg_temp.word(i % 20000, ${salt + 70}) as street from generate_series(1, ${E}::bigint) i where ${where}) a
+    join towns t on t.k = a.k`;
+  await step('addresses', async () => {
+    await addresses(sql`pg_temp.enterprise(i)`, 'REGO', 0, sql`i % 20 <> 0`, 1, '2025-10-01');
+    await addresses(sql`pg_temp.establishment(i)`, 'BAET', 1, sql`i % 20 < 17`, 1, '2025-10-01');
+  });
   await step('contacts', () =>
     sql`
       insert into contacts (entity_number, entity_contact, contact_type, value, extract_number, snapshot_date)
@@ -173,8 +172,7 @@ async function build(server: string, enterprises: number): Promise<string> {
     await sql`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number, snapshot_date)
               select n, '2', '001', pg_temp.name(i, 90), 2, '2025-10-02' from (${touched}) t`;
     await sql`update enterprises e set primary_name = pg_temp.name(t.i, 90) from (${touched}) t where e.enterprise_number = t.n`;
-    await sql`insert into addresses (entity_number, type_of_address, zipcode, municipality_nl, municipality_fr, street_nl, street_fr, house_number, extract_number, snapshot_date)
-              select ${address(sql`n`, 'REGO', 2)}, 2, '2025-10-02' from (${touched}) t`;
+    await addresses(sql`pg_temp.enterprise(i)`, 'REGO', 2, sql`i % 200 = 7`, 2, '2025-10-02');
     await sql`insert into activities (entity_number, activity_group, nace_version, nace_code, classification, extract_number, snapshot_date)
               select n, '001', '2025', pg_temp.nace(i, 40 + k), 'SECO', 2, '2025-10-02' from (${touched}) t, generate_series(1, 2) k`;
     await sql`insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date, status, mode, batch_size, finished_at)

@@ -2,14 +2,9 @@ import { PRIMARY_NAME_LANGUAGES } from '../datasets/kbo';
 import type { Sql } from '../db/client';
 import { ident, identList, type Fragment } from '../db/sql';
 import { ImportFailure } from '../imports/errors';
+import { codeTexts, type Coded } from './codes';
 import type { Language } from './language';
 import { parseRegisterNumber } from './number';
-
-/** A code and its text in the chosen language (null when the code table has none). */
-export interface Coded {
-  code: string | null;
-  text: string | null;
-}
 
 export interface EntityView {
   kind: 'enterprise' | 'establishment';
@@ -178,28 +173,4 @@ function primaryNameOf(denominations: Row[]): string | null {
     .filter((d) => d.type_of_denomination === '001')
     .sort((a, b) => rank(a.language) - rank(b.language) || ((a.denomination ?? '') < (b.denomination ?? '') ? -1 : 1))[0];
   return best?.denomination ?? null;
-}
-
-/** The current texts of (category, code) pairs in `language`, falling back to NL, then FR. Keyed `category\0code`. */
-export async function codeTexts(sql: Sql, pairs: [string, string | null][], language: Language): Promise<Map<string, string>> {
-  const unique = [...new Set(pairs.filter(([, code]) => code).map(([c, code]) => `${c}\u0000${code}`))];
-  const out = new Map<string, string>();
-  if (unique.length === 0) return out;
-  const categories = unique.map((k) => k.split('\u0000')[0] as string);
-  const codes = unique.map((k) => k.split('\u0000')[1] as string);
-  const order = [...new Set([language.toUpperCase(), 'NL', 'FR'])];
-  const rows = await sql<{ category: string; code: string; language: string; description: string | null }[]>`
-    select c.category, c.code, c.language, c.description
-    from unnest(${categories}::text[], ${codes}::text[]) as w(category, code)
-    join codes c on c.category = w.category and c.code = w.code and c.is_current
-    where c.language = any(${order}::text[])`;
-  const rank = (l: string) => order.indexOf(l);
-  const best = new Map<string, { rank: number; text: string }>();
-  for (const r of rows) {
-    const key = `${r.category}\u0000${r.code}`;
-    const seen = best.get(key);
-    if (r.description && (!seen || rank(r.language) < seen.rank)) best.set(key, { rank: rank(r.language), text: r.description });
-  }
-  for (const [key, v] of best) out.set(key, v.text);
-  return out;
 }

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client';
 import { ImportFailure } from '../imports/errors';
-import { codeTexts, type Coded } from './entity';
+import { codeTexts, type Coded } from './codes';
 import type { Language } from './language';
 import { parseRegisterNumber } from './number';
 

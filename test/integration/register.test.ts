@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, sortRows, zipExtract, type Row } from '../../lib/datasets/generator';
 import type { DataTableName } from '../../lib/datasets/kbo';
-import { entityView, type Coded, type EntityView } from '../../lib/register/entity';
+import type { Coded } from '../../lib/register/codes';
+import { entityView, type EntityView } from '../../lib/register/entity';
 import { entityHistory } from '../../lib/register/history';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';

@@ -1,4 +1,4 @@
-import type { Coded } from '@/lib/register/entity';
+import type { Coded } from '@/lib/register/codes';
 import type { SearchQuery } from '@/lib/register/search';
 
 const input = 'rounded-md border border-slate-300 px-3 py-2 text-sm';
