@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { formatEnterprise, withMod97 } from '../lib/datasets/values';
 import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { bearer, signIn } from './pages';
+
+const docs = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
 // The imports story (imports.spec.ts) has filled the register; pick real entities from it.
 let sql: Sql;
@@ -78,6 +81,7 @@ test('search by name and by filters, page through the results, and open one', as
   await expect(page.getByTestId('register-results')).toBeVisible();
   const hit = page.getByTestId('register-hit').filter({ hasText: named!.number });
   await expect(hit).toHaveCount(1);
+  await page.screenshot({ path: docs('register-search.png'), fullPage: true, animations: 'disabled' });
 
   // A filter alone lists entities in number order, a page at a time.
   const [nace] = await sql<{ code: string; entities: number }[]>`
@@ -119,6 +123,7 @@ test('step back through an entity\'s history, and see what an import changed, wi
   const row = changes.getByTestId('change-row').first();
   await expect(row).toContainText('modified');
   const number = (await row.locator('td').nth(1).textContent()) as string;
+  await changes.screenshot({ path: docs('import-changes.png'), animations: 'disabled' });
 
   // The CSV holds the same list.
   const download = page.waitForEvent('download');
@@ -135,6 +140,7 @@ test('step back through an entity\'s history, and see what an import changed, wi
   await expect(page.getByTestId('as-of-banner')).toContainText(`just after extract ${job!.extract}`);
   const history = page.getByTestId('entity-history');
   await expect(history.getByTestId('history-event').first()).toBeVisible();
+  await page.screenshot({ path: docs('register-entity.png'), fullPage: true, animations: 'disabled' });
   await page.getByTestId('as-of-older').click();
   await expect(page).not.toHaveURL(new RegExp(`asOf=${job!.extract}$`));
   await expect(page.getByTestId('as-of-banner')).toContainText('just after extract');

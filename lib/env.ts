@@ -61,6 +61,21 @@ const schema = z.object({
    * address (comma-separated, as written in the URL: `files.internal,10.0.0.5`). Others are refused.
    */
   IMPORT_FETCH_ALLOW_HOSTS: z.string().optional(),
+  /** The KBO Open Data portal a sync fetches from, and the account it logs in with (both or neither). */
+  KBO_PORTAL_URL: z.string().url().default('https://kbopub.economie.fgov.be/kbo-open-data'),
+  KBO_PORTAL_USER: z.string().min(1).optional(),
+  KBO_PORTAL_PASSWORD: z.string().min(1).optional(),
+  /** Sync alerts: a JSON POST (with a Slack-compatible `text`) on a failed sync and when the register lags. */
+  SYNC_WEBHOOK_URL: z.string().url().optional(),
+  /** Alert when the register is more than this many days behind the portal's newest extract. */
+  SYNC_MAX_LAG_DAYS: z.coerce.number().min(0).max(365).default(2),
+  /** Also alert when a sync brings the register up to date (`1`). */
+  SYNC_ALERT_ON_SUCCESS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((v) => v === '1'),
+  /** A scheduled sync asks the portal's listing at most this often, in minutes. */
+  SYNC_CHECK_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

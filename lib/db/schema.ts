@@ -397,3 +397,46 @@ export const importJobFiles = pgTable(
   (t) => [primaryKey({ columns: [t.jobId, t.fileIndex] })],
 );
 export type ImportJobFile = typeof importJobFiles.$inferSelect;
+
+/**
+ * One sync with the KBO portal (lib/sync/): what it found, what it planned and did, and how it
+ * ended. A scheduled check that finds nothing new only updates sync_state.
+ */
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** `cli`, `cron` or `page`. */
+    trigger: text('trigger').notNull(),
+    /** `in_progress`, `up_to_date` or `error`. */
+    outcome: text('outcome').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** The extract the register was at when the run began (null: empty), and the portal's newest. */
+    fromExtract: integer('from_extract'),
+    newestOnPortal: integer('newest_on_portal'),
+    /** The imports to run, in order: `{ name, number, type, date, kind }`. */
+    plan: jsonb('plan').$type<{ name: string; number: number; type: string; date: string; kind: string }[]>().notNull().default([]),
+    /** The import of each step once started: file name -> job id. */
+    jobs: jsonb('jobs').$type<Record<string, number>>().notNull().default({}),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_outcome_idx').on(t.outcome, t.id)],
+);
+
+/** The sync's standing, one row (id 1): the last check of the portal, its lease, the last alert. */
+export const syncState = pgTable('sync_state', {
+  id: integer('id').primaryKey(),
+  lastCheckAt: timestamp('last_check_at', { withTimezone: true }),
+  /** `ok`, or the error the check met. */
+  lastCheckOutcome: text('last_check_outcome'),
+  newestOnPortal: integer('newest_on_portal'),
+  newestDate: date('newest_date', { mode: 'string' }),
+  /** Who holds the sync now, until when: two schedulers never sync at once. */
+  leaseHolder: text('lease_holder'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  /** The last alert sent (kind and when), and the last one that could not be delivered. */
+  lastAlertKind: text('last_alert_kind'),
+  lastAlertAt: timestamp('last_alert_at', { withTimezone: true }),
+  alertUndelivered: text('alert_undelivered'),
+});

@@ -9,6 +9,9 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'DATABASE_UNAVAILABLE',
+  /** The KBO portal could not be reached, refused the credentials, or answered oddly. */
+  'PORTAL_UNAVAILABLE',
+  'PORTAL_LOGIN_REFUSED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

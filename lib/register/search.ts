@@ -47,6 +47,8 @@ export interface SearchResult {
 export const PAGE_SIZE = 20;
 /** Pages beyond this are refused: a search is for finding, and deep pages cost more to compute. */
 export const MAX_PAGE = 50;
+/** The most rows a similar-spelling search ranks: the first the trigram index finds. */
+const SIMILAR_CANDIDATES = 2000;
 
 const CODE = /^[A-Za-z0-9]{1,10}$/;
 
@@ -134,7 +136,7 @@ function filterSql(sql: Sql, f: SearchQuery & { zips?: string[] }): Filter {
         : sql`(exists (select 1 from enterprises e where e.enterprise_number = ${n} and e.is_current)
                or exists (select 1 from establishments s where s.establishment_number = ${n} and s.is_current))`,
     ];
-    if (f.nace !== undefined) parts.push(sql`exists (select 1 from activities a where a.entity_number = ${n} and a.is_current and a.nace_code = ${f.nace})`);
+    if (f.nace !== undefined) parts.push(sql`exists (select 1 from activities a where a.nace_code = ${f.nace} and a.entity_number = ${n} and a.is_current)`);
     if (f.zips !== undefined) parts.push(sql`exists (select 1 from addresses ad where ad.entity_number = ${n} and ad.is_current and ad.zipcode = any(${f.zips}::text[]))`);
     return parts.reduce((a, b) => sql`${a} and ${b}`);
   };
@@ -174,14 +176,19 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
       limit ${want * 3}`,
   );
   if (out.length >= want) return out.slice(0, want);
+  // Similar spellings fill the rest: the trigram index finds candidates (at most SIMILAR_CANDIDATES
+  // rows, so a query of common trigrams stays quick), ranked by word similarity.
   take(
     await sql<{ n: string }[]>`
       select n from (
-        select d.entity_number as n, max(word_similarity(${folded}, kbo_fold(d.denomination))) as score
-        from denominations d
-        where d.is_current and ${folded} <% kbo_fold(d.denomination)
-          and not (kbo_fold(d.denomination) collate "C" >= ${lo} and kbo_fold(d.denomination) collate "C" < ${hi})
-          and ${filter(sql`d.entity_number`)}
+        select d.entity_number as n, max(word_similarity(${folded}, d.f)) as score
+        from (
+          select d.entity_number, kbo_fold(d.denomination) as f from denominations d
+          where d.is_current and ${folded} <% kbo_fold(d.denomination)
+            and not (kbo_fold(d.denomination) collate "C" >= ${lo} and kbo_fold(d.denomination) collate "C" < ${hi})
+            and ${filter(sql`d.entity_number`)}
+          limit ${SIMILAR_CANDIDATES}
+        ) d
         group by d.entity_number
         order by score desc, d.entity_number
         limit ${want * 2}
@@ -193,11 +200,12 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
 /** Entity numbers matching the filters alone, in number order: one page and one more, after `offset`. */
 async function byFilters(sql: Sql, f: SearchQuery & { zips?: string[] }, offset: number, filter: Filter): Promise<string[]> {
   const limit = PAGE_SIZE + 1;
-  // The most selective index drives; the other filters are probes by number.
-  const driver = f.nace
-    ? sql`select distinct entity_number as n from activities where is_current and nace_code = ${f.nace}`
-    : f.zips
-      ? sql`select distinct entity_number as n from addresses where is_current and zipcode = any(${f.zips}::text[])`
+  // The most selective index drives (a postcode holds fewer entities than a common NACE code);
+  // the other filters are probes by number.
+  const driver = f.zips
+    ? sql`select distinct entity_number as n from addresses where is_current and zipcode = any(${f.zips}::text[])`
+    : f.nace
+      ? sql`select distinct entity_number as n from activities where is_current and nace_code = ${f.nace}`
       : f.form
         ? sql`select enterprise_number as n from enterprises where is_current and juridical_form = ${f.form}`
         : sql`select enterprise_number as n from enterprises where is_current`;

@@ -52,7 +52,7 @@ export async function abandonedUploads(sql: Db): Promise<number[]> {
 export async function pendingFetch(sql: Db): Promise<number | undefined> {
   const [u] = await sql<{ id: number }[]>`
     select u.id from import_uploads u
-    where u.url is not null and u.sha256 = ''
+    where u.url is not null and u.url not like 'kbo-portal:%' and u.sha256 = ''
       and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
     order by u.id limit 1`;
   return u?.id;

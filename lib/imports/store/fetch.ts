@@ -62,6 +62,7 @@ async function fileGet(url: string, headers: Record<string, string>, maxBytes: n
 export async function fetchParts(sql: Sql, uploadId: number, deadline: number): Promise<UploadView> {
   const u = await loadUpload(sql, uploadId);
   if (u.url === null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is sent by its client in parts, not fetched.`);
+  if (u.url.startsWith('kbo-portal:')) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is fetched from the KBO portal by the sync (npm run sync, or the cron).`);
   let view = await viewOf(sql, u);
   if (view.complete) return view;
   let fetched = 0;

@@ -123,7 +123,7 @@ export async function remoteGet(url: string, headers: Record<string, string>, ma
     const host = hostOf(target);
     const allowed = allowedHosts().has(host);
     if (!allowed && isIP(host) && isRefusedAddress(host)) throw refused(shown, hop);
-    const res = await getOnce(target, headers, maxBytes, allowed, shown, hop);
+    const res = await requestOnce(target, { method: 'GET', headers }, maxBytes, allowed, shown, hop);
     const location = res.headers.location;
     if (res.status >= 300 && res.status < 400 && location) {
       if (hop === MAX_REDIRECTS) throw new ImportFailure('VALIDATION', `${shown} redirects more than ${MAX_REDIRECTS} times; download the file and upload it.`);
@@ -138,10 +138,26 @@ export async function remoteGet(url: string, headers: Record<string, string>, ma
   }
 }
 
-function getOnce(target: URL, headers: Record<string, string>, maxBytes: number, allowed: boolean, shown: string, hop: number): Promise<RemoteResponse> {
+/**
+ * One request to a server the operator configured (the KBO portal): no address check, no
+ * redirect followed (the caller reads each hop's cookies), at most `maxBytes` of the body.
+ */
+export function trustedRequest(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }, maxBytes: number): Promise<RemoteResponse> {
+  return requestOnce(new URL(url), init, maxBytes, true, url, 0);
+}
+
+function requestOnce(
+  target: URL,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+  maxBytes: number,
+  allowed: boolean,
+  shown: string,
+  hop: number,
+): Promise<RemoteResponse> {
   const client = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(target, { headers, timeout: TIMEOUT_MS, ...(allowed ? {} : { lookup: checkedLookup }) }, (res) => {
+    const options = { method: init.method, headers: init.headers, timeout: TIMEOUT_MS, ...(allowed ? {} : { lookup: checkedLookup }) };
+    const req = client.request(target, options, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {
         res.resume();
@@ -165,6 +181,7 @@ function getOnce(target: URL, headers: Record<string, string>, maxBytes: number,
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (err) => reject(err instanceof RefusedAddressError ? refused(shown, hop) : unreachable(shown, err)));
+    req.end(init.body);
   });
 }
 

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Sql } from '../db/client';
+import { env } from '../env';
+import { ImportFailure, isImportFailure } from '../imports/errors';
+import { completeUpload } from '../imports/jobs/start';
+import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
+import { JOB } from '../imports/state/machine';
+import { savePart } from '../imports/store/parts';
+import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf } from '../imports/store/uploads';
+import { planSync, type PortalFile, type SyncStep } from './plan';
+import { KboPortal, type Portal } from './portal';
+
+/** The upload of a portal file is marked by this URL scheme: only a sync fetches it (with its session). */
+export const PORTAL_SCHEME = 'kbo-portal:';
+const LEASE_SECONDS = 120;
+
+export type SyncTrigger = 'cli' | 'cron' | 'page';
+export const SYNC_OUTCOME = { inProgress: 'in_progress', upToDate: 'up_to_date', error: 'error' } as const;
+
+/** The portal of the configuration, or null when no account is set. */
+export function portalFromEnv(): Portal | null {
+  const e = env();
+  if (!e.KBO_PORTAL_USER || !e.KBO_PORTAL_PASSWORD) return null;
+  return new KboPortal(e.KBO_PORTAL_URL, e.KBO_PORTAL_USER, e.KBO_PORTAL_PASSWORD);
+}
+
+export interface SyncRunRow {
+  id: number;
+  trigger: string;
+  outcome: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  fromExtract: number | null;
+  newestOnPortal: number | null;
+  plan: (PortalFile & { kind: SyncStep['kind'] })[];
+  jobs: Record<string, number>;
+  error: string | null;
+}
+
+const runColumns = (sql: Sql) => sql`
+  id, trigger, outcome, started_at as "startedAt", finished_at as "finishedAt", from_extract as "fromExtract",
+  newest_on_portal as "newestOnPortal", plan, jobs, error`;
+
+async function openRun(sql: Sql): Promise<SyncRunRow | undefined> {
+  const [run] = await sql<SyncRunRow[]>`select ${runColumns(sql)} from sync_runs where outcome = ${SYNC_OUTCOME.inProgress} order by id desc limit 1`;
+  return run;
+}
+
+/**
+ * Takes the sync's lease (or renews it) for `holder`: false while another holder's lease
+ * runs. A crashed holder's lease runs out, and the next one carries on its run.
+ */
+export async function takeLease(sql: Sql, holder: string): Promise<boolean> {
+  await sql`insert into sync_state (id) values (1) on conflict (id) do nothing`;
+  const taken = await sql`
+    update sync_state set lease_holder = ${holder}, lease_until = now() + make_interval(secs => ${LEASE_SECONDS})
+    where id = 1 and (lease_until is null or lease_until < now() or lease_holder = ${holder}) returning 1`;
+  return taken.length === 1;
+}
+
+export async function releaseLease(sql: Sql, holder: string): Promise<void> {
+  await sql`update sync_state set lease_holder = null, lease_until = null where id = 1 and lease_holder = ${holder}`;
+}
+
+/** What one sync step did, and where the sync stands. */
+export interface SyncProgress {
+  /** `busy`: another sync holds the lease; `checked`: nothing new; `planned`; `fetching`; `importing` (an import to drive); `done`; `error`. */
+  state: 'busy' | 'checked' | 'planned' | 'fetching' | 'importing' | 'done' | 'error';
+  run: SyncRunRow | null;
+  /** The import to drive now (state `importing`). */
+  jobId: number | null;
+  /** The file being fetched: bytes so far of its size. */
+  fetch: { name: string; bytes: number; size: number } | null;
+  message: string;
+}
+
+export interface SyncStepOptions {
+  trigger: SyncTrigger;
+  holder: string;
+  /** Stop fetching parts after this time (epoch ms); at least one part per step. */
+  deadline: number;
+  /** Ask the portal's listing now, however recent the last check (the CLI, the page's button). */
+  check: boolean;
+}
+
+/**
+ * One bounded step of a sync, the same for the CLI, the cron route and the page: with an
+ * import under way, say so (the caller drives it with the engine's own driver); with a run in
+ * progress, fetch the next file of its plan in parts (resuming what is stored) and start its
+ * import once every part is in; with none, ask the portal's listing (when `check` or when the
+ * last check is older than SYNC_CHECK_MINUTES) and plan. Errors end the run, saying why.
+ */
+export async function syncStep(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
+  const sql = db.$client;
+  if (!(await takeLease(sql, opts.holder))) return progress('busy', null, 'Another sync is under way; this one leaves it alone.');
+  let run = await openRun(sql);
+  try {
+    const active = await activeJob(sql);
+    if (active) {
+      if (active.status === JOB.paused) throw new ImportFailure('PRECONDITION_FAILED', `Import #${active.id} (extract ${active.extract_number}) is paused; resume or cancel it, then sync again.`);
+      return { ...progress('importing', run ?? null, `Import #${active.id} (extract ${active.extract_number}) is under way.`), jobId: active.id };
+    }
+    if (!run) {
+      if (!opts.check && !(await checkDue(sql))) return progress('checked', null, 'Checked the portal recently; nothing to do until the next check.');
+      const at = (await lastCompletedExtract(sql)) ?? null;
+      const listed = await portal.listing();
+      const plan = planSync(at, listed);
+      const newest = listed.length ? listed.reduce((a, b) => (b.number > a.number ? b : a)) : null;
+      await sql`update sync_state set last_check_at = now(), last_check_outcome = 'ok', newest_on_portal = ${newest?.number ?? null},
+                newest_date = ${newest?.date ?? null} where id = 1`;
+      if (!plan.ok) throw new ImportFailure('PRECONDITION_FAILED', plan.reason);
+      if (plan.steps.length === 0) {
+        if (opts.trigger !== 'cron') run = await recordRun(sql, opts.trigger, at, plan.newest, [], SYNC_OUTCOME.upToDate);
+        return progress('checked', run ?? null, at === null ? 'The portal lists nothing to import.' : `The register is at extract ${at}, the portal's newest: nothing to do.`);
+      }
+      run = await recordRun(sql, opts.trigger, at, plan.newest, plan.steps, SYNC_OUTCOME.inProgress);
+      return progress('planned', run, describePlan(at, plan.steps));
+    }
+    const step = await nextStep(sql, run);
+    if (!step) {
+      run = await endRun(sql, run.id, SYNC_OUTCOME.upToDate, null);
+      const at = await lastCompletedExtract(sql);
+      return progress('done', run, `The register is up to date: extract ${at}.`);
+    }
+    const job = run.jobs[step.name];
+    if (job !== undefined) {
+      const j = await findJob(sql, job);
+      // The step's import ended without applying it (refused, cancelled, rolled back): the run stops.
+      throw new ImportFailure('PRECONDITION_FAILED', `Import #${job} of ${step.name} ended ${j?.status ?? 'missing'} without applying it${j?.error ? `: ${j.error.message}` : ''}.`);
+    }
+    const fetched = await fetchFile(db, portal, step, opts.deadline);
+    if (fetched.jobId === null) return { ...progress('fetching', run, `Fetching ${step.name}: ${fetched.bytes} of ${fetched.size} bytes.`), fetch: { name: step.name, bytes: fetched.bytes, size: fetched.size } };
+    await sql`update sync_runs set jobs = jobs || ${JSON.stringify({ [step.name]: fetched.jobId })}::jsonb where id = ${run.id}`;
+    run = { ...run, jobs: { ...run.jobs, [step.name]: fetched.jobId } };
+    return { ...progress('importing', run, `Importing ${step.name} as import #${fetched.jobId}.`), jobId: fetched.jobId };
+  } catch (err) {
+    const message = isImportFailure(err) ? err.message : 'The sync stopped on an unexpected error; the details are in the server log.';
+    if (!isImportFailure(err)) console.error('[kbo-import] sync failed', err);
+    await sql`update sync_state set last_check_outcome = ${message} where id = 1`;
+    run = run ? await endRun(sql, run.id, SYNC_OUTCOME.error, message) : await recordRun(sql, opts.trigger, (await lastCompletedExtract(sql)) ?? null, null, [], SYNC_OUTCOME.error, message);
+    return progress('error', run, message);
+  }
+}
+
+function progress(state: SyncProgress['state'], run: SyncRunRow | null, message: string): SyncProgress {
+  return { state, run, jobId: null, fetch: null, message };
+}
+
+/** "3 behind: 171, 172, 173", or how the register will be loaded or resynced. */
+export function describePlan(at: number | null, steps: SyncStep[]): string {
+  const numbers = steps.map((s) => `${s.file.number}${s.kind === 'update' ? '' : ` (${s.kind === 'load' ? 'FULL, load' : 'FULL, resync'})`}`).join(', ');
+  if (at === null) return `The register is empty: ${numbers}.`;
+  return `${steps.length} to import after extract ${at}: ${numbers}.`;
+}
+
+async function checkDue(sql: Sql): Promise<boolean> {
+  const [s] = await sql<{ due: boolean }[]>`
+    select last_check_at is null or last_check_at < now() - make_interval(mins => ${env().SYNC_CHECK_MINUTES}) as due from sync_state where id = 1`;
+  return s?.due ?? true;
+}
+
+async function recordRun(
+  sql: Sql,
+  trigger: SyncTrigger,
+  at: number | null,
+  newest: number | null,
+  steps: SyncStep[],
+  outcome: string,
+  error: string | null = null,
+): Promise<SyncRunRow> {
+  const plan = steps.map((s) => ({ ...s.file, kind: s.kind }));
+  const [run] = await sql<SyncRunRow[]>`
+    insert into sync_runs (trigger, outcome, from_extract, newest_on_portal, plan, error, finished_at)
+    values (${trigger}, ${outcome}, ${at}, ${newest}, ${JSON.stringify(plan)}::jsonb, ${error},
+            case when ${outcome}::text = ${SYNC_OUTCOME.inProgress} then null else now() end)
+    returning ${runColumns(sql)}`;
+  return run as SyncRunRow;
+}
+
+async function endRun(sql: Sql, runId: number, outcome: string, error: string | null): Promise<SyncRunRow> {
+  const [run] = await sql<SyncRunRow[]>`
+    update sync_runs set outcome = ${outcome}, error = ${error}, finished_at = now() where id = ${runId} returning ${runColumns(sql)}`;
+  return run as SyncRunRow;
+}
+
+/** The first file of the plan the register does not hold yet (null: the plan is done). */
+async function nextStep(sql: Sql, run: SyncRunRow): Promise<(PortalFile & { kind: SyncStep['kind'] }) | null> {
+  const at = (await lastCompletedExtract(sql)) ?? null;
+  for (const step of run.plan) {
+    const job = run.jobs[step.name];
+    if (job !== undefined) {
+      const j = await findJob(sql, job);
+      if (j?.status === JOB.completed) continue;
+      return step;
+    }
+    // Imported some other way (an upload, the CLI) since the plan was made.
+    if (at !== null && step.number <= at) continue;
+    return step;
+  }
+  return null;
+}
+
+/**
+ * Fetches a portal file into an upload of its own, a range request per part until the
+ * deadline (at least one part), resuming the parts stored by an earlier run; once every part
+ * is in, starts its import through the same path as any upload.
+ */
+async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: number): Promise<{ jobId: number | null; bytes: number; size: number }> {
+  const sql = db.$client;
+  const url = `${PORTAL_SCHEME}${file.name}`;
+  const [known] = await sql<{ id: number }[]>`
+    select u.id from import_uploads u where u.url = ${url}
+      and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
+    order by u.id desc limit 1`;
+  let uploadId: number;
+  if (known) uploadId = known.id;
+  else {
+    const size = await portal.size(file.name);
+    if (size > maxUploadBytes()) throw tooBig(file.name, size);
+    uploadId = (await newUpload(sql, { fileName: file.name, size, url, options: {} })).uploadId;
+  }
+  const u = await loadUpload(sql, uploadId);
+  const view = await viewOf(sql, u);
+  let bytes = view.bytesReceived;
+  let fetched = 0;
+  for (let i = 0; i < u.parts && (fetched === 0 || Date.now() < deadline); i++) {
+    if (view.received.includes(i)) continue;
+    fetched++;
+    const start = i * u.partSize;
+    const want = expectedLength(u, i);
+    const data = await portal.range(file.name, start, start + want - 1);
+    if (data.length !== want) {
+      throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal sent ${data.length} bytes of ${file.name} for bytes ${start}–${start + want - 1}; the next sync asks again.`);
+    }
+    await savePart(sql, uploadId, start, data, true);
+    view.received.push(i);
+    bytes += want;
+  }
+  if (view.received.length < u.parts) return { jobId: null, bytes, size: u.size };
+  const { jobId } = await completeUpload(db, uploadId, null);
+  return { jobId, bytes, size: u.size };
+}
+
+/** A holder name for one process's syncs. */
+export function newHolder(trigger: SyncTrigger): string {
+  return `${trigger}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
