@@ -79,7 +79,7 @@ function Results({ result, query }: { result: SearchResult; query: SearchQuery }
       <p className="text-sm text-slate-600" data-testid="register-summary">
         {result.hits.length === 0
           ? 'Nothing in the register matches.'
-          : `Page ${result.page}: ${result.hits.length} ${result.hits.length === 1 ? 'entity' : 'entities'}${result.match === 'name' ? ', names starting with the text first, then similar ones' : ', in number order'}.`}
+          : `Page ${result.page}: ${result.hits.length} ${result.hits.length === 1 ? 'entity' : 'entities'}${result.match === 'name' ? ', names starting with the text, in alphabetical order' : result.match === 'similar' ? ': no name starts with the text; these are the most similar, best first' : ', in number order'}.`}
         {checked.nace && ` NACE ${checked.nace}${result.naceText ? `: ${result.naceText}` : ' (not in the code table)'}.`}
       </p>
       {result.hits.length > 0 && (

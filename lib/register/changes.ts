@@ -125,17 +125,20 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
   const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false };
   if (n === null) return empty;
   if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
-  const tables = KBO_TABLES.filter((t) => f.table === undefined || t.table === f.table);
-  const all = classified(sql, n, f.number, KBO_TABLES);
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
-  const [summary, rows] = await Promise.all([
-    sql<{ t: DataTableName; change: Change; entities: number }[]>`select t, change, count(*)::int as entities from (${all}) c group by t, change`,
-    sql<{ t: DataTableName; n: string; change: Change; started: number; ended: number }[]>`
-      select t, n, change, started, ended from (${classified(sql, n, f.number, tables)}) c
-      where (${f.change ?? null}::text is null or change = ${f.change ?? null})
-      order by array_position(${KBO_TABLES.map((t) => t.table)}::text[], t), n
-      offset ${offset} limit ${CHANGES_PAGE_SIZE + 1}`,
-  ]);
+  // One pass over the import's rows: the counts (whatever the table and change filters) and the page.
+  const [result] = await sql<{ summary: { t: DataTableName; change: Change; entities: number }[] | null; rows: { t: DataTableName; n: string; change: Change; started: number; ended: number }[] | null }[]>`
+    with c as materialized (${classified(sql, n, f.number, KBO_TABLES)})
+    select
+      (select json_agg(s) from (select t, change, count(*)::int as entities from c group by t, change) s) as summary,
+      (select json_agg(p order by p.o, p.n) from (
+         select t, n, change, started, ended, array_position(${KBO_TABLES.map((t) => t.table)}::text[], t) as o from c
+         where (${f.table ?? null}::text is null or t = ${f.table ?? null})
+           and (${f.change ?? null}::text is null or change = ${f.change ?? null})
+         order by o, n
+         offset ${offset} limit ${CHANGES_PAGE_SIZE + 1}) p) as rows`;
+  const summary = result?.summary ?? [];
+  const rows = result?.rows ?? [];
   return {
     job: head,
     before: n - 1,

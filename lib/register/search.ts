@@ -34,8 +34,8 @@ export interface SearchHit {
 }
 
 export interface SearchResult {
-  /** How the hits were found: the number itself, by name (prefix, then similar), or by filters only. */
-  match: 'number' | 'name' | 'filters';
+  /** How the hits were found: the number itself, by name (`similar`: no name starts with the text, so by similar spelling), or by filters only. */
+  match: 'number' | 'name' | 'similar' | 'filters';
   hits: SearchHit[];
   page: number;
   pageSize: number;
@@ -49,6 +49,7 @@ export const PAGE_SIZE = 20;
 export const MAX_PAGE = 50;
 /** The most rows a similar-spelling search ranks: the first the trigram index finds. */
 const SIMILAR_CANDIDATES = 2000;
+const SIMILARITY = 0.6;
 
 const CODE = /^[A-Za-z0-9]{1,10}$/;
 
@@ -84,8 +85,9 @@ const looksLikeNumber = (q: string) => /^(BE\s*)?[\d\s./-]{9,}$/i.test(q.trim())
 
 /**
  * Searches the register's current rows. A number finds that entity. A name is folded (accents,
- * case and punctuation aside) and found first by prefix of any current denomination, in
- * alphabetical order, then by similar spelling (pg_trgm's word similarity, best first). Filters
+ * case and punctuation aside) and found by prefix of any current denomination, in
+ * alphabetical order; when no name starts with it, by similar spelling (pg_trgm's word
+ * similarity, best first). Filters
  * narrow either, or alone list matching entities in number order. Each part walks an index
  * (migration 0014), and a page reads at most a few pages' worth of rows.
  */
@@ -107,8 +109,9 @@ export async function searchRegister(sql: Sql, raw: SearchQuery, language: Langu
     const rows = await sql<{ n: string }[]>`select ${parsed.number}::text as n where ${filter(sql`${parsed.number}::text`)}`;
     numbers = rows.map((r) => r.n);
   } else if (query.q) {
-    match = 'name';
-    numbers = await byName(sql, query.q, want, filter);
+    const found = await byName(sql, query.q, want, filter);
+    match = found.similar ? 'similar' : 'name';
+    numbers = found.numbers;
   } else {
     match = 'filters';
     numbers = await byFilters(sql, { ...query, zips }, offset, filter);
@@ -155,8 +158,8 @@ function prefixEnd(prefix: string): string {
   return points.join('') + String.fromCodePoint((last.codePointAt(0) as number) + 1);
 }
 
-/** Entity numbers by name: prefix matches in name order, then similar names best first; at most `want`. */
-async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<string[]> {
+/** Entity numbers by name: prefix matches in name order, or else similar names best first; at most `want`. */
+async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean }> {
   const folded = await fold(sql, q);
   if (!folded) throw new ImportFailure('VALIDATION', 'The search text has no letters or digits to search for.');
   const lo = folded;
@@ -175,17 +178,21 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
       order by kbo_fold(d.denomination) collate "C", d.entity_number
       limit ${want * 3}`,
   );
-  if (out.length >= want) return out.slice(0, want);
-  // Similar spellings fill the rest: the trigram index finds candidates (at most SIMILAR_CANDIDATES
-  // rows, so a query of common trigrams stays quick), ranked by word similarity.
+  // Names of similar spelling, when no name starts with the text: the trigram index finds
+  // candidates by the text's longest word (the short and common ones, "nv", "de", would make
+  // it read most of the index), at most SIMILAR_CANDIDATES rows, ranked by the word similarity
+  // of the whole text (at least SIMILARITY, pg_trgm's own default threshold).
+  if (out.length > 0) return { numbers: out.slice(0, want), similar: false };
+  const longest = folded.split(' ').reduce((a, b) => (b.length > a.length ? b : a), '');
+  const driver = longest.length >= 3 ? longest : folded;
   take(
     await sql<{ n: string }[]>`
       select n from (
         select d.entity_number as n, max(word_similarity(${folded}, d.f)) as score
         from (
           select d.entity_number, kbo_fold(d.denomination) as f from denominations d
-          where d.is_current and ${folded} <% kbo_fold(d.denomination)
-            and not (kbo_fold(d.denomination) collate "C" >= ${lo} and kbo_fold(d.denomination) collate "C" < ${hi})
+          where d.is_current and ${driver} <% kbo_fold(d.denomination)
+            and word_similarity(${folded}, kbo_fold(d.denomination)) >= ${SIMILARITY}
             and ${filter(sql`d.entity_number`)}
           limit ${SIMILAR_CANDIDATES}
         ) d
@@ -194,7 +201,7 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
         limit ${want * 2}
       ) ranked`,
   );
-  return out.slice(0, want);
+  return { numbers: out.slice(0, want), similar: true };
 }
 
 /** Entity numbers matching the filters alone, in number order: one page and one more, after `offset`. */

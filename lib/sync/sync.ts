@@ -7,6 +7,7 @@ import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
 import { savePart } from '../imports/store/parts';
 import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf } from '../imports/store/uploads';
+import { alertOnSuccess, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
 import { planSync, type PortalFile, type SyncStep } from './plan';
 import { KboPortal, type Portal } from './portal';
 
@@ -91,6 +92,31 @@ export interface SyncStepOptions {
  * last check is older than SYNC_CHECK_MINUTES) and plan. Errors end the run, saying why.
  */
 export async function syncStep(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
+  const p = await step(db, portal, opts);
+  await alertAfter(db.$client, p);
+  return p;
+}
+
+/** Alerts: every failure; a lag past SYNC_MAX_LAG_DAYS (once a day while it lasts); a success, if asked. */
+async function alertAfter(sql: Sql, p: SyncProgress): Promise<void> {
+  if (p.state !== 'error' && p.state !== 'checked' && p.state !== 'done') return;
+  const lag = await lagDays(sql);
+  const base = { registerExtract: lag.at, portalNewest: lag.newest, lagDays: lag.days, runId: p.run?.id ?? null };
+  if (p.state === 'error') {
+    await sendAlert(sql, { kind: 'failure', text: `the sync failed: ${p.message}`, ...base });
+  } else if (p.state === 'done' && alertOnSuccess()) {
+    await sendAlert(sql, { kind: 'success', text: p.message, ...base });
+  }
+  if (lag.days !== null && lag.days > maxLagDays() && (await lagAlertDue(sql))) {
+    await sendAlert(sql, {
+      kind: 'lag',
+      text: `the register is at extract ${lag.at}, ${lag.days} days behind the portal's newest (${lag.newest}); more than the ${maxLagDays()} allowed (SYNC_MAX_LAG_DAYS).`,
+      ...base,
+    });
+  }
+}
+
+async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
   const sql = db.$client;
   if (!(await takeLease(sql, opts.holder))) return progress('busy', null, 'Another sync is under way; this one leaves it alone.');
   let run = await openRun(sql);

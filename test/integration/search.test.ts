@@ -84,8 +84,8 @@ describe('register search', () => {
     const hits = await allHits({ q: `${prefix.toUpperCase()},` });
     const numbers = hits.map((h) => h.number);
     expect(new Set(numbers).size).toBe(numbers.length);
-    // Prefix matches first, all of them; then (maybe) similar names, none of them repeated.
-    expect([...numbers.slice(0, expected.length)].sort()).toEqual(expected);
+    // Every name with the prefix, and nothing else.
+    expect([...numbers].sort()).toEqual(expected);
     const firstName = (n: string) =>
       model.currentRows('denominations').filter((r) => r[0] === n).map((r) => fold(r[3] as string)).filter((f) => f.startsWith(prefix)).sort()[0] as string;
     const keys = numbers.slice(0, expected.length).map((n) => `${firstName(n)}\u0000${n}`);
@@ -104,8 +104,9 @@ describe('register search', () => {
     // A denomination with accents, as the register's own files have them.
     await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
                        values (${owner}, '2', '002', 'Société Générale de Belgique', 147)`;
-    for (const q of ['societe generale', 'SOCIÉTÉ-GÉNÉRALE', 'Générale de Belgique', 'societe generalle']) {
-      const hits = await allHits({ q });
+    for (const [q, match] of [['societe generale', 'name'], ['SOCIÉTÉ-GÉNÉRALE', 'name'], ['Générale de Belgique', 'similar'], ['societe generalle', 'similar']]) {
+      expect((await searchRegister(t.db.$client, { q: q as string })).match, q).toBe(match);
+      const hits = await allHits({ q: q as string });
       expect(hits.map((h) => h.number), q).toContain(owner);
     }
     expect((await allHits({ q: 'zzqx unheard of' })).length).toBe(0);

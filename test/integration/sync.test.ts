@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { KBO_TABLES } from '../../lib/datasets/kbo';
 import { KboPortal } from '../../lib/sync/portal';
@@ -12,6 +14,21 @@ import { startPortal, type PortalImitation } from '../helpers/portal';
 // Small parts, so that a daily zip comes in several range requests (a download can stop between them).
 const PART = 8 * 1024;
 process.env.IMPORT_PART_BYTES = String(PART);
+
+// The alerts' webhook: records what it is sent; answers `webhookStatus`.
+const received: { kind: string; text: string; lagDays: number | null }[] = [];
+let webhookStatus = 200;
+const webhook = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+  req.on('end', () => {
+    if (webhookStatus === 200) received.push(JSON.parse(body));
+    res.writeHead(webhookStatus).end();
+  });
+});
+await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+process.env.SYNC_WEBHOOK_URL = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`;
+afterAll(() => new Promise<void>((r) => webhook.close(() => r())));
 
 let t: TestDb;
 let portal: PortalImitation;
@@ -188,6 +205,36 @@ async function syncCli(password: string, ...args: string[]): Promise<{ code: num
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+describe('sync alerts', () => {
+  it('the webhook hears of a failure and of a register lagging past SYNC_MAX_LAG_DAYS; an alert it cannot take shows in the status', async () => {
+    const days = await Days.start();
+    await days.upTo(141);
+    expect((await runSync(t.db, client())).current).toBe(true);
+    await days.upTo(145);
+    received.length = 0;
+    portal.cutAfter = 0; // the first download is cut off: the sync fails, 4 days behind
+    const r = await runSync(t.db, client());
+    expect(r.current).toBe(false);
+    expect(received.map((a) => a.kind)).toEqual(['failure', 'lag']);
+    expect(received[0]?.text).toMatch(/^KBO sync: the sync failed: The KBO portal/);
+    expect(received[1]).toMatchObject({ lagDays: 4, text: expect.stringContaining("4 days behind the portal's newest (145); more than the 2 allowed") });
+
+    // The lag alert is not repeated within the day; a failure alert is, and when the webhook fails it is kept.
+    webhookStatus = 500;
+    portal.cutAfter = 0;
+    await runSync(t.db, client());
+    webhookStatus = 200;
+    expect(received).toHaveLength(2);
+    const [state] = await t.db.$client`select alert_undelivered from sync_state`;
+    expect(state?.alert_undelivered).toMatch(/^failure alert of .* not delivered \(the webhook answered 500, 3 tries\): the sync failed/);
+
+    // Caught up: the sync succeeds (the undelivered note stays until an alert gets through).
+    const ok = await runSync(t.db, client());
+    expect(ok.current, ok.message).toBe(true);
+    await expectRegisterAt(days, 145);
+  });
+});
 
 describe('npm run sync', () => {
   it('prints its plan and exits 0 once current; a wrong password exits 1 with one line; --status tells where it stands', async () => {

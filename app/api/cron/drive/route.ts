@@ -2,13 +2,29 @@ import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { cronTick } from '@/lib/imports/drive/cron';
+import { syncTick } from '@/lib/sync/cron';
+import { portalFromEnv } from '@/lib/sync/sync';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 export const maxDuration = 60;
 
-/** Cron: drive the active import for up to ~45 s (Vercel Cron calls it with `Authorization: Bearer $CRON_SECRET`). */
+const BUDGET_MS = 45_000;
+
+/**
+ * Cron (Vercel Cron calls it with `Authorization: Bearer $CRON_SECRET`), for up to ~45 s: drive
+ * the active import; then, with a KBO portal account set, the sync: check the portal when due,
+ * fetch the next file in parts and drive its import.
+ */
 export const GET = route({}, async () => {
-  const { job } = await cronTick(await getDb(), 45_000);
-  return json(job ? { jobId: job.job.id, status: job.job.status, batches: job.batches } : { idle: true });
+  const until = Date.now() + BUDGET_MS;
+  const db = await getDb();
+  const { job } = await cronTick(db, BUDGET_MS);
+  const portal = portalFromEnv();
+  const sync = portal && Date.now() < until - 1_000 ? await syncTick(db, portal, until) : [];
+  const last = sync[sync.length - 1];
+  return json({
+    ...(job ? { jobId: job.job.id, status: job.job.status, batches: job.batches } : { idle: sync.length === 0 }),
+    ...(last ? { sync: { state: last.state, message: last.message, runId: last.run?.id ?? null } } : {}),
+  });
 });

@@ -1,0 +1,29 @@
+import type { Db } from '../db/client';
+import { driveImport } from '../imports/drive/loop';
+import type { Portal } from './portal';
+import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
+
+/**
+ * The sync's part of a cron tick, within `until` (epoch ms): ask the portal's listing when a
+ * check is due (at most every SYNC_CHECK_MINUTES), then fetch the plan's next file part by
+ * part and drive its import, step after step, until the time is up. The next tick carries on
+ * from what is stored. A second scheduler at the same moment finds the lease taken and leaves.
+ */
+export async function syncTick(db: Db, portal: Portal, until: number): Promise<SyncProgress[]> {
+  const holder = newHolder('cron');
+  const steps: SyncProgress[] = [];
+  try {
+    while (Date.now() < until) {
+      const p = await syncStep(db, portal, { trigger: 'cron', holder, check: false, deadline: until });
+      steps.push(p);
+      if (p.state === 'importing') {
+        await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until, idleMs: 250 });
+        continue;
+      }
+      if (p.state !== 'planned' && p.state !== 'fetching') break;
+    }
+  } finally {
+    await releaseLease(db.$client, holder).catch(() => {});
+  }
+  return steps;
+}
