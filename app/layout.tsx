@@ -13,10 +13,11 @@ export default async function RootLayout({ children }: { children: React.ReactNo
     <html lang="en">
       <body className="min-h-screen bg-slate-50 text-slate-900">
         <header className="border-b border-slate-200 bg-white">
-          <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3">
+          <nav className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
             <Link href="/" className="font-semibold">KBO import</Link>
             <Link href="/imports" className="text-sm text-slate-600 hover:text-slate-900">Imports</Link>
             <Link href="/register" className="text-sm text-slate-600 hover:text-slate-900">Register</Link>
+            <Link href="/sync" className="text-sm text-slate-600 hover:text-slate-900">Sync</Link>
             {user && <SignOut user={user} />}
           </nav>
         </header>

@@ -3,11 +3,14 @@ import { createServer } from 'node:http';
 import { E2E_AUTH, E2E_DB_SWITCH } from '../e2e/auth';
 import { closeDb, createSql, databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
 import { startCutProxy } from '../test/helpers/cut-proxy';
+import { startPortal } from '../test/helpers/portal';
 
 /**
  * Serves the built app on a database of its own (dropped and re-created each run), reached
  * through a proxy that a test can cut (POST /down on E2E_DB_SWITCH) and restore (POST /up), so
- * the app meets a database that really went away.
+ * the app meets a database that really went away. Beside it, an imitation of the KBO portal
+ * (test/helpers/portal.ts) that the app syncs from; a test publishes a file on it with
+ * PUT /portal/<name> on the same switch.
  */
 async function main() {
   const port = process.argv[2] ?? '3100';
@@ -20,8 +23,16 @@ async function main() {
   const proxy = await startCutProxy({ host: server.hostname, port: Number(server.port || 5432) });
   const viaProxy = new URL(databaseUrl(serverUrl, 'kbo_e2e'));
   viaProxy.port = String(proxy.port);
+  const portal = await startPortal();
   const control = new URL(E2E_DB_SWITCH);
   createServer((req, res) => {
+    const published = /^\/portal\/([A-Za-z0-9_.]+)$/.exec(req.url ?? '')?.[1];
+    if (req.method === 'PUT' && published) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => (portal.files.set(published, Buffer.concat(chunks)), res.writeHead(204).end()));
+      return;
+    }
     const act = req.method === 'POST' && req.url === '/down' ? proxy.down() : req.method === 'POST' && req.url === '/up' ? proxy.up() : null;
     if (!act) return res.writeHead(404).end();
     void act.then(() => res.writeHead(204).end());
@@ -39,6 +50,9 @@ async function main() {
       IMPORT_TEST_FAULTS: '1',
       // The zip server of the URL-fetch test listens there; every other private address stays refused.
       IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1',
+      KBO_PORTAL_URL: portal.base,
+      KBO_PORTAL_USER: portal.user,
+      KBO_PORTAL_PASSWORD: portal.password,
       ...E2E_AUTH,
     },
   });

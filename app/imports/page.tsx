@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import Link from 'next/link';
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { historyPage } from '@/lib/imports/view/history';
@@ -28,6 +29,14 @@ export default async function ImportsPage() {
         <h1 id="imports-heading" className="text-2xl font-semibold">
           Imports
         </h1>
+        {env().KBO_PORTAL_USER && env().KBO_PORTAL_PASSWORD && (
+          <p className="text-sm">
+            <Link href="/sync" data-testid="sync-link" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white hover:bg-slate-700">
+              Import daily update
+            </Link>{' '}
+            <span className="text-slate-600">fetches from the KBO portal whatever the register lacks and imports it; upload below a file from elsewhere.</span>
+          </p>
+        )}
         <UploadForm partBytes={env().IMPORT_PART_BYTES} registerAt={at} />
         {samples.length > 0 && (
           <p className="text-sm text-slate-600" data-testid="samples">

@@ -9,15 +9,18 @@ import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
  * part and drive its import, step after step, until the time is up. The next tick carries on
  * from what is stored. A second scheduler at the same moment finds the lease taken and leaves.
  */
-export async function syncTick(db: Db, portal: Portal, until: number): Promise<SyncProgress[]> {
+export async function syncTick(db: Db, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
   const holder = newHolder('cron');
   const steps: SyncProgress[] = [];
   try {
     while (Date.now() < until) {
+      const started = performance.now();
       const p = await syncStep(db, portal, { trigger: 'cron', holder, check: false, deadline: until });
+      onCall?.('sync step', performance.now() - started);
       steps.push(p);
       if (p.state === 'importing') {
-        await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until, idleMs: 250 });
+        // At least one call per tick, so that every tick moves the import on.
+        await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until: Math.max(until, Date.now() + 1), idleMs: 250, onStep: (_s, ms) => onCall?.('import step', ms) });
         continue;
       }
       if (p.state !== 'planned' && p.state !== 'fetching') break;

@@ -53,7 +53,9 @@ export class KboPortal implements Portal {
 
   async listing(): Promise<PortalFile[]> {
     return this.withSession(async () => {
-      const res = await this.request('GET', `${this.base}/affiliation/xml/?files`, PAGE_BYTES);
+      let res = await this.request('GET', `${this.base}/affiliation/xml/?files`, PAGE_BYTES);
+      // Newer reports give the listing at another address.
+      if (res.status === 404) res = await this.request('GET', `${this.base}/affiliation/xml?form=`, PAGE_BYTES);
       if (isLoginRedirect(res, this.base)) return null;
       if (res.status !== 200) throw this.unexpected('the listing', res.status);
       const html = res.body.toString('utf8');

@@ -216,6 +216,9 @@ async function nextStep(sql: Sql, run: SyncRunRow): Promise<(PortalFile & { kind
     const job = run.jobs[step.name];
     if (job !== undefined) {
       const j = await findJob(sql, job);
+      if (j?.status === JOB.completed && j.extractNumber !== step.number) {
+        throw new ImportFailure('PRECONDITION_FAILED', `${step.name} holds extract ${j.extractNumber} by its meta.csv, not ${step.number} as its name says; the sync stops here.`);
+      }
       if (j?.status === JOB.completed) continue;
       return step;
     }

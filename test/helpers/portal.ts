@@ -22,6 +22,8 @@ export interface PortalImitation {
   sessionRequests: number;
   /** Serve this many more file requests whole, then cut the next one off after half its bytes (null: never). */
   cutAfter: number | null;
+  /** Where the listing is: `{base}/affiliation/xml/?files` (default) or, as newer reports have it, `{base}/affiliation/xml?form=`. */
+  listingAt: 'files' | 'form';
   /** While true, every connection is refused (the server closes it at once). */
   away: boolean;
   /** Every request: method, path, whether it carried a live session. */
@@ -40,6 +42,7 @@ export async function startPortal(opts: { user?: string; password?: string } = {
     files: new Map(),
     sessionRequests: 1_000_000,
     cutAfter: null,
+    listingAt: 'files',
     away: false,
     requests: [],
     logins: 0,
@@ -92,7 +95,8 @@ export async function startPortal(opts: { user?: string; password?: string } = {
       res.writeHead(200, { 'content-type': 'text/html' });
       return res.end(`<html><body><p>Ingelogd als ${state.user}</p><a href="xml/?files">Open Data</a></body></html>`);
     }
-    if (req.method === 'GET' && path === `${PREFIX}/affiliation/xml/` && url.search === '?files') {
+    const listing = state.listingAt === 'files' ? path === `${PREFIX}/affiliation/xml/` && url.search === '?files' : path === `${PREFIX}/affiliation/xml` && url.searchParams.has('form');
+    if (req.method === 'GET' && listing) {
       const byDay = new Map<string, string[]>();
       for (const name of [...state.files.keys()].sort().reverse()) {
         const day = /_(\d{4}_\d{2}_\d{2})_/.exec(name)?.[1]?.replaceAll('_', '-') ?? '';

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { KBO_TABLES } from '../../lib/datasets/kbo';
+import { syncTick } from '../../lib/sync/cron';
 import { KboPortal } from '../../lib/sync/portal';
 import { runSync } from '../../lib/sync/run';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -170,9 +171,10 @@ describe('sync with the KBO portal', () => {
     expect(ranges).toBe(Math.ceil(size / PART) - 2);
   });
 
-  it('a session that ends every few requests is logged into again, and the sync completes', async () => {
+  it('a session that ends every few requests is logged into again, and the sync completes; the listing is found at its newer address too', async () => {
     const days = await Days.start();
     await days.upTo(140);
+    portal.listingAt = 'form';
     expect((await runSync(t.db, client())).current).toBe(true);
     await days.upTo(143);
     portal.sessionRequests = 3;
@@ -205,6 +207,36 @@ async function syncCli(password: string, ...args: string[]): Promise<{ code: num
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+describe('the cron path', () => {
+  it('syncs in short ticks: checks the listing when due, fetches in parts, drives the imports, until current; a second scheduler at once leaves it alone', async () => {
+    const days = await Days.start();
+    await days.upTo(143);
+    const ticks: string[] = [];
+    // Ticks of a few milliseconds: one part, one import step at a time.
+    for (let i = 0; i < 400; i++) {
+      const until = Date.now() + 5;
+      const [a, b] = await Promise.all([syncTick(t.db, client(), until), syncTick(t.db, client(), until)]);
+      ticks.push(...[...a, ...b].map((p) => p.state));
+      if (ticks.includes('done')) break;
+    }
+    await expectRegisterAt(days, 143);
+    expect(ticks).toContain('busy'); // the other scheduler found the lease taken
+    expect(ticks).toContain('fetching');
+    expect((await jobs()).map((j) => j.extract)).toEqual([143]);
+
+    // A check is due only every SYNC_CHECK_MINUTES: new files wait for it, and the next due check finds them.
+    await days.upTo(144);
+    const early = await syncTick(t.db, client(), Date.now() + 1_000);
+    expect(early.map((p) => p.state)).toEqual(['checked']);
+    expect(early[0]?.message).toMatch(/Checked the portal recently/);
+    await t.db.$client`update sync_state set last_check_at = now() - interval '11 minutes'`;
+    const later: string[] = [];
+    for (let i = 0; i < 50 && !later.includes('done'); i++) later.push(...(await syncTick(t.db, client(), Date.now() + 1_000)).map((p) => p.state));
+    expect(later[0]).toBe('planned');
+    await expectRegisterAt(days, 144);
+  });
+});
 
 describe('sync alerts', () => {
   it('the webhook hears of a failure and of a register lagging past SYNC_MAX_LAG_DAYS; an alert it cannot take shows in the status', async () => {

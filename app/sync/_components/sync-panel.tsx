@@ -1,0 +1,185 @@
+'use client';
+
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useEffect, useRef, useState } from 'react';
+import { DataTable } from '@/app/_components/data-table';
+import { JOB } from '@/lib/imports/state/machine';
+import type { SyncStatus } from '@/lib/sync/status';
+import type { SyncProgress } from '@/lib/sync/sync';
+import { api, fetchStatus, statusKey } from '../../imports/_lib/api';
+import { Progress } from '../../imports/[id]/_components/progress';
+
+type Status = Omit<SyncStatus, 'lastCheck' | 'nextCheckAt' | 'runs'> & {
+  lastCheck: { at: string | null; outcome: string | null };
+  nextCheckAt: string | null;
+  runs: (Omit<SyncStatus['runs'][number], 'startedAt' | 'finishedAt'> & { startedAt: string; finishedAt: string | null })[];
+};
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : 'never');
+
+/**
+ * The button runs a sync step after step (the same steps as `npm run sync` and the cron):
+ * the plan, each file fetched in parts, then each import on its own progress panel, which
+ * drives it (pause, cancel and the rest as on an import's page); once it completes, the next.
+ */
+export function SyncPanel({ initial }: { initial: Status }) {
+  const queryClient = useQueryClient();
+  const status = useQuery({ queryKey: ['sync'], queryFn: () => api<Status>('/api/sync'), initialData: initial, refetchInterval: 10_000 });
+  const s = status.data;
+  const holder = useRef<string>('');
+  const [running, setRunning] = useState(false);
+  const [plan, setPlan] = useState<string | null>(null);
+  const [last, setLast] = useState<SyncProgress | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const job = useQuery({ queryKey: statusKey(jobId ?? 0), queryFn: () => fetchStatus(jobId as number), enabled: jobId !== null });
+
+  const step = async (check: boolean) => {
+    try {
+      const p = await api<SyncProgress>('/api/sync', { method: 'POST', body: { holder: holder.current, check } });
+      setLast(p);
+      if (p.state === 'planned') setPlan(p.message);
+      if (p.state === 'importing') return setJobId(p.jobId);
+      if (p.state === 'planned' || p.state === 'fetching') return void step(false);
+      setRunning(false);
+      if (p.state === 'error' || p.state === 'busy') setProblem(p.message);
+      void queryClient.invalidateQueries({ queryKey: ['sync'] });
+    } catch (err) {
+      setRunning(false);
+      setProblem((err as Error).message);
+    }
+  };
+
+  // The import under way completed: on to the next step of the plan.
+  const jobStatus = job.data?.job.status;
+  useEffect(() => {
+    if (jobId !== null && jobStatus === JOB.completed) {
+      setJobId(null);
+      void step(false);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [jobId, jobStatus]);
+
+  const start = () => {
+    holder.current = `page:${crypto.randomUUID()}`;
+    setRunning(true);
+    setProblem(null);
+    setPlan(null);
+    setLast(null);
+    void step(true);
+  };
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Sync with the KBO portal</h1>
+        {s.configured ? (
+          <button
+            type="button"
+            data-testid="sync-start"
+            disabled={running}
+            onClick={start}
+            className="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-50"
+          >
+            {running ? 'Syncing…' : 'Import daily update'}
+          </button>
+        ) : (
+          <p className="text-sm text-slate-600">Set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync (README: Configuration).</p>
+        )}
+      </div>
+
+      <dl className="grid grid-cols-1 gap-x-6 gap-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm sm:grid-cols-2" data-testid="sync-status">
+        <Fact label="Register at">{s.register ? `extract ${s.register.extractNumber}, snapshot ${s.register.snapshotDate ?? '?'}` : 'empty'}</Fact>
+        <Fact label="Portal's newest">{s.portal.newest !== null ? `extract ${s.portal.newest}${s.portal.newestDate ? `, ${s.portal.newestDate}` : ''}` : 'not checked yet'}</Fact>
+        <Fact label="Behind">{s.behind === null ? '—' : s.behind === 0 ? 'up to date' : `${s.behind} extract${s.behind === 1 ? '' : 's'}, ${s.lagDays ?? '?'} day${s.lagDays === 1 ? '' : 's'}`}</Fact>
+        <Fact label="Last check">{`${when(s.lastCheck.at)}${s.lastCheck.outcome ? `: ${s.lastCheck.outcome}` : ''}`}</Fact>
+        <Fact label="Next scheduled check">{s.configured ? when(s.nextCheckAt) : '—'}</Fact>
+        <Fact label="Portal">{s.portalUrl}</Fact>
+      </dl>
+      {s.alertUndelivered && (
+        <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="sync-alert-undelivered">
+          {s.alertUndelivered}
+        </p>
+      )}
+
+      {(plan || last || problem) && (
+        <section className="space-y-2" data-testid="sync-progress" aria-label="This sync">
+          {plan && (
+            <p className="font-medium" data-testid="sync-plan">
+              {plan}
+            </p>
+          )}
+          {last && last.state !== 'planned' && !problem && (
+            <p className="text-sm text-slate-700" data-testid="sync-message">
+              {last.message}
+              {last.fetch && ` (${Math.round((100 * last.fetch.bytes) / Math.max(1, last.fetch.size))}%)`}
+            </p>
+          )}
+          {problem && (
+            <p role="alert" className="rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800" data-testid="sync-problem">
+              {problem}
+            </p>
+          )}
+        </section>
+      )}
+      {jobId !== null && (
+        <section className="rounded-lg border border-slate-200 p-4" data-testid="sync-import">
+          <p className="mb-3 text-sm text-slate-600">
+            <Link className="text-sky-700 underline underline-offset-2" href={`/imports/${jobId}`}>
+              Import #{jobId}
+            </Link>{' '}
+            of this sync; once it completes, the sync goes on.
+          </p>
+          <Progress jobId={jobId} />
+        </section>
+      )}
+
+      <section className="space-y-2" aria-label="Sync runs">
+        <h2 className="text-lg font-semibold">Runs</h2>
+        {s.runs.length === 0 ? (
+          <p className="text-sm text-slate-500">None yet.</p>
+        ) : (
+          <DataTable head={['run', 'started', 'by', 'outcome', 'from', 'plan', 'error']} testId="sync-runs">
+            {s.runs.map((r) => (
+              <tr key={r.id} className="border-t border-slate-100" data-testid="sync-run">
+                <td className="px-3 py-2">#{r.id}</td>
+                <td className="px-3 py-2 whitespace-nowrap">{when(r.startedAt)}</td>
+                <td className="px-3 py-2">{r.trigger}</td>
+                <td className="px-3 py-2">{r.outcome.replaceAll('_', ' ')}</td>
+                <td className="px-3 py-2">{r.fromExtract ?? 'empty'}</td>
+                <td className="px-3 py-2">
+                  {r.plan.length === 0
+                    ? 'nothing new'
+                    : r.plan.map((p, i) => (
+                        <span key={p.name}>
+                          {i > 0 && ', '}
+                          {r.jobs[p.name] ? (
+                            <Link className="text-sky-700 underline underline-offset-2" href={`/imports/${r.jobs[p.name]}`}>
+                              {p.number}
+                            </Link>
+                          ) : (
+                            p.number
+                          )}
+                          {p.kind !== 'update' && ` (${p.kind})`}
+                        </span>
+                      ))}
+                </td>
+                <td className="px-3 py-2 text-red-800">{r.error ?? ''}</td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="flex gap-2">
+      <dt className="text-slate-500">{label}</dt>
+      <dd className="font-medium">{children}</dd>
+    </div>
+  );
+}
