@@ -5,8 +5,8 @@ import { ImportFailure, isImportFailure } from '../imports/errors';
 import { completeUpload } from '../imports/jobs/start';
 import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
-import { savePart } from '../imports/store/parts';
-import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf } from '../imports/store/uploads';
+import { fetchMissingParts } from '../imports/store/fetch';
+import { loadUpload, maxUploadBytes, newUpload, tooBig } from '../imports/store/uploads';
 import { alertOnSuccess, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
 import { planSync, type PortalFile, type SyncStep } from './plan';
 import { KboPortal, type Portal } from './portal';
@@ -249,25 +249,16 @@ async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: num
     uploadId = (await newUpload(sql, { fileName: file.name, size, url, options: {} })).uploadId;
   }
   const u = await loadUpload(sql, uploadId);
-  const view = await viewOf(sql, u);
-  let bytes = view.bytesReceived;
-  let fetched = 0;
-  for (let i = 0; i < u.parts && (fetched === 0 || Date.now() < deadline); i++) {
-    if (view.received.includes(i)) continue;
-    fetched++;
-    const start = i * u.partSize;
-    const want = expectedLength(u, i);
-    const data = await portal.range(file.name, start, start + want - 1);
-    if (data.length !== want) {
-      throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal sent ${data.length} bytes of ${file.name} for bytes ${start}–${start + want - 1}; the next sync asks again.`);
-    }
-    await savePart(sql, uploadId, start, data, true);
-    view.received.push(i);
-    bytes += want;
-  }
-  if (view.received.length < u.parts) return { jobId: null, bytes, size: u.size };
+  const view = await fetchMissingParts(
+    sql,
+    u,
+    deadline,
+    (start, end) => portal.range(file.name, start, end),
+    (got, start, end) => new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal sent ${got} bytes of ${file.name} for bytes ${start}–${end}; the next sync asks again.`),
+  );
+  if (view.received.length < u.parts) return { jobId: null, bytes: view.bytesReceived, size: u.size };
   const { jobId } = await completeUpload(db, uploadId, null);
-  return { jobId, bytes, size: u.size };
+  return { jobId, bytes: u.size, size: u.size };
 }
 
 /** A holder name for one process's syncs. */

@@ -4,7 +4,7 @@ import { ImportFailure } from '../errors';
 import { fileNameSchema, importOptions } from '../options';
 import { savePart } from './parts';
 import { remoteGet, type RemoteResponse } from './remote';
-import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type UploadView } from './uploads';
+import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type PartedUpload, type UploadView } from './uploads';
 
 /** Fetching a zip from a URL, a part per HTTP range request, in steps a driver calls again. */
 
@@ -63,6 +63,26 @@ export async function fetchParts(sql: Sql, uploadId: number, deadline: number): 
   const u = await loadUpload(sql, uploadId);
   if (u.url === null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is sent by its client in parts, not fetched.`);
   if (u.url.startsWith('kbo-portal:')) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is fetched from the KBO portal by the sync (npm run sync, or the cron).`);
+  const url = u.url;
+  return fetchMissingParts(sql, u, deadline, async (start, end) => {
+    const res = await fileGet(url, { range: `bytes=${start}-${end}` }, end + 1);
+    // A server that ignores ranges sends the whole file: keep our part of it.
+    return res.status === 200 ? res.body.subarray(start, end + 1) : res.body;
+  }, (got, start, end) => new ImportFailure('VALIDATION', `${url} sent ${got} bytes for bytes ${start}–${end}; has the file changed? Start the fetch again.`));
+}
+
+/**
+ * The parts of `u` not stored yet, each read with `range` (bytes start to end, inclusive) and
+ * stored whole, until `deadline` (at least one per call). A part of the wrong length is
+ * refused with `wrongLength`. Returns the upload as it stands.
+ */
+export async function fetchMissingParts(
+  sql: Sql,
+  u: PartedUpload,
+  deadline: number,
+  range: (start: number, end: number) => Promise<Buffer>,
+  wrongLength: (got: number, start: number, end: number) => ImportFailure,
+): Promise<UploadView> {
   let view = await viewOf(sql, u);
   if (view.complete) return view;
   let fetched = 0;
@@ -71,14 +91,9 @@ export async function fetchParts(sql: Sql, uploadId: number, deadline: number): 
     fetched++;
     const start = i * u.partSize;
     const want = expectedLength(u, i);
-    const res = await fileGet(u.url, { range: `bytes=${start}-${start + want - 1}` }, start + want);
-    let data = res.body;
-    // A server that ignores ranges sends the whole file: keep our part of it.
-    if (res.status === 200) data = data.subarray(start, start + want);
-    if (data.length !== want) {
-      throw new ImportFailure('VALIDATION', `${u.url} sent ${data.length} bytes for bytes ${start}–${start + want - 1}; has the file changed? Start the fetch again.`);
-    }
-    await savePart(sql, uploadId, start, data, true);
+    const data = await range(start, start + want - 1);
+    if (data.length !== want) throw wrongLength(data.length, start, start + want - 1);
+    await savePart(sql, u.id, start, data, true);
     view = { ...view, received: [...view.received, i], bytesReceived: view.bytesReceived + want };
   }
   return view;
