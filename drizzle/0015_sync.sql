@@ -21,6 +21,7 @@ CREATE TABLE "sync_state" (
 	"lease_until" timestamp with time zone,
 	"last_alert_kind" text,
 	"last_alert_at" timestamp with time zone,
+	"last_lag_alert_at" timestamp with time zone,
 	"alert_undelivered" text
 );
 --> statement-breakpoint

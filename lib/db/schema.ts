@@ -438,5 +438,7 @@ export const syncState = pgTable('sync_state', {
   /** The last alert sent (kind and when), and the last one that could not be delivered. */
   lastAlertKind: text('last_alert_kind'),
   lastAlertAt: timestamp('last_alert_at', { withTimezone: true }),
+  /** The last lag alert delivered: another waits a day while the lag lasts. */
+  lastLagAlertAt: timestamp('last_lag_alert_at', { withTimezone: true }),
   alertUndelivered: text('alert_undelivered'),
 });

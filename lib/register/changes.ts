@@ -3,6 +3,7 @@ import type { Sql } from '../db/client';
 import { ident, identList, type Fragment } from '../db/sql';
 import { ImportFailure } from '../imports/errors';
 import { getJob } from '../imports/sql/jobs';
+import { JOB } from '../imports/state/machine';
 import { parseRegisterNumber } from './number';
 
 export const CHANGES = ['added', 'ended', 'modified'] as const;
@@ -115,7 +116,8 @@ function classified(sql: Sql, n: number, number: string | undefined, tables: rea
  * What one import changed in the register: per table, the entities it added, ended and
  * modified, a page at a time in table and number order, with counts per table. For a
  * resync this is its drift. A FULL loaded into an empty register added everything: its list
- * is the register itself. Read from the rows as they are now, so a rolled-back import has none.
+ * is the register itself. Read from the rows as they are now; an import that is not completed
+ * (rolled back, failed, under way) lists nothing.
  */
 export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter = {}): Promise<ChangePage> {
   const f = checkChangeFilter(raw);
@@ -123,7 +125,9 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
   const head = { id: job.id, extractNumber: job.extractNumber, mode: job.mode, status: job.status };
   const n = job.extractNumber;
   const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false };
-  if (n === null) return empty;
+  // Rows name their extract, not their job: only the completed job holds extract N's rows (an
+  // extract is applied once at a time; one rolled back, failed or still running has none of its own).
+  if (n === null || job.status !== JOB.completed) return empty;
   if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
   // One pass over the import's rows: the counts (whatever the table and change filters) and the page.
@@ -165,7 +169,7 @@ export async function* importChangesCsv(sql: Sql, jobId: number, raw: ChangeFilt
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${job.id} loaded a FULL into an empty register: it added every row, so its change list is the register itself. Search the register instead.`);
   }
   yield 'table,entity_number,change,rows_started,rows_ended\n';
-  if (job.extractNumber === null) return;
+  if (job.extractNumber === null || job.status !== JOB.completed) return;
   const tables = KBO_TABLES.filter((t) => f.table === undefined || t.table === f.table);
   const cursor = sql<{ t: string; n: string; change: string; started: number; ended: number }[]>`
     select t, n, change, started, ended from (${classified(sql, job.extractNumber, f.number, tables)}) c

@@ -169,15 +169,22 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
   const take = (rows: { n: string }[]) => {
     for (const { n } of rows) if (!seen.has(n)) (seen.add(n), out.push(n));
   };
-  // An entity may have several names with the prefix: read a few more rows than entities wanted.
-  take(
-    await sql<{ n: string }[]>`
-      select d.entity_number as n from denominations d
+  // An entity may have several names with the prefix: read on from where the last read
+  // stopped (name, then number) until there are enough entities or no more names.
+  let after: { f: string; n: string } | null = null;
+  for (let reads = 0; out.length < want && reads < 20; reads++) {
+    const rows: { n: string; f: string }[] = await sql<{ n: string; f: string }[]>`
+      select d.entity_number as n, kbo_fold(d.denomination) collate "C" as f from denominations d
       where d.is_current and kbo_fold(d.denomination) collate "C" >= ${lo} and kbo_fold(d.denomination) collate "C" < ${hi}
+        ${after ? sql`and (kbo_fold(d.denomination) collate "C", d.entity_number) > (${after.f}::text collate "C", ${after.n}::text collate "C")` : sql``}
         and ${filter(sql`d.entity_number`)}
       order by kbo_fold(d.denomination) collate "C", d.entity_number
-      limit ${want * 3}`,
-  );
+      limit ${want * 3}`;
+    take(rows);
+    if (rows.length < want * 3) break;
+    const last = rows[rows.length - 1] as { n: string; f: string };
+    after = { f: last.f, n: last.n };
+  }
   // Names of similar spelling, when no name starts with the text: the trigram index finds
   // candidates by the text's longest word (the short and common ones, "nv", "de", would make
   // it read most of the index), at most SIMILAR_CANDIDATES rows, ranked by the word similarity

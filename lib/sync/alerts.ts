@@ -34,7 +34,8 @@ export async function sendAlert(sql: Sql, alert: Alert, pause = (ms: number) => 
         signal: AbortSignal.timeout(5_000),
       });
       if (res.ok) {
-        await sql`update sync_state set last_alert_kind = ${alert.kind}, last_alert_at = now(), alert_undelivered = null where id = 1`;
+        await sql`update sync_state set last_alert_kind = ${alert.kind}, last_alert_at = now(), alert_undelivered = null,
+                  last_lag_alert_at = case when ${alert.kind}::text = 'lag' then now() else last_lag_alert_at end where id = 1`;
         return true;
       }
       problem = `the webhook answered ${res.status}`;
@@ -51,7 +52,7 @@ export async function sendAlert(sql: Sql, alert: Alert, pause = (ms: number) => 
 /** A lag alert once a day at most while the lag lasts (a failure alert goes out every time). */
 export async function lagAlertDue(sql: Sql): Promise<boolean> {
   const [s] = await sql<{ due: boolean }[]>`
-    select last_alert_kind is distinct from 'lag' or last_alert_at < now() - interval '1 day' as due from sync_state where id = 1`;
+    select last_lag_alert_at is null or last_lag_alert_at < now() - interval '1 day' as due from sync_state where id = 1`;
   return s?.due ?? true;
 }
 

@@ -20,10 +20,10 @@ export async function syncTick(db: Db, portal: Portal, until: number, onCall?: (
       steps.push(p);
       if (p.state === 'importing') {
         // At least one call per tick, so that every tick moves the import on.
-        await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until: Math.max(until, Date.now() + 1), idleMs: 250, onStep: (_s, ms) => onCall?.('import step', ms) });
+        await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until: Math.max(until, Date.now() + 100), idleMs: 250, onStep: (_s, ms) => onCall?.('import step', ms) });
         continue;
       }
-      if (p.state !== 'planned' && p.state !== 'fetching') break;
+      if (p.state !== 'planned' && p.state !== 'fetching') break; // checked, waiting, busy, done, error
     }
   } finally {
     await releaseLease(db.$client, holder).catch(() => {});

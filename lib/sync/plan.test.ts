@@ -46,6 +46,11 @@ describe('the sync plan', () => {
     expect(steps(planSync(130, fullsOlder))).toEqual(['resync 148', 'update 149', 'update 150']);
   });
 
+  it('does not resync with a FULL older than the UPDATEs it can apply', () => {
+    const listed = [141, 142, 143, 144, 146].map((n) => file(n, 'update')).concat([file(142, 'full')]);
+    expect(steps(planSync(140, listed))).toEqual(['update 141', 'update 142', 'update 143', 'update 144']);
+  });
+
   it('cannot bridge a gap without a newer FULL, and says why', () => {
     expect(steps(planSync(130, portal(140, 150).filter((f) => f.type === 'update')))).toMatch(/no longer lists UPDATE 131, and no FULL newer than 130/);
     expect(steps(planSync(null, portal(140, 150).filter((f) => f.type === 'update')))).toMatch(/no FULL extract/);

@@ -59,7 +59,7 @@ export function planSync(at: number | null, listed: PortalFile[]): SyncPlan {
   const reach = chain.length ? (chain[chain.length - 1] as SyncStep).file.number : at;
   if (reach >= newest) return plan(chain);
   // A number on the way is gone: the newest FULL bridges the gap, then the UPDATEs after it.
-  if (newestFull && newestFull.number > at) return plan(bridge(newestFull, after));
+  if (newestFull && newestFull.number > reach) return plan(bridge(newestFull, after));
   if (chain.length) return plan(chain);
   return {
     ok: false,

@@ -40,6 +40,8 @@ export class PortalLoginRefused extends ImportFailure {
  */
 export class KboPortal implements Portal {
   private readonly base: string;
+  /** The base as messages show it: without any user and password written into the URL. */
+  private readonly shown: string;
   private cookies = new Map<string, string>();
   private loggedIn = false;
 
@@ -49,6 +51,7 @@ export class KboPortal implements Portal {
     private readonly password: string,
   ) {
     this.base = base.replace(/\/+$/, '');
+    this.shown = shownUrl(this.base);
   }
 
   async listing(): Promise<PortalFile[]> {
@@ -114,11 +117,14 @@ export class KboPortal implements Portal {
       'content-type': 'application/x-www-form-urlencoded',
       'content-length': String(Buffer.byteLength(body)),
     }, body);
-    // Follow the redirects by hand: each hop may set the new session cookie.
-    for (let hop = 0; hop < 5 && res.status >= 300 && res.status < 400 && res.headers.location; hop++) {
-      const next = new URL(res.headers.location, `${this.base}/`).toString();
-      if (/[?&]error\b/.test(next) || /\/login(\?|$)/.test(new URL(next).pathname + new URL(next).search)) throw new PortalLoginRefused();
-      res = await this.request('GET', next, PAGE_BYTES);
+    // Follow the redirects by hand: each hop may set the new session cookie. Only within the
+    // portal: the cookies (the session) go nowhere else.
+    for (let hop = 0; res.status >= 300 && res.status < 400 && res.headers.location; hop++) {
+      if (hop === 5) throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal (${this.shown}) redirected the login more than 5 times; try again later.`);
+      const next = new URL(res.headers.location, `${this.base}/`);
+      if (next.origin !== new URL(this.base).origin) throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal (${this.shown}) sent the login to another site (${next.origin}); check KBO_PORTAL_URL.`);
+      if (/[?&]error\b/.test(next.search) || /\/login$/.test(next.pathname)) throw new PortalLoginRefused();
+      res = await this.request('GET', next.toString(), PAGE_BYTES);
     }
     if (res.status !== 200 || !LOGGED_IN.test(res.body.toString('utf8'))) throw new PortalLoginRefused();
     this.loggedIn = true;
@@ -130,7 +136,7 @@ export class KboPortal implements Portal {
     try {
       res = await trustedRequest(url, { method, headers: { ...BROWSER_HEADERS, ...(cookie ? { cookie } : {}), ...headers }, body }, maxBytes);
     } catch {
-      throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal (${this.base}) could not be reached; check KBO_PORTAL_URL and the network, then try again.`);
+      throw new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal (${this.shown}) could not be reached; check KBO_PORTAL_URL and the network, then try again.`);
     }
     for (const line of [res.headers['set-cookie'] ?? []].flat()) {
       const [pair] = line.split(';');
@@ -162,4 +168,16 @@ export function listedFiles(html: string): PortalFile[] {
     if (file && !out.has(name)) out.set(name, file);
   }
   return [...out.values()];
+}
+
+/** A URL without the user and password it may carry (`https://u:p@host/…` → `https://host/…`). Pure. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(an invalid URL)';
+  }
 }

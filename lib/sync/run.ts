@@ -24,7 +24,8 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
   let check = true;
   let lastFetchLog = 0;
   // Keep the lease while an import runs longer than it.
-  const renew = setInterval(() => void takeLease(db.$client, holder).catch(() => {}), 30_000);
+  let renewing: Promise<unknown> = Promise.resolve();
+  const renew = setInterval(() => (renewing = takeLease(db.$client, holder).catch(() => {})), 30_000);
   try {
     for (;;) {
       const p: SyncProgress = await syncStep(db, portal, { trigger, holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
@@ -38,6 +39,7 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
           log(p.message);
           return { current: true, message: p.message, runId: p.run?.id ?? null };
         case 'error':
+        case 'waiting':
           return { current: false, message: p.message, runId: p.run?.id ?? null };
         case 'planned':
           log(p.message);
@@ -64,6 +66,7 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
     }
   } finally {
     clearInterval(renew);
+    await renewing; // a renewal in flight must not take the lease back after the release
     await releaseLease(db.$client, holder).catch(() => {});
   }
 }

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client';
 import { env } from '../env';
 import { lastCompletedJob } from '../imports/sql/jobs';
+import { shownUrl } from './portal';
 import type { SyncRunRow } from './sync';
 
 /** Where the sync stands: what the status page and `npm run sync -- --status` show. */
@@ -36,7 +37,7 @@ export async function syncStatus(sql: Sql, limit = 20): Promise<SyncStatus> {
   const at = state?.at ? new Date(state.at) : null;
   return {
     configured: Boolean(e.KBO_PORTAL_USER && e.KBO_PORTAL_PASSWORD),
-    portalUrl: e.KBO_PORTAL_URL,
+    portalUrl: shownUrl(e.KBO_PORTAL_URL),
     register,
     portal: { newest, newestDate },
     behind: register && newest !== null ? Math.max(0, newest - register.extractNumber) : null,

@@ -65,8 +65,12 @@ export async function releaseLease(sql: Sql, holder: string): Promise<void> {
 
 /** What one sync step did, and where the sync stands. */
 export interface SyncProgress {
-  /** `busy`: another sync holds the lease; `checked`: nothing new; `planned`; `fetching`; `importing` (an import to drive); `done`; `error`. */
-  state: 'busy' | 'checked' | 'planned' | 'fetching' | 'importing' | 'done' | 'error';
+  /**
+   * `busy`: another sync holds the lease; `checked`: nothing new (or no check due); `planned`;
+   * `fetching`; `importing` (an import to drive); `waiting`: an import is paused, and the sync
+   * waits for it to be resumed or cancelled; `done`; `error`.
+   */
+  state: 'busy' | 'checked' | 'planned' | 'fetching' | 'importing' | 'waiting' | 'done' | 'error';
   run: SyncRunRow | null;
   /** The import to drive now (state `importing`). */
   jobId: number | null;
@@ -123,7 +127,8 @@ async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<Sync
   try {
     const active = await activeJob(sql);
     if (active) {
-      if (active.status === JOB.paused) throw new ImportFailure('PRECONDITION_FAILED', `Import #${active.id} (extract ${active.extract_number}) is paused; resume or cancel it, then sync again.`);
+      // A paused import is an admin's choice, not a failure: the sync waits for it.
+      if (active.status === JOB.paused) return progress('waiting', run ?? null, `Import #${active.id} (extract ${active.extract_number}) is paused; resume or cancel it, and the sync carries on.`);
       return { ...progress('importing', run ?? null, `Import #${active.id} (extract ${active.extract_number}) is under way.`), jobId: active.id };
     }
     if (!run) {
@@ -162,7 +167,9 @@ async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<Sync
   } catch (err) {
     const message = isImportFailure(err) ? err.message : 'The sync stopped on an unexpected error; the details are in the server log.';
     if (!isImportFailure(err)) console.error('[kbo-import] sync failed', err);
-    await sql`update sync_state set last_check_outcome = ${message} where id = 1`;
+    // A failed check counts as a check: the cron asks again only when the next one is due
+    // (a wrong password is not tried every minute).
+    await sql`update sync_state set last_check_at = now(), last_check_outcome = ${message} where id = 1`;
     run = run ? await endRun(sql, run.id, SYNC_OUTCOME.error, message) : await recordRun(sql, opts.trigger, (await lastCompletedExtract(sql)) ?? null, null, [], SYNC_OUTCOME.error, message);
     return progress('error', run, message);
   }

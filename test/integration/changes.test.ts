@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type Row } from '../../lib/datasets/generator';
 import { KBO_TABLES, type DataTableName } from '../../lib/datasets/kbo';
 import { importChanges, importChangesCsv, type EntityChange } from '../../lib/register/changes';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
 
@@ -101,6 +103,14 @@ describe('what an import changed', () => {
       const one = expected.find((c) => c.table === 'enterprises') as EntityChange;
       expect(await allChanges(jobId, { number: one.number.replaceAll('.', '') })).toEqual(expected.filter((c) => c.number === one.number));
     }
+
+    // Rolled back, the resync holds no rows of its own any more: its list is empty, and so is its CSV.
+    await rollbackImport(t.db, { jobId: resynced.job.id });
+    const undone = await driveImport(t.db, { jobId: resynced.job.id, concurrency: 1, idleMs: 10 });
+    expect(undone.job.status).toBe('rolled_back');
+    expect(await importChanges(t.db.$client, resynced.job.id)).toMatchObject({ summary: [], changes: [] });
+    expect(await csvOf(resynced.job.id)).toBe('table,entity_number,change,rows_started,rows_ended\n');
+    expect((await allChanges(jobs[1] as number)).length).toBe(expectedChanges(states[1] as Snapshot, states[2] as Snapshot).length);
 
     // A FULL into an empty register is not listed entity by entity: it added everything.
     const initial = await importChanges(t.db.$client, first.job.id);

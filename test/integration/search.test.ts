@@ -145,6 +145,25 @@ describe('register search', () => {
     expect(withForm.every((h) => form.has(h.number))).toBe(true);
   });
 
+  it('an entity with many names of the prefix takes one line, and the page still fills', async () => {
+    const model = await loaded();
+    const numbers = model.currentRows('enterprises').map((r) => r[0] as string).slice(0, 30);
+    // The first enterprise has 100 names starting with "Zzmany"; 29 others one each.
+    for (let i = 0; i < 100; i++) {
+      await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
+                         values (${numbers[0] as string}, '2', '002', ${`Zzmany ${String(i).padStart(3, '0')}`}, 147)`;
+    }
+    for (const n of numbers.slice(1)) {
+      await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number) values (${n}, '2', '002', 'Zzmany zzz', 147)`;
+    }
+    const first = await searchRegister(t.db.$client, { q: 'zzmany' });
+    expect(first.match).toBe('name');
+    expect(first.hits).toHaveLength(20);
+    expect(first.hasMore).toBe(true);
+    expect(first.hits[0]?.number).toBe(numbers[0]);
+    expect((await allHits({ q: 'zzmany' })).map((h) => h.number).sort()).toEqual([...numbers].sort());
+  });
+
   it('pages in order without repeats, and refuses an empty query, a bad filter or a page out of range', async () => {
     await loaded();
     const first = await searchRegister(t.db.$client, { status: 'AC' });

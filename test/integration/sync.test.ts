@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
 import { KBO_TABLES } from '../../lib/datasets/kbo';
+import { prepareImport } from '../../lib/imports/drive/prepare';
+import { pauseImport, resumeImport } from '../../lib/imports/jobs/controls';
 import { syncTick } from '../../lib/sync/cron';
 import { KboPortal } from '../../lib/sync/portal';
 import { runSync } from '../../lib/sync/run';
@@ -235,6 +237,27 @@ describe('the cron path', () => {
     for (let i = 0; i < 50 && !later.includes('done'); i++) later.push(...(await syncTick(t.db, client(), Date.now() + 1_000)).map((p) => p.state));
     expect(later[0]).toBe('planned');
     await expectRegisterAt(days, 144);
+  });
+});
+
+describe('a paused import', () => {
+  it('makes the sync wait, without a failed run or an alert, on every tick, until it is resumed', async () => {
+    const days = await Days.start();
+    expect((await runSync(t.db, client())).current).toBe(true);
+    await days.upTo(141);
+    // An admin uploads UPDATE 141 by hand and pauses it.
+    const bytes = portal.files.get('KboOpenData_0141_2025_10_02_Update.zip') as Buffer;
+    const prepared = await prepareImport(t.db, { fileName: 'KboOpenData_0141_2025_10_02_Update.zip', data: bytes });
+    await pauseImport(t.db, { jobId: prepared.job.id });
+    received.length = 0;
+    const r = await runSync(t.db, client());
+    expect(r).toMatchObject({ current: false, message: `Import #${prepared.job.id} (extract 141) is paused; resume or cancel it, and the sync carries on.` });
+    for (let i = 0; i < 3; i++) expect((await syncTick(t.db, client(), Date.now() + 200)).map((p) => p.state)).toEqual(['waiting']);
+    expect(received).toEqual([]);
+    expect((await t.db.$client`select outcome from sync_runs order by id`).map((x) => x.outcome)).toEqual(['up_to_date']);
+    await resumeImport(t.db, { jobId: prepared.job.id });
+    expect((await runSync(t.db, client())).current).toBe(true);
+    await expectRegisterAt(days, 141);
   });
 });
 

@@ -16,6 +16,9 @@ type Status = Omit<SyncStatus, 'lastCheck' | 'nextCheckAt' | 'runs'> & {
   runs: (Omit<SyncStatus['runs'][number], 'startedAt' | 'finishedAt'> & { startedAt: string; finishedAt: string | null })[];
 };
 
+/** Where an import of the sync can end. */
+const ENDED = new Set<string>([JOB.completed, JOB.failed, JOB.cancelled, JOB.rolled_back]);
+
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : 'never');
 
 /**
@@ -43,7 +46,7 @@ export function SyncPanel({ initial }: { initial: Status }) {
       if (p.state === 'importing') return setJobId(p.jobId);
       if (p.state === 'planned' || p.state === 'fetching') return void step(false);
       setRunning(false);
-      if (p.state === 'error' || p.state === 'busy') setProblem(p.message);
+      if (p.state === 'error' || p.state === 'busy' || p.state === 'waiting') setProblem(p.message);
       void queryClient.invalidateQueries({ queryKey: ['sync'] });
     } catch (err) {
       setRunning(false);
@@ -51,15 +54,23 @@ export function SyncPanel({ initial }: { initial: Status }) {
     }
   };
 
-  // The import under way completed: on to the next step of the plan.
+  // The import under way ended: on to the next step of the plan (which says so if it did not complete).
   const jobStatus = job.data?.job.status;
   useEffect(() => {
-    if (jobId !== null && jobStatus === JOB.completed) {
+    if (jobId !== null && jobStatus !== undefined && ENDED.has(jobStatus)) {
       setJobId(null);
       void step(false);
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [jobId, jobStatus]);
+
+  // While an import of this sync runs, step now and then: that keeps this page's lease, so the
+  // cron does not take the sync over while the page drives it.
+  useEffect(() => {
+    if (jobId === null) return;
+    const keep = setInterval(() => void api('/api/sync', { method: 'POST', body: { holder: holder.current, check: false } }).catch(() => {}), 30_000);
+    return () => clearInterval(keep);
+  }, [jobId]);
 
   const start = () => {
     holder.current = `page:${crypto.randomUUID()}`;
