@@ -28,27 +28,36 @@ export function createSql(url: string, max = env().DATABASE_POOL_MAX): Sql {
       date: { to: 1082, from: [1082], serialize: (v: string) => v, parse: (v: string) => v },
     },
     connection: { application_name: 'kbo-import' },
+    backoff: reconnectDelaySeconds,
     // Supported by postgres.js at runtime, missing from its typings.
     ...({ socket: connectNoDelay } as object),
   });
 }
 
 /**
- * postgres.js leaves Nagle's algorithm on, so the small CopyDone after a COPY's data waits
- * for the server's delayed ACK (~40 ms per COPY here). We hand it connected sockets with
- * TCP_NODELAY instead.
+ * How long a pooled connection waits before connecting again after a failed connection, in
+ * seconds, given the failures so far (counted across the pool, reset by a success).
+ * postgres.js's own delay grows to 20 s after seven failures (`3^n / 100`), so a database
+ * that was away for ten seconds stayed unusable for up to 20 s more; the pages and the 503's
+ * Retry-After promise a retry every 5 s. This one grows to 1 s.
  */
-function connectNoDelay(options: { host: string[]; port: number[]; path?: string | false }): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = options.path
-      ? net.connect({ path: options.path })
-      : net.connect({ host: options.host[0] ?? '127.0.0.1', port: options.port[0] ?? 5432, noDelay: true });
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+export function reconnectDelaySeconds(failures: number): number {
+  return Math.min(1, 0.05 * 2 ** failures) * (0.5 + Math.random() / 2);
+}
+
+/**
+ * postgres.js leaves Nagle's algorithm on, so the small CopyDone after a COPY's data waits
+ * for the server's delayed ACK (~40 ms per COPY here). We hand it sockets with TCP_NODELAY
+ * instead. The socket is handed over at once, still connecting (what it writes waits for the
+ * connection): a refused connection then reaches postgres.js as the socket's own error and
+ * close, which return the connection to its pool. A promise that rejected instead left the
+ * connection "connecting" for ever, and once every connection of the pool had failed once,
+ * every query waited for good: the database was back, the app was not.
+ */
+function connectNoDelay(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+  return options.path
+    ? net.connect({ path: options.path })
+    : net.connect({ host: options.host[0] ?? '127.0.0.1', port: options.port[0] ?? 5432, noDelay: true });
 }
 
 export function createDb(sql: Sql): Db {
