@@ -228,7 +228,7 @@ async function byFilters(sql: Sql, f: SearchQuery & { zips?: string[] }, offset:
   return rows.map((r) => r.n);
 }
 
-/** Zipcodes of a place: the postcode itself, or every postcode whose municipality (NL or FR) folds to the same text. */
+/** Zipcodes of a place: the postcode itself, or every postcode whose municipality (NL or FR; the one its first address names) folds to the same text. */
 async function zipcodesOf(sql: Sql, place: string): Promise<string[]> {
   if (/^\d{4,5}$/.test(place)) return [place];
   const towns = await municipalities(sql);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
-import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/datasets/kbo';
 import type { StagingProgress } from '../../lib/db/schema';
 import { cancelImport } from '../helpers/answers';
 import { driveImport } from '../../lib/imports/drive/loop';
@@ -46,9 +46,22 @@ describe('staged prepare', () => {
       }
     };
     await Promise.all([worker(), worker(), worker()]);
+    // The steps named every enterprise as they copied (racing on the enterprise and denomination files).
+    const wrongNames = () => t.db.$client<{ wrong: number; named: number }[]>`
+      select count(*) filter (where e.primary_name is distinct from (
+               select d.denomination from denominations d
+               where d.entity_number = e.enterprise_number and d.is_current and d.type_of_denomination = '001'
+               order by array_position(${PRIMARY_NAME_LANGUAGES}::text[], d.language) nulls last, d.denomination
+               limit 1))::int as wrong,
+             count(e.primary_name)::int as named
+      from enterprises e where e.is_current`;
+    const [beforeFinalize] = await wrongNames();
+    expect(beforeFinalize).toMatchObject({ wrong: 0 });
+    expect(beforeFinalize?.named).toBeGreaterThan(100);
     const status = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 20 });
     expect(status.job.status).toBe('completed');
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
+    expect((await wrongNames())[0]?.wrong).toBe(0);
 
     const files = await t.db.$client<{ name: string; steps: number; rows: number; duplicates: number; sorted: boolean }[]>`
       select name, steps, rows, duplicates, sorted from import_job_files where job_id = ${jobId} order by file_index`;

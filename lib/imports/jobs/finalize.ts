@@ -43,20 +43,25 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
       );
     }
     const extract = job.extractNumber as number;
-    await removeRepeats(tx, jobId, extract);
-    await refreshPrimaryNames(
-      tx,
-      job.mode === 'initial'
-        ? tx`select enterprise_number as n from enterprises where extract_number = ${extract}`
-        : job.mode === 'resync'
-          ? // Only what the resync changed: a FULL stages every enterprise.
-            tx`select enterprise_number as n from enterprises where extract_number = ${extract}
-               union
-               select entity_number from denominations where extract_number = ${extract} or deleted_at_extract = ${extract}`
-          : tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
-               union
-               select entity_number from import_staging_denominations where job_id = ${jobId}`,
-    );
+    const unsorted = await removeRepeats(tx, jobId, extract);
+    // A FULL into empty tables named its enterprises step by step (prepare/step.ts), unless a
+    // file was out of key order; then, and for the other modes, the names are refreshed here.
+    const named = job.mode === 'initial' && !unsorted.some((t) => t === 'enterprises' || t === 'denominations');
+    if (!named) {
+      await refreshPrimaryNames(
+        tx,
+        job.mode === 'initial'
+          ? tx`select enterprise_number as n from enterprises where extract_number = ${extract}`
+          : job.mode === 'resync'
+            ? // Only what the resync changed: a FULL stages every enterprise.
+              tx`select enterprise_number as n from enterprises where extract_number = ${extract}
+                 union
+                 select entity_number from denominations where extract_number = ${extract} or deleted_at_extract = ${extract}`
+            : tx`select enterprise_number as n from import_staging_enterprises where job_id = ${jobId}
+                 union
+                 select entity_number from import_staging_denominations where job_id = ${jobId}`,
+      );
+    }
     const totals = await batchTotals(tx, jobId);
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
@@ -71,8 +76,9 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
  * them all in a file sorted by key (as KBO files are). For a file that was not sorted, the
  * repeats are removed here, in SQL, and counted as duplicates like any other.
  */
-async function removeRepeats(tx: Tx, jobId: number, extractNumber: number): Promise<void> {
-  for (const table of await unsortedDirectTables(tx, jobId)) {
+async function removeRepeats(tx: Tx, jobId: number, extractNumber: number): Promise<string[]> {
+  const unsorted = await unsortedDirectTables(tx, jobId);
+  for (const table of unsorted) {
     const columns = tableSpec(table as DataTableName).columns.map((c) => c.column);
     const t = ident(tx, table);
     const [r] = await tx<{ n: number }[]>`
@@ -86,4 +92,5 @@ async function removeRepeats(tx: Tx, jobId: number, extractNumber: number): Prom
     const n = r?.n ?? 0;
     if (n > 0) await countRepeatsAsDuplicates(tx, jobId, table, n);
   }
+  return unsorted;
 }

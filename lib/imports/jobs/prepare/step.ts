@@ -17,6 +17,7 @@ import { markPrepared, markRefused, markRefusedAfterCopy } from '../../state/job
 import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { injectStagingDelay } from '../faults';
+import { refreshPrimaryNames } from '../primary-names';
 import { clearStaging } from '../staging';
 import { checkChunk, startRead, type ChunkContext, type StepRead } from './chunk';
 import { countVerdict, extractVerdict, fatalVerdict, refusal, stepVerdict, StepRejections, takeRowErrors } from './policy';
@@ -134,9 +135,13 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   const rejections = new StepRejections(await keptErrorCount(step.tx, job.id));
   const direct = file.target === 'direct';
   const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
+  // A FULL copied straight into enterprises or denominations names the enterprises it touched
+  // in the same step (no call grows with the register): the copy leaves part of the budget for it.
+  const names = direct && NAMED_TABLES.has(file.tableName) ? await lastId(step.tx, file.tableName) : null;
   try {
-    await copyStretch(step, chunks, read, context, rejections);
+    await copyStretch(names === null ? step : { ...step, deadline: step.started + (step.deadline - step.started) * NAMES_SHARE }, chunks, read, context, rejections);
     await judgeStep(step, read, rejections, plan);
+    if (names !== null) await nameTouchedEnterprises(step.tx, job.id, file.tableName, names);
   } catch (err) {
     void chunks.return(undefined);
     throw err;
@@ -144,6 +149,34 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   if (!read.done) keepReader(step.sql, key, read.end.offset, chunks);
   await recordStep(step, read, rejections);
   return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - step.started, fileDone: read.done };
+}
+
+/** The tables whose rows make an enterprise's primary name, and the share of a step's budget their copy may take. */
+const NAMED_TABLES = new Set(['enterprises', 'denominations']);
+const NAMES_SHARE = 0.6;
+/** pg_advisory_xact_lock's first key for a job's naming steps (the second is the job id). */
+const NAMES_LOCK = 4_710_148;
+
+async function lastId(tx: Tx, table: string): Promise<number> {
+  const [r] = await tx<{ id: number }[]>`select coalesce(max(id), 0)::float8 as id from ${ident(tx, table)}`;
+  return r?.id ?? 0;
+}
+
+/**
+ * The primary names of the enterprises whose rows this step copied (ids above `after`). The
+ * enterprise and denomination files may be copied at once by two drivers: each takes the
+ * job's naming lock first, so the second waits for the first to commit, and its statement
+ * (read committed) then sees the other file's rows. A key whose rows straddle two steps is
+ * named again by the second, from all its rows.
+ */
+async function nameTouchedEnterprises(tx: Tx, jobId: number, table: string, after: number): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${NAMES_LOCK}, ${jobId})`;
+  await refreshPrimaryNames(
+    tx,
+    table === 'enterprises'
+      ? tx`select enterprise_number as n from enterprises where id > ${after}`
+      : tx`select entity_number as n from denominations where id > ${after} and type_of_denomination = '001'`,
+  );
 }
 
 /** Streams checked records into COPY until the deadline (at least one chunk, so every step moves on). */
