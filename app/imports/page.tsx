@@ -5,6 +5,7 @@ import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { historyPage } from '@/lib/imports/view/history';
 import { registerAt } from '@/lib/imports/view/register';
+import { portalConfigured } from '@/lib/sync/sync';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';
 import { requireAdmin } from '../_lib/session';
@@ -29,7 +30,7 @@ export default async function ImportsPage() {
         <h1 id="imports-heading" className="text-2xl font-semibold">
           Imports
         </h1>
-        {env().KBO_PORTAL_USER && env().KBO_PORTAL_PASSWORD && (
+        {portalConfigured() && (
           <p className="text-sm">
             <Link href="/sync" data-testid="sync-link" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white hover:bg-slate-700">
               Import daily update

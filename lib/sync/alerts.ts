@@ -66,5 +66,6 @@ export async function lagDays(sql: Sql): Promise<{ days: number | null; at: numb
   return r ?? { days: null, at: null, newest: null };
 }
 
+export const alertsConfigured = () => Boolean(env().SYNC_WEBHOOK_URL);
 export const maxLagDays = () => env().SYNC_MAX_LAG_DAYS;
 export const alertOnSuccess = () => env().SYNC_ALERT_ON_SUCCESS;

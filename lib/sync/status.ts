@@ -2,7 +2,8 @@ import type { Sql } from '../db/client';
 import { env } from '../env';
 import { lastCompletedJob } from '../imports/sql/jobs';
 import { shownUrl } from './portal';
-import type { SyncRunRow } from './sync';
+import { lagDays } from './alerts';
+import { portalConfigured, recentRuns, type SyncRunRow } from './sync';
 
 /** Where the sync stands: what the status page and `npm run sync -- --status` show. */
 export interface SyncStatus {
@@ -25,26 +26,20 @@ export async function syncStatus(sql: Sql, limit = 20): Promise<SyncStatus> {
   const [state] = await sql<{ at: Date | null; outcome: string | null; newest: number | null; newest_date: string | null; undelivered: string | null }[]>`
     select last_check_at as at, last_check_outcome as outcome, newest_on_portal as newest, newest_date::text, alert_undelivered as undelivered
     from sync_state where id = 1`;
-  const runs = await sql<SyncRunRow[]>`
-    select id, trigger, outcome, started_at as "startedAt", finished_at as "finishedAt", from_extract as "fromExtract",
-           newest_on_portal as "newestOnPortal", plan, jobs, error
-    from sync_runs order by id desc limit ${limit}`;
-  const job = await lastCompletedJob(sql);
+  const [runs, job, lag] = await Promise.all([recentRuns(sql, limit), lastCompletedJob(sql), lagDays(sql)]);
   const register = job?.extractNumber ? { extractNumber: job.extractNumber, snapshotDate: job.snapshotDate ?? null } : null;
   const newest = state?.newest ?? null;
-  const newestDate = state?.newest_date ?? null;
-  const days = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000);
   const at = state?.at ? new Date(state.at) : null;
   return {
-    configured: Boolean(e.KBO_PORTAL_USER && e.KBO_PORTAL_PASSWORD),
+    configured: portalConfigured(),
     portalUrl: shownUrl(e.KBO_PORTAL_URL),
     register,
-    portal: { newest, newestDate },
+    portal: { newest, newestDate: state?.newest_date ?? null },
     behind: register && newest !== null ? Math.max(0, newest - register.extractNumber) : null,
-    lagDays: register?.snapshotDate && newestDate ? Math.max(0, days(register.snapshotDate, newestDate)) : null,
+    lagDays: lag.days === null ? null : Math.max(0, lag.days),
     lastCheck: { at, outcome: state?.outcome ?? null },
     nextCheckAt: at ? new Date(at.getTime() + e.SYNC_CHECK_MINUTES * 60_000) : null,
     alertUndelivered: state?.undelivered ?? null,
-    runs: runs.map((r) => ({ ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt ? new Date(r.finishedAt) : null })),
+    runs,
   };
 }

@@ -5,24 +5,28 @@ import { ImportFailure, isImportFailure } from '../imports/errors';
 import { completeUpload } from '../imports/jobs/start';
 import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
+import { PORTAL_SCHEME, unstartedUploadOf } from '../imports/sql/uploads';
 import { fetchMissingParts } from '../imports/store/fetch';
 import { loadUpload, maxUploadBytes, newUpload, tooBig } from '../imports/store/uploads';
-import { alertOnSuccess, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
+import { alertOnSuccess, alertsConfigured, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
 import { planSync, type PortalFile, type SyncStep } from './plan';
 import { KboPortal, type Portal } from './portal';
 
-/** The upload of a portal file is marked by this URL scheme: only a sync fetches it (with its session). */
-export const PORTAL_SCHEME = 'kbo-portal:';
 const LEASE_SECONDS = 120;
 
 export type SyncTrigger = 'cli' | 'cron' | 'page';
 export const SYNC_OUTCOME = { inProgress: 'in_progress', upToDate: 'up_to_date', error: 'error' } as const;
 
+/** A portal account is set (KBO_PORTAL_USER and KBO_PORTAL_PASSWORD): the app may sync. */
+export function portalConfigured(): boolean {
+  const e = env();
+  return Boolean(e.KBO_PORTAL_USER && e.KBO_PORTAL_PASSWORD);
+}
+
 /** The portal of the configuration, or null when no account is set. */
 export function portalFromEnv(): Portal | null {
   const e = env();
-  if (!e.KBO_PORTAL_USER || !e.KBO_PORTAL_PASSWORD) return null;
-  return new KboPortal(e.KBO_PORTAL_URL, e.KBO_PORTAL_USER, e.KBO_PORTAL_PASSWORD);
+  return portalConfigured() ? new KboPortal(e.KBO_PORTAL_URL, e.KBO_PORTAL_USER as string, e.KBO_PORTAL_PASSWORD as string) : null;
 }
 
 export interface SyncRunRow {
@@ -41,6 +45,13 @@ export interface SyncRunRow {
 const runColumns = (sql: Sql) => sql`
   id, trigger, outcome, started_at as "startedAt", finished_at as "finishedAt", from_extract as "fromExtract",
   newest_on_portal as "newestOnPortal", plan, jobs, error`;
+
+/** The latest runs, newest first. */
+export async function recentRuns(sql: Sql, limit: number): Promise<SyncRunRow[]> {
+  const runs = await sql<SyncRunRow[]>`select ${runColumns(sql)} from sync_runs order by id desc limit ${limit}`;
+  // The client hands timestamptz over as text.
+  return runs.map((r) => ({ ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt ? new Date(r.finishedAt) : null }));
+}
 
 async function openRun(sql: Sql): Promise<SyncRunRow | undefined> {
   const [run] = await sql<SyncRunRow[]>`select ${runColumns(sql)} from sync_runs where outcome = ${SYNC_OUTCOME.inProgress} order by id desc limit 1`;
@@ -103,7 +114,7 @@ export async function syncStep(db: Db, portal: Portal, opts: SyncStepOptions): P
 
 /** Alerts: every failure; a lag past SYNC_MAX_LAG_DAYS (once a day while it lasts); a success, if asked. */
 async function alertAfter(sql: Sql, p: SyncProgress): Promise<void> {
-  if (p.state !== 'error' && p.state !== 'checked' && p.state !== 'done') return;
+  if (!alertsConfigured() || (p.state !== 'error' && p.state !== 'checked' && p.state !== 'done')) return;
   const lag = await lagDays(sql);
   const base = { registerExtract: lag.at, portalNewest: lag.newest, lagDays: lag.days, runId: p.run?.id ?? null };
   if (p.state === 'error') {
@@ -244,13 +255,8 @@ async function nextStep(sql: Sql, run: SyncRunRow): Promise<(PortalFile & { kind
 async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: number): Promise<{ jobId: number | null; bytes: number; size: number }> {
   const sql = db.$client;
   const url = `${PORTAL_SCHEME}${file.name}`;
-  const [known] = await sql<{ id: number }[]>`
-    select u.id from import_uploads u where u.url = ${url}
-      and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
-    order by u.id desc limit 1`;
-  let uploadId: number;
-  if (known) uploadId = known.id;
-  else {
+  let uploadId = await unstartedUploadOf(sql, url);
+  if (uploadId === undefined) {
     const size = await portal.size(file.name);
     if (size > maxUploadBytes()) throw tooBig(file.name, size);
     uploadId = (await newUpload(sql, { fileName: file.name, size, url, options: {} })).uploadId;

@@ -48,13 +48,24 @@ export async function abandonedUploads(sql: Db): Promise<number[]> {
   return old.map((u) => u.id);
 }
 
-/** The oldest URL fetch not finished, that no job was made from yet. */
+/** The URL of an upload a sync fetches from the KBO portal, with its session: `kbo-portal:<file name>`. */
+export const PORTAL_SCHEME = 'kbo-portal:';
+
+/** No import was made from upload `u` yet. */
+const noJobYet = (sql: Db) => sql`not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))`;
+
+/** The oldest URL fetch not finished, that no job was made from yet (a sync's portal files are the sync's). */
 export async function pendingFetch(sql: Db): Promise<number | undefined> {
   const [u] = await sql<{ id: number }[]>`
     select u.id from import_uploads u
-    where u.url is not null and u.url not like 'kbo-portal:%' and u.sha256 = ''
-      and not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))
+    where u.url is not null and u.url not like ${`${PORTAL_SCHEME}%`} and u.sha256 = '' and ${noJobYet(sql)}
     order by u.id limit 1`;
+  return u?.id;
+}
+
+/** The newest upload of `url` that no job was made from yet: a download to carry on. */
+export async function unstartedUploadOf(sql: Db, url: string): Promise<number | undefined> {
+  const [u] = await sql<{ id: number }[]>`select u.id from import_uploads u where u.url = ${url} and ${noJobYet(sql)} order by u.id desc limit 1`;
   return u?.id;
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../../db/client';
 import { ImportFailure } from '../errors';
 import { fileNameSchema, importOptions } from '../options';
+import { PORTAL_SCHEME } from '../sql/uploads';
 import { savePart } from './parts';
 import { remoteGet, type RemoteResponse } from './remote';
 import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type PartedUpload, type UploadView } from './uploads';
@@ -62,7 +63,7 @@ async function fileGet(url: string, headers: Record<string, string>, maxBytes: n
 export async function fetchParts(sql: Sql, uploadId: number, deadline: number): Promise<UploadView> {
   const u = await loadUpload(sql, uploadId);
   if (u.url === null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is sent by its client in parts, not fetched.`);
-  if (u.url.startsWith('kbo-portal:')) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is fetched from the KBO portal by the sync (npm run sync, or the cron).`);
+  if (u.url.startsWith(PORTAL_SCHEME)) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is fetched from the KBO portal by the sync (npm run sync, or the cron).`);
   const url = u.url;
   return fetchMissingParts(sql, u, deadline, async (start, end) => {
     const res = await fileGet(url, { range: `bytes=${start}-${end}` }, end + 1);
