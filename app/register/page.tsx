@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db/client';
 import { isImportFailure } from '@/lib/imports/errors';
-import { LANGUAGE_COOKIE, LANGUAGES, type Language } from '@/lib/register/language';
+import { LANGUAGE_COOKIE, savedLanguage } from '@/lib/register/language';
 import { checkQuery, searchChoices, searchQueryOf, searchRegister, type SearchQuery, type SearchResult } from '@/lib/register/search';
 import { DataTable } from '../_components/data-table';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
@@ -21,8 +21,7 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
   const raw = await searchParams;
   const params = new URLSearchParams(Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
   await requireAdmin(`/register${params.size ? `?${params}` : ''}`);
-  const saved = (await cookies()).get(LANGUAGE_COOKIE)?.value;
-  const lang: Language = (LANGUAGES as readonly string[]).includes(saved ?? '') ? (saved as Language) : 'nl';
+  const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
 
   let query: SearchQuery = {};
   let problem: string | null = null;

@@ -1,9 +1,10 @@
 import { KBO_TABLES, type DataTableName } from '../datasets/kbo';
 import type { Sql } from '../db/client';
-import { ident, identList, type Fragment } from '../db/sql';
+import { ident, type Fragment } from '../db/sql';
 import { ImportFailure } from '../imports/errors';
 import { getJob } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
+import { netMoves, rowContent } from './moves';
 import { parseRegisterNumber } from './number';
 
 export const CHANGES = ['added', 'ended', 'modified'] as const;
@@ -82,7 +83,7 @@ export function checkChangeFilter(f: ChangeFilter): { table?: DataTableName; cha
 function changesOf(sql: Sql, table: (typeof KBO_TABLES)[number], n: number, number: string | undefined): Fragment {
   const t = ident(sql, table.table);
   const key = ident(sql, table.key);
-  const content = sql`md5(row(${identList(sql, table.columns.map((c) => c.column))})::text)`;
+  const content = rowContent(sql, table.table);
   const only = number === undefined ? sql`` : sql`and ${key} = ${number}`;
   return sql`
     select ${table.table}::text as t, k.n, k.started, k.ended,
@@ -90,16 +91,13 @@ function changesOf(sql: Sql, table: (typeof KBO_TABLES)[number], n: number, numb
               select 1 from ${t} u where u.${key} = k.n and u.is_current and u.extract_number < ${n})
             or exists (
               select 1 from ${t} u where u.${key} = k.n and not u.is_current and u.extract_number < ${n} and u.deleted_at_extract > ${n})) as kept
-    from (
-      select n, sum(greatest(s - e, 0))::int as started, sum(greatest(e - s, 0))::int as ended, sum(least(s, e))::int as reissued
-      from (
-        select n, h, sum(s) as s, sum(e) as e from (
-          select ${key} as n, ${content} as h, 1 as s, 0 as e from ${t} where extract_number = ${n} ${only}
+    from (${netMoves(
+      sql,
+      sql`select ${key} as n, ${content} as h, 1 as s, 0 as e from ${t} where extract_number = ${n} ${only}
           union all
-          select ${key}, ${content}, 0, 1 from ${t} where deleted_at_extract = ${n} ${only}
-        ) moved group by n, h
-      ) per_row group by n
-    ) k
+          select ${key}, ${content}, 0, 1 from ${t} where deleted_at_extract = ${n} ${only}`,
+      ['n'],
+    )}) k
     where k.started > 0 or k.ended > 0`;
 }
 

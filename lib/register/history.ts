@@ -1,8 +1,9 @@
 import type { Sql } from '../db/client';
-import { KBO_TABLES } from '../datasets/kbo';
-import { ident, identList } from '../db/sql';
+import type { DataTableName } from '../datasets/kbo';
+import { ident } from '../db/sql';
 import { ImportFailure } from '../imports/errors';
 import { JOB } from '../imports/state/machine';
+import { netMoves, rowContent } from './moves';
 import { parseRegisterNumber } from './number';
 
 /**
@@ -19,7 +20,7 @@ export interface HistoryEvent {
 }
 
 /** The tables that hold an entity's own rows, each with the column that names it. */
-const OWN: Record<'enterprise' | 'establishment', [table: string, key: string][]> = {
+const OWN: Record<'enterprise' | 'establishment', [table: DataTableName, key: string][]> = {
   enterprise: [
     ['enterprises', 'enterprise_number'],
     ['denominations', 'entity_number'],
@@ -38,8 +39,6 @@ const OWN: Record<'enterprise' | 'establishment', [table: string, key: string][]
   ],
 };
 
-const businessColumns = (table: string) => (KBO_TABLES.find((t) => t.table === table)?.columns ?? []).map((c) => c.column);
-
 /**
  * Every change the imports made to one entity, newest first: which extract, its snapshot
  * date and import, and per table how many rows it started and ended. Read from the history
@@ -49,53 +48,31 @@ export async function entityHistory(sql: Sql, typed: string): Promise<{ kind: 'e
   const parsed = parseRegisterNumber(typed);
   if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
   const { kind, number } = parsed;
-  const parts = OWN[kind].map(([table, key]) => {
-    const content = sql`md5(row(${identList(sql, businessColumns(table))})::text)`;
-    return sql`
-      select ${table}::text as t, extract_number as made, deleted_at_extract as ended, ${content} as h
-      from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and is_current
-      union all
-      select ${table}::text, extract_number, deleted_at_extract, ${content}
-      from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and not is_current`;
-  });
-  const union = parts.reduce((a, b) => sql`${a} union all ${b}`);
-  const rows = await sql<{ t: string; made: number; ended: number | null; h: string }[]>`${union}`;
+  // Every row the entity has or had, as moves: started by one extract, ended by another.
+  const moved = OWN[kind]
+    .map(([table, key]) => {
+      const content = rowContent(sql, table);
+      const rows = sql`
+        select extract_number, deleted_at_extract, ${content} as h from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and is_current
+        union all
+        select extract_number, deleted_at_extract, ${content} from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and not is_current`;
+      return sql`
+        select ${table}::text as t, extract_number as x, h, 1 as s, 0 as e from (${rows}) r
+        union all
+        select ${table}::text, deleted_at_extract, h, 0, 1 from (${rows}) r where deleted_at_extract is not null`;
+    })
+    .reduce((a, b) => sql`${a} union all ${b}`);
+  const rows = await sql<{ t: string; x: number; started: number; ended: number; reissued: number }[]>`${netMoves(sql, moved, ['t', 'x'])}`;
   if (rows.length === 0) throw new ImportFailure('NOT_FOUND', `The register has never held ${kind} ${number}.`);
-
-  // Per extract and table, the contents of the rows it started and ended (multisets).
-  const moves = new Map<number, Map<string, { started: string[]; ended: string[] }>>();
-  const add = (extract: number, table: string, field: 'started' | 'ended', h: string) => {
-    const perTable = moves.get(extract) ?? new Map<string, { started: string[]; ended: string[] }>();
-    const m = perTable.get(table) ?? { started: [], ended: [] };
-    m[field].push(h);
-    perTable.set(table, m);
-    moves.set(extract, perTable);
-  };
-  for (const r of rows) {
-    add(r.made, r.t, 'started', r.h);
-    if (r.ended !== null) add(r.ended, r.t, 'ended', r.h);
-  }
   const counts = new Map<number, Map<string, { started: number; ended: number; reissued: number }>>();
-  for (const [extract, perTable] of moves) {
-    const c = new Map<string, { started: number; ended: number; reissued: number }>();
-    for (const [table, m] of perTable) {
-      const left = [...m.ended];
-      let reissued = 0;
-      for (const h of m.started) {
-        const i = left.indexOf(h);
-        if (i >= 0) (left.splice(i, 1), reissued++);
-      }
-      c.set(table, { started: m.started.length - reissued, ended: m.ended.length - reissued, reissued });
-    }
-    counts.set(extract, c);
-  }
+  for (const r of rows) counts.set(r.x, (counts.get(r.x) ?? new Map()).set(r.t, { started: r.started, ended: r.ended, reissued: r.reissued }));
   const extracts = [...counts.keys()].sort((a, b) => b - a);
   // Each extract number is applied by one import at most (jobs/sequence.ts); rolled-back imports left no rows.
   const jobs = await sql<{ extract_number: number; id: number; snapshot_date: string | null; extract_type: string | null }[]>`
     select distinct on (extract_number) extract_number, id, snapshot_date::text, extract_type from import_jobs
     where extract_number = any(${extracts}::int[]) and status = ${JOB.completed} order by extract_number, id desc`;
   const jobOf = new Map(jobs.map((j) => [j.extract_number, j]));
-  const order = OWN[kind].map(([t]) => t);
+  const order: string[] = OWN[kind].map(([t]) => t);
   return {
     kind,
     number,

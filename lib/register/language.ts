@@ -15,3 +15,8 @@ export function languageOf(raw: string | null | undefined): Language {
   throw new ImportFailure('VALIDATION', `lang must be one of ${LANGUAGES.join(', ')}, not ${JSON.stringify(raw.slice(0, 20))}.`);
 }
 
+
+/** The language the cookie remembers; NL when it holds none, or one that is not ours. */
+export function savedLanguage(raw: string | undefined): Language {
+  return (LANGUAGES as readonly string[]).includes(raw ?? '') ? (raw as Language) : 'nl';
+}

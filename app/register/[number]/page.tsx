@@ -6,7 +6,7 @@ import type { Coded } from '@/lib/register/codes';
 import { entityView, type EntityView } from '@/lib/register/entity';
 import { entityHistory, type HistoryEvent } from '@/lib/register/history';
 import { asOfParam } from '@/lib/register/number';
-import { LANGUAGE_COOKIE, LANGUAGES, type Language } from '@/lib/register/language';
+import { LANGUAGE_COOKIE, savedLanguage } from '@/lib/register/language';
 import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
 import { readPageData } from '../../_lib/read';
@@ -21,8 +21,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
   const { number } = await params;
   const rawAsOf = (await searchParams).asOf;
   await requireAdmin(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
-  const saved = (await cookies()).get(LANGUAGE_COOKIE)?.value;
-  const lang: Language = (LANGUAGES as readonly string[]).includes(saved ?? '') ? (saved as Language) : 'nl';
+  const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
   const read = await readPageData(async () => {
     try {
       const sql = (await getDb()).$client;
