@@ -3,12 +3,11 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { serveZips } from '../test/helpers/zip-server';
-import { bearer, expectHeldStill, ImportsPage, ProgressPage, setFaults, signIn, statusOfPage } from './pages';
+import { bearer, expectHeldStill, ImportsPage, ProgressPage, screenshot, setFaults, signIn, statusOfPage } from './pages';
 
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
 const fixture = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/kbo', FIXTURE_NAME));
 // The README's screenshots are rewritten only on request (`npm run screenshots`); a plain run keeps them untracked.
-const docs = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
 // One story on one database, in order: each step builds on the register the previous one left.
 test.describe.configure({ mode: 'serial' });
@@ -79,7 +78,7 @@ test('the real update 147 on top: staging followed on upload; pause mid-way hold
   await progress.waitForBatches(3);
   await expect(page.getByTestId('current-operation')).toContainText(/of batch \d+\/\d+/);
   await expect(page.getByTestId('timeline').locator('.recharts-scatter-symbol').first()).toBeVisible();
-  await page.screenshot({ path: docs('progress.png'), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: screenshot('progress.png'), fullPage: true, animations: 'disabled' });
   await progress.button('pause').click();
   await progress.expectStatus('paused', 10_000);
   await expect(page.getByTestId('paused-note')).toBeVisible();
@@ -168,7 +167,7 @@ test('cancel undoes a running import; the history shows every outcome', async ({
 
   await expect(imports.statuses()).toHaveText(['cancelled', 'rolled back', 'completed', 'completed']);
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.screenshot({ path: docs('imports.png'), fullPage: true });
+  await page.screenshot({ path: screenshot('imports.png'), fullPage: true });
 });
 
 test('bad rows are skipped by default: the import completes, says how many, and offers them as CSV', async ({ page, request }) => {
@@ -238,7 +237,7 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
   await expect(page.getByRole('heading', { level: 1 })).toContainText('full 150');
   await progress.expectCompleted();
   await expect(page.getByTestId('drift-summary')).toContainText(/^Drift corrected: [\d,]+ rows ended and [\d,]+ inserted in 7 tables; [\d,]+ rows already matched the FULL\.$/);
-  await page.getByTestId('drift').screenshot({ path: docs('resync.png') });
+  await page.getByTestId('drift').screenshot({ path: screenshot('resync.png') });
   const statusOf = async (id: string) => (await (await request.get(`/api/imports/${id}`, { headers: bearer })).json()) as Record<string, any>;
   const inParts = await statusOf(page.url().split('/').pop() as string);
   expect(inParts.job.mode).toBe('resync');
@@ -308,7 +307,7 @@ test('paused as the last batch ends, while the page is finalizing: Resume finish
   await expect(page.getByTestId('register-state')).toContainText('At extract 152 (update, snapshot of 2025-10-18)');
   await expect(page.getByTestId('active-import')).toHaveText('No import under way.');
   await expect(page.getByTestId('rows-enterprises').locator('td').nth(1)).toHaveText(model.currentRows('enterprises').length.toLocaleString('en'));
-  await page.screenshot({ path: docs('home.png'), fullPage: true });
+  await page.screenshot({ path: screenshot('home.png'), fullPage: true });
 
   // The history filters by status and type, and says how many match.
   const imports2 = new ImportsPage(page);
@@ -332,7 +331,7 @@ test('paused as the last batch ends, while the page is finalizing: Resume finish
   await page.setViewportSize({ width: 390, height: 844 });
   await expect(page.getByTestId('imports-cards').locator('li').first()).toContainText('KboOpenData_0152_2025_10_18_Update.zip');
   expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-  await page.screenshot({ path: docs('history-phone.png'), fullPage: true });
+  await page.screenshot({ path: screenshot('history-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 

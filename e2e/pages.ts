@@ -1,7 +1,24 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import path from 'node:path';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
 import type { faultPlan } from '../lib/imports/jobs/faults';
-import { E2E_AUTH, E2E_BASE_URL } from './auth';
+import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { E2E_AUTH, E2E_BASE_URL, E2E_DATABASE } from './auth';
+
+/** Where a screenshot goes: docs/ for `npm run screenshots`, else test-results/screenshots. */
+export const screenshot = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
+
+/** The e2e server's database, open for the spec's tests (what the story left there, read as it is). */
+export function storyDatabase(): () => Sql {
+  let sql: Sql | undefined;
+  test.beforeAll(async () => {
+    sql = createSql(databaseUrl(await resolveDatabaseUrl(), E2E_DATABASE), 1);
+  });
+  test.afterAll(async () => {
+    await sql?.end();
+  });
+  return () => sql as Sql;
+}
 
 export const bearer = { authorization: `Bearer ${E2E_AUTH.API_TOKEN}` };
 

@@ -1,28 +1,19 @@
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { formatEnterprise, withMod97 } from '../lib/datasets/values';
-import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
-import { bearer, signIn } from './pages';
+import { bearer, screenshot, signIn, storyDatabase } from './pages';
 
-const docs = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
 // The imports story (imports.spec.ts) has filled the register; pick real entities from it.
-let sql: Sql;
-test.beforeAll(async () => {
-  sql = createSql(databaseUrl(await resolveDatabaseUrl(), 'kbo_e2e'), 1);
-});
-test.afterAll(async () => {
-  await sql.end();
-});
+const db = storyDatabase();
 
 test('look up an enterprise by number in any form, switch the language (remembered), and follow its establishments', async ({ page, request }) => {
-  const [e] = await sql<{ number: string; name: string | null; form: string | null; establishment: string }[]>`
+  const [e] = await db()<{ number: string; name: string | null; form: string | null; establishment: string }[]>`
     select e.enterprise_number as number, e.primary_name as name, e.juridical_form as form, min(s.establishment_number) as establishment
     from enterprises e join establishments s on s.enterprise_number = e.enterprise_number and s.is_current
     where e.is_current and e.juridical_form is not null
     group by 1, 2, 3 order by 1 limit 1`;
   expect(e, 'the imports story leaves an enterprise with an establishment').toBeDefined();
-  const texts = await sql<{ language: string; description: string }[]>`
+  const texts = await db()<{ language: string; description: string }[]>`
     select language, description from codes where category = 'JuridicalForm' and code = ${e?.form ?? ''} and is_current`;
   const form = (lang: string) => texts.find((t) => t.language === lang)?.description ?? texts.find((t) => t.language === 'NL')?.description;
 
@@ -58,7 +49,7 @@ test('look up an enterprise by number in any form, switch the language (remember
   expect((await request.get(`/api/register/${e?.number}?lang=xx`, { headers: bearer })).status()).toBe(400);
   expect((await request.get('/api/register/not-a-number', { headers: bearer })).status()).toBe(400);
   const absent = withMod97(19_876_543); // a valid number the generator and extract 147 do not hold now
-  const [held] = await sql`select 1 from enterprises where enterprise_number = ${formatEnterprise(absent)} and is_current`;
+  const [held] = await db()`select 1 from enterprises where enterprise_number = ${formatEnterprise(absent)} and is_current`;
   expect(held).toBeUndefined();
   const none = await request.get(`/api/register/${absent}`, { headers: bearer });
   expect(none.status()).toBe(404);
@@ -67,7 +58,7 @@ test('look up an enterprise by number in any form, switch the language (remember
 
 test('search by name and by filters, page through the results, and open one', async ({ page, request }) => {
   // A name the register holds now, typed in upper case without its punctuation.
-  const [named] = await sql<{ number: string; denomination: string }[]>`
+  const [named] = await db()<{ number: string; denomination: string }[]>`
     select d.entity_number as number, d.denomination from denominations d
     join enterprises e on e.enterprise_number = d.entity_number and e.is_current
     where d.is_current and d.denomination like '%,%' order by d.entity_number limit 1`;
@@ -81,10 +72,10 @@ test('search by name and by filters, page through the results, and open one', as
   await expect(page.getByTestId('register-results')).toBeVisible();
   const hit = page.getByTestId('register-hit').filter({ hasText: named!.number });
   await expect(hit).toHaveCount(1);
-  await page.screenshot({ path: docs('register-search.png'), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: screenshot('register-search.png'), fullPage: true, animations: 'disabled' });
 
   // A filter alone lists entities in number order, a page at a time.
-  const [nace] = await sql<{ code: string; entities: number }[]>`
+  const [nace] = await db()<{ code: string; entities: number }[]>`
     select nace_code as code, count(distinct entity_number)::int as entities from activities where is_current group by 1 order by 2 desc limit 1`;
   await page.getByTestId('register-q').fill('');
   await page.getByTestId('filter-nace').fill(nace!.code);
@@ -111,7 +102,7 @@ test('search by name and by filters, page through the results, and open one', as
 
 test('step back through an entity\'s history, and see what an import changed, with its CSV', async ({ page, request }) => {
   // The last UPDATE the imports story completed, and an enterprise it modified.
-  const [job] = await sql<{ id: number; extract: number }[]>`
+  const [job] = await db()<{ id: number; extract: number }[]>`
     select id, extract_number as extract from import_jobs where status = 'completed' and mode = 'update' order by id desc limit 1`;
   expect(job, 'the imports story completes an UPDATE').toBeDefined();
   await signIn(page);
@@ -123,7 +114,7 @@ test('step back through an entity\'s history, and see what an import changed, wi
   const row = changes.getByTestId('change-row').first();
   await expect(row).toContainText('modified');
   const number = (await row.locator('td').nth(1).textContent()) as string;
-  await changes.screenshot({ path: docs('import-changes.png'), animations: 'disabled' });
+  await changes.screenshot({ path: screenshot('import-changes.png'), animations: 'disabled' });
 
   // The CSV holds the same list.
   const download = page.waitForEvent('download');
@@ -140,7 +131,7 @@ test('step back through an entity\'s history, and see what an import changed, wi
   await expect(page.getByTestId('as-of-banner')).toContainText(`just after extract ${job!.extract}`);
   const history = page.getByTestId('entity-history');
   await expect(history.getByTestId('history-event').first()).toBeVisible();
-  await page.screenshot({ path: docs('register-entity.png'), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: screenshot('register-entity.png'), fullPage: true, animations: 'disabled' });
   await page.getByTestId('as-of-older').click();
   await expect(page).not.toHaveURL(new RegExp(`asOf=${job!.extract}$`));
   await expect(page.getByTestId('as-of-banner')).toContainText('just after extract');

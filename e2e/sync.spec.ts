@@ -1,25 +1,16 @@
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { E2E_DB_SWITCH } from './auth';
-import { bearer, signIn } from './pages';
+import { bearer, screenshot, signIn, storyDatabase } from './pages';
 
-const docs = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
-let sql: Sql;
-test.beforeAll(async () => {
-  sql = createSql(databaseUrl(await resolveDatabaseUrl(), 'kbo_e2e'), 1);
-});
-test.afterAll(async () => {
-  await sql.end();
-});
+const db = storyDatabase();
 
 test('Import daily update syncs from the portal: the plan, each import, the register up to date, the run in the history', async ({ page, request }) => {
   // The portal imitation beside the app publishes the next two UPDATEs after where the register is.
-  const [last] = await sql<{ n: number }[]>`select extract_number as n from import_jobs where status = 'completed' order by id desc limit 1`;
+  const [last] = await db()<{ n: number }[]>`select extract_number as n from import_jobs where status = 'completed' order by id desc limit 1`;
   const at = last?.n ?? 0;
-  const [before] = await sql<{ id: number }[]>`select coalesce(max(id), 0)::int as id from import_jobs`;
+  const [before] = await db()<{ id: number }[]>`select coalesce(max(id), 0)::int as id from import_jobs`;
   expect(at, 'the imports story leaves the register at some extract').toBeGreaterThan(0);
   const model = new RegisterModel(77);
   model.full(at, 3000, '2025-11-01'); // numbered far from the story's enterprises; never published
@@ -42,7 +33,7 @@ test('Import daily update syncs from the portal: the plan, each import, the regi
   const run = page.getByTestId('sync-run').first();
   await expect(run).toContainText('up to date');
   await expect(run).toContainText(`${at + 1}, ${at + 2}`);
-  const jobs = await sql<{ n: number; status: string }[]>`select extract_number as n, status from import_jobs where id > ${before?.id ?? 0} order by id`;
+  const jobs = await db()<{ n: number; status: string }[]>`select extract_number as n, status from import_jobs where id > ${before?.id ?? 0} order by id`;
   expect(jobs).toEqual([
     { n: at + 1, status: 'completed' },
     { n: at + 2, status: 'completed' },
@@ -51,8 +42,8 @@ test('Import daily update syncs from the portal: the plan, each import, the regi
   // Again: nothing new, nothing imported.
   await page.getByTestId('sync-start').click();
   await expect(page.getByTestId('sync-message')).toHaveText(`The register is at extract ${at + 2}, the portal's newest: nothing to do.`);
-  expect(await sql`select 1 from import_jobs where id > ${before?.id ?? 0}`).toHaveLength(2);
-  await page.screenshot({ path: docs('sync.png'), fullPage: true, animations: 'disabled' });
+  expect(await db()`select 1 from import_jobs where id > ${before?.id ?? 0}`).toHaveLength(2);
+  await page.screenshot({ path: screenshot('sync.png'), fullPage: true, animations: 'disabled' });
   const status = await (await request.get('/api/sync', { headers: bearer })).json();
   expect(status).toMatchObject({ configured: true, behind: 0, register: { extractNumber: at + 2 }, portal: { newest: at + 2 } });
 });
