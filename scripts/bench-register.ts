@@ -18,7 +18,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KBO_TABLES } from '../lib/datasets/kbo';
-import { applyMigrations, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident } from '../lib/db/sql';
 import { JOB } from '../lib/imports/state/machine';
 import { importChanges } from '../lib/register/changes';
@@ -44,11 +44,7 @@ async function fingerprint(enterprises: number): Promise<string> {
 }
 
 async function build(server: string, enterprises: number): Promise<string> {
-  const admin = createSql(server, 1);
-  await admin`drop database if exists ${admin(DB)} with (force)`;
-  await admin`create database ${admin(DB)}`;
-  await admin.end();
-  const url = databaseUrl(server, DB);
+  const url = await recreateDatabase(server, DB);
   await applyMigrations(url);
   const sql = createSql(url, 1);
   const step = async (label: string, run: () => Promise<unknown>) => {

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Db } from '../lib/db/client';
+import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, type Db } from '../lib/db/client';
 import { syncTick } from '../lib/sync/cron';
 import { KboPortal } from '../lib/sync/portal';
 import { runSync } from '../lib/sync/run';
@@ -20,11 +20,7 @@ const fmt = (n: number, digits = 1) => n.toLocaleString('en', { maximumFractionD
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
 async function freshDb(server: string, name: string): Promise<Db> {
-  const admin = createSql(server, 1);
-  await admin`drop database if exists ${admin(name)} with (force)`;
-  await admin`create database ${admin(name)}`;
-  await admin.end();
-  const url = databaseUrl(server, name);
+  const url = await recreateDatabase(server, name);
   await applyMigrations(url);
   return createDb(createSql(url, 10));
 }

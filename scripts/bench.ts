@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import JSZip from 'jszip';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { CODE_TABLE, filesFor, KBO_TABLES } from '../lib/datasets/kbo';
-import { applyMigrations, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 import { driveImport } from '../lib/imports/drive/loop';
 import { createImport } from '../lib/imports/jobs/create';
@@ -253,11 +253,7 @@ async function pgloaderRun(server: string, target: string): Promise<{ rows: numb
 // ---------------------------------------------------------------------------------------------
 
 async function freshDatabase(server: string, name: string, migrate: boolean): Promise<string> {
-  const admin = createSql(server, 1);
-  await admin`drop database if exists ${admin(name)} with (force)`;
-  await admin`create database ${admin(name)}`;
-  await admin.end();
-  const url = databaseUrl(server, name);
+  const url = await recreateDatabase(server, name);
   if (migrate) await applyMigrations(url);
   return url;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { E2E_AUTH, E2E_DB_SWITCH } from '../e2e/auth';
-import { closeDb, createSql, databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
+import { E2E_AUTH, E2E_DATABASE, E2E_DB_SWITCH } from '../e2e/auth';
+import { closeDb, databaseUrl, recreateDatabase, resolveDatabaseUrl } from '../lib/db/client';
 import { startCutProxy } from '../test/helpers/cut-proxy';
 import { startPortal } from '../test/helpers/portal';
 
@@ -15,13 +15,10 @@ import { startPortal } from '../test/helpers/portal';
 async function main() {
   const port = process.argv[2] ?? '3100';
   const serverUrl = await resolveDatabaseUrl();
-  const admin = createSql(serverUrl, 1);
-  await admin`drop database if exists kbo_e2e with (force)`;
-  await admin`create database kbo_e2e`;
-  await admin.end();
+  await recreateDatabase(serverUrl, E2E_DATABASE);
   const server = new URL(serverUrl);
   const proxy = await startCutProxy({ host: server.hostname, port: Number(server.port || 5432) });
-  const viaProxy = new URL(databaseUrl(serverUrl, 'kbo_e2e'));
+  const viaProxy = new URL(databaseUrl(serverUrl, E2E_DATABASE));
   viaProxy.port = String(proxy.port);
   const portal = await startPortal();
   const control = new URL(E2E_DB_SWITCH);

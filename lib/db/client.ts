@@ -88,6 +88,18 @@ export function databaseUrl(serverUrl: string, database: string): string {
   return u.toString();
 }
 
+/** Drops database `name` on the server of `serverUrl` (closing its connections), creates it empty, and gives its URL. */
+export async function recreateDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = createSql(serverUrl, 1);
+  try {
+    await admin`drop database if exists ${admin(name)} with (force)`;
+    await admin`create database ${admin(name)}`;
+  } finally {
+    await admin.end();
+  }
+  return databaseUrl(serverUrl, name);
+}
+
 /** The database URL to use: DATABASE_URL, or the embedded server (started if needed). */
 export async function resolveDatabaseUrl(): Promise<string> {
   const e = env();
