@@ -123,9 +123,7 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
   const head = { id: job.id, extractNumber: job.extractNumber, mode: job.mode, status: job.status };
   const n = job.extractNumber;
   const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false };
-  // Rows name their extract, not their job: only the completed job holds extract N's rows (an
-  // extract is applied once at a time; one rolled back, failed or still running has none of its own).
-  if (n === null || job.status !== JOB.completed) return empty;
+  if (n === null || !holdsItsRows(job)) return empty;
   if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
   // One pass over the import's rows: the counts (whatever the table and change filters) and the page.
@@ -133,12 +131,7 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
     with c as materialized (${classified(sql, n, f.number, KBO_TABLES)})
     select
       (select json_agg(s) from (select t, change, count(*)::int as entities from c group by t, change) s) as summary,
-      (select json_agg(p order by p.o, p.n) from (
-         select t, n, change, started, ended, array_position(${KBO_TABLES.map((t) => t.table)}::text[], t) as o from c
-         where (${f.table ?? null}::text is null or t = ${f.table ?? null})
-           and (${f.change ?? null}::text is null or change = ${f.change ?? null})
-         order by o, n
-         offset ${offset} limit ${CHANGES_PAGE_SIZE + 1}) p) as rows`;
+      (select json_agg(p order by p.o, p.n) from (${listed(sql, sql`select * from c`, f)} offset ${offset} limit ${CHANGES_PAGE_SIZE + 1}) p) as rows`;
   const summary = result?.summary ?? [];
   const rows = result?.rows ?? [];
   return {
@@ -167,16 +160,31 @@ export async function* importChangesCsv(sql: Sql, jobId: number, raw: ChangeFilt
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${job.id} loaded a FULL into an empty register: it added every row, so its change list is the register itself. Search the register instead.`);
   }
   yield 'table,entity_number,change,rows_started,rows_ended\n';
-  if (job.extractNumber === null || job.status !== JOB.completed) return;
+  if (job.extractNumber === null || !holdsItsRows(job)) return;
   const tables = KBO_TABLES.filter((t) => f.table === undefined || t.table === f.table);
   const cursor = sql<{ t: string; n: string; change: string; started: number; ended: number }[]>`
-    select t, n, change, started, ended from (${classified(sql, job.extractNumber, f.number, tables)}) c
-    where (${f.change ?? null}::text is null or change = ${f.change ?? null})
-    order by array_position(${KBO_TABLES.map((t) => t.table)}::text[], t), n`.cursor(2000);
+    ${listed(sql, classified(sql, job.extractNumber, f.number, tables), f)}`.cursor(2000);
   for await (const rows of cursor) {
     // Numbers and table names only: no cell can start a formula.
     yield rows.map((r) => `${r.t},${r.n},${r.change},${r.started},${r.ended}\n`).join('');
   }
+}
+
+/**
+ * Rows name their extract, not their job: only the completed job holds extract N's rows (an
+ * extract is applied once at a time; one rolled back, failed or still running has none of its own).
+ */
+function holdsItsRows(job: { status: string }): boolean {
+  return job.status === JOB.completed;
+}
+
+/** The classified changes of `source` the filter keeps, in table order (`o`), then by number. */
+function listed(sql: Sql, source: Fragment, f: { table?: string; change?: string }): Fragment {
+  return sql`
+    select t, n, change, started, ended, array_position(${KBO_TABLES.map((t) => t.table)}::text[], t) as o from (${source}) c
+    where (${f.table ?? null}::text is null or t = ${f.table ?? null})
+      and (${f.change ?? null}::text is null or change = ${f.change ?? null})
+    order by o, n`;
 }
 
 /** Rows per register table from a job's counts (`files`: rows read per CSV file). */
