@@ -1,6 +1,10 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
-import { generateSeries, zipExtract } from './generator';
+import { writeFullZip } from './full-zip';
+import { generateSeries, RegisterModel, zipExtract } from './generator';
 import { filesFor } from './kbo';
 import { checkNumber } from './values';
 
@@ -32,5 +36,23 @@ describe('generator', () => {
     const deleted = new Set((update!.files['enterprise_delete.csv'] as string).split('\n').slice(1, -1));
     const inserted = (update!.files['enterprise_insert.csv'] as string).split('\n').slice(1, -1).map((l) => l.split(',')[0]);
     expect(inserted.some((k) => deleted.has(k as string))).toBe(true);
+  });
+  it('streams a FULL to disk with the same files, in key order, as the one it holds in memory', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gen-test-'));
+    try {
+      // Enough enterprises for branches (2%) and every kind of key to interleave.
+      const held = new RegisterModel(5).full(9, 3_000, '2025-03-04');
+      const out = path.join(dir, 'full.zip');
+      const streamed = await writeFullZip(new RegisterModel(5), { number: 9, enterprises: 3_000, snapshotDate: '2025-03-04', out });
+      expect(streamed).toEqual({ fileName: held.fileName, rows: held.rows });
+      const zip = await JSZip.loadAsync(await readFile(out));
+      expect(Object.keys(zip.files).sort()).toEqual(Object.keys(held.files).sort());
+      for (const [name, text] of Object.entries(held.files)) expect(await zip.file(name)?.async('string'), name).toBe(text);
+      const keys = (held.files['denomination.csv'] as string).split('\n').slice(1, -1).map((l) => l.split(',')[0] as string);
+      expect(keys.some((k) => k.startsWith('"9.'))).toBe(true);
+      expect(keys).toEqual([...keys].sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -164,21 +164,54 @@ export class RegisterModel {
     }
   }
 
-  /** A FULL extract of `enterprises` new enterprises into an empty register. */
-  full(number: number, enterprises: number, snapshotDate: string): GeneratedExtract {
-    const inserts = emptyTables();
-    for (let i = 0; i < enterprises; i++) {
-      for (const [t, rows] of Object.entries(this.newEnterprise())) inserts[t as DataTableName].push(...rows);
+  /**
+   * The lines of a FULL of `count` new enterprises, handed to `put` as they are made, each with
+   * its file and the run of its kind of key (enterprise, establishment, branch numbers: each run
+   * is already in key order, see `keyRun`). With `keep`, the model's state takes the rows too.
+   * The first activity line is put twice: an exact duplicate line, stored once, counted as a
+   * duplicate. `full` collects the lines in memory; `writeFullZip` streams them to disk.
+   */
+  fullLines(count: number, keep: boolean, put: (file: string, run: number, line: string) => void): number {
+    let lines = 0;
+    for (let i = 0; i < count; i++) {
+      const rows = this.newEnterprise();
+      for (const t of KBO_TABLES) {
+        for (const row of rows[t.table] ?? []) {
+          if (keep) this.add(t.table, [row]);
+          const line = this.line(t.columns, row);
+          const run = keyRun(row[0] as string);
+          put(`${t.file}.csv`, run, line);
+          lines++;
+          if (t.table === 'activities' && !this.duplicated) {
+            this.duplicated = true;
+            put(`${t.file}.csv`, run, line);
+            lines++;
+          }
+        }
+      }
     }
-    // An exact duplicate line in a file: stored once, counted as a duplicate.
-    if (inserts.activities[0]) inserts.activities.push([...inserts.activities[0]]);
-    // Like the register's own files, a FULL lists its rows in key order (stable within a key).
-    for (const t of KBO_TABLES) inserts[t.table].sort((a, b) => byKey(a[0] as string, b[0] as string));
-    for (const t of KBO_TABLES) this.add(t.table, inserts[t.table]);
+    return lines;
+  }
+  private duplicated = false;
+
+  /** The code table and meta of a FULL numbered `number`: what `fullLines` leaves out. */
+  fullFrame(number: number, snapshotDate: string): GeneratedExtract {
     this.state.codes = this.codes(number);
-    const files: Record<string, string> = { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) };
-    for (const t of KBO_TABLES) files[`${t.file}.csv`] = this.csv(t.columns, inserts[t.table]);
-    return this.finish('full', number, snapshotDate, files);
+    return this.finish('full', number, snapshotDate, { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) });
+  }
+
+  /** A FULL extract of `enterprises` new enterprises into an empty register, held in memory. */
+  full(number: number, enterprises: number, snapshotDate: string): GeneratedExtract {
+    const lines = new Map<string, string[]>(KBO_TABLES.map((t) => [`${t.file}.csv`, []]));
+    this.fullLines(enterprises, true, (file, _run, line) => (lines.get(file) as string[]).push(line));
+    const frame = this.fullFrame(number, snapshotDate);
+    const files: Record<string, string> = { ...frame.files };
+    // Like the register's own files, a FULL lists its rows in key order (stable within a key).
+    for (const t of KBO_TABLES) {
+      const sorted = (lines.get(`${t.file}.csv`) as string[]).sort((a, b) => byKey(lineKey(a), lineKey(b)));
+      files[`${t.file}.csv`] = `${t.columns.map((c) => `"${c.header}"`).join(',')}\n${sorted.join('')}`;
+    }
+    return { ...frame, files, rows: frame.rows + [...lines.values()].reduce((s, l) => s + l.length, 0) };
   }
 
   /**
@@ -342,23 +375,25 @@ export class RegisterModel {
 
   /** The real dialect: every text quoted, dates bare dd-mm-yyyy, NULL as `,,` or `""`. */
   private csv(columns: ColumnSpec[], rows: Row[]): string {
-    const out: string[] = [columns.map((c) => `"${c.header}"`).join(',')];
-    for (const row of rows) {
-      out.push(
-        columns
-          .map((c, i) => {
-            const v = row[i] ?? null;
-            if (v === null) return c.kind === 'date' || this.rnd() < 0.5 ? '' : '""';
-            if (c.kind === 'date') {
-              const [y, m, d] = v.split('-');
-              return `${d}-${m}-${y}`;
-            }
-            return `"${v.replaceAll('"', '""')}"`;
-          })
-          .join(','),
-      );
-    }
-    return out.join('\n') + '\n';
+    let out = columns.map((c) => `"${c.header}"`).join(',') + '\n';
+    for (const row of rows) out += this.line(columns, row);
+    return out;
+  }
+
+  private line(columns: ColumnSpec[], row: Row): string {
+    return (
+      columns
+        .map((c, i) => {
+          const v = row[i] ?? null;
+          if (v === null) return c.kind === 'date' || this.rnd() < 0.5 ? '' : '""';
+          if (c.kind === 'date') {
+            const [y, m, d] = v.split('-');
+            return `${d}-${m}-${y}`;
+          }
+          return `"${v.replaceAll('"', '""')}"`;
+        })
+        .join(',') + '\n'
+    );
   }
 
   /** Current rows of a table, sorted, as the database should hold them. */
@@ -368,7 +403,22 @@ export class RegisterModel {
   }
 }
 
-function byKey(a: string, b: string): number {
+/**
+ * The run a key belongs to: enterprise numbers (`0200.000.097`), establishment numbers
+ * (`2.000.000.0xx`) and branch ids (`9.000.000.0xx`) are each issued in increasing order, so
+ * each run is sorted by itself and a FULL's file is the three runs merged.
+ */
+export function keyRun(key: string): number {
+  return key.length === 12 ? 0 : key.startsWith('9') ? 2 : 1;
+}
+
+/** A CSV line's key: its first field, as written (quoted; keys hold no commas). */
+export function lineKey(line: string): string {
+  const comma = line.indexOf(',');
+  return comma === -1 ? line : line.slice(0, comma);
+}
+
+export function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
