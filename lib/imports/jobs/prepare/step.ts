@@ -179,29 +179,40 @@ async function nameTouchedEnterprises(tx: Tx, jobId: number, table: string, afte
   );
 }
 
-/** Streams checked records into COPY until the deadline (at least one chunk, so every step moves on). */
+/**
+ * Checks chunks and COPYs them until the deadline (at least one chunk, so every step moves
+ * on): one COPY statement per chunk, the next chunk read and checked while the database takes
+ * the one before. Waiting for each COPY to complete keeps the database at most two chunks
+ * behind the deadline; one COPY fed from a stream would be as far behind as the socket's
+ * buffers hold, which made steps seconds longer than their budget.
+ */
 async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read: StepRead, context: ChunkContext, rejections: StepRejections): Promise<void> {
   const { tx, job, file } = step;
   const columns = context.plan.columns.map((c) => c.column);
-  const writable =
-    file.target === 'direct'
-      ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
-      : await tx`copy ${ident(tx, context.plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
-  async function* copyText(): AsyncGenerator<string> {
+  const copy = async (text: string) => {
+    const writable =
+      file.target === 'direct'
+        ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
+        : await tx`copy ${ident(tx, context.plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
+    await pipeline(Readable.from([text]), writable);
+  };
+  let inFlight: Promise<void> | null = null;
+  try {
     for (let pulled = 0; pulled === 0 || Date.now() < step.deadline; pulled++) {
       const next = await chunks.next();
       if (next.done) {
         read.done = true;
-        return;
+        break;
       }
       const text = checkChunk(next.value, read, context);
       read.end = next.value.end;
-      if (rejections.fatal || (job.onError === 'fail-fast' && rejections.count > 0)) return;
-      if (text) yield text;
+      if (inFlight) await inFlight;
+      inFlight = text ? copy(text) : null;
+      // Keep a rejected COPY from going unheard while the next chunk is read.
+      inFlight?.catch(() => undefined);
+      if (rejections.fatal || (job.onError === 'fail-fast' && rejections.count > 0)) break;
     }
-  }
-  try {
-    await pipeline(Readable.from(copyText()), writable);
+    if (inFlight) await inFlight;
   } catch (err) {
     throw damagedOr(err, file.name);
   }
