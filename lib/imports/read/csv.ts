@@ -212,7 +212,9 @@ function parsePiece(bytes: Buffer, file: string, start: CsvPosition, end: CsvPos
     });
   }
   if (start.offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const results = Papa.parse<string[]>(text, { header: false, delimiter: ',', quoteChar: '"', escapeChar: '"', skipEmptyLines: false });
+  // Without a CR anywhere, papaparse's own guess of the line ending is LF: saying so spares it a scan.
+  const newline = text.indexOf('\r') === -1 ? '\n' : undefined;
+  const results = Papa.parse<string[]>(text, { header: false, delimiter: ',', quoteChar: '"', escapeChar: '"', skipEmptyLines: false, ...(newline ? { newline } : {}) });
   const records: CsvRecord[] = [];
   const problems: CsvProblem[] = [];
   const starts: number[] = [];

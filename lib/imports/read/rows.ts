@@ -93,6 +93,10 @@ function checkValue(column: ColumnSpec, raw: string): Checked {
 export function mapRecords(file: string, columns: ColumnSpec[], records: CsvRecord[]): { valid: MappedRow[]; invalid: RowError[] } {
   const valid: MappedRow[] = [];
   const invalid: RowError[] = [];
+  // checkValue is pure and a file repeats values: a key over its entity's rows (files are in
+  // key order), a date over many rows. The last value of each column, with its verdict, is kept.
+  const lastRaw: (string | undefined)[] = new Array(columns.length);
+  const lastChecked: Checked[] = new Array(columns.length);
   for (const { line, fields } of records) {
     if (fields.length !== columns.length) {
       invalid.push({
@@ -110,7 +114,17 @@ export function mapRecords(file: string, columns: ColumnSpec[], records: CsvReco
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i] as ColumnSpec;
       const raw = fields[i] as string;
-      const checked = checkValue(column, raw);
+      if (column.kind === 'text' && raw !== '' && raw.length <= MAX_FIELD_LENGTH) {
+        values[i] = raw;
+        continue;
+      }
+      let checked: Checked;
+      if (lastRaw[i] === raw) checked = lastChecked[i] as Checked;
+      else {
+        checked = checkValue(column, raw);
+        lastRaw[i] = raw;
+        lastChecked[i] = checked;
+      }
       if (checked.ok) {
         values[i] = checked.value;
       } else {
@@ -144,16 +158,22 @@ export function batchOf(key: string, batches: number): number {
   return batches <= 1 ? 0 : hashKey(key) % batches;
 }
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** One value in COPY text format: backslash escapes, `\N` for NULL. */
 export function copyValue(v: string | number | null): string {
   if (v === null) return '\\N';
   if (typeof v === 'number') return String(v);
-  if (!/[\\\t\n\r]/.test(v)) return v;
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
+/** One row in COPY text format, tab-separated, newline-terminated. */
 export function copyLine(values: (string | number | null)[]): string {
-  return values.map(copyValue).join('\t') + '\n';
+  if (values.length === 0) return '\n';
+  let line = copyValue(values[0] as string | number | null);
+  for (let i = 1; i < values.length; i++) line += '\t' + copyValue(values[i] as string | number | null);
+  return line + '\n';
 }
 
 export interface RejectPolicy {
