@@ -86,10 +86,15 @@ export async function externalPartOffsets(sql: Db, uploadId: number): Promise<nu
   return stored.map((p) => Number(p.offset));
 }
 
-/** Up to `limit` parts that hold bytes of [pos, end), in order; `data` null when in the object store. */
+/** Up to `limit` parts that hold bytes of [pos, end), in order, each with just its bytes in that range (`data` null when the part is in the object store). */
 export async function partsCovering(sql: Db, uploadId: number, pos: number, end: number, limit: number) {
+  // Only the bytes asked for leave the database: reading a zip's directory or an entry's
+  // header asks for a few bytes, and whole parts (4 MB each) made that seconds of work.
   return sql<{ offset: string; data: Buffer | null }[]>`
-    select "offset", data from import_upload_parts
+    select "offset",
+           substring(data from (greatest("offset", ${pos}::bigint) - "offset" + 1)::int
+                          for (least("offset" + bytes, ${end}::bigint) - greatest("offset", ${pos}::bigint))::int) as data
+    from import_upload_parts
     where upload_id = ${uploadId} and "offset" + bytes > ${pos} and "offset" < ${end}
     order by "offset" limit ${limit}`;
 }

@@ -36,8 +36,8 @@ export async function uploadSource(sql: Sql, uploadId: number): Promise<ZipSourc
       for (const p of parts) {
         const offset = Number(p.offset);
         if (offset > pos) throw gap();
-        const data = p.data ?? (await partFromStore(uploadId, offset));
-        const slice = data.subarray(pos - offset, Math.min(data.length, end - offset));
+        // From the database, the part's bytes from `pos` to `end` already; from a store, the whole part.
+        const slice = p.data ?? (await partFromStore(uploadId, offset)).subarray(pos - offset, end - offset);
         pos += slice.length;
         yield slice;
       }
