@@ -18,7 +18,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KBO_TABLES } from '../lib/datasets/kbo';
-import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident } from '../lib/db/sql';
 import { JOB } from '../lib/imports/state/machine';
 import { importChanges } from '../lib/register/changes';
@@ -284,9 +284,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterStop(code),
   (err) => {
     console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    return exitAfterStop(1);
   },
 );

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
-import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, type Db } from '../lib/db/client';
+import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Db } from '../lib/db/client';
 import { syncTick } from '../lib/sync/cron';
 import { KboPortal } from '../lib/sync/portal';
 import { runSync } from '../lib/sync/run';
@@ -100,9 +100,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterStop(code),
   (err) => {
     console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    return exitAfterStop(1);
   },
 );

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { writeFullZip } from '../lib/datasets/full-zip';
 import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { CODE_TABLE, KBO_TABLES } from '../lib/datasets/kbo';
-import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 import { driveImport } from '../lib/imports/drive/loop';
 import { createImport } from '../lib/imports/jobs/create';
@@ -394,9 +394,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterStop(code),
   (err) => {
     console.error(err);
-    process.exit(1);
+    return exitAfterStop(1);
   },
 );

@@ -132,3 +132,13 @@ export async function closeDb(): Promise<void> {
 }
 
 export { stopEmbeddedPostgres };
+
+/**
+ * Ends a script: stops the embedded server if this process started it, then exits with
+ * `code`. `process.exit` alone skips the hook that stops it, which left a postmaster running
+ * on the embedded port, and the next clone's `npm test` could not start its own there.
+ */
+export async function exitAfterStop(code: number): Promise<never> {
+  await stopEmbeddedPostgres().catch(() => {});
+  process.exit(code);
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -137,6 +137,35 @@ async function loadEmbeddedPostgres() {
 }
 let stopOnExit: (() => void) | undefined;
 
+/** Why the embedded server cannot listen: something else does, named when it is another PostgreSQL's data directory. */
+export function portTaken(opts: EmbeddedOptions): string {
+  const other = postgresOnPort(opts.port);
+  const who = other ? `the PostgreSQL of ${other}` : 'another program';
+  const stop = other ? ` (stop it: pg_ctl stop -D ${other})` : '';
+  return `Could not start the embedded PostgreSQL in ${opts.dataDir}: port ${opts.port} is taken by ${who}${stop}. Set EMBEDDED_PG_PORT to a free port, or DATABASE_URL to a PostgreSQL of your own.`;
+}
+
+/** The data directory of a postmaster started with `-p port`, from /proc (null when none is found). */
+function postgresOnPort(port: number): string | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = (flag: string) => args[args.indexOf(flag) + 1];
+    if (/postgres$/.test(args[0] ?? '') && args.includes('-D') && at('-p') === String(port)) return at('-D') ?? null;
+  }
+  return null;
+}
+
 /** Stops the embedded server if this process started it (others keep theirs running). */
 export async function stopEmbeddedPostgres(): Promise<void> {
   const server = owned;
@@ -166,6 +195,7 @@ export async function ensureEmbeddedPostgres(opts: EmbeddedOptions): Promise<voi
   } catch (err) {
     // Another process of ours may have won the race to start it; use theirs.
     if ((await inspect(opts)).state === 'shared') return;
+    if (await canConnect(opts.port)) throw new Error(portTaken(opts));
     throw new Error(`Could not start the embedded PostgreSQL in ${opts.dataDir} on port ${opts.port}: ${String(err ?? 'it exited early')}`);
   }
 }
