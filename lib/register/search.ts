@@ -293,7 +293,11 @@ type HitRow = {
   is_enterprise: boolean;
 };
 
-/** The result lines for these numbers, in their order. */
+/**
+ * The result lines for these numbers, in their order: one per number, even when the register
+ * holds two current rows for it (a FULL may list a key twice with different values); the
+ * latest is shown.
+ */
 async function hitsOf(sql: Sql, numbers: string[], language: Language): Promise<SearchHit[]> {
   if (numbers.length === 0) return [];
   const rows = await sql<HitRow[]>`
@@ -301,9 +305,14 @@ async function hitsOf(sql: Sql, numbers: string[], language: Language): Promise<
            est.enterprise_number as parent, par.status as parent_status, par.juridical_form as parent_form, par.primary_name as parent_name,
            d.denomination as own_name, a.zipcode, a.municipality_nl, a.municipality_fr, a.street_nl, a.street_fr, a.house_number, a.box
     from unnest(${numbers}::text[]) with ordinality as w(n, i)
-    left join enterprises ent on ent.enterprise_number = w.n and ent.is_current
-    left join establishments est on est.establishment_number = w.n and est.is_current
-    left join enterprises par on par.enterprise_number = est.enterprise_number and par.is_current
+    left join lateral (
+      select status, juridical_form, primary_name, enterprise_number from enterprises
+      where enterprise_number = w.n and is_current order by id desc limit 1) ent on true
+    left join lateral (
+      select enterprise_number from establishments where establishment_number = w.n and is_current order by id desc limit 1) est on true
+    left join lateral (
+      select status, juridical_form, primary_name from enterprises
+      where enterprise_number = est.enterprise_number and is_current order by id desc limit 1) par on true
     left join lateral (
       select denomination from denominations where entity_number = w.n and is_current
       order by type_of_denomination, language, denomination limit 1) d on true

@@ -164,6 +164,26 @@ describe('register search', () => {
     expect((await allHits({ q: 'zzmany' })).map((h) => h.number).sort()).toEqual([...numbers].sort());
   });
 
+  it('an enterprise or establishment the register holds twice (a FULL that lists a key twice) takes one line, showing its latest row', async () => {
+    const model = new RegisterModel(1602);
+    const full = model.full(146, 50, '2025-10-01');
+    const [first] = model.currentRows('enterprises');
+    const [place] = model.currentRows('establishments');
+    // The same enterprise and establishment listed twice, the second time with other values.
+    const files = {
+      ...full.files,
+      'enterprise.csv': `${full.files['enterprise.csv']}"${first?.[0]}","JU","000","2",,,01-01-2001\n`,
+      'establishment.csv': `${full.files['establishment.csv']}"${place?.[0]}",02-02-2002,"${place?.[2]}"\n`,
+    };
+    await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
+    await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
+                       values (${first?.[0] as string}, '2', '002', 'Zztwice', 146), (${place?.[0] as string}, '2', '003', 'Zztwice', 146)`;
+    const hits = (await searchRegister(t.db.$client, { q: 'zztwice' })).hits;
+    expect(hits.map((h) => h.number)).toEqual([first?.[0], place?.[0]]);
+    expect(hits[0]?.status.code).toBe('JU');
+    expect((await searchRegister(t.db.$client, { q: first?.[0] as string })).hits).toHaveLength(1);
+  });
+
   it('pages in order without repeats, and refuses an empty query, a bad filter or a page out of range', async () => {
     await loaded();
     const first = await searchRegister(t.db.$client, { status: 'AC' });
