@@ -159,7 +159,7 @@ async function worker(url: string, base: string, target: string, concurrency: nu
   }
   const t0 = performance.now();
   const { uploadId } = await storeUpload(db.$client, path.basename(target), createReadStream(target));
-  const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId });
+  const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId }, undefined, t0);
   const t1 = performance.now();
   const calls = { prepare: [] as number[], batches: [] as number[] };
   const preparedAt = await drive(db, jobId, concurrency, calls);

@@ -8,6 +8,7 @@ import { createImport } from '../helpers/answers';
 import { forgetLiveReaders } from '../../lib/imports/jobs/prepare/readers';
 import { processBatch } from '../helpers/answers';
 import { getJobStatus } from '../../lib/imports/view/status';
+import { startImport } from '../../lib/imports/jobs/start';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, importZip, tableChecksums } from '../helpers/import';
 
@@ -187,5 +188,21 @@ describe('staged prepare', () => {
     // 600 ms at 250 ms a COPY: two done before the deadline, one in flight, one read meanwhile.
     expect(Math.max(...perStep.values())).toBeLessThanOrEqual(4);
     expect(log.length).toBeGreaterThan(perStep.size); // several COPYs in a step
+  });
+
+  it('an upload call keeps to its budget as a whole: the time spent storing the zip comes off its prepare steps', async () => {
+    const { full } = bigFull(78);
+    const steps = async (jobId: number) => {
+      const [r] = await t.db.$client<{ n: number }[]>`select coalesce(sum(steps), 0)::int as n from import_job_files where job_id = ${jobId}`;
+      return r?.n;
+    };
+    // A call whose budget went on storing: one step (every call moves on), no more.
+    const late = await startImport(t.db, { fileName: full.fileName, data: await zipExtract(full) }, 1_500, Date.now() - 10_000);
+    expect(await steps(late.jobId)).toBe(1);
+    await cancelImport(t.db, { jobId: late.jobId });
+    await driveImport(t.db, { jobId: late.jobId, concurrency: 1, idleMs: 10 });
+    // Started now, the same call takes several steps within its budget.
+    const prompt = await startImport(t.db, { fileName: full.fileName, data: await zipExtract(full) }, 1_500);
+    expect(await steps(prompt.jobId)).toBeGreaterThan(1);
   });
 });

@@ -38,6 +38,7 @@ export const GET = route({}, async (request) => {
  * `maxRejected`, `maxRejectedPercent`.
  */
 export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 1024 }, async (request) => {
+  const started = Date.now();
   const form = await request.formData().catch(() => {
     throw new ImportFailure('VALIDATION', 'Send the zip as multipart/form-data in a field named "file".');
   });
@@ -47,6 +48,6 @@ export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 102
   const db = await getDb();
   const fileName = fileNameSchema.parse(file.name || 'upload.zip');
   const { uploadId } = await storeUpload(db.$client, fileName, file.stream() as unknown as AsyncIterable<Uint8Array>);
-  const { jobId } = await startImport(db, { fileName, uploadId, ...options });
+  const { jobId } = await startImport(db, { fileName, uploadId, ...options }, undefined, started);
   return json(await getJobStatus(db, jobId), 201);
 });

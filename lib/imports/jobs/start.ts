@@ -14,12 +14,14 @@ import { prepareSteps } from './prepare/step';
 /**
  * Every way an import begins ends here: create the job from the zip (stored, sent in parts,
  * fetched, or on the CLI's disk), then run its first prepare steps within the budget (at least one), so a
- * daily update is prepared by the time the call answers. The rest of a large extract is
- * staged by process-batch calls like everything else.
+ * daily update is prepared by the time the call answers. `callStarted`: when the call began
+ * (before its upload was stored), so the call as a whole keeps to the budget. The rest of a
+ * large extract is staged by process-batch calls like everything else.
  */
-export async function startImport(db: Db, input: PrepareInput, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<{ jobId: number }> {
+export async function startImport(db: Db, input: PrepareInput, budgetMs = env().IMPORT_BATCH_BUDGET_MS, callStarted = Date.now()): Promise<{ jobId: number }> {
   const { jobId } = await createImport(db, input);
-  await prepareSteps(db.$client, jobId, budgetMs);
+  // The budget is the call's: what storing the upload and creating the job took comes off it.
+  await prepareSteps(db.$client, jobId, Math.max(0, callStarted + budgetMs - Date.now()));
   return { jobId };
 }
 

@@ -206,11 +206,13 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
       }
       const text = checkChunk(next.value, read, context);
       read.end = next.value.end;
+      // A row that refuses the file (or any bad row, fail-fast): the step ends, its copy unsent.
+      const refused = rejections.fatal !== null || (job.onError === 'fail-fast' && rejections.count > 0);
       if (inFlight) await inFlight;
-      inFlight = text ? copy(text) : null;
+      inFlight = text && !refused ? copy(text) : null;
       // Keep a rejected COPY from going unheard while the next chunk is read.
       inFlight?.catch(() => undefined);
-      if (rejections.fatal || (job.onError === 'fail-fast' && rejections.count > 0)) break;
+      if (refused) break;
     }
     if (inFlight) await inFlight;
   } catch (err) {
