@@ -158,8 +158,9 @@ async function worker(url: string, base: string, target: string, concurrency: nu
     await finalizeImport(db, { jobId });
   }
   const t0 = performance.now();
+  const callStarted = Date.now();
   const { uploadId } = await storeUpload(db.$client, path.basename(target), createReadStream(target));
-  const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId }, undefined, t0);
+  const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId }, undefined, callStarted);
   const t1 = performance.now();
   const calls = { prepare: [] as number[], batches: [] as number[] };
   const preparedAt = await drive(db, jobId, concurrency, calls);
