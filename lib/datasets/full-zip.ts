@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { byKey, lineKey, type RegisterModel } from './generator';
+import { byKey, headerLine, lineKey, type RegisterModel } from './generator';
 import { KBO_TABLES } from './kbo';
 
 /** Enterprises made between two flushes of the run files. */
@@ -38,8 +38,7 @@ export async function writeFullZip(model: RegisterModel, opts: { number: number;
     for (const [name, text] of Object.entries(frame.files)) zip.addBuffer(Buffer.from(text), name, { compressionLevel: 6 });
     for (const t of KBO_TABLES) {
       const name = `${t.file}.csv`;
-      const header = `${t.columns.map((c) => `"${c.header}"`).join(',')}\n`;
-      zip.addReadStream(Readable.from(mergedLines(header, (runs.get(name) as RunFile[]).map((f) => f.path))), name, { compressionLevel: 6 });
+      zip.addReadStream(Readable.from(mergedLines(headerLine(t.columns), (runs.get(name) as RunFile[]).map((f) => f.path))), name, { compressionLevel: 6 });
     }
     zip.end();
     // Written beside, then renamed: a run cut short leaves no zip that looks whole.

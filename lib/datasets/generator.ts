@@ -203,15 +203,15 @@ export class RegisterModel {
   /** A FULL extract of `enterprises` new enterprises into an empty register, held in memory. */
   full(number: number, enterprises: number, snapshotDate: string): GeneratedExtract {
     const lines = new Map<string, string[]>(KBO_TABLES.map((t) => [`${t.file}.csv`, []]));
-    this.fullLines(enterprises, true, (file, _run, line) => (lines.get(file) as string[]).push(line));
+    const rows = this.fullLines(enterprises, true, (file, _run, line) => (lines.get(file) as string[]).push(line));
     const frame = this.fullFrame(number, snapshotDate);
     const files: Record<string, string> = { ...frame.files };
     // Like the register's own files, a FULL lists its rows in key order (stable within a key).
     for (const t of KBO_TABLES) {
       const sorted = (lines.get(`${t.file}.csv`) as string[]).sort((a, b) => byKey(lineKey(a), lineKey(b)));
-      files[`${t.file}.csv`] = `${t.columns.map((c) => `"${c.header}"`).join(',')}\n${sorted.join('')}`;
+      files[`${t.file}.csv`] = headerLine(t.columns) + sorted.join('');
     }
-    return { ...frame, files, rows: frame.rows + [...lines.values()].reduce((s, l) => s + l.length, 0) };
+    return { ...frame, files, rows: frame.rows + rows };
   }
 
   /**
@@ -375,7 +375,7 @@ export class RegisterModel {
 
   /** The real dialect: every text quoted, dates bare dd-mm-yyyy, NULL as `,,` or `""`. */
   private csv(columns: ColumnSpec[], rows: Row[]): string {
-    let out = columns.map((c) => `"${c.header}"`).join(',') + '\n';
+    let out = headerLine(columns);
     for (const row of rows) out += this.line(columns, row);
     return out;
   }
@@ -401,6 +401,11 @@ export class RegisterModel {
     const rows = table === 'codes' ? this.state.codes : [...this.state[table].values()].flat();
     return sortRows(rows);
   }
+}
+
+/** A file's header line, every name quoted, as the register writes it. */
+export function headerLine(columns: ColumnSpec[]): string {
+  return columns.map((c) => `"${c.header}"`).join(',') + '\n';
 }
 
 /**

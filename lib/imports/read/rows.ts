@@ -114,10 +114,6 @@ export function mapRecords(file: string, columns: ColumnSpec[], records: CsvReco
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i] as ColumnSpec;
       const raw = fields[i] as string;
-      if (column.kind === 'text' && raw !== '' && raw.length <= MAX_FIELD_LENGTH) {
-        values[i] = raw;
-        continue;
-      }
       let checked: Checked;
       if (lastRaw[i] === raw) checked = lastChecked[i] as Checked;
       else {
