@@ -22,7 +22,8 @@ import { fileSource } from '../lib/imports/store/sources';
 /**
  * `npm run bench -- --scale daily|busy|full10|full|resync|resync10 --concurrency 1,2,4`: on the same
  * PostgreSQL and the same generated files, times (1) COPY of the file's CSV rows straight into
- * tables of the final shape, (2) our whole pipeline through the verbs the routes use, once per
+ * tables of the final shape, (1b) the same COPY into the app's own tables with all their
+ * indexes (what our schema lets any loader reach), (2) our whole pipeline through the verbs the routes use, once per
  * concurrency, each in a fresh process (its peak RSS is the working process's), and (3)
  * pgloader on the same CSVs when it is installed. Prints a table and writes JSON.
  */
@@ -107,6 +108,37 @@ async function copyBaseline(server: string, target: string): Promise<{ rows: num
     rows += r?.n ?? 0;
   }
   const seconds = (Date.now() - started) / 1000;
+  await sql.end();
+  return { rows, seconds };
+}
+
+/**
+ * (1b) The limit our own schema sets: COPY of the same CSV rows (a FULL's files, an UPDATE's
+ * insert files) into the app's real tables, empty, with every index the register's pages and
+ * search keep (typed columns, the search functions' expression indexes, the trigram index).
+ * The gap between (1) and (1b) is what those indexes cost PostgreSQL on any loader; the gap
+ * between (1b) and the pipeline is the pipeline's own.
+ */
+async function appTablesBaseline(server: string, target: string): Promise<{ rows: number; seconds: number }> {
+  const url = await freshDatabase(server, 'kbo_bench_copy_app', true);
+  const sql = createSql(url, 2);
+  const plans = (await targetPlans(target)).filter((p) => p.operation !== 'delete');
+  let rows = 0;
+  const started = Date.now();
+  for (const plan of plans) {
+    const columns = plan.columns.map((c) => c.column);
+    const reserved = await sql.reserve();
+    await reserved`set datestyle = 'ISO, DMY'`;
+    await reserved`alter table ${ident(sql, plan.table)} alter column extract_number set default 147`;
+    const writable = await reserved`copy ${ident(sql, plan.table)} (${identList(sql, columns)}) from stdin with (format csv, header true)`.writable();
+    await pipeline(plan.open(), writable);
+    reserved.release();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  for (const plan of plans) {
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, plan.table)}`;
+    rows += r?.n ?? 0;
+  }
   await sql.end();
   return { rows, seconds };
 }
@@ -331,6 +363,8 @@ async function main(): Promise<number> {
 
   const copy = await copyBaseline(server, target);
   console.log(`COPY baseline: ${fmt(copy.rows)} rows in ${fmt(copy.seconds, 2)} s`);
+  const app = await appTablesBaseline(server, target);
+  console.log(`COPY into the app's tables: ${fmt(app.rows)} rows in ${fmt(app.seconds, 2)} s`);
   const runs: PipelineResult[] = [];
   // --staging unlogged,logged or --page-indexes with,without: each level once per variant, side by side.
   const variants: { label?: string; prepare?: (url: string) => Promise<void> }[] = values.staging
@@ -355,8 +389,10 @@ async function main(): Promise<number> {
   const label = (r: PipelineResult) => `pipeline, N=${r.concurrency}${r.staging ? ` ${r.staging.replace(' staging', '')}` : ''}`;
   const onto = 'drift' in SCALES[scale] ? ' (a FULL resynced onto a database holding the previous FULL)' : base ? ' (applied on a loaded base)' : '';
   console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${onto}\n`);
-  console.log('approach                 seconds      rows/s   vs COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
+  const appRate = rate(app.rows, app.seconds);
+  console.log('approach                 seconds      rows/s   vs COPY  vs app COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
   console.log(`COPY (baseline)       ${fmt(copy.seconds, 2).padStart(10)}  ${fmt(copyRate).padStart(10)}      1.00`);
+  console.log(`COPY (app's tables)   ${fmt(app.seconds, 2).padStart(10)}  ${fmt(appRate).padStart(10)}  ${fmt(appRate / copyRate, 2).padStart(8)}         1.00`);
   for (const r of runs) {
     const all = [...r.calls.upload, ...r.calls.prepare, ...r.calls.processBatch, ...r.calls.finalize];
     const line = [
@@ -364,6 +400,7 @@ async function main(): Promise<number> {
       fmt(r.seconds.total, 2).padStart(10),
       fmt(rate(r.rows, r.seconds.total)).padStart(10),
       fmt(rate(r.rows, r.seconds.total) / copyRate, 2).padStart(8),
+      fmt(rate(r.rows, r.seconds.total) / appRate, 2).padStart(12),
       (one ? fmt(one.seconds.total / r.seconds.total, 2) + '×' : '').padStart(9),
       fmt(r.seconds.prepare, 2).padStart(9),
       fmt(r.seconds.batches, 2).padStart(9),
@@ -376,7 +413,7 @@ async function main(): Promise<number> {
     console.log(line.join(' '));
   }
   if (pgl) {
-    console.log(`pgloader              ${fmt(pgl.seconds, 2).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds)).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds) / copyRate, 2).padStart(8)}`);
+    console.log(`pgloader              ${fmt(pgl.seconds, 2).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds)).padStart(10)}  ${fmt(rate(pgl.rows, pgl.seconds) / copyRate, 2).padStart(8)}  ${fmt(rate(pgl.rows, pgl.seconds) / appRate, 2).padStart(11)}`);
   } else {
     console.log(values['no-pgloader'] ? 'pgloader: skipped (--no-pgloader)' : 'pgloader: not installed (apt-get install pgloader), skipped');
   }
@@ -389,7 +426,7 @@ async function main(): Promise<number> {
 
   await mkdir('bench-results', { recursive: true });
   const out = path.join('bench-results', `${scale}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(out, JSON.stringify({ scale, copy, pipeline: runs.map((r) => ({ ...r, calls: Object.fromEntries(Object.entries(r.calls).map(([k, xs]) => [k, { count: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), max: Math.max(0, ...xs) }])) })), pgloader: pgl }, null, 2));
+  await writeFile(out, JSON.stringify({ scale, copy, copyIntoAppTables: app, pipeline: runs.map((r) => ({ ...r, calls: Object.fromEntries(Object.entries(r.calls).map(([k, xs]) => [k, { count: xs.length, p50: pct(xs, 50), p95: pct(xs, 95), max: Math.max(0, ...xs) }])) })), pgloader: pgl }, null, 2));
   console.log(`written to ${out}`);
   return 0;
 }
