@@ -59,6 +59,13 @@ describe('staged prepare', () => {
     const [beforeFinalize] = await wrongNames();
     expect(beforeFinalize).toMatchObject({ wrong: 0 });
     expect(beforeFinalize?.named).toBeGreaterThan(100);
+    // Written named, never updated: no step copied enterprises before the denominations were all in.
+    const [order] = await t.db.$client<{ firstEnterprises: string; lastDenominations: string; steps: number }[]>`
+      select (select min(started_at) from import_job_batches where job_id = ${jobId} and table_name = 'enterprises')::text as "firstEnterprises",
+             (select max(started_at) from import_job_batches where job_id = ${jobId} and table_name = 'denominations')::text as "lastDenominations",
+             (select count(*)::int from import_job_batches where job_id = ${jobId} and table_name = 'denominations') as steps`;
+    expect(order?.steps).toBeGreaterThan(1);
+    expect(Date.parse(order!.firstEnterprises)).toBeGreaterThan(Date.parse(order!.lastDenominations));
     const status = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 20 });
     expect(status.job.status).toBe('completed');
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
@@ -140,8 +147,8 @@ describe('staged prepare', () => {
     const before = await tableChecksums(t.db);
     const created = await createImport(t.db, { fileName: full.fileName, data: await zipExtract(full) });
     for (let i = 0; i < 6; i++) await processBatch(t.db, { jobId: created.job.id, budgetMs: 0 });
-    const [copied] = await t.db.$client`select count(*)::int as n from enterprises`;
-    expect(copied?.n).toBeGreaterThan(0);
+    const copied = await Promise.all(DATA_TABLES.map((table) => currentRows(t.db, table)));
+    expect(copied.reduce((n, rows) => n + rows.length, 0)).toBeGreaterThan(0);
     await cancelImport(t.db, { jobId: created.job.id, budgetMs: 0 });
     await driveImport(t.db, { jobId: created.job.id, concurrency: 1, idleMs: 20 });
     const status = await getJobStatus(t.db, created.job.id);

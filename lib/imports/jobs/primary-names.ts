@@ -4,23 +4,41 @@ import type { Fragment } from '../../db/sql';
 
 /**
  * An enterprise's primary name is its current `001` denomination in the preferred language
- * (see PRIMARY_NAME_LANGUAGES). Recomputes it for the numbers `touched` selects (one column
- * `n`); finalize passes what the import staged, undo what it removed or restored. Because
- * the name is a function of the current denominations, recomputing it is always safe.
+ * (see PRIMARY_NAME_LANGUAGES), ties broken by the name itself. `bestNames` picks it for the
+ * entity numbers `which` admits (a condition on `d.entity_number`), in one pass over their
+ * current `001` rows.
+ */
+function bestNames(tx: Tx, which: Fragment): Fragment {
+  return tx`
+    select distinct on (d.entity_number) d.entity_number as n, d.denomination as name
+    from denominations d
+    where ${which} and d.is_current and d.type_of_denomination = '001'
+    order by d.entity_number, array_position(${PRIMARY_NAME_LANGUAGES}::text[], d.language) nulls last, d.denomination`;
+}
+
+/**
+ * Recomputes the primary names of the enterprises `touched` selects (one column `n`):
+ * finalize passes what the import staged, undo what it removed or restored. Because the name
+ * is a function of the current denominations, recomputing it is always safe; only the names
+ * that changed are written.
  */
 export async function refreshPrimaryNames(tx: Tx, touched: Fragment): Promise<void> {
-  // Set-based: one pass over the touched enterprises' current 001 denominations (DISTINCT ON
-  // picks the preferred one each), then one update of the names that changed.
   await tx`
-    with touched as (select distinct n from (${touched}) t), best as (
-      select distinct on (d.entity_number) d.entity_number as n, d.denomination as name
-      from denominations d join touched on d.entity_number = touched.n
-      where d.is_current and d.type_of_denomination = '001'
-      order by d.entity_number, array_position(${PRIMARY_NAME_LANGUAGES}::text[], d.language) nulls last, d.denomination
-    ), named as (
-      select touched.n, best.name from touched left join best on best.n = touched.n
-    )
+    with touched as (select distinct n from (${touched}) t),
+    best as (${bestNames(tx, tx`d.entity_number in (select n from touched)`)}),
+    named as (select touched.n, best.name from touched left join best on best.n = touched.n)
     update enterprises e set primary_name = named.name
     from named
     where e.enterprise_number = named.n and e.is_current and e.primary_name is distinct from named.name`;
+}
+
+/**
+ * The primary names of the enterprises numbered from `first` to `last`, from the denominations
+ * already in the register: a FULL copied into empty tables asks this for each chunk of its
+ * (key-ordered) enterprise file before copying it, so its enterprises are written named and
+ * never updated. One range of the current-key index; enterprises without a name are absent.
+ */
+export async function primaryNamesBetween(tx: Tx, first: string, last: string): Promise<Map<string, string>> {
+  const rows = await tx<{ n: string; name: string }[]>`${bestNames(tx, tx`d.entity_number between ${first} and ${last}`)}`;
+  return new Map(rows.map((r) => [r.n, r.name]));
 }

@@ -23,14 +23,20 @@ export async function insertJobFiles(tx: Tx, jobId: number, files: PlannedFile[]
                 ${files.map((f) => f.declaredBytes)}::bigint[]) as u(i, n, t, o, g, b, d)`;
 }
 
-/** The first file not read to its end that no other step holds, locked for this step. */
+/**
+ * The first file not read to its end that no other step holds, locked for this step. A FULL
+ * copied into empty tables copies its enterprises only after its denominations, so that each
+ * enterprise is written with its primary name (prepare/step.ts).
+ */
 export async function lockNextFile(tx: Tx, jobId: number): Promise<ImportJobFile | undefined> {
   const [file] = await tx<ImportJobFile[]>`
     select job_id as "jobId", file_index as "fileIndex", name, table_name as "tableName", operation, target, batches,
            declared_bytes as "declaredBytes", bytes_done as "bytesDone", next_line as "nextLine", steps, rows,
            rejected, duplicates, run_key as "runKey", run_rows as "runRows", sorted, cuts, max_key as "maxKey",
            open_rows as "openRows", done
-    from import_job_files where job_id = ${jobId} and not done
+    from import_job_files f where job_id = ${jobId} and not done
+      and not (target = 'direct' and table_name = 'enterprises' and exists (
+        select 1 from import_job_files d where d.job_id = f.job_id and d.table_name = 'denominations' and not d.done))
     order by file_index limit 1 for update skip locked`;
   return file;
 }

@@ -39,6 +39,8 @@ export interface ChunkContext {
   jobId: number;
   /** Appended to every row copied straight into a final table: extract number, snapshot date. */
   tail: (string | number | null)[];
+  /** A FULL's enterprises copied into empty tables: the chunk's primary names, appended to its rows. */
+  names?: Map<string, string>;
   reject: (e: RowError) => void;
 }
 
@@ -74,7 +76,7 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext): 
   }
   const { valid, invalid } = mapRecords(plan.name, plan.columns, records);
   invalid.forEach(c.reject);
-  if (file.target === 'direct') return directText(valid, read, c.tail);
+  if (file.target === 'direct') return directText(valid, read, c.tail, c.names);
   let text = '';
   for (const row of valid) {
     const key = row.values[0] as string;
@@ -86,11 +88,11 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext): 
   return text;
 }
 
-function directText(valid: ReturnType<typeof mapRecords>['valid'], read: StepRead, tail: (string | number | null)[]): string {
+function directText(valid: ReturnType<typeof mapRecords>['valid'], read: StepRead, tail: (string | number | null)[], names?: Map<string, string>): string {
   let text = '';
   for (const row of valid) {
     const key = row.values[0] as string;
-    const line = copyLine([...row.values, ...tail]);
+    const line = copyLine(names ? [...row.values, ...tail, names.get(key) ?? null] : [...row.values, ...tail]);
     if (read.sorted && key === read.runKey) {
       if (read.runRows.has(line)) {
         read.duplicates++;

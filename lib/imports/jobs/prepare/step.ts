@@ -17,7 +17,7 @@ import { markPrepared, markRefused, markRefusedAfterCopy } from '../../state/job
 import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { injectStagingDelay } from '../faults';
-import { refreshPrimaryNames } from '../primary-names';
+import { primaryNamesBetween } from '../primary-names';
 import { clearStaging } from '../staging';
 import { checkChunk, startRead, type ChunkContext, type StepRead } from './chunk';
 import { countVerdict, extractVerdict, fatalVerdict, refusal, stepVerdict, StepRejections, takeRowErrors } from './policy';
@@ -135,13 +135,9 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   const rejections = new StepRejections(await keptErrorCount(step.tx, job.id));
   const direct = file.target === 'direct';
   const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
-  // A FULL copied straight into enterprises or denominations names the enterprises it touched
-  // in the same step (no call grows with the register): the copy leaves part of the budget for it.
-  const names = direct && NAMED_TABLES.has(file.tableName) ? await lastId(step.tx, file.tableName) : null;
   try {
-    await copyStretch(names === null ? step : { ...step, deadline: step.started + (step.deadline - step.started) * NAMES_SHARE }, chunks, read, context, rejections);
+    await copyStretch(step, chunks, read, context, rejections);
     await judgeStep(step, read, rejections, plan);
-    if (names !== null) await nameTouchedEnterprises(step.tx, job.id, file.tableName, names);
   } catch (err) {
     void chunks.return(undefined);
     throw err;
@@ -151,32 +147,28 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - step.started, fileDone: read.done };
 }
 
-/** The tables whose rows make an enterprise's primary name, and the share of a step's budget their copy may take. */
-const NAMED_TABLES = new Set(['enterprises', 'denominations']);
-const NAMES_SHARE = 0.6;
-/** pg_advisory_xact_lock's first key for a job's naming steps (the second is the job id). */
-const NAMES_LOCK = 4_710_148;
-
-async function lastId(tx: Tx, table: string): Promise<number> {
-  const [r] = await tx<{ id: number }[]>`select coalesce(max(id), 0)::float8 as id from ${ident(tx, table)}`;
-  return r?.id ?? 0;
+/**
+ * A FULL copied into empty tables writes each enterprise with its primary name, from the
+ * denominations copied before it (`lockNextFile` hands out that file only once the
+ * denomination file is done): its rows are never updated afterwards, and no call grows with
+ * the register. Unsorted files are named again at finalize, as they always were.
+ */
+function namesAtCopy(file: ImportJobFile): boolean {
+  return file.target === 'direct' && file.tableName === 'enterprises';
 }
 
-/**
- * The primary names of the enterprises whose rows this step copied (ids above `after`). The
- * enterprise and denomination files may be copied at once by two drivers: each takes the
- * job's naming lock first, so the second waits for the first to commit, and its statement
- * (read committed) then sees the other file's rows. A key whose rows straddle two steps is
- * named again by the second, from all its rows.
- */
-async function nameTouchedEnterprises(tx: Tx, jobId: number, table: string, after: number): Promise<void> {
-  await tx`select pg_advisory_xact_lock(${NAMES_LOCK}, ${jobId})`;
-  await refreshPrimaryNames(
-    tx,
-    table === 'enterprises'
-      ? tx`select enterprise_number as n from enterprises where id > ${after}`
-      : tx`select entity_number as n from denominations where id > ${after} and type_of_denomination = '001'`,
-  );
+/** The lowest and highest first field of these records (byte order, as the key indexes), past the header. */
+function keyRange(records: CsvChunkAt['records'], header: boolean): [string, string] {
+  const from = header ? 1 : 0;
+  let lo = records[from]?.fields[0] ?? '';
+  let hi = lo;
+  for (let i = from; i < records.length; i++) {
+    const r = records[i] as CsvChunkAt['records'][number];
+    const k = r.fields[0] ?? '';
+    if (k < lo) lo = k;
+    else if (k > hi) hi = k;
+  }
+  return [lo, hi];
 }
 
 /**
@@ -188,11 +180,13 @@ async function nameTouchedEnterprises(tx: Tx, jobId: number, table: string, afte
  */
 async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read: StepRead, context: ChunkContext, rejections: StepRejections): Promise<void> {
   const { tx, job, file } = step;
-  const columns = context.plan.columns.map((c) => c.column);
+  const naming = namesAtCopy(file);
+  const columns = [...context.plan.columns.map((c) => c.column), ...(file.target === 'direct' ? ['extract_number', 'snapshot_date'] : [])];
+  if (naming) columns.push('primary_name');
   const copy = async (text: string) => {
     const writable =
       file.target === 'direct'
-        ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}, extract_number, snapshot_date) from stdin`.writable()
+        ? await tx`copy ${ident(tx, file.tableName)} (${identList(tx, columns)}) from stdin`.writable()
         : await tx`copy ${ident(tx, context.plan.staging)} (job_id, batch_number, operation, line, ${identList(tx, columns)}) from stdin`.writable();
     await pipeline(Readable.from([text]), writable);
   };
@@ -203,6 +197,14 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
       if (next.done) {
         read.done = true;
         break;
+      }
+      // While the file is in key order, a chunk's names are one range of keys (else finalize names them).
+      context.names = undefined;
+      if (naming && read.sorted && next.value.records.length) {
+        // Asked on the same connection, once the COPY before has ended.
+        if (inFlight) await inFlight;
+        inFlight = null;
+        context.names = await primaryNamesBetween(tx, ...keyRange(next.value.records, read.end.offset === 0));
       }
       const text = checkChunk(next.value, read, context);
       read.end = next.value.end;
