@@ -33,6 +33,8 @@ export interface StepOutcome {
   fileDone: boolean;
   /** The file was refused: the job failed (see its error). */
   failed?: boolean;
+  /** How long each chunk took, on average (read, checked and copied): the pace of the next step. */
+  chunkMs?: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export interface StepOutcome {
 export async function prepareSteps(sql: Sql, jobId: number, budgetMs: number): Promise<StepOutcome[]> {
   const deadline = Date.now() + budgetMs;
   const out: StepOutcome[] = [];
+  let paceMs = 0;
   do {
     const step = await prepareStep(sql, jobId, deadline);
     if (step === 'complete') {
@@ -52,7 +55,9 @@ export async function prepareSteps(sql: Sql, jobId: number, budgetMs: number): P
     if (!step) break;
     out.push(step);
     if (step.failed) break;
-  } while (Date.now() < deadline);
+    paceMs = step.chunkMs ?? 0;
+    // Another step only when one chunk more, at this step's pace, still ends by the deadline.
+  } while (oneMoreFits(paceMs, deadline));
   return out;
 }
 
@@ -135,8 +140,9 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   const rejections = new StepRejections(await keptErrorCount(step.tx, job.id));
   const direct = file.target === 'direct';
   const context: ChunkContext = { plan, file, jobId: job.id, tail: direct ? [job.extractNumber, job.snapshotDate] : [], reject: (e) => rejections.add(e) };
+  let chunkMs: number;
   try {
-    await copyStretch(step, chunks, read, context, rejections);
+    chunkMs = await copyStretch(step, chunks, read, context, rejections);
     await judgeStep(step, read, rejections, plan);
   } catch (err) {
     void chunks.return(undefined);
@@ -144,7 +150,7 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   }
   if (!read.done) keepReader(step.sql, key, read.end.offset, chunks);
   await recordStep(step, read, rejections);
-  return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - step.started, fileDone: read.done };
+  return { file: file.name, rows: read.rows, rejected: rejections.count, durationMs: Date.now() - step.started, fileDone: read.done, chunkMs };
 }
 
 /**
@@ -176,9 +182,11 @@ function keyRange(records: CsvChunkAt['records'], header: boolean): [string, str
  * on): one COPY statement per chunk, the next chunk read and checked while the database takes
  * the one before. Waiting for each COPY to complete keeps the database at most two chunks
  * behind the deadline; one COPY fed from a stream would be as far behind as the socket's
- * buffers hold, which made steps seconds longer than their budget.
+ * buffers hold, which made steps seconds longer than their budget. A further chunk is taken
+ * only when the step, at its pace so far, can still end by the deadline (`oneMoreFits`).
+ * Returns that pace, in ms a chunk.
  */
-async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read: StepRead, context: ChunkContext, rejections: StepRejections): Promise<void> {
+async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read: StepRead, context: ChunkContext, rejections: StepRejections): Promise<number> {
   const { tx, job, file } = step;
   const naming = namesAtCopy(file);
   const columns = [...context.plan.columns.map((c) => c.column), ...(file.target === 'direct' ? ['extract_number', 'snapshot_date'] : [])];
@@ -191,8 +199,10 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
     await pipeline(Readable.from([text]), writable);
   };
   let inFlight: Promise<void> | null = null;
+  const began = Date.now();
+  let pulled = 0;
   try {
-    for (let pulled = 0; pulled === 0 || Date.now() < step.deadline; pulled++) {
+    for (; pulled === 0 || oneMoreFits((Date.now() - began) / pulled, step.deadline); pulled++) {
       const next = await chunks.next();
       if (next.done) {
         read.done = true;
@@ -220,6 +230,15 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
   } catch (err) {
     throw damagedOr(err, file.name);
   }
+  return (Date.now() - began) / Math.max(1, pulled);
+}
+
+/**
+ * Whether one more chunk, at `paceMs` a chunk, still ends by the deadline: taking it costs
+ * about one chunk's time (read and checked while the COPY before runs), and its COPY another.
+ */
+function oneMoreFits(paceMs: number, deadline: number): boolean {
+  return Date.now() + 2 * paceMs < deadline;
 }
 
 /** The step's verdicts: its own bad rows, a file with no header at all, and `maxRejected` so far. */
