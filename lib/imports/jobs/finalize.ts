@@ -44,7 +44,7 @@ export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>)
     }
     const extract = job.extractNumber as number;
     const unsorted = await removeRepeats(tx, jobId, extract);
-    // A FULL into empty tables named its enterprises step by step (prepare/step.ts), unless a
+    // A FULL into empty tables wrote its enterprises named (prepare/step.ts), unless a
     // file was out of key order; then, and for the other modes, the names are refreshed here.
     const named = job.mode === 'initial' && !unsorted.some((t) => t === 'enterprises' || t === 'denominations');
     if (!named) {
