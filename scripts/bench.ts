@@ -92,24 +92,11 @@ async function copyBaseline(server: string, target: string): Promise<{ rows: num
   const url = await freshDatabase(server, 'kbo_bench_copy', false);
   const sql = createSql(url, 2);
   const plans = await targetPlans(target);
-  let rows = 0;
-  const tableOf = (name: string) => `copy_${name.replace('.csv', '')}`;
-  for (const plan of plans) await createFinalShape(sql, tableOf(plan.name), plan.columns.map((c) => c.column));
-  const started = Date.now();
-  for (const plan of plans) {
-    const table = tableOf(plan.name);
-    const columns = plan.columns.map((c) => c.column);
-    const reserved = await sql.reserve();
-    await reserved`set datestyle = 'ISO, DMY'`;
-    const writable = await reserved`copy ${ident(sql, table)} (${identList(sql, columns)}) from stdin with (format csv, header true)`.writable();
-    await pipeline(plan.open(), writable);
-    reserved.release();
-    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, table)}`;
-    rows += r?.n ?? 0;
-  }
-  const seconds = (Date.now() - started) / 1000;
+  const tableOf = (plan: CopyPlan) => `copy_${plan.name.replace('.csv', '')}`;
+  for (const plan of plans) await createFinalShape(sql, tableOf(plan), plan.columns.map((c) => c.column));
+  const result = await timedCopy(sql, plans, tableOf);
   await sql.end();
-  return { rows, seconds };
+  return result;
 }
 
 /**
@@ -123,23 +110,31 @@ async function appTablesBaseline(server: string, target: string): Promise<{ rows
   const url = await freshDatabase(server, 'kbo_bench_copy_app', true);
   const sql = createSql(url, 2);
   const plans = (await targetPlans(target)).filter((p) => p.operation !== 'delete');
-  let rows = 0;
+  for (const plan of plans) await sql`alter table ${ident(sql, plan.table)} alter column extract_number set default 147`;
+  const result = await timedCopy(sql, plans, (plan) => plan.table);
+  await sql.end();
+  return result;
+}
+
+type CopyPlan = Awaited<ReturnType<typeof targetPlans>>[number];
+
+/** COPY of each file's CSV into its table (`tableOf`), one after the other: the seconds it took, and the rows the tables then hold. */
+async function timedCopy(sql: Sql, plans: CopyPlan[], tableOf: (plan: CopyPlan) => string): Promise<{ rows: number; seconds: number }> {
   const started = Date.now();
   for (const plan of plans) {
-    const columns = plan.columns.map((c) => c.column);
     const reserved = await sql.reserve();
     await reserved`set datestyle = 'ISO, DMY'`;
-    await reserved`alter table ${ident(sql, plan.table)} alter column extract_number set default 147`;
-    const writable = await reserved`copy ${ident(sql, plan.table)} (${identList(sql, columns)}) from stdin with (format csv, header true)`.writable();
+    const columns = plan.columns.map((c) => c.column);
+    const writable = await reserved`copy ${ident(sql, tableOf(plan))} (${identList(sql, columns)}) from stdin with (format csv, header true)`.writable();
     await pipeline(plan.open(), writable);
     reserved.release();
   }
   const seconds = (Date.now() - started) / 1000;
+  let rows = 0;
   for (const plan of plans) {
-    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, plan.table)}`;
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ${ident(sql, tableOf(plan))}`;
     rows += r?.n ?? 0;
   }
-  await sql.end();
   return { rows, seconds };
 }
 
