@@ -39,8 +39,6 @@ export interface ChunkContext {
   jobId: number;
   /** Appended to every row copied straight into a final table: extract number, snapshot date. */
   tail: (string | number | null)[];
-  /** A FULL's enterprises copied into empty tables: the chunk's primary names, appended to its rows. */
-  names?: Map<string, string>;
   reject: (e: RowError) => void;
 }
 
@@ -48,8 +46,10 @@ export interface ChunkContext {
  * Checks one chunk of records and returns its COPY text. Staged rows get the batch of their
  * entity key; direct rows (a FULL into empty tables) drop exact repeats of a row of the same
  * key, which in a file sorted by key (as KBO files are) are always next to each other.
+ * `names`: a FULL's enterprises copied into empty tables, the chunk's primary names, appended
+ * to its rows.
  */
-export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext): string {
+export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext, names?: Map<string, string>): string {
   const { plan, file } = c;
   const badLines = new Set<number>();
   for (const p of chunk.problems) {
@@ -76,7 +76,7 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext): 
   }
   const { valid, invalid } = mapRecords(plan.name, plan.columns, records);
   invalid.forEach(c.reject);
-  if (file.target === 'direct') return directText(valid, read, c.tail, c.names);
+  if (file.target === 'direct') return directText(valid, read, c.tail, names);
   let text = '';
   for (const row of valid) {
     const key = row.values[0] as string;

@@ -209,14 +209,14 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
         break;
       }
       // While the file is in key order, a chunk's names are one range of keys (else finalize names them).
-      context.names = undefined;
+      let names: Map<string, string> | undefined;
       if (naming && read.sorted && next.value.records.length) {
         // Asked on the same connection, once the COPY before has ended.
         if (inFlight) await inFlight;
         inFlight = null;
-        context.names = await primaryNamesBetween(tx, ...keyRange(next.value.records, read.end.offset === 0));
+        names = await primaryNamesBetween(tx, ...keyRange(next.value.records, read.end.offset === 0));
       }
-      const text = checkChunk(next.value, read, context);
+      const text = checkChunk(next.value, read, context, names);
       read.end = next.value.end;
       // A row that refuses the file (or any bad row, fail-fast): the step ends, its copy unsent.
       const refused = rejections.fatal !== null || (job.onError === 'fail-fast' && rejections.count > 0);
