@@ -72,8 +72,9 @@ function registerTable(
     (table) => {
       const t = table as unknown as Columns;
       return [
-        // "current rows of entity X": the batch SQL's join and every look-up by number.
-        index(`${spec.table}_current_key_idx`).on(t[spec.key]!).where(sql`is_current`),
+        // "current rows of entity X": the batch SQL's join and every look-up by number. Unique
+        // where the register holds one row per key: no path can make a key current twice.
+        (spec.oneRowPerKey ? uniqueIndex : index)(`${spec.table}_current_key_idx`).on(t[spec.key]!).where(sql`is_current`),
         // "ended rows of entity X": its history and its state as of an earlier extract. Empty
         // after a FULL; an UPDATE adds only the rows it ends.
         index(`${spec.table}_ended_key_idx`).on(t[spec.key]!).where(sql`not is_current`),
