@@ -341,7 +341,8 @@ export class RegisterModel {
       }
       // New rows: a few new entities, and new rows for existing ones.
       for (const e of fresh) this.add(t.table, e[t.table] ?? []);
-      for (let i = 0; i < k; i++) {
+      // (Not where the register holds one row per key: a second row would be a second status.)
+      for (let i = 0; i < (t.oneRowPerKey ? 0 : k); i++) {
         const key = this.pick(keys);
         const like = state.get(key)?.[0] ?? e0(fresh, t.table);
         if (!like) continue;

@@ -27,6 +27,12 @@ export interface TableSpec {
   columns: ColumnSpec[];
   /** Typical bytes per CSV row, used to size batches from the zip's uncompressed sizes. */
   bytesPerRow: number;
+  /**
+   * The register holds one row per key (an enterprise has one status, an establishment one
+   * start date): at most one current row per key, which a unique index enforces. The other
+   * tables hold several rows per entity (names, addresses, contacts, activities).
+   */
+  oneRowPerKey?: boolean;
 }
 
 export const DATA_TABLES = [
@@ -48,6 +54,7 @@ export const KBO_TABLES: readonly TableSpec[] = [
   {
     file: 'enterprise',
     table: 'enterprises',
+    oneRowPerKey: true,
     staging: 'import_staging_enterprises',
     key: 'enterprise_number',
     bytesPerRow: 50,
@@ -64,6 +71,7 @@ export const KBO_TABLES: readonly TableSpec[] = [
   {
     file: 'establishment',
     table: 'establishments',
+    oneRowPerKey: true,
     staging: 'import_staging_establishments',
     key: 'establishment_number',
     bytesPerRow: 45,
@@ -138,6 +146,7 @@ export const KBO_TABLES: readonly TableSpec[] = [
   {
     file: 'branch',
     table: 'branches',
+    oneRowPerKey: true,
     staging: 'import_staging_branches',
     key: 'branch_id',
     bytesPerRow: 45,

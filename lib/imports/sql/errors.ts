@@ -37,3 +37,9 @@ export async function rowErrorsByFile(sql: Db, jobId: number): Promise<{ file: s
   return sql<{ file: string; n: number }[]>`
     select file, count(*)::int as n from import_errors where job_id = ${jobId} group by file order by file`;
 }
+
+/** Rejected rows kept with this code (at most MAX_KEPT_ERRORS are kept in all). */
+export async function keptErrorsWithCode(sql: Db, jobId: number, code: string): Promise<number> {
+  const [kept] = await sql<{ n: number }[]>`select count(*)::int as n from import_errors where job_id = ${jobId} and code = ${code}`;
+  return kept?.n ?? 0;
+}

@@ -1,8 +1,9 @@
-import type { FilePlan } from '../../../datasets/kbo';
+import { KBO_TABLES, type ColumnSpec, type FilePlan } from '../../../datasets/kbo';
 import type { ImportJobFile } from '../../../db/schema';
 import type { CsvChunkAt, CsvPosition } from '../../read/csv';
 import { KeyRanges } from '../../read/key-ranges';
-import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote, type RowError } from '../../read/rows';
+import { repeatedKey } from '../../read/keys';
+import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote, type MappedRow, type RowError } from '../../read/rows';
 
 /** What a step read and checked so far, before it is written. */
 export interface StepRead {
@@ -49,7 +50,7 @@ export interface ChunkContext {
  * `names`: a FULL's enterprises copied into empty tables, the chunk's primary names, appended
  * to its rows.
  */
-export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext, names?: Map<string, string>): string {
+export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext, names?: Map<string, string>): CheckedChunk {
   const { plan, file } = c;
   const badLines = new Set<number>();
   for (const p of chunk.problems) {
@@ -61,7 +62,7 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext, n
     const runaway = runawayQuote(plan.name, plan.columns, r, badLines.has(r.line));
     if (runaway) {
       c.reject(runaway);
-      return '';
+      return { text: '', unsure: [] };
     }
   }
   // A record with a quoting problem is rejected whole, whatever its fields look like.
@@ -70,43 +71,105 @@ export function checkChunk(chunk: CsvChunkAt, read: StepRead, c: ChunkContext, n
     const headerError = checkHeader(plan.name, plan.columns, records[0]?.fields);
     if (headerError) {
       c.reject(headerError);
-      return '';
+      return { text: '', unsure: [] };
     }
     records = records.slice(1);
   }
   const { valid, invalid } = mapRecords(plan.name, plan.columns, records);
   invalid.forEach(c.reject);
-  if (file.target === 'direct') return directText(valid, read, c.tail, names);
-  let text = '';
+  const oneRow = isOneRowFile(c);
+  if (file.target === 'direct') return directText(valid, read, c, oneRow, names);
+  const out: CheckedChunk = { text: '', unsure: [] };
   for (const row of valid) {
     const key = row.values[0] as string;
+    const line = copyLine(row.values);
+    // A key listed again with other values in a sorted file is rejected here; in a file out
+    // of key order, completePrepare finds it among the staged rows.
+    if (oneRow && runOf(read, key, line) === 'other') {
+      c.reject(repeatedKey(plan.name, plan.columns[0] as ColumnSpec, key, row.line));
+      continue;
+    }
     const batch = read.ranges ? read.ranges.assign(key) : batchOf(key, file.batches);
     read.perBatch.set(batch, (read.perBatch.get(batch) ?? 0) + 1);
-    text += copyLine([c.jobId, batch, file.operation, row.line, ...row.values]);
+    out.text += `${c.jobId}\t${batch}\t${file.operation}\t${row.line}\t${line}`;
+    read.rows++;
   }
-  read.rows += valid.length;
-  return text;
+  if (!read.sorted) read.runRows = new Set();
+  return out;
 }
 
-function directText(valid: ReturnType<typeof mapRecords>['valid'], read: StepRead, tail: (string | number | null)[], names?: Map<string, string>): string {
-  let text = '';
+/** A chunk's COPY text, and (a FULL's one-row-per-key file out of key order) rows still to be checked against the table. */
+export interface CheckedChunk {
+  text: string;
+  unsure: UnsureRow[];
+}
+
+/** A row whose key may already be in the table: checked there before its line joins the COPY. */
+export interface UnsureRow {
+  key: string;
+  line: number;
+  values: (string | null)[];
+  copy: string;
+}
+
+/** The rows of this file hold one row per key, and it is not a delete file. */
+function isOneRowFile(c: ChunkContext): boolean {
+  return c.file.operation !== 'delete' && KBO_TABLES.some((t) => t.table === c.plan.table && t.oneRowPerKey);
+}
+
+/**
+ * Where a row stands in its file's run of one key: the key's `first` row (or the file is not
+ * in key order, so nothing can be said here), the `same` row again, or an `other` row for a
+ * key already listed. Files in key order (as KBO writes them) hold a key's rows together.
+ */
+function runOf(read: StepRead, key: string, line: string): 'first' | 'same' | 'other' {
+  if (read.sorted && key === read.runKey) {
+    if (read.runRows.has(line)) return 'same';
+    return 'other';
+  }
+  if (read.runKey !== null && key < read.runKey) read.sorted = false;
+  read.runKey = key;
+  read.runRows = new Set([line]);
+  return 'first';
+}
+
+function directText(valid: MappedRow[], read: StepRead, c: ChunkContext, oneRow: boolean, names?: Map<string, string>): CheckedChunk {
+  const out: CheckedChunk = { text: '', unsure: [] };
+  // One-row keys seen in this chunk, with their first row: a file found out of key order
+  // part-way through may list one again after that point.
+  const seen = new Map<string, string>();
   for (const row of valid) {
     const key = row.values[0] as string;
-    const line = copyLine(names ? [...row.values, ...tail, names.get(key) ?? null] : [...row.values, ...tail]);
-    if (read.sorted && key === read.runKey) {
+    const line = copyLine(names ? [...row.values, ...c.tail, names.get(key) ?? null] : [...row.values, ...c.tail]);
+    const wasSorted = read.sorted;
+    if (wasSorted && key === read.runKey) {
       if (read.runRows.has(line)) {
         read.duplicates++;
         continue;
       }
+      if (oneRow) {
+        c.reject(repeatedKey(c.plan.name, c.plan.columns[0] as ColumnSpec, key, row.line));
+        continue;
+      }
       read.runRows.add(line);
     } else {
-      if (read.runKey !== null && key < read.runKey) read.sorted = false; // finalize removes repeats instead
-      read.runKey = key;
-      read.runRows = new Set([line]);
+      runOf(read, key, line);
+      if (oneRow && read.sorted) seen.set(key, line);
+      else if (oneRow) {
+        // Out of key order: an earlier chunk may hold this key; the step asks the table.
+        const first = seen.get(key);
+        if (first === line) read.duplicates++;
+        else if (first !== undefined) c.reject(repeatedKey(c.plan.name, c.plan.columns[0] as ColumnSpec, key, row.line));
+        else {
+          seen.set(key, line);
+          out.unsure.push({ key, line: row.line, values: row.values, copy: line });
+        }
+        continue;
+      }
     }
     read.rows++;
-    text += line;
+    out.text += line;
   }
   if (!read.sorted) read.runRows = new Set();
-  return text;
+  return out;
 }

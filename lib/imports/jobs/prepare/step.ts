@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { filesFor, type FilePlan } from '../../../datasets/kbo';
+import { filesFor, tableSpec, type ColumnSpec, type DataTableName, type FilePlan } from '../../../datasets/kbo';
 import type { Sql, Tx } from '../../../db/client';
 import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
 import { ident, identList } from '../../../db/sql';
@@ -19,7 +19,9 @@ import { dropUpload } from '../../store/parts';
 import { injectStagingDelay } from '../faults';
 import { primaryNamesBetween } from '../primary-names';
 import { clearStaging } from '../staging';
-import { checkChunk, startRead, type ChunkContext, type StepRead } from './chunk';
+import { currentKeys, currentMatches, ONE_ROW_TABLES, readUnsorted, repeatedKeys, unstageRejected } from '../../sql/keys';
+import { currentKey, repeatedKey } from '../../read/keys';
+import { checkChunk, startRead, type ChunkContext, type StepRead, type UnsureRow } from './chunk';
 import { countVerdict, extractVerdict, fatalVerdict, refusal, stepVerdict, StepRejections, takeRowErrors } from './policy';
 import { extractOf, keepReader, takeReader } from './readers';
 
@@ -70,14 +72,16 @@ async function completePrepare(sql: Sql, jobId: number): Promise<boolean> {
     return await sql.begin(async (tx) => {
       const job = await findJob(tx, jobId, 'update');
       if (job?.status !== JOB.preparing) return false;
+      if ((await filesOf(tx, jobId)).some((f) => !f.done)) return false;
+      const conflicts = await rejectKeyConflicts(tx, job);
       const files = await filesOf(tx, jobId);
-      if (files.some((f) => !f.done)) return false;
       const rows = files.reduce((s, f) => s + f.rows + f.duplicates, 0);
       const rejected = files.reduce((s, f) => s + f.rejected, 0);
       const verdict = extractVerdict({ onError: job.onError, maxRejected: job.maxRejected, maxRejectedPercent: job.maxRejectedPercent }, rejected, rows);
       if (verdict) {
         const first = await firstRowErrors(tx, jobId, 20);
-        throw refusal(jobId, verdict, first[0] ?? ({ message: '' } as RowError), rejected, first);
+        // The refusal rolls this transaction back: failPrepare keeps the conflicts found in it.
+        throw refusal(jobId, verdict, first[0] ?? ({ message: '' } as RowError), rejected, first, conflicts);
       }
       // Planned from the zip's sizes (UPDATE), cut while reading (resync) or one per step (direct).
       const perTable: Record<string, number> = {};
@@ -91,6 +95,31 @@ async function completePrepare(sql: Sql, jobId: number): Promise<boolean> {
     await failPrepare(sql, jobId, err);
     return true;
   }
+}
+
+/**
+ * The one-current-row rule over what was staged, before any batch can run: an UPDATE's
+ * inserts of a key current in the register that it does not end, and (files read out of key
+ * order; sorted ones were checked as they were read) a key listed twice with other values.
+ * Those rows are rejected like any bad row, so the verdict that follows counts them.
+ */
+async function rejectKeyConflicts(tx: Tx, job: JobRow): Promise<RowError[]> {
+  if (job.mode === 'initial') return []; // copied straight in, checked as each chunk was copied
+  const operation = job.mode === 'resync' ? 'resync' : 'insert';
+  const errors: RowError[] = [];
+  for (const spec of ONE_ROW_TABLES) {
+    const plan = filesFor(job.extractType as 'full' | 'update').find((p) => p.table === spec.table && p.operation === 'insert') as FilePlan;
+    const keyColumn = spec.columns[0] as ColumnSpec;
+    const repeated = (await readUnsorted(tx, job.id, spec.table, operation)) ? await repeatedKeys(tx, job.id, spec, operation) : [];
+    await unstageRejected(tx, job.id, spec, operation, repeated);
+    errors.push(...repeated.map((r) => repeatedKey(plan.name, keyColumn, r.key, r.line)));
+    if (operation !== 'insert') continue;
+    const current = await currentKeys(tx, job.id, spec);
+    await unstageRejected(tx, job.id, spec, operation, current);
+    errors.push(...current.map((r) => currentKey(plan.name, keyColumn, r.key, r.line, `${spec.file}_delete.csv`)));
+  }
+  await keepRowErrors(tx, job.id, errors);
+  return errors;
 }
 
 async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<StepOutcome | 'complete' | undefined> {
@@ -216,7 +245,14 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
         inFlight = null;
         names = await primaryNamesBetween(tx, ...keyRange(next.value.records, read.end.offset === 0));
       }
-      const text = checkChunk(next.value, read, context, names);
+      const checked = checkChunk(next.value, read, context, names);
+      let text = checked.text;
+      if (checked.unsure.length) {
+        // Asked on the same connection, once the COPY before has ended.
+        if (inFlight) await inFlight;
+        inFlight = null;
+        text += await settleUnsure(tx, context, read, checked.unsure);
+      }
       read.end = next.value.end;
       // A row that refuses the file (or any bad row, fail-fast): the step ends, its copy unsent.
       const refused = rejections.fatal !== null || (job.onError === 'fail-fast' && rejections.count > 0);
@@ -231,6 +267,27 @@ async function copyStretch(step: Step, chunks: AsyncGenerator<CsvChunkAt>, read:
     throw damagedOr(err, file.name);
   }
   return (Date.now() - began) / Math.max(1, pulled);
+}
+
+/**
+ * A FULL's one-row-per-key file out of key order, copied into empty tables: rows whose key an
+ * earlier chunk already copied are a counted duplicate (the same row) or rejected (other
+ * values); the others join the COPY. Returns their COPY text.
+ */
+async function settleUnsure(tx: Tx, c: ChunkContext, read: StepRead, rows: UnsureRow[]): Promise<string> {
+  const spec = tableSpec(c.plan.table as DataTableName);
+  const copied = await currentMatches(tx, spec, rows.map((r) => r.values));
+  let text = '';
+  for (const r of rows) {
+    const same = copied.get(r.key);
+    if (same === true) read.duplicates++;
+    else if (same === false) c.reject(repeatedKey(c.plan.name, spec.columns[0] as ColumnSpec, r.key, r.line));
+    else {
+      read.rows++;
+      text += r.copy;
+    }
+  }
+  return text;
 }
 
 /**
