@@ -119,6 +119,7 @@ async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
     keys: [spec.key],
     staged: tx`job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'resync'`,
     scope: [...(range.lo != null ? [tx`${key} >= ${range.lo}`] : []), ...(range.hi != null ? [tx`${key} < ${range.hi}`] : [])],
+    oneRow: spec.oneRowPerKey === true,
   });
 }
 
@@ -131,32 +132,42 @@ async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<Batch
     keys: CODE_TABLE.columns.filter((c) => c.required).map((c) => c.column),
     staged: tx`job_id = ${batch.jobId} and operation = 'replace'`,
     scope: [],
+    oneRow: false,
   });
 }
 
 /**
  * Makes the current rows of a table within `scope` (conditions on `t`; none: the whole table)
  * exactly the staged rows: current rows not staged end, staged rows not current are inserted,
- * rows in both stay as they are. One statement: both sides see the rows as they were before it.
+ * rows in both stay as they are. One statement, both sides seeing the rows as they were
+ * before it; for a table with one row per key, two, ending before inserting, so a key whose
+ * row changed is never current twice, not even for a moment (its unique index checks each
+ * row as it is written). After the first, the current rows left in scope are exactly those
+ * with a staged twin, so the insert's test means the same.
  */
 async function replaceCurrent(
   tx: Tx,
   job: JobRef,
-  what: { table: string; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[] },
+  what: { table: string; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[]; oneRow: boolean },
 ): Promise<BatchCounts> {
   const t = ident(tx, what.table);
   const match = sameRow(tx, what.columns, what.keys, 't', 's');
+  const src = tx`
+    select ${identList(tx, what.columns)}, count(*) as n
+    from ${ident(tx, what.staging)}
+    where ${what.staged}
+    group by ${identList(tx, what.columns)}`;
+  const end = tx`
+    update ${t} t set is_current = false, deleted_at_extract = ${job.extractNumber}
+    where ${join(tx, [tx`t.is_current`, ...what.scope], 'and')} and not exists (select 1 from src s where ${match})
+    returning 1`;
+  let endedFirst = 0;
+  if (what.oneRow) {
+    const [e] = await tx<{ ended: number }[]>`with src as (${src}), ended as (${end}) select count(*)::int as ended from ended`;
+    endedFirst = e?.ended ?? 0;
+  }
   const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
-    with src as (
-      select ${identList(tx, what.columns)}, count(*) as n
-      from ${ident(tx, what.staging)}
-      where ${what.staged}
-      group by ${identList(tx, what.columns)}
-    ), ended as (
-      update ${t} t set is_current = false, deleted_at_extract = ${job.extractNumber}
-      where ${join(tx, [tx`t.is_current`, ...what.scope], 'and')} and not exists (select 1 from src s where ${match})
-      returning 1
-    ), ins as (
+    with src as (${src}), ended as (${what.oneRow ? tx`select 1 where false` : end}), ins as (
       insert into ${t} (${identList(tx, what.columns)}, extract_number, snapshot_date)
       select ${identList(tx, what.columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
       from src s
@@ -168,5 +179,5 @@ async function replaceCurrent(
            (select count(*) from ended)::int as ended,
            (select count(*) from ins)::int as inserted`;
   const { staged, distinct_rows, ended, inserted } = r as { staged: number; distinct_rows: number; ended: number; inserted: number };
-  return { staged, inserted, ended, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
+  return { staged, inserted, ended: ended + endedFirst, unchanged: distinct_rows - inserted, duplicate: staged - distinct_rows, noop: 0 };
 }

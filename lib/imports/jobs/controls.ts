@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
 import { undoPlan } from '../sql/batches';
+import { revivalConflicts } from '../sql/keys';
 import { activeJob, completedAfter, getJob } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
 import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPaused } from '../state/job-moves';
@@ -126,12 +127,26 @@ export async function rollbackImport(db: Db, raw: ControlInput): Promise<Control
             jobId: active.id,
           });
         }
+        await refuseDoubleRevival(tx, jobId);
         return markRollingBack(tx, jobId, await undoPlan(tx, jobId));
       },
       [JOB.rolled_back],
     );
   });
   return finishUndo(db, did, input.budgetMs);
+}
+
+/** A rollback never makes a key of enterprises, establishments or branches current twice. */
+async function refuseDoubleRevival(tx: Tx, jobId: number): Promise<void> {
+  const job = await getJob(tx, jobId);
+  const clashes = await revivalConflicts(tx, job.extractNumber as number);
+  if (!clashes.length) return;
+  const listed = clashes.map((c) => `${c.table} ${c.key} (current since extract ${c.since})`).join(', ');
+  throw new ImportFailure(
+    'PRECONDITION_FAILED',
+    `Rolling back import #${jobId} would make rows it ended current again while another row of the same key is current: ${listed}. Those rows were not made by this import; end them first, or import a FULL to resynchronise.`,
+    { conflicts: clashes },
+  );
 }
 
 /** After cancel or rollback: the first undo steps, inside the same request. */

@@ -2,6 +2,7 @@ import { DATA_TABLES, type TableName } from '../../datasets/kbo';
 import type { Sql, Tx } from '../../db/client';
 import { ident } from '../../db/sql';
 import { env } from '../../env';
+import { ImportFailure } from '../errors';
 import { findJob, saveUndoProgress } from '../sql/jobs';
 import { tryLockUndo } from '../sql/locks';
 import { reclaimBatches } from '../state/batch-moves';
@@ -59,7 +60,9 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
 
     for (const table of UNDO_TABLES) {
       const removed = await undoChunk(tx, table, extract, 'remove');
-      const restored = await undoChunk(tx, table, extract, 'restore');
+      // A table's rows come back only once every row the job inserted there is gone: a key
+      // it modified is never current twice (one-row tables keep a unique index on it).
+      const restored = removed < env().IMPORT_UNDO_CHUNK_ROWS ? await undoChunk(tx, table, extract, 'restore') : 0;
       if (removed + restored === 0) continue;
       const undo = job.undo ?? { startedAt: new Date().toISOString(), planned: {}, removed: {}, restored: {} };
       undo.removed[table] = (undo.removed[table] ?? 0) + removed;
@@ -94,10 +97,22 @@ async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 
       : await tx<{ n: string | null }[]>`
           update ${t} set is_current = true, deleted_at_extract = null
           where id in (select id from ${t} where deleted_at_extract = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
-          returning ${key} as n`;
+          returning ${key} as n`.catch((err: unknown) => {
+          throw doubleRevival(err, table, extractNumber);
+        });
   if (nameKey && rows.length > 0) {
     const numbers = [...new Set(rows.map((r) => r.n as string))];
     await refreshPrimaryNames(tx, tx`select unnest(${numbers}::text[]) as n`);
   }
   return rows.length;
+}
+
+/** A unique violation while restoring rows: another row of the key became current meanwhile. */
+function doubleRevival(err: unknown, table: TableName, extractNumber: number): unknown {
+  const e = err as { code?: string; detail?: string };
+  if (e.code !== '23505') return err;
+  return new ImportFailure(
+    'CONFLICT',
+    `Undoing extract ${extractNumber} would make a row of ${table} current again while another row of the same key is current (${e.detail ?? 'unique index on the current key'}); nothing was changed. End the other row, then resume.`,
+  );
 }
