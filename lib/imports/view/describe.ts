@@ -115,12 +115,22 @@ const BASE_CHECK_MIN_DELETES = 20;
  * An UPDATE whose deletes nearly all found no current row was made for another base (an
  * extract missed, or another FULL loaded): say so, and what to do. Null when it matches.
  */
-export function baseMismatch(tables: Pick<TableProgress, 'operations'>[]): string | null {
+export function baseMismatch(tables: Pick<TableProgress, 'operations'>[], currentKeyRejects = 0): string | null {
   const deletes = tables.flatMap((t) => t.operations.filter((o) => o.operation === 'delete' && o.completed > 0));
   const keys = deletes.reduce((s, o) => s + o.rowsDone - o.duplicate, 0);
   const missed = deletes.reduce((s, o) => s + o.noop, 0);
-  if (keys < BASE_CHECK_MIN_DELETES || missed < 0.9 * keys) return null;
-  return `${formatCount(missed)} of this update's ${formatCount(keys)} deletes found no current row: the register does not look like the state this UPDATE was made for (was an extract missed, or another FULL loaded?). Resync with the day's FULL to bring it back in line.`;
+  const warnings: string[] = [];
+  if (currentKeyRejects > 0) {
+    warnings.push(
+      `${formatCount(currentKeyRejects)} row${currentKeyRejects === 1 ? '' : 's'} of this update insert a key the register already holds as current, with other values, that the update does not end: they were rejected (see the rejected rows), since an enterprise, establishment or branch is current once. Is the register at the extract this UPDATE follows?`,
+    );
+  }
+  if (keys >= BASE_CHECK_MIN_DELETES && missed >= 0.9 * keys) {
+    warnings.push(
+      `${formatCount(missed)} of this update's ${formatCount(keys)} deletes found no current row: the register does not look like the state this UPDATE was made for (was an extract missed, or another FULL loaded?). Resync with the day's FULL to bring it back in line.`,
+    );
+  }
+  return warnings.length ? warnings.join(' ') : null;
 }
 
 /** 75 -> "1 min 15 s"; null while unknown. */

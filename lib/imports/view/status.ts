@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client';
 import { batchSeconds, finishedTimeline, openBatches, progressGroups, type BatchRowBrief } from '../sql/batches';
-import { keptErrorCount } from '../sql/errors';
+import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle } from '../sql/jobs';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
@@ -30,7 +30,7 @@ function toView(r: BatchRowBrief): BatchView {
 export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView> {
   const sql = db.$client;
   const job = await getJob(sql, jobId);
-  const [groups, open, seconds, timeline, kept, latestAndIdle, files] = await Promise.all([
+  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys] = await Promise.all([
     progressGroups(sql, jobId),
     openBatches(sql, jobId),
     batchSeconds(sql, jobId),
@@ -38,6 +38,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     keptErrorCount(sql, jobId),
     isLatestAndIdle(sql, jobId),
     stagingOf(sql, [jobId]),
+    keptErrorsWithCode(sql, jobId, 'KEY_CURRENT'),
   ]);
   job.staging = files.get(jobId) ?? job.staging;
 
@@ -84,7 +85,7 @@ export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView
     // import_errors keeps the first rows only; the job's counts hold the total.
     rejected: Math.max(kept, n((job.counts as { rejected?: number }).rejected)),
     drift: job.mode === 'resync' ? driftOf(tables, job.status) : null,
-    baseWarning: job.mode === 'update' ? baseMismatch(tables) : null,
+    baseWarning: job.mode === 'update' ? baseMismatch(tables, currentKeys) : null,
   };
 }
 
