@@ -164,7 +164,7 @@ describe('register search', () => {
     expect((await allHits({ q: 'zzmany' })).map((h) => h.number).sort()).toEqual([...numbers].sort());
   });
 
-  it('an enterprise or establishment the register holds twice (a FULL that lists a key twice) takes one line, showing its latest row', async () => {
+  it('an enterprise or establishment a FULL lists twice takes one line: the register keeps the first row and rejects the other', async () => {
     const model = new RegisterModel(1602);
     const full = model.full(146, 50, '2025-10-01');
     const [first] = model.currentRows('enterprises');
@@ -175,12 +175,14 @@ describe('register search', () => {
       'enterprise.csv': `${full.files['enterprise.csv']}"${first?.[0]}","JU","000","2",,,01-01-2001\n`,
       'establishment.csv': `${full.files['establishment.csv']}"${place?.[0]}",02-02-2002,"${place?.[2]}"\n`,
     };
-    await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
+    const status = await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
+    expect(status.rejected).toBe(2);
     await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
                        values (${first?.[0] as string}, '2', '002', 'Zztwice', 146), (${place?.[0] as string}, '2', '003', 'Zztwice', 146)`;
     const hits = (await searchRegister(t.db.$client, { q: 'zztwice' })).hits;
     expect(hits.map((h) => h.number)).toEqual([first?.[0], place?.[0]]);
-    expect(hits[0]?.status.code).toBe('JU');
+    expect(hits[0]?.status.code).toBe(first?.[1]);
+    expect(first?.[1]).not.toBe('JU');
     expect((await searchRegister(t.db.$client, { q: first?.[0] as string })).hits).toHaveLength(1);
   });
 
