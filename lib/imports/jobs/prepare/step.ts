@@ -17,6 +17,7 @@ import { markPrepared, markRefused, markRefusedAfterCopy } from '../../state/job
 import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { injectStagingDelay } from '../faults';
+import { inHalfPool } from '../../../db/slots';
 import { primaryNamesBetween } from '../primary-names';
 import { clearStaging } from '../staging';
 import { currentKeys, currentMatches, ONE_ROW_TABLES, readUnsorted, repeatedKeys, unstageRejected } from '../../sql/keys';
@@ -126,7 +127,8 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
   const started = Date.now();
   let stepping = false;
   try {
-    return await sql.begin(async (tx) => {
+    // The step's transaction holds a connection while its reader takes others for the zip's parts.
+    return await inHalfPool(sql, () => sql.begin(async (tx) => {
       // A share lock on the job for the whole step: cancel (which locks it for update) waits
       // for a step in flight, and a step never starts on a job that is no longer preparing.
       const job = await findJob(tx, jobId, 'share');
@@ -135,7 +137,7 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
       const file = await lockNextFile(tx, jobId);
       if (!file) return (await unreadFileCount(tx, jobId)) === 0 ? 'complete' : undefined;
       return stageStep({ sql, tx, job, file, deadline, started });
-    });
+    }));
   } catch (err) {
     // A refused file ends the job (`failed`, with the reason); the caller reads that in the status.
     if (!stepping || !(err instanceof ImportFailure) || err.code !== 'VALIDATION') throw err;
