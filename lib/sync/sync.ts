@@ -7,7 +7,7 @@ import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
 import { PORTAL_SCHEME, unstartedUploadOf } from '../imports/sql/uploads';
 import { fetchMissingParts } from '../imports/store/fetch';
-import { loadUpload, maxUploadBytes, newUpload, tooBig } from '../imports/store/uploads';
+import { loadUpload, maxUploadBytes, sharedUpload, tooBig } from '../imports/store/uploads';
 import { alertOnSuccess, alertsConfigured, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
 import { planSync, type PortalFile, type SyncStep } from './plan';
 import { KboPortal, type Portal } from './portal';
@@ -259,7 +259,7 @@ async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: num
   if (uploadId === undefined) {
     const size = await portal.size(file.name);
     if (size > maxUploadBytes()) throw tooBig(file.name, size);
-    uploadId = (await newUpload(sql, { fileName: file.name, size, url, options: {} })).uploadId;
+    uploadId = await sharedUpload(sql, { fileName: file.name, size, url, options: {} });
   }
   const u = await loadUpload(sql, uploadId);
   const view = await fetchMissingParts(
@@ -270,7 +270,9 @@ async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: num
     (got, start, end) => new ImportFailure('PORTAL_UNAVAILABLE', `The KBO portal sent ${got} bytes of ${file.name} for bytes ${start}–${end}; the next sync asks again.`),
   );
   if (view.received.length < u.parts) return { jobId: null, bytes: view.bytesReceived, size: u.size };
-  const { jobId } = await completeUpload(db, uploadId, null);
+  // A sync running at the same moment (or an upload of the same file) may have made its import:
+  // this sync follows that import instead of being refused as a repeat.
+  const { jobId } = await completeUpload(db, uploadId, null, { joinSameFile: true });
   return { jobId, bytes: u.size, size: u.size };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KBO_TABLES, type TableName } from '../../datasets/kbo';
-import type { Db } from '../../db/client';
+import type { Db, Tx } from '../../db/client';
 import type { ImportMode, ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
@@ -10,10 +10,10 @@ import type { ZipSource } from '../read/source';
 import { openExtract, type OpenedExtract } from '../read/zip';
 import { addFirstResyncBatches } from '../sql/batches';
 import { insertJobFiles, type PlannedFile } from '../sql/files';
-import { insertJob } from '../sql/jobs';
+import { findJob, insertJob, jobOfFile, jobOfUpload } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
 import { findUpload } from '../sql/uploads';
-import { dropUpload, storeUpload } from '../store/parts';
+import { dropUnclaimedUpload, storeUpload } from '../store/parts';
 import { fileSource, sha256Of, uploadSource } from '../store/sources';
 import { checkSequence } from './sequence';
 import { batchesFor } from './staging';
@@ -40,6 +40,14 @@ export interface CreatedImport {
   extractNumber: number;
 }
 
+export interface CreateOptions {
+  /**
+   * A file already imported or being imported gives that import instead of a refusal (the
+   * sync: it wants the file imported, not a second import of it). The new upload is dropped.
+   */
+  joinSameFile?: boolean;
+}
+
 /** Bytes per row of a `<table>_delete.csv` (one quoted key and a newline). */
 const DELETE_BYTES_PER_ROW = 16;
 
@@ -49,7 +57,7 @@ const DELETE_BYTES_PER_ROW = 16;
  * files are then staged by prepare steps (prepare/step.ts), which every driver runs through
  * process-batch, each within the time budget. Quick whatever the zip's size.
  */
-export async function createImport(db: Db, raw: PrepareInput): Promise<CreatedImport> {
+export async function createImport(db: Db, raw: PrepareInput, opts: CreateOptions = {}): Promise<CreatedImport> {
   const input = prepareInput.parse(raw);
   const sql = db.$client;
   const batchSize = input.batchSize ?? env().IMPORT_BATCH_SIZE;
@@ -58,28 +66,21 @@ export async function createImport(db: Db, raw: PrepareInput): Promise<CreatedIm
     maxRejected: input.maxRejected ?? env().IMPORT_MAX_REJECTED ?? null,
     maxRejectedPercent: input.maxRejectedPercent ?? env().IMPORT_MAX_REJECTED_PERCENT ?? null,
   };
+  const { ref, sha256, size, source } = await zipOf(db, input);
 
-  let ref: ZipSourceRef;
-  let sha256: string;
-  let size: number;
-  let source: ZipSource;
-  if (input.path !== undefined) {
-    ref = { kind: 'file', path: input.path };
-    source = await fileSource(input.path);
-    sha256 = await sha256Of(source);
-    size = source.size;
-  } else {
-    const stored = input.data ? await storeUpload(sql, input.fileName, input.data) : await storedUpload(db, input.uploadId as number);
-    ref = { kind: 'upload', uploadId: stored.uploadId };
-    ({ sha256, size } = stored);
-    source = await uploadSource(sql, stored.uploadId);
-  }
-
+  let joined = false;
   try {
     const extract = await openExtract(source);
     const { meta } = extract;
-    return await sql.begin(async (tx) => {
+    const created = await sql.begin(async (tx) => {
       await lockSequence(tx);
+      // Under the sequence lock, so two calls completing one upload (a retry after a lost
+      // answer, a double click, two drivers) agree: the first makes the job, the others get it.
+      const existing = await existingImport(tx, ref, sha256, opts);
+      if (existing) {
+        joined = existing.joined;
+        return existing.created;
+      }
       const mode = await checkSequence(tx, sha256, extract, input.force);
       const jobId = await insertJob(tx, {
         fileName: input.fileName,
@@ -103,10 +104,48 @@ export async function createImport(db: Db, raw: PrepareInput): Promise<CreatedIm
       if (mode === 'resync') await addFirstResyncBatches(tx, jobId, files.filter((f) => f.operation === 'resync').map((f) => f.table));
       return { jobId, mode, extractNumber: meta.extractNumber };
     });
+    // Joined another upload's import of the same file: this copy is not needed.
+    if (joined && ref.kind === 'upload') await dropUnclaimedUpload(sql, ref.uploadId);
+    return created;
   } catch (err) {
-    if (ref.kind === 'upload') await dropUpload(sql, ref);
+    // Only an upload no import refers to: another call may have made the job from it meanwhile.
+    if (ref.kind === 'upload') await dropUnclaimedUpload(sql, ref.uploadId);
     throw err;
   }
+}
+
+/** Where the zip is, its sha256 and size, and a reader of it. */
+async function zipOf(db: Db, input: z.output<typeof prepareInput>): Promise<{ ref: ZipSourceRef; sha256: string; size: number; source: ZipSource }> {
+  const sql = db.$client;
+  if (input.path !== undefined) {
+    const source = await fileSource(input.path);
+    return { ref: { kind: 'file', path: input.path }, sha256: await sha256Of(source), size: source.size, source };
+  }
+  const stored = input.data ? await storeUpload(sql, input.fileName, input.data) : await storedUpload(db, input.uploadId as number);
+  return { ref: { kind: 'upload', uploadId: stored.uploadId }, sha256: stored.sha256, size: stored.size, source: await uploadSource(sql, stored.uploadId) };
+}
+
+/**
+ * The import this call must give instead of a new one: the one already made from this upload,
+ * or (joinSameFile) the one of the same file. Refuses an upload dropped meanwhile.
+ */
+async function existingImport(tx: Tx, ref: ZipSourceRef, sha256: string, opts: CreateOptions): Promise<{ created: CreatedImport; joined: boolean } | undefined> {
+  let jobId: number | undefined;
+  let joined = false;
+  if (ref.kind === 'upload') {
+    jobId = await jobOfUpload(tx, ref.uploadId);
+    if (jobId === undefined && !(await findUpload(tx, ref.uploadId))) {
+      throw new ImportFailure('NOT_FOUND', `Upload #${ref.uploadId} was dropped before its import began; upload the file again.`);
+    }
+  }
+  if (jobId === undefined && opts.joinSameFile) {
+    jobId = (await jobOfFile(tx, sha256))?.id;
+    joined = jobId !== undefined;
+  }
+  if (jobId === undefined) return undefined;
+  const job = await findJob(tx, jobId);
+  if (!job) return undefined;
+  return { created: { jobId, mode: job.mode ?? 'update', extractNumber: job.extractNumber ?? 0 }, joined };
 }
 
 /**

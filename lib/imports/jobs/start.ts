@@ -3,12 +3,12 @@ import { env } from '../../env';
 import { ImportFailure } from '../errors';
 import type { ImportOptions } from '../options';
 import { jobOfUpload } from '../sql/jobs';
-import { markUploadComplete } from '../sql/uploads';
+import { findUpload, markUploadComplete } from '../sql/uploads';
 import { fetchParts } from '../store/fetch';
-import { dropUploadById } from '../store/parts';
+import { dropUnclaimedUpload } from '../store/parts';
 import { sha256Of, uploadSource } from '../store/sources';
-import { loadUpload, missingParts, uploadView, viewOf, type UploadView } from '../store/uploads';
-import { createImport, type PrepareInput } from './create';
+import { loadUpload, missingParts, uploadView, viewOf, type PartedUpload, type UploadView } from '../store/uploads';
+import { createImport, type CreateOptions, type PrepareInput } from './create';
 import { prepareSteps } from './prepare/step';
 
 /**
@@ -18,8 +18,14 @@ import { prepareSteps } from './prepare/step';
  * (before its upload was stored), so the call as a whole keeps to the budget. The rest of a
  * large extract is staged by process-batch calls like everything else.
  */
-export async function startImport(db: Db, input: PrepareInput, budgetMs = env().IMPORT_BATCH_BUDGET_MS, callStarted = Date.now()): Promise<{ jobId: number }> {
-  const { jobId } = await createImport(db, input);
+export async function startImport(
+  db: Db,
+  input: PrepareInput,
+  budgetMs = env().IMPORT_BATCH_BUDGET_MS,
+  callStarted = Date.now(),
+  opts: CreateOptions = {},
+): Promise<{ jobId: number }> {
+  const { jobId } = await createImport(db, input, opts);
   // The budget is the call's: what storing the upload and creating the job took comes off it.
   await prepareSteps(db.$client, jobId, Math.max(0, callStarted + budgetMs - Date.now()));
   return { jobId };
@@ -28,14 +34,32 @@ export async function startImport(db: Db, input: PrepareInput, budgetMs = env().
 /**
  * Every part stored: check the whole file against the sha256 the client computed (null: the
  * server fetched it and has nothing to check against), then start the import as a direct
- * upload does. A mismatch drops the upload. Completing twice (a retry after a lost answer)
- * gives the same import.
+ * upload does. A mismatch drops the upload (unless another call completed it meanwhile).
+ * Completing twice, one after the other or at the same moment (a retry after a lost answer, a
+ * double click), gives the same import.
  */
-export async function completeUpload(db: Db, uploadId: number, sha256: string | null): Promise<{ jobId: number }> {
+export async function completeUpload(db: Db, uploadId: number, sha256: string | null, opts: CreateOptions = {}): Promise<{ jobId: number }> {
   const sql = db.$client;
   const made = await jobOfUpload(sql, uploadId);
   if (made !== undefined) return { jobId: made };
   const u = await loadUpload(sql, uploadId);
+  try {
+    return await checkAndStart(db, u, sha256, opts);
+  } catch (err) {
+    // Another call completing this upload at the same moment was refused and dropped it while
+    // this one was reading it: say so, rather than what reading vanished bytes looks like.
+    if ((await findUpload(sql, uploadId)) || (await jobOfUpload(sql, uploadId)) !== undefined) throw err;
+    if (err instanceof ImportFailure && err.code !== 'INTERNAL' && !READ_FAILURE.test(err.message)) throw err;
+    throw new ImportFailure('NOT_FOUND', `Upload #${uploadId} (${u.fileName}) was dropped while this call read it: another call completing it at the same moment was refused. Upload the file again to see why.`);
+  }
+}
+
+/** What reading an upload whose parts vanish mid-read looks like. */
+const READ_FAILURE = /damaged|truncated|not a readable|no longer stored/;
+
+async function checkAndStart(db: Db, u: PartedUpload, sha256: string | null, opts: CreateOptions): Promise<{ jobId: number }> {
+  const sql = db.$client;
+  const uploadId = u.id;
   const missing = missingParts(u, await viewOf(sql, u));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
@@ -46,16 +70,16 @@ export async function completeUpload(db: Db, uploadId: number, sha256: string | 
   if (u.sha256 === '') {
     const actual = await sha256Of(await uploadSource(sql, uploadId));
     if (sha256 !== null && actual !== sha256.toLowerCase()) {
-      await dropUploadById(sql, uploadId);
+      const dropped = await dropUnclaimedUpload(sql, uploadId, { onlyIncomplete: true });
       throw new ImportFailure(
         'VALIDATION',
-        `${u.fileName} was assembled from its parts with sha256 ${actual}, but the file sent has ${sha256.toLowerCase()}; the upload was dropped. Upload the file again.`,
+        `${u.fileName} was assembled from its parts with sha256 ${actual}, but the file sent has ${sha256.toLowerCase()}${dropped ? '; the upload was dropped. Upload the file again.' : '.'}`,
         { expected: sha256.toLowerCase(), got: actual },
       );
     }
     await markUploadComplete(sql, uploadId, actual);
   }
-  return startImport(db, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) });
+  return startImport(db, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) }, undefined, undefined, opts);
 }
 
 export interface FetchProgress {

@@ -3,7 +3,8 @@ import type { Tx } from '../../db/client';
 /**
  * The engine's advisory locks, held to the end of the caller's transaction.
  * - sequence: creating a job and starting a rollback decide on the order of extracts, one at a time;
- * - undo: one driver undoes a job at a time (a try-lock: others find nothing to do).
+ * - undo: one driver undoes a job at a time (a try-lock: others find nothing to do);
+ * - url: one upload is opened per URL at a time, so concurrent fetches of one file share it.
  */
 export async function lockSequence(tx: Tx): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtext('kbo-import-sequence'))`;
@@ -12,4 +13,8 @@ export async function lockSequence(tx: Tx): Promise<void> {
 export async function tryLockUndo(tx: Tx, jobId: number): Promise<boolean> {
   const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('kbo-import-undo'), ${jobId}) as ok`;
   return Boolean(lock?.ok);
+}
+
+export async function lockUrl(tx: Tx, url: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtext('kbo-import-url'), hashtext(${url}))`;
 }

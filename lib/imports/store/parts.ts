@@ -3,7 +3,9 @@ import type { Sql, Tx } from '../../db/client';
 import type { ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
-import { deleteUpload, externalPartOffsets, insertUpload, markUploadComplete, upsertPart } from '../sql/uploads';
+import { jobOfUpload } from '../sql/jobs';
+import { lockSequence } from '../sql/locks';
+import { deleteUpload, externalPartOffsets, findUpload, insertUpload, markUploadComplete, upsertPart } from '../sql/uploads';
 import { objectStore } from './object-store';
 
 /**
@@ -83,4 +85,20 @@ export async function dropUploadById(sql: Sql | Tx, uploadId: number): Promise<v
   const store = objectStore();
   if (store) for (const offset of await externalPartOffsets(sql, uploadId)) await store.delete(store.keyOf(uploadId, offset));
   await deleteUpload(sql, uploadId);
+}
+
+/**
+ * Drops an upload only if no import was made from it (and, with `onlyIncomplete`, only while
+ * it is not complete), under the sequence lock that creating an import takes: a call that
+ * fails never takes away the bytes another call's import is reading. Says whether it dropped it.
+ */
+export async function dropUnclaimedUpload(sql: Sql, uploadId: number, opts: { onlyIncomplete?: boolean } = {}): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    await lockSequence(tx);
+    const u = await findUpload(tx, uploadId);
+    if (!u || (await jobOfUpload(tx, uploadId)) !== undefined) return false;
+    if (opts.onlyIncomplete && u.sha256 !== '') return false;
+    await dropUploadById(tx, uploadId);
+    return true;
+  });
 }

@@ -4,8 +4,9 @@ import type { Db, Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../errors';
 import { fileNameSchema, importOptions, type ImportOptions } from '../options';
-import { abandonedUploads, findUpload, insertUpload, storedParts, type UploadRow } from '../sql/uploads';
-import { dropUploadById, partBytes, savePart } from './parts';
+import { lockUrl } from '../sql/locks';
+import { abandonedUploads, findUpload, insertUpload, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';
+import { dropUnclaimedUpload, partBytes, savePart } from './parts';
 
 /**
  * A zip too big for one request, sent in parts: the client creates the upload (name, size),
@@ -59,9 +60,21 @@ export async function createUpload(db: Db, raw: z.input<typeof createUploadInput
 /** An upload row with no parts yet (sha256 empty until it completes), sized in parts of IMPORT_PART_BYTES. */
 export async function newUpload(sql: Sql, u: { fileName: string; size: number; url: string | null; options: ImportOptions }): Promise<UploadView> {
   // Uploads never completed are dropped after a day, so an abandoned one does not keep its parts forever.
-  for (const id of await abandonedUploads(sql)) await dropUploadById(sql, id);
+  for (const id of await abandonedUploads(sql)) await dropUnclaimedUpload(sql, id, { onlyIncomplete: true });
   const uploadId = await insertUpload(sql, { ...u, partSize: partBytes() });
   return uploadView(sql, uploadId);
+}
+
+/**
+ * The upload of `u.url` that no import was made from yet, else a new one: one at a time per
+ * URL, so callers fetching one file at the same moment share one upload and one import.
+ */
+export async function sharedUpload(sql: Sql, u: { fileName: string; size: number; url: string; options: ImportOptions }): Promise<number> {
+  for (const id of await abandonedUploads(sql)) await dropUnclaimedUpload(sql, id, { onlyIncomplete: true });
+  return sql.begin(async (tx) => {
+    await lockUrl(tx, u.url);
+    return (await unstartedUploadOf(tx, u.url)) ?? insertUpload(tx, { ...u, partSize: partBytes() });
+  });
 }
 
 export type PartedUpload = UploadRow & { partSize: number; parts: number };
