@@ -105,7 +105,7 @@ export function env(): Env {
         const name = i.path.join('.');
         return `${name}=${JSON.stringify(process.env[name] ?? '')}: ${i.message}`;
       });
-      throw new ConfigError(`Invalid configuration: ${problems.join('; ')}. Fix it in the environment or .env.local (README: Configuration).`);
+      throw new ConfigError(`Invalid configuration: ${problems.join('; ')}. Fix it in the environment or .env.local (docs/configuration.md).`);
     }
     cached = parsed.data;
   }

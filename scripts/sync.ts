@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   }
   const portal = portalFromEnv();
   if (!portal) {
-    console.error('error (VALIDATION): no KBO portal account is set: set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD (README: Configuration).');
+    console.error('error (VALIDATION): no KBO portal account is set: set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD (docs/configuration.md).');
     return 2;
   }
   const concurrency = values.concurrency ? Number(values.concurrency) : 2;

@@ -96,7 +96,7 @@ export function SyncPanel({ initial }: { initial: Status }) {
             {running ? 'Syncing…' : 'Import daily update'}
           </button>
         ) : (
-          <p className="text-sm text-slate-600">Set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync (README: Configuration).</p>
+          <p className="text-sm text-slate-600">Set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync (docs/configuration.md).</p>
         )}
       </div>
 

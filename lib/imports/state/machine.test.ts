@@ -62,7 +62,7 @@ describe('the job state machine', () => {
   });
 
   it('the diagrams in the READMEs are the ones the moves draw', () => {
-    for (const file of ['README.md', 'lib/imports/README.md']) {
+    for (const file of ['docs/imports.md', 'lib/imports/README.md']) {
       const text = readFileSync(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
       expect(text, file).toContain(diagram(JOB_MOVES));
       expect(text, file).toContain(diagram(BATCH_MOVES));

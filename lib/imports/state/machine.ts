@@ -153,7 +153,7 @@ export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The diagram (README and lib/imports/README.md hold its output; a unit test keeps them equal)
+// The diagram (docs/imports.md and lib/imports/README.md hold its output; a unit test keeps them equal)
 
 /** The moves as a plain-text table: the move's name, where it starts, where it leads, what makes it. */
 export function diagram(moves: Record<string, Move<string>>): string {
