@@ -5,6 +5,13 @@ import { RegisterModel, zipExtract } from '../lib/datasets/generator';
 import { serveZips } from '../test/helpers/zip-server';
 import { bearer, expectHeldStill, ImportsPage, ProgressPage, screenshot, setFaults, signIn, statusOfPage } from './pages';
 
+/** The fields of GET /api/imports/:id these tests compare. */
+interface ImportStatus {
+  job: { sha256: string; fileSize: number; fileName: string; mode: string; counts: { files: unknown } };
+  totals: unknown;
+  drift: unknown;
+}
+
 const FIXTURE_NAME = 'KboOpenData_0147_2025_10_12_Update.zip';
 const fixture = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/kbo', FIXTURE_NAME));
 // The README's screenshots are rewritten only on request (`npm run screenshots`); a plain run keeps them untracked.
@@ -238,7 +245,7 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
   await progress.expectCompleted();
   await expect(page.getByTestId('drift-summary')).toContainText(/^Drift corrected: [\d,]+ rows ended and [\d,]+ inserted in 7 tables; [\d,]+ rows already matched the FULL\.$/);
   await page.getByTestId('drift').screenshot({ path: screenshot('resync.png') });
-  const statusOf = async (id: string) => (await (await request.get(`/api/imports/${id}`, { headers: bearer })).json()) as Record<string, any>;
+  const statusOf = async (id: string) => (await (await request.get(`/api/imports/${id}`, { headers: bearer })).json()) as ImportStatus;
   const inParts = await statusOf(page.url().split('/').pop() as string);
   expect(inParts.job.mode).toBe('resync');
 
@@ -251,7 +258,7 @@ test('a FULL bigger than a request goes in parts (one fails and is sent again) a
   await page.goto(`/imports/${id}`);
   await progress.expectCompleted();
   const whole = await statusOf(id);
-  const same = (s: Record<string, any>) => ({ sha256: s.job.sha256, size: s.job.fileSize, name: s.job.fileName, mode: s.job.mode, files: s.job.counts.files, totals: s.totals, drift: s.drift });
+  const same = (s: ImportStatus) => ({ sha256: s.job.sha256, size: s.job.fileSize, name: s.job.fileName, mode: s.job.mode, files: s.job.counts.files, totals: s.totals, drift: s.drift });
   expect(same(whole)).toEqual(same(inParts));
 });
 
