@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { formatEnterprise, withMod97 } from '../lib/datasets/values';
+import { formatEnterprise, withMod97 } from '../lib/kbo/values';
 import { bearer, screenshot, signIn, storyDatabase } from './pages';
 
 

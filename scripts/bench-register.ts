@@ -17,7 +17,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KBO_TABLES } from '../lib/datasets/kbo';
+import { KBO_TABLES } from '../lib/kbo/spec';
 import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident } from '../lib/db/sql';
 import { JOB } from '../lib/imports/state/machine';

@@ -8,7 +8,7 @@
  *   npm run bench:sync [-- --enterprises 5000 --updates 30]
  */
 import { parseArgs } from 'node:util';
-import { RegisterModel, zipExtract } from '../lib/datasets/generator';
+import { RegisterModel, zipExtract } from '../lib/generator/generator';
 import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Db } from '../lib/db/client';
 import { syncTick } from '../lib/sync/cron';
 import { KboPortal } from '../lib/sync/portal';

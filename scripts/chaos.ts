@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/datasets/generator';
+import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/generator/generator';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { parentOf, startOwnPostgres, type OwnPostgres } from '../lib/db/embedded';

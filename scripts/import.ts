@@ -7,7 +7,7 @@ import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/
 import { driveImport } from '../lib/imports/drive/loop';
 import { patiently, type Patience } from '../lib/imports/drive/patient';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
-import { isImportFailure } from '../lib/imports/errors';
+import { isImportFailure } from '../lib/errors';
 import { createImport, type PrepareInput } from '../lib/imports/jobs/create';
 import { fetchSteps } from '../lib/imports/jobs/start';
 import { JOB } from '../lib/imports/state/machine';

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { closeDb, getDb } from '../lib/db/client';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { ConfigError } from '../lib/env';
-import { isImportFailure } from '../lib/imports/errors';
+import { isImportFailure } from '../lib/errors';
 import { runSync } from '../lib/sync/run';
 import { syncStatus } from '../lib/sync/status';
 import { portalFromEnv } from '../lib/sync/sync';

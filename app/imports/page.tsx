@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { historyPage } from '@/lib/imports/view/history';
-import { registerAt } from '@/lib/imports/view/register';
+import { registerAt } from '@/lib/imports/view/home-summary';
 import { portalConfigured } from '@/lib/sync/sync';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';

@@ -2,7 +2,7 @@ import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db/client';
-import { isImportFailure } from '@/lib/imports/errors';
+import { isImportFailure } from '@/lib/errors';
 import { LANGUAGE_COOKIE, savedLanguage } from '@/lib/register/language';
 import { checkQuery, searchChoices, searchQueryOf, searchRegister, type SearchQuery, type SearchResult } from '@/lib/register/search';
 import { DataTable } from '../_components/data-table';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../db/client';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { authConfig } from './config';
 import { sameSecret, SESSION_HOURS, signSession } from './session';
 

@@ -1,4 +1,4 @@
-import { CODE_TABLE, KBO_TABLES } from '../datasets/kbo';
+import { CODE_TABLE, KBO_TABLES } from '../kbo/spec';
 import type { Sql } from './client';
 import { ident } from './sql';
 

@@ -17,11 +17,11 @@ import {
   type PgColumn,
   type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
-import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../datasets/kbo';
+import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../kbo/spec';
 
 /**
  * Every table, in one module. The register tables and their staging twins are built from
- * the dataset definition in lib/datasets/kbo.ts, so a column is declared exactly once.
+ * the dataset definition in lib/kbo/spec.ts, so a column is declared exactly once.
  */
 
 /**

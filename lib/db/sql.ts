@@ -6,7 +6,7 @@ export type Fragment = PendingQuery<Row[]>;
 /**
  * A quoted identifier. postgres.js picks a helper's meaning from the SQL keyword before it
  * (`insert`, `update`, `select`…), which misfires inside larger statements; an identifier in
- * a fragment of its own is always just an escaped name. Names come from lib/datasets only.
+ * a fragment of its own is always just an escaped name. Names come from lib/kbo only.
  */
 export function ident(sql: Sql | Tx, name: string): Fragment {
   return (sql as Sql)`${(sql as Sql)(name)}`;

@@ -1,6 +1,6 @@
 import { authConfig } from '../auth/config';
 import { readCookie, sameSecret, SESSION_COOKIE, verifySession } from '../auth/session';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 
 /** Who is calling: an admin by session cookie, or a machine by bearer token. */
 export type Principal = { user: string; via: 'session' | 'bearer' };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { JSON_BODY_LIMIT } from './route';
 
 /** The body as text, refused past `limit` bytes whatever its headers said; an absent body is empty. */

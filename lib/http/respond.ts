@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../db/unavailable';
-import { isImportFailure, type ErrorCode } from '../imports/errors';
+import { isImportFailure, type ErrorCode } from '../errors';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,

@@ -1,7 +1,7 @@
-import { KBO_TABLES, type DataTableName } from '../datasets/kbo';
+import { KBO_TABLES, type DataTableName } from '../kbo/spec';
 import type { Sql } from '../db/client';
 import { ident, type Fragment } from '../db/sql';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { getJob } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';
 import { netMoves, rowContent } from './moves';

@@ -1,7 +1,7 @@
-import { PRIMARY_NAME_LANGUAGES } from '../datasets/kbo';
+import { PRIMARY_NAME_LANGUAGES } from '../kbo/spec';
 import type { Sql } from '../db/client';
 import { ident, identList, type Fragment } from '../db/sql';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { codeTexts, type Coded } from './codes';
 import type { Language } from './language';
 import { parseRegisterNumber } from './number';

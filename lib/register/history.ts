@@ -1,7 +1,7 @@
 import type { Sql } from '../db/client';
-import type { DataTableName } from '../datasets/kbo';
+import type { DataTableName } from '../kbo/spec';
 import { ident } from '../db/sql';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { JOB } from '../imports/state/machine';
 import { netMoves, rowContent } from './moves';
 import { parseRegisterNumber } from './number';

@@ -1,4 +1,4 @@
-import { tableSpec, type DataTableName } from '../datasets/kbo';
+import { tableSpec, type DataTableName } from '../kbo/spec';
 import type { Sql } from '../db/client';
 import { identList, type Fragment } from '../db/sql';
 

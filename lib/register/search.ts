@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client';
-import { ImportFailure } from '../imports/errors';
+import { ImportFailure } from '../errors';
 import { codeTexts, type Coded } from './codes';
 import type { Language } from './language';
 import { parseRegisterNumber } from './number';

@@ -1,5 +1,5 @@
-import { ImportFailure } from '../imports/errors';
-import { trustedRequest, type RemoteResponse } from '../imports/store/remote';
+import { ImportFailure } from '../errors';
+import { trustedRequest, type RemoteResponse } from '../net/remote';
 import { portalFile, type PortalFile } from './plan';
 
 /** What a sync needs of the portal: the files it lists, and a file's bytes (a range of them). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Sql } from '../db/client';
 import { env } from '../env';
-import { ImportFailure, isImportFailure } from '../imports/errors';
+import { ImportFailure, isImportFailure } from '../errors';
 import { completeUpload } from '../imports/jobs/start';
 import { activeJob, findJob, lastCompletedExtract } from '../imports/sql/jobs';
 import { JOB } from '../imports/state/machine';

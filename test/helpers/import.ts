@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KBO_TABLES, CODE_TABLE, type DataTableName } from '../../lib/datasets/kbo';
-import { sortRows, type Row } from '../../lib/datasets/generator';
+import { KBO_TABLES, CODE_TABLE, type DataTableName } from '../../lib/kbo/spec';
+import { sortRows, type Row } from '../../lib/generator/generator';
 import { tableChecksums as checksumsOf } from '../../lib/db/checksums';
 import type { Db } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
 import { driveImport } from '../../lib/imports/drive/loop';
-import { ImportFailure } from '../../lib/imports/errors';
+import { ImportFailure } from '../../lib/errors';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { JobStatusView } from '../../lib/imports/view/status';
 

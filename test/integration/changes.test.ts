@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract, type Row } from '../../lib/datasets/generator';
-import { KBO_TABLES, type DataTableName } from '../../lib/datasets/kbo';
+import { RegisterModel, zipExtract, type Row } from '../../lib/generator/generator';
+import { KBO_TABLES, type DataTableName } from '../../lib/kbo/spec';
 import { importChanges, importChangesCsv, type EntityChange } from '../../lib/register/changes';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { rollbackImport } from '../helpers/answers';

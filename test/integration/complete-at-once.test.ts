@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { createDb, createSql } from '../../lib/db/client';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';

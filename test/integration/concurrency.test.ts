@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
-import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
+import { DATA_TABLES } from '../../lib/kbo/spec';
 import { finalizeImport } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { BatchOutcome } from '../../lib/imports/jobs/process';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import type { StagingProgress } from '../../lib/db/schema';
-import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { DATA_TABLES } from '../../lib/kbo/spec';
 import { cancelImport, createImport, pauseImport, resumeImport, rollbackImport } from '../helpers/answers';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';

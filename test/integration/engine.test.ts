@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import JSZip from 'jszip';
 import Papa from 'papaparse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateSeries, RegisterModel, zipExtract, type Row } from '../../lib/datasets/generator';
-import { CODE_TABLE, DATA_TABLES, KBO_TABLES, type ColumnSpec } from '../../lib/datasets/kbo';
+import { generateSeries, RegisterModel, zipExtract, type Row } from '../../lib/generator/generator';
+import { CODE_TABLE, DATA_TABLES, KBO_TABLES, type ColumnSpec } from '../../lib/kbo/spec';
 import { freshDb, type TestDb } from '../helpers/db';
 import { currentRows, fixtureZip, importZip } from '../helpers/import';
 

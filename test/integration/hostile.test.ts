@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
-import { formatEnterprise, withMod97 } from '../../lib/datasets/values';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
+import { formatEnterprise, withMod97 } from '../../lib/kbo/values';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract, type GeneratedExtract, type Row } from '../../lib/datasets/generator';
-import { DATA_TABLES, tableSpec, type ColumnSpec, type DataTableName } from '../../lib/datasets/kbo';
+import { RegisterModel, zipExtract, type GeneratedExtract, type Row } from '../../lib/generator/generator';
+import { DATA_TABLES, tableSpec, type ColumnSpec, type DataTableName } from '../../lib/kbo/spec';
 import { ident } from '../../lib/db/sql';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { firstRowErrors } from '../../lib/imports/sql/errors';

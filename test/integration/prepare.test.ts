@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
-import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/datasets/kbo';
+import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/generator/generator';
+import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/kbo/spec';
 import type { StagingProgress } from '../../lib/db/schema';
 import { cancelImport } from '../helpers/answers';
 import { driveImport } from '../../lib/imports/drive/loop';

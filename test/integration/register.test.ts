@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, sortRows, zipExtract, type Row } from '../../lib/datasets/generator';
-import type { DataTableName } from '../../lib/datasets/kbo';
+import { RegisterModel, sortRows, zipExtract, type Row } from '../../lib/generator/generator';
+import type { DataTableName } from '../../lib/kbo/spec';
 import type { Coded } from '../../lib/register/codes';
 import { entityView, type EntityView } from '../../lib/register/entity';
 import { entityHistory } from '../../lib/register/history';

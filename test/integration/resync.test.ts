@@ -1,7 +1,7 @@
 import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addDays, RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/datasets/generator';
-import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/datasets/kbo';
+import { addDays, RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/generator/generator';
+import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/kbo/spec';
 import { rollbackImport } from '../helpers/answers';
 import { processBatch } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/datasets/generator';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { batchSeconds } from '../../lib/imports/sql/batches';
 import { historyPage } from '../../lib/imports/view/history';
-import { registerState } from '../../lib/imports/view/register';
+import { registerState } from '../../lib/imports/view/home-summary';
 import { getJobStatus } from '../../lib/imports/view/status';
-import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { DATA_TABLES } from '../../lib/kbo/spec';
 import { ident } from '../../lib/db/sql';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DATA_TABLES } from '../../lib/datasets/kbo';
+import { DATA_TABLES } from '../../lib/kbo/spec';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';

@@ -3,7 +3,7 @@ import { getDb } from '@/lib/db/client';
 import { env } from '@/lib/env';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { ImportFailure } from '@/lib/imports/errors';
+import { ImportFailure } from '@/lib/errors';
 import { startImport } from '@/lib/imports/jobs/start';
 import { fileNameSchema, importOptionsFromForm } from '@/lib/imports/options';
 import { storeUpload } from '@/lib/imports/store/parts';

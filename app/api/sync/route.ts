@@ -4,7 +4,7 @@ import { env } from '@/lib/env';
 import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { ImportFailure } from '@/lib/imports/errors';
+import { ImportFailure } from '@/lib/errors';
 import { syncStatus } from '@/lib/sync/status';
 import { portalFromEnv, releaseLease, syncStep } from '@/lib/sync/sync';
 

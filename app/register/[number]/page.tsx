@@ -1,6 +1,6 @@
 import { cookies } from 'next/headers';
 import Link from 'next/link';
-import { isImportFailure } from '@/lib/imports/errors';
+import { isImportFailure } from '@/lib/errors';
 import { getDb } from '@/lib/db/client';
 import type { Coded } from '@/lib/register/codes';
 import { entityView, type EntityView } from '@/lib/register/entity';

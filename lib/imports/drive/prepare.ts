@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { createImport, type PrepareInput } from '../jobs/create';
 import { prepareSteps } from '../jobs/prepare/step';
 import { undoSteps } from '../jobs/undo';

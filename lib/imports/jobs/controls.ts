@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db, Tx } from '../../db/client';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { undoPlan } from '../sql/batches';
 import { revivalConflicts } from '../sql/keys';
 import { activeJob, completedAfter, getJob } from '../sql/jobs';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { KBO_TABLES, type TableName } from '../../datasets/kbo';
+import { KBO_TABLES, type TableName } from '../../kbo/spec';
 import type { Db, Tx } from '../../db/client';
 import type { ImportMode, ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions } from '../options';
 import type { RejectPolicy } from '../read/rows';
 import type { ZipSource } from '../read/source';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 
 /**
  * A test-only fault switch, so the e2e and integration suites can make a batch fail or go

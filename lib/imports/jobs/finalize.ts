@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { tableSpec, type DataTableName } from '../../datasets/kbo';
+import { tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Db, Tx } from '../../db/client';
 import { ident, identList } from '../../db/sql';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { batchTotals, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
 import { getJob } from '../sql/jobs';

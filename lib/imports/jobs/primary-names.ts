@@ -1,4 +1,4 @@
-import { PRIMARY_NAME_LANGUAGES } from '../../datasets/kbo';
+import { PRIMARY_NAME_LANGUAGES } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
 import type { Fragment } from '../../db/sql';
 

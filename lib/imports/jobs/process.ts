@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/client';
 import { isDatabaseUnavailable } from '../../db/unavailable';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { findJob, type JobRow } from '../sql/jobs';
 import {
   claimBatch,

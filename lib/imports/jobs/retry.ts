@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { getJob } from '../sql/jobs';
 import { retryFailedBatches } from '../state/batch-moves';
 import { canRetry, statusLabel } from '../state/machine';

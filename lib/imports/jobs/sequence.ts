@@ -1,8 +1,8 @@
-import { DATA_TABLES, type TableName } from '../../datasets/kbo';
+import { DATA_TABLES, type TableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
 import type { ImportMode } from '../../db/schema';
 import { ident } from '../../db/sql';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import type { OpenedExtract } from '../read/zip';
 import { activeJob, jobOfFile, jobThatApplied, lastCompletedExtract, latestAppliedExtract } from '../sql/jobs';
 import { isActive, JOB, statusLabel } from '../state/machine';

@@ -1,4 +1,4 @@
-import { CODE_TABLE, KBO_TABLES } from '../../datasets/kbo';
+import { CODE_TABLE, KBO_TABLES } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
 import { ident } from '../../db/sql';
 

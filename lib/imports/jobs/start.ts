@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import type { ImportOptions } from '../options';
 import { jobOfUpload } from '../sql/jobs';
 import { findUpload, markUploadComplete } from '../sql/uploads';

@@ -1,8 +1,8 @@
-import { DATA_TABLES, type TableName } from '../../datasets/kbo';
+import { DATA_TABLES, type TableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
 import { ident } from '../../db/sql';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { findJob, saveUndoProgress } from '../sql/jobs';
 import { tryLockUndo } from '../sql/locks';
 import { reclaimBatches } from '../state/batch-moves';

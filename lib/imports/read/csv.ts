@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 
 /** One CSV record and the line it starts on (1 = the header). */
 export interface CsvRecord {

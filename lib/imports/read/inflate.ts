@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { readCsv, type CsvChunkAt, type CsvPosition } from './csv';
 
 /** Counts an entry's inflated bytes: a zip can understate a file's size, and we never inflate past what it declared. */

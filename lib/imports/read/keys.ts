@@ -1,4 +1,4 @@
-import type { ColumnSpec } from '../../datasets/kbo';
+import type { ColumnSpec } from '../../kbo/spec';
 import type { RowError } from './rows';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tableSpec } from '../../datasets/kbo';
+import { tableSpec } from '../../kbo/spec';
 import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote } from './rows';
 
 const branches = tableSpec('branches').columns;

@@ -1,5 +1,5 @@
-import type { ColumnSpec } from '../../datasets/kbo';
-import { checkDate, checkNumber, type Checked } from '../../datasets/values';
+import type { ColumnSpec } from '../../kbo/spec';
+import { checkDate, checkNumber, type Checked } from '../../kbo/values';
 import type { CsvRecord } from './csv';
 
 /** A rejected row (or header), with everything a user needs to find and fix it. */

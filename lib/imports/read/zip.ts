@@ -1,9 +1,9 @@
 import { PassThrough, type Readable } from 'node:stream';
 import Papa from 'papaparse';
 import yauzl from 'yauzl';
-import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../../datasets/kbo';
-import { checkDate } from '../../datasets/values';
-import { ImportFailure } from '../errors';
+import { META_FILE, META_HEADER, filesFor, type ExtractType, type FilePlan } from '../../kbo/spec';
+import { checkDate } from '../../kbo/values';
+import { ImportFailure } from '../../errors';
 import { countNewlines } from './csv';
 import { bufferSource, type ZipSource } from './source';
 

@@ -1,6 +1,6 @@
 import type { Sql, Tx } from '../../db/client';
 import type { ImportJob, ImportMode, UndoProgress, ZipSourceRef } from '../../db/schema';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { ACTIVE_STATUSES, BATCH, DRIVEN_STATUSES, JOB, VOID_STATUSES, type JobStatus } from '../state/machine';
 
 /**

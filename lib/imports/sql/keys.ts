@@ -1,4 +1,4 @@
-import { KBO_TABLES, type ColumnSpec, type TableSpec } from '../../datasets/kbo';
+import { KBO_TABLES, type ColumnSpec, type TableSpec } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
 import { ident, identList, join, type Fragment } from '../../db/sql';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Db, Sql } from '../../db/client';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions } from '../options';
 import { PORTAL_SCHEME } from '../sql/uploads';
 import { savePart } from './parts';
-import { remoteGet, type RemoteResponse } from './remote';
+import { remoteGet, type RemoteResponse } from '../../net/remote';
 import { expectedLength, loadUpload, maxUploadBytes, newUpload, tooBig, viewOf, type PartedUpload, type UploadView } from './uploads';
 
 /** Fetching a zip from a URL, a part per HTTP range request, in steps a driver calls again. */

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 
 /**
  * An S3-compatible object store (AWS S3, Cloudflare R2, MinIO, …) for uploaded zips' parts,

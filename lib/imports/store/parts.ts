@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Sql, Tx } from '../../db/client';
 import type { ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { jobOfUpload } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
 import { deleteUpload, externalPartOffsets, findUpload, insertUpload, markUploadComplete, upsertPart } from '../sql/uploads';

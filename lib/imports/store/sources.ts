@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Sql } from '../../db/client';
 import type { ZipSourceRef } from '../../db/schema';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import type { ZipSource } from '../read/source';
 import { findUpload, partsCovering } from '../sql/uploads';
 import { partFromStore } from './parts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Db, Sql } from '../../db/client';
 import { env } from '../../env';
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions, type ImportOptions } from '../options';
 import { lockUrl } from '../sql/locks';
 import { abandonedUploads, findUpload, insertUpload, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';

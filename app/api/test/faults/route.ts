@@ -1,7 +1,7 @@
 import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { ImportFailure } from '@/lib/imports/errors';
+import { ImportFailure } from '@/lib/errors';
 import { faultPlan, faultsEnabled, setFaults } from '@/lib/imports/jobs/faults';
 
 export const runtime = 'nodejs';

@@ -1,4 +1,4 @@
-import { KBO_TABLES, type ColumnSpec, type FilePlan } from '../../../datasets/kbo';
+import { KBO_TABLES, type ColumnSpec, type FilePlan } from '../../../kbo/spec';
 import type { ImportJobFile } from '../../../db/schema';
 import type { CsvChunkAt, CsvPosition } from '../../read/csv';
 import { KeyRanges } from '../../read/key-ranges';

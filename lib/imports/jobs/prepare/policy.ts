@@ -1,4 +1,4 @@
-import { ImportFailure } from '../../errors';
+import { ImportFailure } from '../../../errors';
 import { FATAL_ROW_CODES, rejectionVerdict, type RejectPolicy, type RowError } from '../../read/rows';
 import { MAX_KEPT_ERRORS } from '../../sql/errors';
 

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { filesFor, tableSpec, type ColumnSpec, type DataTableName, type FilePlan } from '../../../datasets/kbo';
+import { filesFor, tableSpec, type ColumnSpec, type DataTableName, type FilePlan } from '../../../kbo/spec';
 import type { Sql, Tx } from '../../../db/client';
 import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
 import { ident, identList } from '../../../db/sql';
-import { ImportFailure } from '../../errors';
+import { ImportFailure } from '../../../errors';
 import type { CsvChunkAt } from '../../read/csv';
 import { damagedOr, readEntry } from '../../read/inflate';
 import { checkHeader, type RowError } from '../../read/rows';

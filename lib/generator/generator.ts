@@ -1,6 +1,6 @@
 import JSZip from 'jszip';
-import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type DataTableName, type ExtractType } from './kbo';
-import { formatEnterprise, formatEstablishment, withMod97 } from './values';
+import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type DataTableName, type ExtractType } from '../kbo/spec';
+import { formatEnterprise, formatEstablishment, withMod97 } from '../kbo/values';
 
 /**
  * A seeded, deterministic model of the register that writes KBO-format FULL and UPDATE zips

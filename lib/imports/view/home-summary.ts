@@ -1,4 +1,4 @@
-import { DATA_TABLES } from '../../datasets/kbo';
+import { DATA_TABLES } from '../../kbo/spec';
 import type { Db } from '../../db/client';
 import { currentRowsByTable } from '../sql/batches';
 import { activeJob, lastCompletedJob } from '../sql/jobs';

@@ -5,8 +5,8 @@ import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import { writeFullZip } from './full-zip';
 import { generateSeries, RegisterModel, zipExtract } from './generator';
-import { filesFor } from './kbo';
-import { checkNumber } from './values';
+import { filesFor } from '../kbo/spec';
+import { checkNumber } from '../kbo/values';
 
 describe('generator', () => {
   it('is deterministic for a seed', async () => {

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { byKey, headerLine, lineKey, type RegisterModel } from './generator';
-import { KBO_TABLES } from './kbo';
+import { KBO_TABLES } from '../kbo/spec';
 
 /** Enterprises made between two flushes of the run files. */
 const SLICE = 5_000;
