@@ -1,8 +1,7 @@
 import type { Sql } from '../db/client';
 import { env } from '../env';
 import { JOB } from '../imports/state/machine';
-
-export type AlertKind = 'failure' | 'lag' | 'success';
+import { ALERT, type AlertKind } from './state';
 
 export interface Alert {
   kind: AlertKind;
@@ -35,7 +34,7 @@ export async function sendAlert(sql: Sql, alert: Alert, pause = (ms: number) => 
       });
       if (res.ok) {
         await sql`update sync_state set last_alert_kind = ${alert.kind}, last_alert_at = now(), alert_undelivered = null,
-                  last_lag_alert_at = case when ${alert.kind}::text = 'lag' then now() else last_lag_alert_at end where id = 1`;
+                  last_lag_alert_at = case when ${alert.kind}::text = ${ALERT.lag} then now() else last_lag_alert_at end where id = 1`;
         return true;
       }
       problem = `the webhook answered ${res.status}`;

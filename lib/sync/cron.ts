@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import { driveImport } from '../imports/drive/loop';
 import type { Portal } from './portal';
+import { afterStep } from './state';
 import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
 
 /**
@@ -18,12 +19,13 @@ export async function syncTick(db: Db, portal: Portal, until: number, onCall?: (
       const p = await syncStep(db, portal, { trigger: 'cron', holder, check: false, deadline: until });
       onCall?.('sync step', performance.now() - started);
       steps.push(p);
-      if (p.state === 'importing') {
+      const next = afterStep(p.state);
+      if (next === 'drive') {
         // At least one call per tick, so that every tick moves the import on.
         await driveImport(db, { jobId: p.jobId as number, concurrency: 2, until: Math.max(until, Date.now() + 100), idleMs: 250, onStep: (_s, ms) => onCall?.('import step', ms) });
         continue;
       }
-      if (p.state !== 'planned' && p.state !== 'fetching') break; // checked, waiting, busy, done, error
+      if (next === 'stop') break;
     }
   } finally {
     await releaseLease(db.$client, holder).catch(() => {});

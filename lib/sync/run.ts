@@ -1,8 +1,9 @@
 import type { Db } from '../db/client';
 import { env } from '../env';
 import { driveImport } from '../imports/drive/loop';
-import { JOB } from '../imports/state/machine';
+import { isTerminal, JOB } from '../imports/state/machine';
 import type { Portal } from './portal';
+import { afterStep, endsCurrent, SYNC_STEP } from './state';
 import { newHolder, releaseLease, syncStep, takeLease, type SyncProgress, type SyncTrigger } from './sync';
 
 export interface SyncResult {
@@ -30,43 +31,41 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
     for (;;) {
       const p: SyncProgress = await syncStep(db, portal, { trigger, holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
       check = false;
-      switch (p.state) {
-        case 'busy':
-          log(p.message);
-          return { current: false, message: p.message, runId: null };
-        case 'checked':
-        case 'done':
-          log(p.message);
-          return { current: true, message: p.message, runId: p.run?.id ?? null };
-        case 'error':
-        case 'waiting':
-          return { current: false, message: p.message, runId: p.run?.id ?? null };
-        case 'planned':
-          log(p.message);
-          break;
-        case 'fetching':
-          if (Date.now() - lastFetchLog > 2_000) (log(p.message), (lastFetchLog = Date.now()));
-          break;
-        case 'importing': {
-          log(p.message);
-          const status = await driveImport(db, { jobId: p.jobId as number, concurrency: opts.concurrency ?? 2 });
-          const { job } = status;
-          if (job.status === JOB.completed) {
-            log(`import #${job.id}: extract ${job.extractNumber} applied (${job.mode}).`);
-            break;
-          }
-          // A failed batch or a pause stops the driver: the next sync carries on once it is resolved.
-          if (job.status !== JOB.failed && job.status !== JOB.cancelled && job.status !== JOB.rolled_back) {
-            const message = `Import #${job.id} (extract ${job.extractNumber}) is ${job.status}${status.failures.length ? ` with ${status.failures.length} failed batch(es): retry them (npm run import -- retry ${job.id})` : ''}; the next sync carries on from there.`;
-            return { current: false, message, runId: p.run?.id ?? null };
-          }
-          break; // the next step reports the refused import and ends the run
-        }
+      const next = afterStep(p.state);
+      if (next === 'stop') {
+        // An error or a paused import is the result's message; the caller prints it.
+        if (p.state !== SYNC_STEP.error && p.state !== SYNC_STEP.waiting) log(p.message);
+        return { current: endsCurrent(p.state), message: p.message, runId: p.state === SYNC_STEP.busy ? null : (p.run?.id ?? null) };
       }
+      if (next === 'step') {
+        const throttled = p.state === SYNC_STEP.fetching && Date.now() - lastFetchLog <= 2_000;
+        if (!throttled) log(p.message);
+        if (p.state === SYNC_STEP.fetching && !throttled) lastFetchLog = Date.now();
+        continue;
+      }
+      log(p.message);
+      const stopped = await driveSyncImport(db, p.jobId as number, opts.concurrency ?? 2, log);
+      if (stopped) return { current: false, message: stopped, runId: p.run?.id ?? null };
+      // Applied, or refused: the next step goes on, or reports the refusal and ends the run.
     }
   } finally {
     clearInterval(renew);
     await renewing; // a renewal in flight must not take the lease back after the release
     await releaseLease(db.$client, holder).catch(() => {});
   }
+}
+
+/**
+ * Drives a sync's import to its end. Null when the sync goes on (applied, or refused: the next
+ * step reports that); otherwise why the sync stops here (a failed batch or a pause).
+ */
+async function driveSyncImport(db: Db, jobId: number, concurrency: number, log: (line: string) => void): Promise<string | null> {
+  const status = await driveImport(db, { jobId, concurrency });
+  const { job } = status;
+  if (job.status === JOB.completed) {
+    log(`import #${job.id}: extract ${job.extractNumber} applied (${job.mode}).`);
+    return null;
+  }
+  if (isTerminal(job.status)) return null;
+  return `Import #${job.id} (extract ${job.extractNumber}) is ${job.status}${status.failures.length ? ` with ${status.failures.length} failed batch(es): retry them (npm run import -- retry ${job.id})` : ''}; the next sync carries on from there.`;
 }

@@ -11,11 +11,11 @@ import { loadUpload, maxUploadBytes, sharedUpload, tooBig } from '../imports/sto
 import { alertOnSuccess, alertsConfigured, lagAlertDue, lagDays, maxLagDays, sendAlert } from './alerts';
 import { planSync, type PortalFile, type SyncStep } from './plan';
 import { KboPortal, type Portal } from './portal';
+import { ALERT, alertsAfter, CHECK_OK, SYNC_OUTCOME, SYNC_STEP, type SyncStepState } from './state';
 
 const LEASE_SECONDS = 120;
 
 export type SyncTrigger = 'cli' | 'cron' | 'page';
-export const SYNC_OUTCOME = { inProgress: 'in_progress', upToDate: 'up_to_date', error: 'error' } as const;
 
 /** A portal account is set (KBO_PORTAL_USER and KBO_PORTAL_PASSWORD): the app may sync. */
 export function portalConfigured(): boolean {
@@ -81,7 +81,7 @@ export interface SyncProgress {
    * `fetching`; `importing` (an import to drive); `waiting`: an import is paused, and the sync
    * waits for it to be resumed or cancelled; `done`; `error`.
    */
-  state: 'busy' | 'checked' | 'planned' | 'fetching' | 'importing' | 'waiting' | 'done' | 'error';
+  state: SyncStepState;
   run: SyncRunRow | null;
   /** The import to drive now (state `importing`). */
   jobId: number | null;
@@ -114,17 +114,17 @@ export async function syncStep(db: Db, portal: Portal, opts: SyncStepOptions): P
 
 /** Alerts: every failure; a lag past SYNC_MAX_LAG_DAYS (once a day while it lasts); a success, if asked. */
 async function alertAfter(sql: Sql, p: SyncProgress): Promise<void> {
-  if (!alertsConfigured() || (p.state !== 'error' && p.state !== 'checked' && p.state !== 'done')) return;
+  if (!alertsConfigured() || !alertsAfter(p.state)) return;
   const lag = await lagDays(sql);
   const base = { registerExtract: lag.at, portalNewest: lag.newest, lagDays: lag.days, runId: p.run?.id ?? null };
-  if (p.state === 'error') {
-    await sendAlert(sql, { kind: 'failure', text: `the sync failed: ${p.message}`, ...base });
-  } else if (p.state === 'done' && alertOnSuccess()) {
-    await sendAlert(sql, { kind: 'success', text: p.message, ...base });
+  if (p.state === SYNC_STEP.error) {
+    await sendAlert(sql, { kind: ALERT.failure, text: `the sync failed: ${p.message}`, ...base });
+  } else if (p.state === SYNC_STEP.done && alertOnSuccess()) {
+    await sendAlert(sql, { kind: ALERT.success, text: p.message, ...base });
   }
   if (lag.days !== null && lag.days > maxLagDays() && (await lagAlertDue(sql))) {
     await sendAlert(sql, {
-      kind: 'lag',
+      kind: ALERT.lag,
       text: `the register is at extract ${lag.at}, ${lag.days} days behind the portal's newest (${lag.newest}); more than the ${maxLagDays()} allowed (SYNC_MAX_LAG_DAYS).`,
       ...base,
     });
@@ -133,36 +133,36 @@ async function alertAfter(sql: Sql, p: SyncProgress): Promise<void> {
 
 async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
   const sql = db.$client;
-  if (!(await takeLease(sql, opts.holder))) return progress('busy', null, 'Another sync is under way; this one leaves it alone.');
+  if (!(await takeLease(sql, opts.holder))) return progress(SYNC_STEP.busy, null, 'Another sync is under way; this one leaves it alone.');
   let run = await openRun(sql);
   try {
     const active = await activeJob(sql);
     if (active) {
       // A paused import is an admin's choice, not a failure: the sync waits for it.
-      if (active.status === JOB.paused) return progress('waiting', run ?? null, `Import #${active.id} (extract ${active.extract_number}) is paused; resume or cancel it, and the sync carries on.`);
-      return { ...progress('importing', run ?? null, `Import #${active.id} (extract ${active.extract_number}) is under way.`), jobId: active.id };
+      if (active.status === JOB.paused) return progress(SYNC_STEP.waiting, run ?? null, `Import #${active.id} (extract ${active.extract_number}) is paused; resume or cancel it, and the sync carries on.`);
+      return { ...progress(SYNC_STEP.importing, run ?? null, `Import #${active.id} (extract ${active.extract_number}) is under way.`), jobId: active.id };
     }
     if (!run) {
-      if (!opts.check && !(await checkDue(sql))) return progress('checked', null, 'Checked the portal recently; nothing to do until the next check.');
+      if (!opts.check && !(await checkDue(sql))) return progress(SYNC_STEP.checked, null, 'Checked the portal recently; nothing to do until the next check.');
       const at = (await lastCompletedExtract(sql)) ?? null;
       const listed = await portal.listing();
       const plan = planSync(at, listed);
       const newest = listed.length ? listed.reduce((a, b) => (b.number > a.number ? b : a)) : null;
-      await sql`update sync_state set last_check_at = now(), last_check_outcome = 'ok', newest_on_portal = ${newest?.number ?? null},
+      await sql`update sync_state set last_check_at = now(), last_check_outcome = ${CHECK_OK}, newest_on_portal = ${newest?.number ?? null},
                 newest_date = ${newest?.date ?? null} where id = 1`;
       if (!plan.ok) throw new ImportFailure('PRECONDITION_FAILED', plan.reason);
       if (plan.steps.length === 0) {
         if (opts.trigger !== 'cron') run = await recordRun(sql, opts.trigger, at, plan.newest, [], SYNC_OUTCOME.upToDate);
-        return progress('checked', run ?? null, at === null ? 'The portal lists nothing to import.' : `The register is at extract ${at}, the portal's newest: nothing to do.`);
+        return progress(SYNC_STEP.checked, run ?? null, at === null ? 'The portal lists nothing to import.' : `The register is at extract ${at}, the portal's newest: nothing to do.`);
       }
       run = await recordRun(sql, opts.trigger, at, plan.newest, plan.steps, SYNC_OUTCOME.inProgress);
-      return progress('planned', run, describePlan(at, plan.steps));
+      return progress(SYNC_STEP.planned, run, describePlan(at, plan.steps));
     }
     const step = await nextStep(sql, run);
     if (!step) {
       run = await endRun(sql, run.id, SYNC_OUTCOME.upToDate, null);
       const at = await lastCompletedExtract(sql);
-      return progress('done', run, `The register is up to date: extract ${at}.`);
+      return progress(SYNC_STEP.done, run, `The register is up to date: extract ${at}.`);
     }
     const job = run.jobs[step.name];
     if (job !== undefined) {
@@ -171,10 +171,10 @@ async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<Sync
       throw new ImportFailure('PRECONDITION_FAILED', `Import #${job} of ${step.name} ended ${j?.status ?? 'missing'} without applying it${j?.error ? `: ${j.error.message}` : ''}.`);
     }
     const fetched = await fetchFile(db, portal, step, opts.deadline);
-    if (fetched.jobId === null) return { ...progress('fetching', run, `Fetching ${step.name}: ${fetched.bytes} of ${fetched.size} bytes.`), fetch: { name: step.name, bytes: fetched.bytes, size: fetched.size } };
+    if (fetched.jobId === null) return { ...progress(SYNC_STEP.fetching, run, `Fetching ${step.name}: ${fetched.bytes} of ${fetched.size} bytes.`), fetch: { name: step.name, bytes: fetched.bytes, size: fetched.size } };
     await sql`update sync_runs set jobs = jobs || ${JSON.stringify({ [step.name]: fetched.jobId })}::jsonb where id = ${run.id}`;
     run = { ...run, jobs: { ...run.jobs, [step.name]: fetched.jobId } };
-    return { ...progress('importing', run, `Importing ${step.name} as import #${fetched.jobId}.`), jobId: fetched.jobId };
+    return { ...progress(SYNC_STEP.importing, run, `Importing ${step.name} as import #${fetched.jobId}.`), jobId: fetched.jobId };
   } catch (err) {
     const message = isImportFailure(err) ? err.message : 'The sync stopped on an unexpected error; the details are in the server log.';
     if (!isImportFailure(err)) console.error('[kbo-import] sync failed', err);
@@ -182,7 +182,7 @@ async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<Sync
     // (a wrong password is not tried every minute).
     await sql`update sync_state set last_check_at = now(), last_check_outcome = ${message} where id = 1`;
     run = run ? await endRun(sql, run.id, SYNC_OUTCOME.error, message) : await recordRun(sql, opts.trigger, (await lastCompletedExtract(sql)) ?? null, null, [], SYNC_OUTCOME.error, message);
-    return progress('error', run, message);
+    return progress(SYNC_STEP.error, run, message);
   }
 }
 

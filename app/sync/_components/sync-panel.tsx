@@ -4,7 +4,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { DataTable } from '@/app/_components/data-table';
-import { JOB } from '@/lib/imports/state/machine';
+import { isTerminal } from '@/lib/imports/state/machine';
+import { afterStep, isProblem, SYNC_STEP } from '@/lib/sync/state';
 import type { SyncStatus } from '@/lib/sync/status';
 import type { SyncProgress } from '@/lib/sync/sync';
 import { api, fetchStatus, statusKey } from '../../imports/_lib/api';
@@ -16,8 +17,6 @@ type Status = Omit<SyncStatus, 'lastCheck' | 'nextCheckAt' | 'runs'> & {
   runs: (Omit<SyncStatus['runs'][number], 'startedAt' | 'finishedAt'> & { startedAt: string; finishedAt: string | null })[];
 };
 
-/** Where an import of the sync can end. */
-const ENDED = new Set<string>([JOB.completed, JOB.failed, JOB.cancelled, JOB.rolled_back]);
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : 'never');
 
@@ -42,11 +41,12 @@ export function SyncPanel({ initial }: { initial: Status }) {
     try {
       const p = await api<SyncProgress>('/api/sync', { method: 'POST', body: { holder: holder.current, check } });
       setLast(p);
-      if (p.state === 'planned') setPlan(p.message);
-      if (p.state === 'importing') return setJobId(p.jobId);
-      if (p.state === 'planned' || p.state === 'fetching') return void step(false);
+      if (p.state === SYNC_STEP.planned) setPlan(p.message);
+      const next = afterStep(p.state);
+      if (next === 'drive') return setJobId(p.jobId);
+      if (next === 'step') return void step(false);
       setRunning(false);
-      if (p.state === 'error' || p.state === 'busy' || p.state === 'waiting') setProblem(p.message);
+      if (isProblem(p.state)) setProblem(p.message);
       void queryClient.invalidateQueries({ queryKey: ['sync'] });
     } catch (err) {
       setRunning(false);
@@ -57,7 +57,7 @@ export function SyncPanel({ initial }: { initial: Status }) {
   // The import under way ended: on to the next step of the plan (which says so if it did not complete).
   const jobStatus = job.data?.job.status;
   useEffect(() => {
-    if (jobId !== null && jobStatus !== undefined && ENDED.has(jobStatus)) {
+    if (jobId !== null && jobStatus !== undefined && isTerminal(jobStatus)) {
       setJobId(null);
       void step(false);
     }
