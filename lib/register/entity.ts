@@ -71,6 +71,36 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
   if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
   if (asOf !== undefined && (!Number.isInteger(asOf) || asOf < 0)) throw new ImportFailure('VALIDATION', 'asOf must be an extract number (a whole number).');
   const { kind, number } = parsed;
+  const r = await entityRows(sql, kind, number, asOf);
+  const self = r.own[0];
+  if (!self) {
+    throw new ImportFailure(
+      'NOT_FOUND',
+      asOf === undefined
+        ? `The register has no ${kind} ${number} (not now: it may never have existed, or it has ended).`
+        : `The register had no ${kind} ${number} just after extract ${asOf}.`,
+    );
+  }
+
+  const text = await codeTexts(sql, codesShown(kind, self, r), language);
+  const coded: Coder = (category, code) => ({ code: code ?? null, text: code ? (text.get(`${category}\u0000${code}`) ?? null) : null });
+  return viewOf(kind, number, self, r, coded, asOf);
+}
+
+type Coder = (category: string, code: string | null | undefined) => Coded;
+
+/** Every row of every table for one entity, now or just after extract `asOf`, by its number. */
+interface EntityRows {
+  own: Row[];
+  denominations: Row[];
+  addresses: Row[];
+  contacts: Row[];
+  activities: Row[];
+  establishments: Row[];
+  branches: Row[];
+}
+
+async function entityRows(sql: Sql, kind: 'enterprise' | 'establishment', number: string, asOf: number | undefined): Promise<EntityRows> {
   const rows = (table: string, key: string, columns: string[], orderBy: string[], on = number) =>
     sql<Row[]>`select * from (${rowsAsOf(sql, table, key, on, columns, asOf)}) r order by ${identList(sql, orderBy)}`;
   const [own, denominations, addresses, contacts, activities, establishments, branches] = await Promise.all([
@@ -89,17 +119,13 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
     kind === 'enterprise' ? rows('establishments', 'enterprise_number', ['establishment_number', 'start_date'], ['establishment_number']) : Promise.resolve([] as Row[]),
     kind === 'enterprise' ? rows('branches', 'enterprise_number', ['branch_id', 'start_date'], ['branch_id']) : Promise.resolve([] as Row[]),
   ]);
-  const self = own[0];
-  if (!self) {
-    throw new ImportFailure(
-      'NOT_FOUND',
-      asOf === undefined
-        ? `The register has no ${kind} ${number} (not now: it may never have existed, or it has ended).`
-        : `The register had no ${kind} ${number} just after extract ${asOf}.`,
-    );
-  }
+  return { own, denominations, addresses, contacts, activities, establishments, branches };
+}
 
-  const wanted: [string, string | null][] = [
+/** The (category, code) pairs whose texts the view shows. */
+function codesShown(kind: 'enterprise' | 'establishment', self: Row, r: EntityRows): [string, string | null][] {
+  const { denominations, addresses, contacts, activities } = r;
+  return [
     ...(kind === 'enterprise'
       ? ([
           ['Status', self.status],
@@ -116,9 +142,11 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
       (a) => [['ActivityGroup', a.activity_group], [`Nace${a.nace_version ?? ''}`, a.nace_code], ['Classification', a.classification]] as [string, string | null][],
     ),
   ];
-  const text = await codeTexts(sql, wanted, language);
-  const coded = (category: string, code: string | null | undefined): Coded => ({ code: code ?? null, text: code ? (text.get(`${category}\u0000${code}`) ?? null) : null });
+}
 
+/** The rows as the page shows them, each code with its text. */
+function viewOf(kind: 'enterprise' | 'establishment', number: string, self: Row, r: EntityRows, coded: Coder, asOf: number | undefined): EntityView {
+  const { denominations, addresses, contacts, activities, establishments, branches } = r;
   return {
     kind,
     number,
