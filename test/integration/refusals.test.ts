@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/generator/generator';
 import { DATA_TABLES } from '../../lib/kbo/spec';
-import { setFaults } from '../../lib/imports/jobs/faults';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { importReport, rejectedRowsCsv } from '../../lib/imports/view/report';
 import { freshDb, type TestDb } from '../helpers/db';

@@ -29,8 +29,8 @@ function unsafeName(name: string): boolean {
   return name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name) || name.split(/[\\/]/).includes('..');
 }
 
-/** Pure: meta.csv's text to typed metadata, or a VALIDATION error naming the bad variable. */
-export function parseMeta(text: string): ExtractMeta {
+/** meta.csv's "Variable","Value" records, each with its line; refuses a bad quote, a bad record or header. */
+function metaVariables(text: string): Map<string, { value: string; line: number }> {
   const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: false });
   // Each record with the line it starts on; the same quote rules as the data files.
   const records: { fields: string[]; line: number; lines: number }[] = [];
@@ -63,6 +63,12 @@ export function parseMeta(text: string): ExtractMeta {
   }
   const vars = new Map<string, { value: string; line: number }>();
   for (const r of rows) vars.set(r.fields[0] ?? '', { value: r.fields[1] ?? '', line: r.line });
+  return vars;
+}
+
+/** Pure: meta.csv's text to typed metadata, or a VALIDATION error naming the bad variable. */
+export function parseMeta(text: string): ExtractMeta {
+  const vars = metaVariables(text);
   const need = (name: string) => {
     const v = vars.get(name);
     if (!v || v.value === '') fail(`${META_FILE}: the variable ${name} is missing.`, { file: META_FILE, column: name });
