@@ -26,3 +26,19 @@ export function join(sql: Sql | Tx, parts: Fragment[], sep: 'and' | ','): Fragme
   const s = sql as Sql;
   return parts.reduce((acc, part) => (sep === 'and' ? s`${acc} and ${part}` : s`${acc}, ${part}`));
 }
+
+/**
+ * `t.a = s.a and t.b is not distinct from s.b …`: key columns (never NULL) compare with `=`
+ * so the partial index on current rows serves the look-up; the rest treat NULLs as equal.
+ */
+export function sameRow(sql: Sql | Tx, columns: string[], keys: string[], left: string, right: string): Fragment {
+  return join(
+    sql,
+    columns.map((c) =>
+      keys.includes(c)
+        ? sql`${ident(sql, left)}.${ident(sql, c)} = ${ident(sql, right)}.${ident(sql, c)}`
+        : sql`${ident(sql, left)}.${ident(sql, c)} is not distinct from ${ident(sql, right)}.${ident(sql, c)}`,
+    ),
+    'and',
+  );
+}

@@ -1,6 +1,6 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
-import { ident, identList, join, type Fragment } from '../../db/sql';
+import { ident, identList, join, sameRow, type Fragment } from '../../db/sql';
 import type { BatchOperation, ImportMode } from '../../db/schema';
 import { ImportFailure } from '../../errors';
 import { resyncRange as rangeOf } from '../sql/batches';
@@ -11,22 +11,6 @@ export interface JobRef {
   snapshotDate: string | null;
   /** `initial`: a FULL into empty tables, so no row can already be current. */
   mode: ImportMode | null;
-}
-
-/**
- * `t.a = s.a and t.b is not distinct from s.b …`: key columns (never NULL) compare with `=`
- * so the partial index on current rows serves the look-up; the rest treat NULLs as equal.
- */
-function sameRow(sql: Tx, columns: string[], keys: string[], left: string, right: string): Fragment {
-  return join(
-    sql,
-    columns.map((c) =>
-      keys.includes(c)
-        ? sql`${ident(sql, left)}.${ident(sql, c)} = ${ident(sql, right)}.${ident(sql, c)}`
-        : sql`${ident(sql, left)}.${ident(sql, c)} is not distinct from ${ident(sql, right)}.${ident(sql, c)}`,
-    ),
-    'and',
-  );
 }
 
 /**

@@ -1,6 +1,6 @@
-import { KBO_TABLES, type ColumnSpec, type TableSpec } from '../../kbo/spec';
+import { KBO_TABLES, type TableSpec } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
-import { ident, identList, join, type Fragment } from '../../db/sql';
+import { ident, identList, join, sameRow } from '../../db/sql';
 
 /**
  * The queries behind the one-current-row rule (enterprises, establishments and branches hold
@@ -12,20 +12,13 @@ type Db = Sql | Tx;
 
 export const ONE_ROW_TABLES: readonly TableSpec[] = KBO_TABLES.filter((t) => t.oneRowPerKey);
 
+const columnsOf = (spec: TableSpec) => spec.columns.map((c) => c.column);
+
 /** A staged row that would make its key current twice. */
 export interface KeyConflict {
   line: number;
   key: string;
   batch: number;
-}
-
-/** `a.c = b.c and …`, NULLs equal: the business columns of two rows of one table. */
-function sameValues(sql: Db, columns: ColumnSpec[], a: string, b: string): Fragment {
-  return join(
-    sql,
-    columns.map((c) => sql`${ident(sql, a)}.${ident(sql, c.column)} is not distinct from ${ident(sql, b)}.${ident(sql, c.column)}`),
-    'and',
-  );
 }
 
 /**
@@ -71,7 +64,7 @@ export async function repeatedKeys(sql: Db, jobId: number, spec: TableSpec, oper
     )
     select s.line, s.${key} as key, s.batch_number as batch
     from s join s f on f.${key} = s.${key} and f.rn = 1
-    where s.rn > 1 and not (${sameValues(sql, spec.columns, 's', 'f')})
+    where s.rn > 1 and not (${sameRow(sql, columnsOf(spec), [], 's', 'f')})
     order by s.line`;
 }
 
@@ -88,7 +81,7 @@ export async function currentKeys(sql: Db, jobId: number, spec: TableSpec): Prom
     join ${ident(sql, spec.table)} t on t.${key} = s.${key} and t.is_current
     where s.job_id = ${jobId} and s.operation = 'insert'
       and not exists (select 1 from ${staging} d where d.job_id = ${jobId} and d.operation = 'delete' and d.${key} = s.${key})
-      and not (${sameValues(sql, spec.columns, 't', 's')})
+      and not (${sameRow(sql, columnsOf(spec), [], 't', 's')})
     order by s.line`;
 }
 
