@@ -93,7 +93,11 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
   const out: string[] = [];
   const seen = new Set<string>();
   const take = (rows: { n: string }[]) => {
-    for (const { n } of rows) if (!seen.has(n)) (seen.add(n), out.push(n));
+    for (const { n } of rows) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      out.push(n);
+    }
   };
   // An entity may have several names with the prefix: read on from where the last read
   // stopped (name, then number) until there are enough entities or no more names.

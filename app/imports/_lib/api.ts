@@ -39,6 +39,8 @@ export async function api<T>(url: string, init: { method?: string; body?: unknow
 
 /** The session ended: sign in again, then come back here. */
 export function toLogin(): void {
+  // A full load: the login page starts from nothing the ended session left in memory.
+  // eslint-disable-next-line @next/next/no-location-assign-relative-destination
   window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
 }
 

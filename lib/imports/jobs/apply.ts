@@ -1,7 +1,7 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
 import { ident, identList, join, sameRow, type Fragment } from '../../db/sql';
-import type { BatchOperation, ImportMode } from '../../db/schema';
+import type { ImportMode } from '../../db/schema';
 import { ImportFailure } from '../../errors';
 import { resyncRange as rangeOf } from '../sql/batches';
 import type { BatchCounts, BatchRef } from '../state/batch-moves';

@@ -22,7 +22,7 @@ describe('KeyRanges', () => {
     const sizes = new Map<number, number>();
     for (const [, b] of assigned) sizes.set(b, (sizes.get(b) ?? 0) + 1);
     expect(sizes.size).toBe(r.cuts.length + 1);
-    for (const [b, n] of sizes) if (b < r.cuts.length) expect(n).toBeGreaterThanOrEqual(10), expect(n).toBeLessThanOrEqual(12);
+    for (const [b, n] of sizes) if (b < r.cuts.length) expect(n >= 10 && n <= 12, `batch ${b}: ${n} keys`).toBe(true);
     // One key, one batch.
     const byKey = new Map<string, Set<number>>();
     for (const [k, b] of assigned) byKey.set(k, (byKey.get(k) ?? new Set()).add(b));

@@ -1,7 +1,6 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import { StatusBadge } from '@/app/_components/status-badge';
@@ -9,29 +8,14 @@ import { describeCurrent, describePause, formatCount, formatDuration, percent, t
 import { BATCH, isTerminal, isUndoing, JOB } from '@/lib/imports/state/machine';
 import type { JobStatusView } from '@/lib/imports/view/types';
 import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
-import { Button, ConfirmButton } from './confirm-button';
+import { Button } from './confirm-button';
+import { Controls, useConcurrency } from './controls';
+import { Alert, Retrying, Stat } from './notices';
+import { DriftView, UndoProgress } from './sections';
 import { TimelineChart } from './timeline-chart';
-import { useDriver, type DriverProblem } from './use-driver';
+import { useDriver } from './use-driver';
 
 const fmt = formatCount;
-const CONCURRENCY_KEY = 'kbo-import-concurrency';
-
-/** Parallel process-batch calls from this tab: 1–8, default 4, remembered per browser. */
-function useConcurrency(): [number, (n: number) => void] {
-  const [value, setValue] = useState(4);
-  useEffect(() => {
-    const saved = Number(window.localStorage.getItem(CONCURRENCY_KEY));
-    if (Number.isInteger(saved) && saved >= 1 && saved <= 8) setValue(saved);
-  }, []);
-  return [
-    value,
-    (n: number) => {
-      window.localStorage.setItem(CONCURRENCY_KEY, String(n));
-      setValue(n);
-    },
-  ];
-}
-
 /** The progress page: polls status, drives the batches, and offers the operator's controls. */
 export function Progress({ jobId }: { jobId: number }) {
   const queryClient = useQueryClient();
@@ -237,183 +221,4 @@ export function Progress({ jobId }: { jobId: number }) {
 function tableCounts(t: JobStatusView['tables'][number]): string {
   const sum = (k: 'inserted' | 'ended' | 'unchanged') => t.operations.reduce((a, o) => a + o[k], 0);
   return `inserted ${fmt(sum('inserted'))} · ended ${fmt(sum('ended'))} · unchanged ${fmt(sum('unchanged'))}`;
-}
-
-/** A resync: the FULL compared with the current rows, table by table. */
-function DriftView({ drift, codes }: { drift: NonNullable<JobStatusView['drift']>; codes: { inserted: number; ended: number; unchanged: number } | null }) {
-  return (
-    <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label="Resync" data-testid="drift">
-      <h2 className="font-semibold">Resync with the FULL extract</h2>
-      <p className="mb-3 text-sm text-slate-700" data-testid="drift-summary">
-        {drift.summary}
-      </p>
-      <table className="w-full text-sm tabular-nums">
-        <thead className="text-left text-xs text-slate-500">
-          <tr>
-            <th className="font-medium">Table</th>
-            <th className="text-right font-medium">Ended</th>
-            <th className="text-right font-medium">Inserted</th>
-            <th className="text-right font-medium">Unchanged</th>
-          </tr>
-        </thead>
-        <tbody>
-          {drift.tables.map((t) => (
-            <tr key={t.table} data-testid={`drift-${t.table}`}>
-              <td>{t.table}</td>
-              <td className="text-right">{fmt(t.ended)}</td>
-              <td className="text-right">{fmt(t.inserted)}</td>
-              <td className="text-right">{fmt(t.unchanged)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {codes && (
-        <p className="mt-2 text-xs text-slate-500 tabular-nums" data-testid="drift-codes">
-          Codes (code.csv replaces the code table as a whole, so they are not drift): inserted {fmt(codes.inserted)} · ended {fmt(codes.ended)} · unchanged {fmt(codes.unchanged)}.
-          With them, these add up to the totals above.
-        </p>
-      )}
-    </section>
-  );
-}
-
-function Controls({
-  s,
-  run,
-  busy,
-  concurrency,
-  setConcurrency,
-  jobId,
-}: {
-  s: JobStatusView;
-  run: (verb: string) => void;
-  busy: boolean;
-  concurrency: number;
-  setConcurrency: (n: number) => void;
-  jobId: number;
-}) {
-  const { actions, job } = s;
-  return (
-    <div className="flex flex-wrap items-center gap-3" role="toolbar" aria-label="Import controls">
-      {!isTerminal(job.status) && (
-      <label className="flex items-center gap-2 text-sm text-slate-700">
-        Parallel batches
-        <select
-          value={concurrency}
-          onChange={(e) => setConcurrency(Number(e.target.value))}
-          className="rounded-md border border-slate-300 bg-white px-2 py-1"
-          data-testid="concurrency"
-        >
-          {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </label>
-      )}
-      {actions.pause && (
-        <Button onClick={() => run('pause')} disabled={busy} data-testid="pause">
-          Pause
-        </Button>
-      )}
-      {actions.resume && (
-        <Button tone="primary" onClick={() => run('resume')} disabled={busy} data-testid="resume">
-          Resume
-        </Button>
-      )}
-      {actions.cancel && (
-        <ConfirmButton
-          label="Cancel"
-          title={`Cancel import #${job.id}?`}
-          body={<p>Every batch applied so far is undone, and the register is left exactly as it was before this import. The file can be uploaded again later.</p>}
-          confirm="Cancel import"
-          dismiss="Don't cancel, carry on importing"
-          onConfirm={() => run('cancel')}
-          disabled={busy}
-          testId="cancel"
-        />
-      )}
-      {actions.rollback && (
-        <ConfirmButton
-          label="Roll back"
-          title={`Roll back import #${job.id}?`}
-          body={
-            <p>
-              Every table returns to its state before extract {job.extractNumber}: rows this import added are removed, rows it ended become current again,
-              codes and primary names included.
-            </p>
-          }
-          confirm="Roll back"
-          dismiss="Don't roll back"
-          onConfirm={() => run('rollback')}
-          disabled={busy}
-          testId="rollback"
-        />
-      )}
-      {job.status === JOB.completed && !actions.rollback && (
-        <span className="text-sm text-slate-500" data-testid="rollback-unavailable">
-          Roll back is offered for the latest completed import only, while no other import is active: roll back the later imports first.
-        </span>
-      )}
-      <span className="ml-auto flex gap-3 text-sm">
-        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report`} download data-testid="report-json">
-          Report (JSON)
-        </a>
-        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report?format=csv`} download data-testid="report-csv">
-          Rejected rows (CSV)
-        </a>
-      </span>
-    </div>
-  );
-}
-
-function UndoProgress({ undo, status }: { undo: NonNullable<JobStatusView['job']['undo']>; status: JobStatusView['job']['status'] }) {
-  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-  const planned = Object.values(undo.planned).reduce((a, p) => a + p.remove + p.restore, 0);
-  const done = sum(undo.removed) + sum(undo.restored);
-  const finished = status === JOB.cancelled || status === JOB.rolled_back;
-  return (
-    <div className="space-y-1" data-testid="undo-progress">
-      <ProgressBar value={finished ? 100 : percent(Math.min(done, planned), planned)} label="Undo progress" tone="orange" size="sm" />
-      <p className="text-sm text-slate-700 tabular-nums">
-        {finished ? 'Undone: ' : 'Undoing: '}
-        removed {fmt(sum(undo.removed))} rows this import added, restored {fmt(sum(undo.restored))} rows it ended
-        {!finished && planned > 0 ? ` (of about ${fmt(planned)})` : ''}.
-      </p>
-    </div>
-  );
-}
-
-function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
-  return (
-    <div>
-      <dt className="text-xs uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="font-medium tabular-nums" data-testid={testId}>
-        {value}
-      </dd>
-    </div>
-  );
-}
-
-function Alert({ tone, testId, children }: { tone: 'red' | 'amber'; testId: string; children: React.ReactNode }) {
-  const style = tone === 'red' ? 'border-red-200 bg-red-50 text-red-800' : 'border-amber-200 bg-amber-50 text-amber-900';
-  return (
-    <div role={tone === 'red' ? 'alert' : 'status'} className={`rounded-md border px-3 py-2 text-sm ${style}`} data-testid={testId}>
-      {children}
-    </div>
-  );
-}
-
-function Retrying({ problem }: { problem: DriverProblem }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(t);
-  }, []);
-  return (
-    <Alert tone="amber" testId="driver-retrying">
-      {problem.message} Retrying in {Math.max(0, Math.ceil((problem.retryAt - now) / 1000))} s (attempt {problem.attempt + 1}).
-    </Alert>
-  );
 }

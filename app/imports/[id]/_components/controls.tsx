@@ -1,0 +1,128 @@
+'use client';
+
+import { useSyncExternalStore } from 'react';
+import { isTerminal, JOB } from '@/lib/imports/state/machine';
+import type { JobStatusView } from '@/lib/imports/view/types';
+import { Button, ConfirmButton } from './confirm-button';
+
+const CONCURRENCY_KEY = 'kbo-import-concurrency';
+const CONCURRENCY_DEFAULT = 4;
+const changed = new Set<() => void>();
+
+function savedConcurrency(): number {
+  const saved = Number(window.localStorage.getItem(CONCURRENCY_KEY));
+  return Number.isInteger(saved) && saved >= 1 && saved <= 8 ? saved : CONCURRENCY_DEFAULT;
+}
+
+function onConcurrencyChange(listener: () => void): () => void {
+  changed.add(listener);
+  window.addEventListener('storage', listener);
+  return () => {
+    changed.delete(listener);
+    window.removeEventListener('storage', listener);
+  };
+}
+
+/** Parallel process-batch calls from this tab: 1–8, default 4, remembered per browser. */
+export function useConcurrency(): [number, (n: number) => void] {
+  const value = useSyncExternalStore(onConcurrencyChange, savedConcurrency, () => CONCURRENCY_DEFAULT);
+  return [
+    value,
+    (n: number) => {
+      window.localStorage.setItem(CONCURRENCY_KEY, String(n));
+      for (const listener of changed) listener();
+    },
+  ];
+}
+
+/** The operator's controls: parallel batches, pause, resume, cancel, roll back, the reports. */
+export function Controls({
+  s,
+  run,
+  busy,
+  concurrency,
+  setConcurrency,
+  jobId,
+}: {
+  s: JobStatusView;
+  run: (verb: string) => void;
+  busy: boolean;
+  concurrency: number;
+  setConcurrency: (n: number) => void;
+  jobId: number;
+}) {
+  const { actions, job } = s;
+  return (
+    <div className="flex flex-wrap items-center gap-3" role="toolbar" aria-label="Import controls">
+      {!isTerminal(job.status) && (
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        Parallel batches
+        <select
+          value={concurrency}
+          onChange={(e) => setConcurrency(Number(e.target.value))}
+          className="rounded-md border border-slate-300 bg-white px-2 py-1"
+          data-testid="concurrency"
+        >
+          {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </label>
+      )}
+      {actions.pause && (
+        <Button onClick={() => run('pause')} disabled={busy} data-testid="pause">
+          Pause
+        </Button>
+      )}
+      {actions.resume && (
+        <Button tone="primary" onClick={() => run('resume')} disabled={busy} data-testid="resume">
+          Resume
+        </Button>
+      )}
+      {actions.cancel && (
+        <ConfirmButton
+          label="Cancel"
+          title={`Cancel import #${job.id}?`}
+          body={<p>Every batch applied so far is undone, and the register is left exactly as it was before this import. The file can be uploaded again later.</p>}
+          confirm="Cancel import"
+          dismiss="Don't cancel, carry on importing"
+          onConfirm={() => run('cancel')}
+          disabled={busy}
+          testId="cancel"
+        />
+      )}
+      {actions.rollback && (
+        <ConfirmButton
+          label="Roll back"
+          title={`Roll back import #${job.id}?`}
+          body={
+            <p>
+              Every table returns to its state before extract {job.extractNumber}: rows this import added are removed, rows it ended become current again,
+              codes and primary names included.
+            </p>
+          }
+          confirm="Roll back"
+          dismiss="Don't roll back"
+          onConfirm={() => run('rollback')}
+          disabled={busy}
+          testId="rollback"
+        />
+      )}
+      {job.status === JOB.completed && !actions.rollback && (
+        <span className="text-sm text-slate-500" data-testid="rollback-unavailable">
+          Roll back is offered for the latest completed import only, while no other import is active: roll back the later imports first.
+        </span>
+      )}
+      <span className="ml-auto flex gap-3 text-sm">
+        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report`} download data-testid="report-json">
+          Report (JSON)
+        </a>
+        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report?format=csv`} download data-testid="report-csv">
+          Rejected rows (CSV)
+        </a>
+      </span>
+    </div>
+  );
+}
