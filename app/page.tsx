@@ -1,7 +1,6 @@
 import Link from 'next/link';
 import { getDb } from '@/lib/db/client';
-import { formatCount } from '@/lib/imports/view/describe';
-import { registerState } from '@/lib/imports/view/home-summary';
+import { formatCount, registerState } from '@/lib/imports';
 import { DatabaseUnavailable } from './_components/database-unavailable';
 import { StatusBadge } from './_components/status-badge';
 import { readPageData } from './_lib/read';

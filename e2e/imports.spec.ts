@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { RegisterModel, zipExtract } from '../lib/generator/generator';
+import { RegisterModel, zipExtract } from '../lib/generator';
 import { serveZips } from '../test/helpers/zip-server';
 import { bearer, expectHeldStill, ImportsPage, ProgressPage, screenshot, setFaults, signIn, statusOfPage } from './pages';
 

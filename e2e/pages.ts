@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
-import type { faultPlan } from '../lib/imports/jobs/faults';
+import type { faultPlan } from '../lib/imports';
 import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { E2E_AUTH, E2E_BASE_URL, E2E_DATABASE } from './auth';
 

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { RegisterModel, zipExtract } from '../lib/generator/generator';
+import { RegisterModel, zipExtract } from '../lib/generator';
 import { E2E_DB_SWITCH } from './auth';
 import { bearer, screenshot, signIn, storyDatabase } from './pages';
 

@@ -20,11 +20,8 @@ import { parseArgs } from 'node:util';
 import { KBO_TABLES } from '../lib/kbo/spec';
 import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident } from '../lib/db/sql';
-import { JOB } from '../lib/imports/state/machine';
-import { importChanges } from '../lib/register/changes';
-import { entityView } from '../lib/register/entity';
-import { entityHistory } from '../lib/register/history';
-import { searchRegister } from '../lib/register/search';
+import { JOB } from '../lib/imports';
+import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
 const DB = 'kbo_bench_register';
 const REGISTER_TABLES = KBO_TABLES.map((t) => t.table);

@@ -8,11 +8,9 @@
  *   npm run bench:sync [-- --enterprises 5000 --updates 30]
  */
 import { parseArgs } from 'node:util';
-import { RegisterModel, zipExtract } from '../lib/generator/generator';
+import { RegisterModel, zipExtract } from '../lib/generator';
+import { KboPortal, runSync, syncTick } from '../lib/sync';
 import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Db } from '../lib/db/client';
-import { syncTick } from '../lib/sync/cron';
-import { KboPortal } from '../lib/sync/portal';
-import { runSync } from '../lib/sync/run';
 import { startPortal, type PortalImitation } from '../test/helpers/portal';
 
 const day = (n: number) => new Date(Date.UTC(2025, 9, 1 + n - 140)).toISOString().slice(0, 10);

@@ -4,20 +4,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { writeFullZip } from '../lib/generator/full-zip';
-import { RegisterModel, zipExtract } from '../lib/generator/generator';
+import { RegisterModel, writeFullZip, zipExtract } from '../lib/generator';
+import { createImport, driveImport, fileSource, finalizeImport, getJobStatus, JOB, openExtract, startImport, storeUpload } from '../lib/imports';
 import { CODE_TABLE, KBO_TABLES } from '../lib/kbo/spec';
 import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
-import { driveImport } from '../lib/imports/drive/loop';
-import { createImport } from '../lib/imports/jobs/create';
-import { finalizeImport } from '../lib/imports/jobs/finalize';
-import { startImport } from '../lib/imports/jobs/start';
-import { JOB } from '../lib/imports/state/machine';
-import { storeUpload } from '../lib/imports/store/parts';
-import { getJobStatus } from '../lib/imports/view/status';
-import { openExtract } from '../lib/imports/read/zip';
-import { fileSource } from '../lib/imports/store/sources';
 
 /**
  * `npm run bench -- --scale daily|busy|full10|full|resync|resync10 --concurrency 1,2,4`: on the same

@@ -4,14 +4,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/generator/generator';
+import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/generator';
+import { ATTEMPT, BATCH, driveImport, JOB, type JobStatus, patiently, prepareImport } from '../lib/imports';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { parentOf, startOwnPostgres, type OwnPostgres } from '../lib/db/embedded';
-import { patiently } from '../lib/imports/drive/patient';
-import { driveImport } from '../lib/imports/drive/loop';
-import { prepareImport } from '../lib/imports/drive/prepare';
-import { ATTEMPT, BATCH, JOB, type JobStatus } from '../lib/imports/state/machine';
 
 /**
  * The kill test. Imports a generated FULL and several UPDATEs with CLI drivers (two at once

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSeries, zipExtract } from '../lib/generator/generator';
+import { generateSeries, zipExtract } from '../lib/generator';
 
 const usage = 'usage: npm run gen -- <out-dir> [--enterprises N] [--updates K] [--base B] [--seed S]';
 

@@ -3,19 +3,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeDb, getDb, type Db } from '../lib/db/client';
 import { ConfigError } from '../lib/env';
-import { cancelImport, pauseImport, resumeImport, rollbackImport } from '../lib/imports/jobs/controls';
-import { driveImport } from '../lib/imports/drive/loop';
-import { patiently, type Patience } from '../lib/imports/drive/patient';
+import { cancelImport, createFetch, createImport, driveImport, fetchSteps, getJobStatus, JOB, type JobStatusView, type JobSummary, listJobs, type Patience, patiently, pauseImport, type PrepareInput, resumeImport, retryBatches, rollbackImport } from '../lib/imports';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { isImportFailure } from '../lib/errors';
-import { createImport, type PrepareInput } from '../lib/imports/jobs/create';
-import { fetchSteps } from '../lib/imports/jobs/start';
-import { JOB } from '../lib/imports/state/machine';
-import { createFetch } from '../lib/imports/store/fetch';
-import { retryBatches } from '../lib/imports/jobs/retry';
-import { listJobs } from '../lib/imports/view/history';
-import { getJobStatus, type JobStatusView } from '../lib/imports/view/status';
-import type { JobSummary } from '../lib/imports/view/types';
 
 const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P] [--wait-db SECONDS]

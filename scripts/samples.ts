@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateSeries, RegisterModel, zipExtract } from '../lib/generator/generator';
+import { generateSeries, RegisterModel, zipExtract } from '../lib/generator';
 
 /**
  * Writes sample extracts to public/samples (once) to try the app with: a FULL 146, UPDATEs

@@ -8,9 +8,7 @@ import { closeDb, getDb } from '../lib/db/client';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { ConfigError } from '../lib/env';
 import { isImportFailure } from '../lib/errors';
-import { runSync } from '../lib/sync/run';
-import { syncStatus } from '../lib/sync/status';
-import { portalFromEnv } from '../lib/sync/sync';
+import { portalFromEnv, runSync, syncStatus } from '../lib/sync';
 
 const usage = `usage: npm run sync                 bring the register up to date from the KBO portal
        npm run sync -- --status      the last applied extract, the portal's newest, the last check, recent runs

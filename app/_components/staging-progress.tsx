@@ -1,5 +1,5 @@
 import type { StagingProgress } from '@/lib/db/schema';
-import { formatCount, percent } from '@/lib/imports/view/describe';
+import { formatCount, percent } from '@/lib/imports/shared';
 import { ProgressBar } from './progress-bar';
 
 /** Prepare's progress: bytes of CSV read of all files, the file being staged, rows so far. */

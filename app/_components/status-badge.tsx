@@ -1,4 +1,4 @@
-import { statusLabel, type JobStatus } from '@/lib/imports/state/machine';
+import { type JobStatus, statusLabel } from '@/lib/imports/shared';
 
 const STYLE: Record<JobStatus, string> = {
   preparing: 'bg-slate-100 text-slate-700 ring-slate-300',

@@ -1,5 +1,5 @@
 import { getDb } from '@/lib/db/client';
-import { syncStatus } from '@/lib/sync/status';
+import { syncStatus } from '@/lib/sync';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';
 import { requireAdmin } from '../_lib/session';

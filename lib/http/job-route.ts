@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import { getDb } from '../db/client';
-import { getJobStatus } from '../imports/view/status';
+import { getJobStatus } from '../imports';
 import { jobIdFrom } from './params';
 import { json } from './respond';
 import { route } from './route';

@@ -2,8 +2,7 @@ import { KBO_TABLES, type DataTableName } from '../kbo/spec';
 import type { Sql } from '../db/client';
 import { ident, type Fragment } from '../db/sql';
 import { ImportFailure } from '../errors';
-import { getJob } from '../imports/sql/jobs';
-import { JOB } from '../imports/state/machine';
+import { getJob, JOB } from '../imports';
 import { netMoves, rowContent } from './moves';
 import { parseRegisterNumber } from './number';
 

@@ -2,7 +2,7 @@ import type { Sql } from '../db/client';
 import type { DataTableName } from '../kbo/spec';
 import { ident } from '../db/sql';
 import { ImportFailure } from '../errors';
-import { JOB } from '../imports/state/machine';
+import { JOB } from '../imports';
 import { netMoves, rowContent } from './moves';
 import { parseRegisterNumber } from './number';
 

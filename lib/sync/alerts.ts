@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client';
 import { env } from '../env';
-import { JOB } from '../imports/state/machine';
+import { JOB } from '../imports';
 import { ALERT, type AlertKind } from './state';
 
 export interface Alert {

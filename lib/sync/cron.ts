@@ -1,5 +1,5 @@
 import type { Db } from '../db/client';
-import { driveImport } from '../imports/drive/loop';
+import { driveImport } from '../imports';
 import type { Portal } from './portal';
 import { afterStep } from './state';
 import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';

@@ -1,7 +1,6 @@
 import type { Db } from '../db/client';
 import { env } from '../env';
-import { driveImport } from '../imports/drive/loop';
-import { isTerminal, JOB } from '../imports/state/machine';
+import { driveImport, isTerminal, JOB } from '../imports';
 import type { Portal } from './portal';
 import { afterStep, endsCurrent, SYNC_STEP } from './state';
 import { newHolder, releaseLease, syncStep, takeLease, type SyncProgress, type SyncTrigger } from './sync';

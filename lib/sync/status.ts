@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client';
 import { env } from '../env';
-import { lastCompletedJob } from '../imports/sql/jobs';
+import { lastCompletedJob } from '../imports';
 import { shownUrl } from './portal';
 import { lagDays } from './alerts';
 import { portalConfigured, recentRuns, type SyncRunRow } from './sync';

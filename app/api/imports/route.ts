@@ -4,12 +4,7 @@ import { env } from '@/lib/env';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/errors';
-import { startImport } from '@/lib/imports/jobs/start';
-import { fileNameSchema, importOptionsFromForm } from '@/lib/imports/options';
-import { storeUpload } from '@/lib/imports/store/parts';
-import { JOB_STATUSES, type JobStatus } from '@/lib/imports/state/machine';
-import { historyPage } from '@/lib/imports/view/history';
-import { getJobStatus } from '@/lib/imports/view/status';
+import { fileNameSchema, getJobStatus, historyPage, importOptionsFromForm, JOB_STATUSES, type JobStatus, startImport, storeUpload } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

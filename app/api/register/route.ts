@@ -1,8 +1,7 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { languageOf } from '@/lib/register/language';
-import { searchRegister, searchQueryOf } from '@/lib/register/search';
+import { languageOf, searchQueryOf, searchRegister } from '@/lib/register';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

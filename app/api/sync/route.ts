@@ -5,8 +5,7 @@ import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/errors';
-import { syncStatus } from '@/lib/sync/status';
-import { portalFromEnv, releaseLease, syncStep } from '@/lib/sync/sync';
+import { portalFromEnv, releaseLease, syncStatus, syncStep } from '@/lib/sync';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

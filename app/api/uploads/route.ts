@@ -3,8 +3,7 @@ import { getDb } from '@/lib/db/client';
 import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { createFetch, fetchUploadInput } from '@/lib/imports/store/fetch';
-import { createUpload, createUploadInput } from '@/lib/imports/store/uploads';
+import { createFetch, createUpload, createUploadInput, fetchUploadInput } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

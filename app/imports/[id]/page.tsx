@@ -1,6 +1,6 @@
 import { requireAdmin } from '../../_lib/session';
 import { Changes } from './_components/changes';
-import { Progress } from './_components/progress';
+import { Progress } from '../../_components/import-progress/progress';
 
 export const dynamic = 'force-dynamic';
 

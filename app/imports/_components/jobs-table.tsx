@@ -4,10 +4,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import Link from 'next/link';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { formatCount, formatDuration } from '@/lib/imports/view/describe';
-import { isActive, isVoid, JOB, JOB_STATUSES, statusLabel, type JobStatus } from '@/lib/imports/state/machine';
-import type { JobSummary } from '@/lib/imports/view/types';
-import { api } from '../_lib/api';
+import { formatCount, formatDuration, isActive, isVoid, JOB, JOB_STATUSES, type JobStatus, type JobSummary, statusLabel } from '@/lib/imports/shared';
+import { api } from '../../_lib/api';
 import { HISTORY_PAGE } from '../_lib/history';
 
 /** JSON turns the job's Date fields into strings. */

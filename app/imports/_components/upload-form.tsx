@@ -5,10 +5,9 @@ import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
-import { JOB } from '@/lib/imports/state/machine';
-import { submitLabel } from '@/lib/imports/view/describe';
+import { JOB, submitLabel } from '@/lib/imports/shared';
 import type { StagingProgress } from '@/lib/db/schema';
-import { api, ApiError, toLogin } from '../_lib/api';
+import { api, ApiError, toLogin } from '../../_lib/api';
 import { fetchFromUrl, uploadInParts, type PartsProgress } from '../_lib/upload-parts';
 
 type Phase =

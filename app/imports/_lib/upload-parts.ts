@@ -2,10 +2,9 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ImportOptions } from '@/lib/imports/options';
-import type { JobStatusView } from '@/lib/imports/view/types';
-import type { UploadView } from '@/lib/imports/store/uploads';
-import { api, ApiError } from './api';
+import type { ImportOptions, JobStatusView } from '@/lib/imports/shared';
+import type { UploadView } from '@/lib/imports';
+import { api, ApiError } from '../../_lib/api';
 
 /** Parts in flight at once. */
 const PARALLEL = 3;

@@ -1,7 +1,7 @@
 'use client';
 
 import { usePathname, useRouter } from 'next/navigation';
-import { LANGUAGE_COOKIE, LANGUAGES, type Language } from '@/lib/register/language';
+import { type Language, LANGUAGE_COOKIE, LANGUAGES } from '@/lib/register/shared';
 
 /** NL / FR / DE / EN for the code texts; the choice is remembered in a cookie for a year. */
 export function LanguageToggle({ current }: { current: Language }) {

@@ -1,5 +1,4 @@
-import type { Coded } from '@/lib/register/codes';
-import type { SearchQuery } from '@/lib/register/search';
+import type { Coded, SearchQuery } from '@/lib/register';
 
 const input = 'rounded-md border border-slate-300 px-3 py-2 text-sm';
 

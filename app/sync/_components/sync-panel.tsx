@@ -4,12 +4,11 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { DataTable } from '@/app/_components/data-table';
-import { isTerminal } from '@/lib/imports/state/machine';
-import { afterStep, isProblem, SYNC_STEP } from '@/lib/sync/state';
-import type { SyncStatus } from '@/lib/sync/status';
-import type { SyncProgress } from '@/lib/sync/sync';
-import { api, fetchStatus, statusKey } from '../../imports/_lib/api';
-import { Progress } from '../../imports/[id]/_components/progress';
+import { isTerminal } from '@/lib/imports/shared';
+import { afterStep, isProblem, SYNC_STEP } from '@/lib/sync/shared';
+import type { SyncProgress, SyncStatus } from '@/lib/sync';
+import { api, fetchStatus, statusKey } from '../../_lib/api';
+import { Progress } from '../../_components/import-progress/progress';
 
 type Status = Omit<SyncStatus, 'lastCheck' | 'nextCheckAt' | 'runs'> & {
   lastCheck: { at: string | null; outcome: string | null };
@@ -56,8 +55,10 @@ export function SyncPanel({ initial }: { initial: Status }) {
 
   // The import under way ended: on to the next step of the plan (which says so if it did not complete).
   const jobStatus = job.data?.job.status;
+  // (An effect is the place: the status arrives from the server, and the next step is a call.)
   useEffect(() => {
     if (jobId !== null && jobStatus !== undefined && isTerminal(jobStatus)) {
+      // eslint-disable-next-line react-hooks/set-state-in-effect
       setJobId(null);
       void step(false);
     }

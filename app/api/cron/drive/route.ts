@@ -1,9 +1,8 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { cronTick } from '@/lib/imports/drive/cron';
-import { syncTick } from '@/lib/sync/cron';
-import { portalFromEnv } from '@/lib/sync/sync';
+import { cronTick } from '@/lib/imports';
+import { portalFromEnv, syncTick } from '@/lib/sync';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

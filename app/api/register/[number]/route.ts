@@ -1,9 +1,7 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { entityView } from '@/lib/register/entity';
-import { languageOf } from '@/lib/register/language';
-import { asOfParam } from '@/lib/register/number';
+import { asOfParam, entityView, languageOf } from '@/lib/register';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -2,7 +2,7 @@ import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/errors';
-import { faultPlan, faultsEnabled, setFaults } from '@/lib/imports/jobs/faults';
+import { faultPlan, faultsEnabled, setFaults } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -2,7 +2,7 @@ import { getDb } from '@/lib/db/client';
 import { uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { uploadView } from '@/lib/imports/store/uploads';
+import { uploadView } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

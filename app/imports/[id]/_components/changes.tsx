@@ -3,11 +3,10 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { JOB } from '@/lib/imports/state/machine';
-import { formatCount } from '@/lib/imports/view/describe';
-import type { ChangePage } from '@/lib/register/changes';
+import { formatCount, JOB } from '@/lib/imports/shared';
+import type { ChangePage } from '@/lib/register';
 import { DataTable } from '@/app/_components/data-table';
-import { api, fetchStatus, statusKey } from '../../_lib/api';
+import { api, fetchStatus, statusKey } from '../../../_lib/api';
 
 const CHANGE_KINDS = ['added', 'ended', 'modified'] as const;
 const input = 'rounded-md border border-slate-300 px-2 py-1 text-sm';

@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { cancelImport } from '@/lib/imports/jobs/controls';
+import { cancelImport } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

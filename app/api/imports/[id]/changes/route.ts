@@ -3,7 +3,7 @@ import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom } from '@/lib/http/params';
 import { json, streamedDownload } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { changeFilterOf, importChanges, importChangesCsv } from '@/lib/register/changes';
+import { changeFilterOf, importChanges, importChangesCsv } from '@/lib/register';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

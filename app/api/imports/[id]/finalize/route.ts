@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { finalizeImport } from '@/lib/imports/jobs/finalize';
+import { finalizeImport } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { pauseImport } from '@/lib/imports/jobs/controls';
+import { pauseImport } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -4,7 +4,7 @@ import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom, jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { driveStep } from '@/lib/imports/drive/loop';
+import { driveStep } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -3,7 +3,7 @@ import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { importReport, rejectedRowsCsv } from '@/lib/imports/view/report';
+import { importReport, rejectedRowsCsv } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { resumeImport } from '@/lib/imports/jobs/controls';
+import { resumeImport } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -4,8 +4,7 @@ import type { JobContext } from '@/lib/http/job-route';
 import { jobIdFrom, jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { retryBatches } from '@/lib/imports/jobs/retry';
-import { getJobStatus } from '@/lib/imports/view/status';
+import { getJobStatus, retryBatches } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { jobVerb } from '@/lib/http/job-route';
-import { rollbackImport } from '@/lib/imports/jobs/controls';
+import { rollbackImport } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

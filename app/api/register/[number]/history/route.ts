@@ -1,7 +1,7 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { entityHistory } from '@/lib/register/history';
+import { entityHistory } from '@/lib/register';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

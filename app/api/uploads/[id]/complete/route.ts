@@ -3,8 +3,7 @@ import { getDb } from '@/lib/db/client';
 import { jsonBody, uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { completeUpload } from '@/lib/imports/jobs/start';
-import { getJobStatus } from '@/lib/imports/view/status';
+import { completeUpload, getJobStatus } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -3,7 +3,7 @@ import { env } from '@/lib/env';
 import { parseIndex, uploadIdFrom } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { putPart } from '@/lib/imports/store/uploads';
+import { putPart } from '@/lib/imports';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

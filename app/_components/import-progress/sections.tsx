@@ -1,9 +1,7 @@
 'use client';
 
 import { ProgressBar } from '@/app/_components/progress-bar';
-import { formatCount, percent } from '@/lib/imports/view/describe';
-import { JOB } from '@/lib/imports/state/machine';
-import type { JobStatusView } from '@/lib/imports/view/types';
+import { formatCount, JOB, type JobStatusView, percent } from '@/lib/imports/shared';
 
 const fmt = formatCount;
 

@@ -1,6 +1,6 @@
 'use client';
 
-import type { JobStatusView } from '@/lib/imports/view/types';
+import type { JobStatusView } from '@/lib/imports/shared';
 
 /** An answer other than 2xx, or no answer at all (status 0). */
 export class ApiError extends Error {

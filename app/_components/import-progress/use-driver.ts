@@ -2,8 +2,7 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { nextMove, snapshotOf } from '@/lib/imports/drive/rules';
-import type { JobStatusView } from '@/lib/imports/view/types';
+import { type JobStatusView, nextMove, snapshotOf } from '@/lib/imports/shared';
 import { statusKey } from '../../_lib/api';
 import { DriverPool, type DriverState } from './driver-pool';
 

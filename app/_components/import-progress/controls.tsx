@@ -1,8 +1,7 @@
 'use client';
 
 import { useSyncExternalStore } from 'react';
-import { isTerminal, JOB } from '@/lib/imports/state/machine';
-import type { JobStatusView } from '@/lib/imports/view/types';
+import { isTerminal, JOB, type JobStatusView } from '@/lib/imports/shared';
 import { Button, ConfirmButton } from './confirm-button';
 
 const CONCURRENCY_KEY = 'kbo-import-concurrency';

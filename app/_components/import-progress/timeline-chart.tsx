@@ -1,7 +1,7 @@
 'use client';
 
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { TimelinePoint } from '@/lib/imports/view/types';
+import type { TimelinePoint } from '@/lib/imports/shared';
 
 const COLORS: Record<string, string> = {
   enterprises: '#0369a1',

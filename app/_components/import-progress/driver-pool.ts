@@ -1,6 +1,5 @@
-import { backoffMs, didWork, nextMove, snapshotOf } from '@/lib/imports/drive/rules';
-import type { DriveStep } from '@/lib/imports/drive/loop';
-import type { JobStatusView } from '@/lib/imports/view/types';
+import { backoffMs, didWork, type JobStatusView, nextMove, snapshotOf } from '@/lib/imports/shared';
+import type { DriveStep } from '@/lib/imports';
 import { api, ApiError } from '../../_lib/api';
 
 export interface DriverProblem {
