@@ -10,17 +10,17 @@
 import { parseArgs } from 'node:util';
 import { RegisterModel, zipExtract } from '../lib/generator';
 import { KboPortal, runSync, syncTick } from '../lib/sync';
-import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Db } from '../lib/db/client';
+import { applyMigrations, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { startPortal, type PortalImitation } from '../test/helpers/portal';
 
 const day = (n: number) => new Date(Date.UTC(2025, 9, 1 + n - 140)).toISOString().slice(0, 10);
 const fmt = (n: number, digits = 1) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
-async function freshDb(server: string, name: string): Promise<Db> {
+async function freshDb(server: string, name: string): Promise<Sql> {
   const url = await recreateDatabase(server, name);
   await applyMigrations(url);
-  return createDb(createSql(url, 10));
+  return createSql(url, 10);
 }
 
 /** FULL 140 published; then `updates` daily UPDATEs 141… (and that day's FULL), published as the run asks. */
@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     const many = await runSync(db, client());
     const manySeconds = (performance.now() - t0) / 1000;
     if (!many.current) throw new Error(many.message);
-    await db.$client.end();
+    await db.end();
 
     // (3): the cron path, from the same start (FULL 140, then every UPDATE up to the newest).
     const cronDb = await freshDb(server, 'kbo_bench_sync');
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     t0 = performance.now();
     for (;;) {
       ticks++;
-      await cronDb.$client`update sync_state set last_check_at = null`; // every tick may check, as if minutes apart
+      await cronDb`update sync_state set last_check_at = null`; // every tick may check, as if minutes apart
       const steps = await syncTick(cronDb, client(), Date.now() + 10_000, (what, ms) => calls[what]?.push(ms));
       const last = steps[steps.length - 1];
       if (last?.state === 'error') throw new Error(last.message);
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
       if (ticks > 500) throw new Error('the cron path did not finish');
     }
     const cronSeconds = (performance.now() - t0) / 1000;
-    await cronDb.$client.end();
+    await cronDb.end();
 
     console.log(`\nsync through the portal imitation: a register of ${fmt(enterprises, 0)} enterprises, daily UPDATEs of 1% churn (the first: ${fmt(dailyRows ?? 0, 0)} rows)`);
     console.log(`(1) one daily UPDATE, npm run sync's path (login, listing, download, import): ${fmt(oneSeconds)} s`);

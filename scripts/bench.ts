@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { RegisterModel, writeFullZip, zipExtract } from '../lib/generator';
 import { createImport, driveImport, fileSource, finalizeImport, getJobStatus, JOB, openExtract, startImport, storeUpload } from '../lib/imports';
 import { CODE_TABLE, KBO_TABLES } from '../lib/kbo/spec';
-import { applyMigrations, createDb, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
+import { applyMigrations, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident, identList, join } from '../lib/db/sql';
 
 /**
@@ -169,7 +169,7 @@ function runPipeline(url: string, base: string | null, target: string, concurren
  * /api/imports does), process-batch calls until done (prepare steps, then batches), finalize.
  */
 async function worker(url: string, base: string, target: string, concurrency: number): Promise<PipelineResult> {
-  const db = createDb(createSql(url, Math.max(4, concurrency + 2)));
+  const db = createSql(url, Math.max(4, concurrency + 2));
   if (base) {
     const { jobId } = await createImport(db, { fileName: path.basename(base), path: base });
     await drive(db, jobId, 4, { prepare: [], batches: [] });
@@ -177,7 +177,7 @@ async function worker(url: string, base: string, target: string, concurrency: nu
   }
   const t0 = performance.now();
   const callStarted = Date.now();
-  const { uploadId } = await storeUpload(db.$client, path.basename(target), createReadStream(target));
+  const { uploadId } = await storeUpload(db, path.basename(target), createReadStream(target));
   const { jobId } = await startImport(db, { fileName: path.basename(target), uploadId }, undefined, callStarted);
   const t1 = performance.now();
   const calls = { prepare: [] as number[], batches: [] as number[] };
@@ -187,7 +187,7 @@ async function worker(url: string, base: string, target: string, concurrency: nu
   const t3 = performance.now();
   const done = await getJobStatus(db, jobId);
   if (done.job.status !== JOB.completed) throw new Error(`the import ended ${done.job.status}`);
-  await db.$client.end();
+  await db.end();
   const s = (ms: number) => ms / 1000;
   const prepared = preparedAt ?? t1;
   return {
@@ -204,7 +204,7 @@ async function worker(url: string, base: string, target: string, concurrency: nu
  * The shared headless driver (lib/imports/drive/loop.ts) without its finalize, timing every
  * process-batch call (as a prepare step or a batch call); returns when the job left `preparing`.
  */
-async function drive(db: ReturnType<typeof createDb>, jobId: number, concurrency: number, calls: { prepare: number[]; batches: number[] }) {
+async function drive(db: Sql, jobId: number, concurrency: number, calls: { prepare: number[]; batches: number[] }) {
   let preparedAt: number | undefined;
   const end = await driveImport(db, {
     jobId,

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { addDays, generateSeries, prng, RegisterModel, zipExtract } from '../lib/generator';
 import { ATTEMPT, BATCH, driveImport, JOB, type JobStatus, patiently, prepareImport } from '../lib/imports';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
-import { applyMigrations, closeDb, createDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { applyMigrations, closeDb, createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { parentOf, startOwnPostgres, type OwnPostgres } from '../lib/db/embedded';
 
 /**
@@ -131,7 +131,7 @@ async function main(): Promise<number> {
   // state before the last `rollbacks` files is what rolling those back must return to.
   const started = Date.now();
   const refSql = createSql(urls.ref, 10);
-  const refDb = createDb(refSql);
+  const refDb = refSql;
   const { readFile } = await import('node:fs/promises');
   let beforeLast: Record<string, TableChecksum> | undefined;
   for (const [i, file] of files.entries()) {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeDb, getDb, type Db } from '../lib/db/client';
+import { closeDb, getDb, type Sql } from '../lib/db/client';
 import { ConfigError } from '../lib/env';
 import { cancelImport, createFetch, createImport, driveImport, fetchSteps, getJobStatus, JOB, type JobStatusView, type JobSummary, listJobs, type Patience, patiently, pauseImport, type PrepareInput, resumeImport, retryBatches, rollbackImport } from '../lib/imports';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
@@ -42,7 +42,7 @@ const TOOK_EFFECT: Record<Verb, string[]> = {
  * committed, its retry is refused (the job moved already): the job's status then says it took
  * effect, and that is success.
  */
-async function patientVerb(db: Db, verb: Verb, jobId: number, patience: Patience): Promise<void> {
+async function patientVerb(db: Sql, verb: Verb, jobId: number, patience: Patience): Promise<void> {
   let interrupted = false;
   const watching: Patience = { ...patience, onWait: (...a) => ((interrupted = true), patience.onWait?.(...a)) };
   try {
@@ -108,7 +108,7 @@ function summary(s: JobStatusView): string {
  * resume from what was committed.
  */
 async function createOrResume(
-  db: Db,
+  db: Sql,
   file: string,
   options: Omit<PrepareInput, 'fileName' | 'data' | 'path' | 'uploadId'>,
   log: (msg: string) => void,
@@ -134,7 +134,7 @@ function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?
 }
 
 /** The server fetches the zip a part per range request (as POST /api/uploads/:id/fetch does), then imports it. */
-async function fetchImport(db: Db, url: string, opts: ReturnType<typeof options>, log: (msg: string) => void, patience: Patience): Promise<number> {
+async function fetchImport(db: Sql, url: string, opts: ReturnType<typeof options>, log: (msg: string) => void, patience: Patience): Promise<number> {
   const upload = await patiently(patience, () => createFetch(db, { url, ...opts }));
   log(`fetching ${upload.fileName} (${(upload.size / 1e6).toFixed(2)} MB) in ${upload.parts} parts…`);
   for (;;) {

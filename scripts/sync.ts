@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   if (values.help) return console.log(usage), 0;
   const db = await getDb();
   if (values.status) {
-    const s = await syncStatus(db.$client);
+    const s = await syncStatus(db);
     if (values.json) return console.log(JSON.stringify(s, null, 2)), 0;
     console.log(`portal: ${s.portalUrl}${s.configured ? '' : ' (no account set: KBO_PORTAL_USER, KBO_PORTAL_PASSWORD)'}`);
     console.log(`register: ${s.register ? `extract ${s.register.extractNumber}, snapshot ${s.register.snapshotDate ?? '?'}` : 'empty'}`);

@@ -31,7 +31,7 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
   }
   const asked = Boolean(query.q?.trim() || query.nace?.trim() || query.place?.trim() || query.form?.trim() || query.status?.trim());
   const read = await readPageData(async () => {
-    const sql = (await getDb()).$client;
+    const sql = await getDb();
     const choices = await searchChoices(sql, lang);
     if (problem || !asked) return { choices, result: null, problem };
     try {

@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic';
 /** The sync with the KBO portal: the button that brings the register up to date, where it stands, its runs. */
 export default async function SyncPage() {
   await requireAdmin('/sync');
-  const read = await readPageData(async () => syncStatus((await getDb()).$client));
+  const read = await readPageData(async () => syncStatus(await getDb()));
   if (!read.ok) return <DatabaseUnavailable message={read.message} />;
   return <SyncPanel initial={JSON.parse(JSON.stringify(read.data))} />;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { Sql } from '../db/client';
 import { ImportFailure } from '../errors';
 import { authConfig } from './config';
 import { sameSecret, SESSION_HOURS, signSession } from './session';
@@ -17,13 +17,12 @@ export const loginInput = z.object({
  * in the database (so every server instance shares them); past LOGIN_MAX_FAILURES within
  * LOGIN_WINDOW_MINUTES the key is refused without checking, until the window moves on.
  */
-export async function login(db: Db, raw: z.input<typeof loginInput>, clientKey: string, now = Date.now()): Promise<{ user: string; cookie: string }> {
+export async function login(sql: Sql, raw: z.input<typeof loginInput>, clientKey: string, now = Date.now()): Promise<{ user: string; cookie: string }> {
   const { user = 'admin', password } = loginInput.parse(raw);
   const config = authConfig();
   if (config.users.size === 0) {
     throw new ImportFailure('PRECONDITION_FAILED', 'No admin password is configured on the server: set ADMIN_PASSWORD (or ADMIN_USERS) and restart it.');
   }
-  const sql = db.$client;
   const [recent] = await sql<{ n: number; oldest: string | null }[]>`
     select count(*)::int as n, min(at)::text as oldest from login_failures
     where client_key = ${clientKey} and at > now() - make_interval(mins => ${LOGIN_WINDOW_MINUTES})`;

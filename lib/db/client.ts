@@ -10,7 +10,8 @@ import * as schema from './schema';
 export type Sql = postgres.Sql;
 /** A transaction's handle: what set-based steps that must commit together receive. */
 export type Tx = postgres.TransactionSql;
-export type Db = PostgresJsDatabase<typeof schema> & { $client: Sql };
+/** What one statement runs on: the pool, or the transaction it must commit with. */
+export type Queryable = Sql | Tx;
 
 const MIGRATION_LOCK = 4_710_147; // pg_advisory_lock key: one migrator at a time across processes
 
@@ -60,8 +61,9 @@ function connectNoDelay(options: { host: string[]; port: number[]; path?: string
     : net.connect({ host: options.host[0] ?? '127.0.0.1', port: options.port[0] ?? 5432, noDelay: true });
 }
 
-export function createDb(sql: Sql): Db {
-  return drizzle({ client: sql, schema }) as Db;
+/** Drizzle over a client: only its migrator uses it (every statement is a postgres.js template). */
+function drizzleOf(sql: Sql): PostgresJsDatabase<typeof schema> {
+  return drizzle({ client: sql, schema });
 }
 
 /** Applies the committed migrations under ./drizzle, serialised across processes. */
@@ -72,7 +74,7 @@ export async function applyMigrations(url: string, migrationsFolder = path.join(
   try {
     await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
     locked = true;
-    await migrate(createDb(sql), { migrationsFolder });
+    await migrate(drizzleOf(sql), { migrationsFolder });
   } finally {
     // Only a lock taken is given back: a query on a client that never connected would wait
     // forever with nothing to keep the process alive, and it would exit 0 in the middle.
@@ -108,14 +110,14 @@ export async function resolveDatabaseUrl(): Promise<string> {
   return embeddedUrl(e.EMBEDDED_PG_PORT);
 }
 
-const globalForDb = globalThis as unknown as { kboDb?: Promise<Db> };
+const globalForDb = globalThis as unknown as { kboDb?: Promise<Sql> };
 
 /** The one client of this process, migrated and ready. Survives Next's dev reloads. */
-export function getDb(): Promise<Db> {
+export function getDb(): Promise<Sql> {
   globalForDb.kboDb ??= (async () => {
     const url = await resolveDatabaseUrl();
     await applyMigrations(url);
-    return createDb(createSql(url));
+    return createSql(url);
   })().catch((err) => {
     globalForDb.kboDb = undefined;
     throw err;
@@ -127,7 +129,7 @@ export function getDb(): Promise<Db> {
 export async function closeDb(): Promise<void> {
   const pending = globalForDb.kboDb;
   globalForDb.kboDb = undefined;
-  if (pending) await (await pending).$client.end({ timeout: 5 });
+  if (pending) await (await pending).end({ timeout: 5 });
   await stopEmbeddedPostgres();
 }
 

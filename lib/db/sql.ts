@@ -1,5 +1,5 @@
 import type { PendingQuery, Row } from 'postgres';
-import type { Sql, Tx } from './client';
+import type { Queryable, Sql } from './client';
 
 export type Fragment = PendingQuery<Row[]>;
 
@@ -8,12 +8,12 @@ export type Fragment = PendingQuery<Row[]>;
  * (`insert`, `update`, `select`…), which misfires inside larger statements; an identifier in
  * a fragment of its own is always just an escaped name. Names come from lib/kbo only.
  */
-export function ident(sql: Sql | Tx, name: string): Fragment {
+export function ident(sql: Queryable, name: string): Fragment {
   return (sql as Sql)`${(sql as Sql)(name)}`;
 }
 
 /** `"a", "b", …`, optionally prefixed with a table alias: `s."a", s."b"`. */
-export function identList(sql: Sql | Tx, names: string[], alias?: string): Fragment {
+export function identList(sql: Queryable, names: string[], alias?: string): Fragment {
   const s = sql as Sql;
   return join(
     s,
@@ -22,7 +22,7 @@ export function identList(sql: Sql | Tx, names: string[], alias?: string): Fragm
   );
 }
 
-export function join(sql: Sql | Tx, parts: Fragment[], sep: 'and' | ','): Fragment {
+export function join(sql: Queryable, parts: Fragment[], sep: 'and' | ','): Fragment {
   const s = sql as Sql;
   return parts.reduce((acc, part) => (sep === 'and' ? s`${acc} and ${part}` : s`${acc}, ${part}`));
 }
@@ -31,7 +31,7 @@ export function join(sql: Sql | Tx, parts: Fragment[], sep: 'and' | ','): Fragme
  * `t.a = s.a and t.b is not distinct from s.b …`: key columns (never NULL) compare with `=`
  * so the partial index on current rows serves the look-up; the rest treat NULLs as equal.
  */
-export function sameRow(sql: Sql | Tx, columns: string[], keys: string[], left: string, right: string): Fragment {
+export function sameRow(sql: Queryable, columns: string[], keys: string[], left: string, right: string): Fragment {
   return join(
     sql,
     columns.map((c) =>

@@ -1,4 +1,4 @@
-import type { Db } from '../db/client';
+import type { Sql } from '../db/client';
 import { driveImport } from '../imports';
 import type { Portal } from './portal';
 import { afterStep } from './state';
@@ -10,7 +10,7 @@ import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
  * part and drive its import, step after step, until the time is up. The next tick carries on
  * from what is stored. A second scheduler at the same moment finds the lease taken and leaves.
  */
-export async function syncTick(db: Db, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
+export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
   const holder = newHolder('cron');
   const steps: SyncProgress[] = [];
   try {
@@ -28,7 +28,7 @@ export async function syncTick(db: Db, portal: Portal, until: number, onCall?: (
       if (next === 'stop') break;
     }
   } finally {
-    await releaseLease(db.$client, holder).catch(() => {});
+    await releaseLease(db, holder).catch(() => {});
   }
   return steps;
 }

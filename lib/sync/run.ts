@@ -1,4 +1,4 @@
-import type { Db } from '../db/client';
+import type { Sql } from '../db/client';
 import { env } from '../env';
 import { driveImport, isTerminal, JOB } from '../imports';
 import type { Portal } from './portal';
@@ -17,7 +17,7 @@ export interface SyncResult {
  * its end with the engine's own driver, until the register is current or something stops it.
  * An interrupted run is carried on by the next: its stored parts and its import are picked up.
  */
-export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrigger; log?: (line: string) => void; concurrency?: number } = {}): Promise<SyncResult> {
+export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTrigger; log?: (line: string) => void; concurrency?: number } = {}): Promise<SyncResult> {
   const trigger = opts.trigger ?? 'cli';
   const log = opts.log ?? (() => {});
   const holder = newHolder(trigger);
@@ -25,7 +25,7 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
   let lastFetchLog = 0;
   // Keep the lease while an import runs longer than it.
   let renewing: Promise<unknown> = Promise.resolve();
-  const renew = setInterval(() => (renewing = takeLease(db.$client, holder).catch(() => {})), 30_000);
+  const renew = setInterval(() => (renewing = takeLease(db, holder).catch(() => {})), 30_000);
   try {
     for (;;) {
       const p: SyncProgress = await syncStep(db, portal, { trigger, holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
@@ -50,7 +50,7 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
   } finally {
     clearInterval(renew);
     await renewing; // a renewal in flight must not take the lease back after the release
-    await releaseLease(db.$client, holder).catch(() => {});
+    await releaseLease(db, holder).catch(() => {});
   }
 }
 
@@ -58,7 +58,7 @@ export async function runSync(db: Db, portal: Portal, opts: { trigger?: SyncTrig
  * Drives a sync's import to its end. Null when the sync goes on (applied, or refused: the next
  * step reports that); otherwise why the sync stops here (a failed batch or a pause).
  */
-async function driveSyncImport(db: Db, jobId: number, concurrency: number, log: (line: string) => void): Promise<string | null> {
+async function driveSyncImport(db: Sql, jobId: number, concurrency: number, log: (line: string) => void): Promise<string | null> {
   const status = await driveImport(db, { jobId, concurrency });
   const { job } = status;
   if (job.status === JOB.completed) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Sql } from '../db/client';
+import type { Sql } from '../db/client';
 import { env } from '../env';
 import { ImportFailure, isImportFailure } from '../errors';
 import { activeJob, completeUpload, fetchMissingParts, findJob, JOB, lastCompletedExtract, loadUpload, maxUploadBytes, PORTAL_SCHEME, sharedUpload, tooBig, unstartedUploadOf } from '../imports';
@@ -101,9 +101,9 @@ export interface SyncStepOptions {
  * import once every part is in; with none, ask the portal's listing (when `check` or when the
  * last check is older than SYNC_CHECK_MINUTES) and plan. Errors end the run, saying why.
  */
-export async function syncStep(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
+export async function syncStep(db: Sql, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
   const p = await step(db, portal, opts);
-  await alertAfter(db.$client, p);
+  await alertAfter(db, p);
   return p;
 }
 
@@ -126,8 +126,7 @@ async function alertAfter(sql: Sql, p: SyncProgress): Promise<void> {
   }
 }
 
-async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
-  const sql = db.$client;
+async function step(sql: Sql, portal: Portal, opts: SyncStepOptions): Promise<SyncProgress> {
   if (!(await takeLease(sql, opts.holder))) return progress(SYNC_STEP.busy, null, 'Another sync is under way; this one leaves it alone.');
   let run = await openRun(sql);
   try {
@@ -165,7 +164,7 @@ async function step(db: Db, portal: Portal, opts: SyncStepOptions): Promise<Sync
       // The step's import ended without applying it (refused, cancelled, rolled back): the run stops.
       throw new ImportFailure('PRECONDITION_FAILED', `Import #${job} of ${step.name} ended ${j?.status ?? 'missing'} without applying it${j?.error ? `: ${j.error.message}` : ''}.`);
     }
-    const fetched = await fetchFile(db, portal, step, opts.deadline);
+    const fetched = await fetchFile(sql, portal, step, opts.deadline);
     if (fetched.jobId === null) return { ...progress(SYNC_STEP.fetching, run, `Fetching ${step.name}: ${fetched.bytes} of ${fetched.size} bytes.`), fetch: { name: step.name, bytes: fetched.bytes, size: fetched.size } };
     await sql`update sync_runs set jobs = jobs || ${JSON.stringify({ [step.name]: fetched.jobId })}::jsonb where id = ${run.id}`;
     run = { ...run, jobs: { ...run.jobs, [step.name]: fetched.jobId } };
@@ -247,8 +246,7 @@ async function nextStep(sql: Sql, run: SyncRunRow): Promise<(PortalFile & { kind
  * deadline (at least one part), resuming the parts stored by an earlier run; once every part
  * is in, starts its import through the same path as any upload.
  */
-async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: number): Promise<{ jobId: number | null; bytes: number; size: number }> {
-  const sql = db.$client;
+async function fetchFile(sql: Sql, portal: Portal, file: PortalFile, deadline: number): Promise<{ jobId: number | null; bytes: number; size: number }> {
   const url = `${PORTAL_SCHEME}${file.name}`;
   let uploadId = await unstartedUploadOf(sql, url);
   if (uploadId === undefined) {
@@ -267,7 +265,7 @@ async function fetchFile(db: Db, portal: Portal, file: PortalFile, deadline: num
   if (view.received.length < u.parts) return { jobId: null, bytes: view.bytesReceived, size: u.size };
   // A sync running at the same moment (or an upload of the same file) may have made its import:
   // this sync follows that import instead of being refused as a repeat.
-  const { jobId } = await completeUpload(db, uploadId, null, { joinSameFile: true });
+  const { jobId } = await completeUpload(sql, uploadId, null, { joinSameFile: true });
   return { jobId, bytes: u.size, size: u.size };
 }
 

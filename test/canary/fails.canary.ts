@@ -10,6 +10,6 @@ afterAll(async () => t?.drop());
 
 it('fails on purpose, after using the database', async () => {
   t = await freshDb();
-  const [r] = await t.db.$client<{ n: number }[]>`select 1 as n`;
+  const [r] = await t.db<{ n: number }[]>`select 1 as n`;
   expect(r?.n).toBe(2);
 });

@@ -1,4 +1,4 @@
-import type { Db } from '../../lib/db/client';
+import type { Sql } from '../../lib/db/client';
 import { driveStep } from '../../lib/imports/drive/loop';
 import * as controls from '../../lib/imports/jobs/controls';
 import { createImport as create, type PrepareInput } from '../../lib/imports/jobs/create';
@@ -13,8 +13,8 @@ import { getJobStatus, type JobStatusView } from '../../lib/imports/view/status'
  */
 
 const answered =
-  <I extends { jobId: number }>(verb: (db: Db, input: I) => Promise<unknown>) =>
-  async (db: Db, input: I): Promise<JobStatusView> => {
+  <I extends { jobId: number }>(verb: (db: Sql, input: I) => Promise<unknown>) =>
+  async (db: Sql, input: I): Promise<JobStatusView> => {
     await verb(db, input);
     return getJobStatus(db, input.jobId);
   };
@@ -28,22 +28,22 @@ export const finalizeImport = answered(finalize);
 /** POST …/process-batch. */
 export const processBatch = driveStep;
 
-export async function retryBatches(db: Db, input: { jobId: number; batchId?: number }) {
+export async function retryBatches(db: Sql, input: { jobId: number; batchId?: number }) {
   const { retried } = await retry(db, input);
   return { retried, progress: await getJobStatus(db, input.jobId) };
 }
 
-export async function createImport(db: Db, input: PrepareInput): Promise<JobStatusView> {
+export async function createImport(db: Sql, input: PrepareInput): Promise<JobStatusView> {
   return getJobStatus(db, (await create(db, input)).jobId);
 }
 
 /** POST /api/uploads/:id/complete. */
-export async function completeUpload(db: Db, uploadId: number, sha256: string | null): Promise<JobStatusView> {
+export async function completeUpload(db: Sql, uploadId: number, sha256: string | null): Promise<JobStatusView> {
   return getJobStatus(db, (await start.completeUpload(db, uploadId, sha256)).jobId);
 }
 
 /** POST /api/uploads/:id/fetch. */
-export async function fetchSteps(db: Db, uploadId: number, budgetMs?: number) {
+export async function fetchSteps(db: Sql, uploadId: number, budgetMs?: number) {
   const { upload, jobId } = await start.fetchSteps(db, uploadId, budgetMs);
   return { upload, job: jobId === null ? null : await getJobStatus(db, jobId) };
 }

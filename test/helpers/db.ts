@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createDb, createSql, databaseUrl, type Db } from '../../lib/db/client';
+import { createSql, databaseUrl, type Sql } from '../../lib/db/client';
 
 export interface TestDb {
-  db: Db;
+  db: Sql;
   url: string;
   drop: () => Promise<void>;
 }
@@ -16,12 +16,12 @@ export async function freshDb(): Promise<TestDb> {
   await admin`create database ${admin(name)} template ${admin(inject('template'))}`;
   await admin.end();
   const url = databaseUrl(adminUrl, name);
-  const db = createDb(createSql(url, 10));
+  const db = createSql(url, 10);
   return {
     db,
     url,
     drop: async () => {
-      await db.$client.end({ timeout: 5 });
+      await db.end({ timeout: 5 });
       const a = createSql(adminUrl, 1);
       await a`drop database if exists ${a(name)} with (force)`;
       await a.end();

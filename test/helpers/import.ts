@@ -3,7 +3,7 @@ import path from 'node:path';
 import { KBO_TABLES, CODE_TABLE, type DataTableName } from '../../lib/kbo/spec';
 import { sortRows, type Row } from '../../lib/generator/generator';
 import { tableChecksums as checksumsOf } from '../../lib/db/checksums';
-import type { Db } from '../../lib/db/client';
+import type { Sql } from '../../lib/db/client';
 import { identList, ident } from '../../lib/db/sql';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { ImportFailure } from '../../lib/errors';
@@ -17,7 +17,7 @@ export function fixtureZip(): Buffer {
 }
 
 /** prepare + every batch + finalize, through the same verbs the routes and the CLI use. */
-export async function importZip(db: Db, fileName: string, data: Uint8Array, opts: { concurrency?: number; force?: boolean; batchSize?: number } = {}): Promise<JobStatusView> {
+export async function importZip(db: Sql, fileName: string, data: Uint8Array, opts: { concurrency?: number; force?: boolean; batchSize?: number } = {}): Promise<JobStatusView> {
   const prepared = await prepareImport(db, { fileName, data, force: opts.force, batchSize: opts.batchSize });
   return driveImport(db, { jobId: prepared.job.id, concurrency: opts.concurrency ?? 2, idleMs: 20 });
 }
@@ -28,15 +28,14 @@ function columnsOf(table: DataTableName | 'codes'): string[] {
 }
 
 /** The current rows of a table as the model writes them: business columns, dates ISO, NULLs. */
-export async function currentRows(db: Db, table: DataTableName | 'codes'): Promise<Row[]> {
-  const sql = db.$client;
+export async function currentRows(sql: Sql, table: DataTableName | 'codes'): Promise<Row[]> {
   const rows = await sql`select ${identList(sql, columnsOf(table))} from ${ident(sql, table)} where is_current`.values();
   return sortRows(rows as Row[]);
 }
 
 /** Every row of every register table, ids and history included, as one checksum per table. */
-export async function tableChecksums(db: Db): Promise<Record<string, string>> {
-  const sums = await checksumsOf(db.$client, { ids: true });
+export async function tableChecksums(db: Sql): Promise<Record<string, string>> {
+  const sums = await checksumsOf(db, { ids: true });
   return Object.fromEntries(Object.entries(sums).map(([table, c]) => [table, `${c.rows}:${c.md5}`]));
 }
 

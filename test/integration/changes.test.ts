@@ -50,7 +50,7 @@ function expectedChanges(before: Snapshot, after: Snapshot): EntityChange[] {
 async function allChanges(jobId: number, filter: { table?: string; change?: string; number?: string } = {}): Promise<EntityChange[]> {
   const out: EntityChange[] = [];
   for (let page = 1; ; page++) {
-    const p = await importChanges(t.db.$client, jobId, { ...filter, page });
+    const p = await importChanges(t.db, jobId, { ...filter, page });
     out.push(...p.changes);
     if (!p.hasMore) return out;
   }
@@ -58,7 +58,7 @@ async function allChanges(jobId: number, filter: { table?: string; change?: stri
 
 async function csvOf(jobId: number, filter = {}): Promise<string> {
   let text = '';
-  for await (const chunk of importChangesCsv(t.db.$client, jobId, filter)) text += chunk;
+  for await (const chunk of importChangesCsv(t.db, jobId, filter)) text += chunk;
   return text;
 }
 
@@ -90,7 +90,7 @@ describe('what an import changed', () => {
       const got = await allChanges(jobId);
       expect(got, `import #${jobId}`).toEqual(expected);
 
-      const page = await importChanges(t.db.$client, jobId);
+      const page = await importChanges(t.db, jobId);
       expect(page.before).toBe(page.job.extractNumber! - 1);
       for (const s of page.summary) {
         for (const c of ['added', 'ended', 'modified'] as const) expect(s[c], `${s.table} ${c}`).toBe(expected.filter((e) => e.table === s.table && e.change === c).length);
@@ -108,17 +108,17 @@ describe('what an import changed', () => {
     await rollbackImport(t.db, { jobId: resynced.job.id });
     const undone = await driveImport(t.db, { jobId: resynced.job.id, concurrency: 1, idleMs: 10 });
     expect(undone.job.status).toBe('rolled_back');
-    expect(await importChanges(t.db.$client, resynced.job.id)).toMatchObject({ summary: [], changes: [] });
+    expect(await importChanges(t.db, resynced.job.id)).toMatchObject({ summary: [], changes: [] });
     expect(await csvOf(resynced.job.id)).toBe('table,entity_number,change,rows_started,rows_ended\n');
     expect((await allChanges(jobs[1] as number)).length).toBe(expectedChanges(states[1] as Snapshot, states[2] as Snapshot).length);
 
     // A FULL into an empty register is not listed entity by entity: it added everything.
-    const initial = await importChanges(t.db.$client, first.job.id);
+    const initial = await importChanges(t.db, first.job.id);
     expect(initial.changes).toEqual([]);
     expect(initial.loaded?.find((l) => l.table === 'enterprises')?.rows).toBe(250);
     expect((await refusal(csvOf(first.job.id))).message).toMatch(/added every row/);
-    expect((await refusal(importChanges(t.db.$client, jobs[0] as number, { table: 'codes' }))).message).toMatch(/table must be one of/);
-    expect((await refusal(importChanges(t.db.$client, jobs[0] as number, { change: 'moved' }))).message).toMatch(/change must be one of/);
-    expect((await refusal(importChanges(t.db.$client, 9999))).code).toBe('NOT_FOUND');
+    expect((await refusal(importChanges(t.db, jobs[0] as number, { table: 'codes' }))).message).toMatch(/table must be one of/);
+    expect((await refusal(importChanges(t.db, jobs[0] as number, { change: 'moved' }))).message).toMatch(/change must be one of/);
+    expect((await refusal(importChanges(t.db, 9999))).code).toBe('NOT_FOUND');
   });
 });

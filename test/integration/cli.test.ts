@@ -117,7 +117,7 @@ describe('the CLI and a database that goes away', () => {
       await proxy.close();
     }
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
-    const twice = await t.db.$client`select count(*)::int as n from import_batch_attempts where outcome = 'completed' group by batch_id having count(*) > 1`;
+    const twice = await t.db`select count(*)::int as n from import_batch_attempts where outcome = 'completed' group by batch_id having count(*) > 1`;
     expect(twice).toEqual([]);
   });
 

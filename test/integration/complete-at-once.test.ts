@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/generator/generator';
-import { createDb, createSql } from '../../lib/db/client';
+import { createSql } from '../../lib/db/client';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { createImport } from '../../lib/imports/jobs/create';
@@ -48,8 +48,8 @@ async function sent(data: Buffer, fileName: string, options: { force?: boolean }
   return upload.uploadId;
 }
 
-const jobs = () => t.db.$client<{ id: number; status: string; error: { message: string } | null }[]>`select id, status, error from import_jobs order by id`;
-const uploads = async () => (await t.db.$client<{ n: number }[]>`select count(*)::int as n from import_uploads`)[0]?.n;
+const jobs = () => t.db<{ id: number; status: string; error: { message: string } | null }[]>`select id, status, error from import_jobs order by id`;
+const uploads = async () => (await t.db<{ n: number }[]>`select count(*)::int as n from import_uploads`)[0]?.n;
 
 describe('completing one upload several times at once', () => {
   it('five completes at the same moment give one import, which then completes as a single one does', async () => {
@@ -151,15 +151,15 @@ describe('syncs sharing one holder, right after the portal publishes a file', ()
     // The page then drives the import and steps on with its holder until the sync is done.
     await driveImport(t.db, { jobId: [...jobIds][0] as number, concurrency: 2, idleMs: 10 });
     expect((await step()).state).toBe('done');
-    await releaseLease(t.db.$client, holder);
+    await releaseLease(t.db, holder);
     expect((await runSync(t.db, client())).current).toBe(true);
-    const made = await t.db.$client<{ extract: number; status: string }[]>`select extract_number as extract, status from import_jobs order by id`;
+    const made = await t.db<{ extract: number; status: string }[]>`select extract_number as extract, status from import_jobs order by id`;
     expect(made).toEqual([
       { extract: 140, status: 'completed' },
       { extract: 141, status: 'completed' },
     ]);
     expect(await currentRows(t.db, 'enterprises')).toEqual(model.currentRows('enterprises'));
-    const [runs] = await t.db.$client<{ errors: number }[]>`select count(*) filter (where error is not null)::int as errors from sync_runs`;
+    const [runs] = await t.db<{ errors: number }[]>`select count(*) filter (where error is not null)::int as errors from sync_runs`;
     expect(runs?.errors).toBe(0);
   });
 });
@@ -168,7 +168,7 @@ describe('more drivers than the pool has connections', () => {
   it('twelve prepare steps at once on a pool of four all finish (a step holds one connection and reads the zip through another)', async () => {
     const sql = createSql(t.url, 4);
     try {
-      const db = createDb(sql);
+      const db = sql;
       const model = new RegisterModel(2904);
       const full = model.full(140, 300, '2025-10-01');
       const { jobId } = await createImport(db, { fileName: full.fileName, data: await zipExtract(full) });

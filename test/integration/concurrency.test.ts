@@ -41,10 +41,10 @@ describe('process-batch under concurrency', () => {
     const completed = outcomes.filter((o) => o.status === 'completed');
     expect(completed.length).toBe(prepared.batches.total);
     expect(new Set(completed.map((o) => o.id)).size).toBe(prepared.batches.total);
-    const attempts = await t.db.$client`select attempts, status from import_job_batches where job_id = ${prepared.job.id}`;
+    const attempts = await t.db`select attempts, status from import_job_batches where job_id = ${prepared.job.id}`;
     expect(attempts.every((b) => b.attempts === 1 && b.status === 'completed')).toBe(true);
     // The batch log agrees: one `completed` attempt per batch, written in the batch's own transaction.
-    const log = await t.db.$client`
+    const log = await t.db`
       select batch_id, count(*) filter (where outcome = 'completed')::int as completed
       from import_batch_attempts where job_id = ${prepared.job.id} group by batch_id`;
     expect(log).toHaveLength(prepared.batches.total);
@@ -72,7 +72,7 @@ describe('process-batch under concurrency', () => {
     expect(first.processed).toMatchObject([{ status: 'completed', attempt: 1 }]);
     expect(second.processed).toMatchObject([{ status: 'completed', attempt: 1 }]);
     expect(second.processed[0]?.id).not.toBe(first.processed[0]?.id);
-    const outcomes = await t.db.$client`select distinct outcome from import_batch_attempts where job_id = ${jobId}`;
+    const outcomes = await t.db`select distinct outcome from import_batch_attempts where job_id = ${jobId}`;
     expect(outcomes.map((o) => o.outcome)).toEqual(['completed']);
   });
 
@@ -83,7 +83,7 @@ describe('process-batch under concurrency', () => {
     const jobId = prepared.job.id;
 
     // A driver claims a batch and dies before applying it.
-    const dead = await claimBatch(t.db.$client, jobId, 1);
+    const dead = await claimBatch(t.db, jobId, 1);
     expect(dead).toBeDefined();
     const others = async () => {
       while (true) {
@@ -92,7 +92,7 @@ describe('process-batch under concurrency', () => {
       }
     };
     await others();
-    const [held] = await t.db.$client`select status, attempts from import_job_batches where id = ${dead?.id ?? 0}`;
+    const [held] = await t.db`select status, attempts from import_job_batches where id = ${dead?.id ?? 0}`;
     expect(held).toEqual({ status: 'processing', attempts: 1 });
 
     await new Promise((r) => setTimeout(r, 1_200));

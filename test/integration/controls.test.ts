@@ -55,7 +55,7 @@ describe('pause and resume', () => {
     expect((await resumeImport(t.db, { jobId })).job.status).toBe('running');
     const done = await driveImport(t.db, { jobId, concurrency: 3, idleMs: 10 });
     expect(done.job.status).toBe('completed');
-    const batches = await t.db.$client`select attempts from import_job_batches where job_id = ${jobId}`;
+    const batches = await t.db`select attempts from import_job_batches where job_id = ${jobId}`;
     expect(batches.every((b) => b.attempts === 1)).toBe(true);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
@@ -105,7 +105,7 @@ describe('pause and resume', () => {
       expect(await tableChecksums(t.db)).toEqual(before);
 
       // The FULL is the latest completed import: roll it back, pausing half-way.
-      const [full] = await t.db.$client<{ id: number }[]>`select id from import_jobs where status = 'completed'`;
+      const [full] = await t.db<{ id: number }[]>`select id from import_jobs where status = 'completed'`;
       const fullId = full!.id;
       await rollbackImport(t.db, { jobId: fullId, budgetMs: 0 });
       await step(fullId);
@@ -127,7 +127,7 @@ describe('pause and resume', () => {
     await pauseImport(t.db, { jobId });
     const { processed } = await inFlight;
     expect(processed.map((p) => p.status)).toEqual(['released']);
-    const [b] = await t.db.$client`select status, attempts, lease_token from import_job_batches where id = ${processed[0]!.id}`;
+    const [b] = await t.db`select status, attempts, lease_token from import_job_batches where id = ${processed[0]!.id}`;
     expect(b).toMatchObject({ status: 'pending', attempts: 0, lease_token: null });
   });
 
@@ -159,7 +159,7 @@ describe('cancel', () => {
     expect(status.job.status).toBe('cancelled');
     expect(status.actions).toMatchObject({ pause: false, resume: false, cancel: false, rollback: false });
     expect(await tableChecksums(t.db)).toEqual(before);
-    const [staged] = await t.db.$client`select count(*)::int as n from import_staging_activities where job_id = ${jobId}`;
+    const [staged] = await t.db`select count(*)::int as n from import_staging_activities where job_id = ${jobId}`;
     expect(staged?.n).toBe(0);
 
     // The file counts as not imported: it can be uploaded again, and then applies in full.
@@ -172,7 +172,7 @@ describe('cancel', () => {
     await pauseImport(t.db, { jobId });
     expect((await cancelImport(t.db, { jobId })).job.status).toBe('cancelled');
     expect(await tableChecksums(t.db)).toEqual(before);
-    const [full] = await t.db.$client`select id from import_jobs where status = 'completed'`;
+    const [full] = await t.db`select id from import_jobs where status = 'completed'`;
     await expect(cancelImport(t.db, { jobId: full!.id })).rejects.toThrow(/roll it back instead/);
   });
 });
@@ -225,7 +225,7 @@ describe('fault switch and retry', () => {
     await retryBatches(t.db, { jobId, batchId: stopped.failures[0]!.id });
     const done = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
     expect(done.job.status).toBe('completed');
-    const [b] = await t.db.$client`select attempts from import_job_batches where id = ${stopped.failures[0]!.id}`;
+    const [b] = await t.db`select attempts from import_job_batches where id = ${stopped.failures[0]!.id}`;
     expect(b?.attempts).toBe(2);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
   });
@@ -257,7 +257,7 @@ describe('transient database errors', () => {
     setFaults({ transientFailures: 2 });
     const first = await processBatch(t.db, { jobId, budgetMs: 0 });
     expect(first.processed.map((p) => [p.status, p.attempt])).toEqual([['completed', 3]]);
-    const log = await t.db.$client`
+    const log = await t.db`
       select attempt, outcome, error from import_batch_attempts where batch_id = ${first.processed[0]!.id} order by id`;
     expect(log.map((r) => [r.attempt, r.outcome])).toEqual([
       [1, 'retried'],
@@ -274,7 +274,7 @@ describe('transient database errors', () => {
     await retryBatches(t.db, { jobId });
     const done = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
     expect(done.job.status).toBe('completed');
-    const [once] = await t.db.$client`
+    const [once] = await t.db`
       select count(*) filter (where n <> 1)::int as not_once, count(*)::int as batches
       from (select b.id, count(a.id) filter (where a.outcome = 'completed') as n
             from import_job_batches b left join import_batch_attempts a on a.batch_id = b.id

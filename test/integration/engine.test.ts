@@ -52,7 +52,7 @@ async function expectTablesToMatch(model: RegisterModel) {
 
 describe('import engine on a real PostgreSQL', () => {
   it('keeps staging in WAL-logged tables, so a PostgreSQL crash keeps every committed step (the kill test crashes it)', async () => {
-    const tables = await t.db.$client<{ relname: string; relpersistence: string }[]>`
+    const tables = await t.db<{ relname: string; relpersistence: string }[]>`
       select relname, relpersistence from pg_class where relname like 'import_staging_%' and relkind = 'r' order by relname`;
     expect(tables).toHaveLength(8);
     expect(tables.filter((r) => r.relpersistence !== 'p')).toEqual([]);
@@ -96,7 +96,7 @@ describe('import engine on a real PostgreSQL', () => {
     await expectTablesToMatch(model);
 
     // Values from the real dialect land exactly: a quoted comma, a date, NULL for ,, and "".
-    const [person] = await t.db.$client`
+    const [person] = await t.db`
       select e.start_date, e.juridical_form, e.primary_name from enterprises e where e.enterprise_number = '0552.627.113' and e.is_current`;
     expect(person).toEqual({ start_date: '2025-09-15', juridical_form: null, primary_name: 'Callebaut, Brenda' });
   });
@@ -117,7 +117,7 @@ describe('import engine on a real PostgreSQL', () => {
     await expectTablesToMatch(model as RegisterModel);
 
     // History: ended rows are kept, each naming the import that ended it.
-    const [history] = await t.db.$client`
+    const [history] = await t.db`
       select count(*) filter (where not is_current)::int as ended,
              count(*) filter (where not is_current and deleted_at_extract is null)::int as unattributed,
              count(*) filter (where is_current and deleted_at_extract is not null)::int as contradictory
@@ -127,7 +127,7 @@ describe('import engine on a real PostgreSQL', () => {
     expect(history?.contradictory).toBe(0);
 
     // Every current enterprise with an official name has it as its primary name.
-    const [names] = await t.db.$client`
+    const [names] = await t.db`
       select count(*)::int as missing from enterprises e
       where e.is_current and e.primary_name is null
         and exists (select 1 from denominations d where d.entity_number = e.enterprise_number and d.is_current and d.type_of_denomination = '001')`;

@@ -35,10 +35,10 @@ describe('hostile values', () => {
     expect(status.job.status).toBe('completed');
     expect(status.job.fileName).toBe(`'); DROP TABLE import_jobs; --.zip`);
 
-    const landed = await t.db.$client<{ denomination: string }[]>`
+    const landed = await t.db<{ denomination: string }[]>`
       select denomination from denominations where entity_number = ${number} and is_current`;
     expect(landed.map((r) => r.denomination).sort()).toEqual([...HOSTILE].sort());
-    const [counts] = await t.db.$client<{ enterprises: number; codes: number }[]>`
+    const [counts] = await t.db<{ enterprises: number; codes: number }[]>`
       select (select count(*) from enterprises)::int as enterprises, (select count(*) from codes)::int as codes`;
     expect(counts?.enterprises).toBeGreaterThan(0);
     expect(counts?.codes).toBeGreaterThan(0);

@@ -66,7 +66,7 @@ describe('uploads kept in an S3-compatible object store (IMPORT_STORE=s3)', () =
       await putPart(t.db, upload.uploadId, i, part, sha(part));
     }
     // The database keeps which parts exist and their lengths; the bytes are objects.
-    const rows = await t.db.$client<{ bytes: number; data: Buffer | null }[]>`select bytes, data from import_upload_parts order by "offset"`;
+    const rows = await t.db<{ bytes: number; data: Buffer | null }[]>`select bytes, data from import_upload_parts order by "offset"`;
     expect(rows.map((r) => r.data)).toEqual(Array(upload.parts).fill(null));
     expect(rows.reduce((s, r) => s + r.bytes, 0)).toBe(zip.length);
     expect(await storedObjects()).toHaveLength(upload.parts);

@@ -27,7 +27,7 @@ const ONE_ROW: DataTableName[] = ['enterprises', 'establishments', 'branches'];
 
 /** Keys current more than once, over the three one-row tables. */
 async function keysCurrentTwice(): Promise<string[]> {
-  const sql = t.db.$client;
+  const sql = t.db;
   const out: string[] = [];
   for (const table of ONE_ROW) {
     const key = tableSpec(table).key;
@@ -111,7 +111,7 @@ describe('an UPDATE that inserts a key the register holds as current, without en
     expect(status.job.status).toBe('completed');
     expect(status.rejected).toBe(3);
     await expectRegisterToMatch(model);
-    const errors = await firstRowErrors(t.db.$client, status.job.id);
+    const errors = await firstRowErrors(t.db, status.job.id);
     expect(errors.map((e) => [e.file, e.line, e.value, e.code])).toEqual(added.map(([f, l, k]) => [f, l, k, 'KEY_CURRENT']));
     expect(errors[0]?.message).toBe(
       `enterprise_insert.csv line ${added[0]?.[1]}: EnterpriseNumber ${added[0]?.[2]} is already current in the register with other values, and enterprise_delete.csv does not end it, so it would be current twice; the row is rejected. Is this update meant for the register as it stands (its previous extract)?`,
@@ -130,7 +130,7 @@ describe('an UPDATE that inserts a key the register holds as current, without en
     expect(err.message).toContain(`${file} line ${lineNo}: EnterpriseNumber ${key} is already current in the register`);
     expect((err.details as { errors: { code: string }[] }).errors[0]?.code).toBe('KEY_CURRENT');
     const jobId = (err.details as { jobId: number }).jobId;
-    expect((await firstRowErrors(t.db.$client, jobId)).map((e) => e.code)).toContain('KEY_CURRENT');
+    expect((await firstRowErrors(t.db, jobId)).map((e) => e.code)).toContain('KEY_CURRENT');
     expect(await tableChecksums(t.db)).toEqual(before);
   });
 
@@ -158,7 +158,7 @@ describe('a file that lists one key twice with other values keeps its first row'
     const status = await importZip(t.db, update.fileName, await zipExtract(update), { concurrency: 2, batchSize: 7 });
     expect(status.job.status).toBe('completed');
     await expectRegisterToMatch(model);
-    const errors = await firstRowErrors(t.db.$client, status.job.id);
+    const errors = await firstRowErrors(t.db, status.job.id);
     expect(errors.map((e) => [e.file, e.line, e.code])).toEqual([
       [file, 3, 'REPEATED_KEY'],
       [file, update.files[file].split('\n').length - 1, 'REPEATED_KEY'],
@@ -188,7 +188,7 @@ describe('a file that lists one key twice with other values keeps its first row'
     expect(status.job.status).toBe('completed');
     expect(status.job.mode).toBe('resync');
     await expectRegisterToMatch(model);
-    const errors = await firstRowErrors(t.db.$client, status.job.id);
+    const errors = await firstRowErrors(t.db, status.job.id);
     expect(errors.map((e) => [e.file, e.code]).sort()).toEqual(
       [['branch.csv'], ['enterprise.csv'], ['establishment.csv'], ['establishment.csv']].map(([f]) => [f, 'REPEATED_KEY']),
     );
@@ -212,7 +212,7 @@ describe('a file that lists one key twice with other values keeps its first row'
     expect(status.job.mode).toBe('initial');
     await expectRegisterToMatch(model);
     // Found in either order (the two files prepare concurrently); compared by file and line.
-    const errors = (await firstRowErrors(t.db.$client, status.job.id)).sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+    const errors = (await firstRowErrors(t.db, status.job.id)).sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
     expect(errors.map((e) => [e.file, e.line, e.value, e.code])).toEqual([
       ['enterprise.csv', 3, keys[0], 'REPEATED_KEY'],
       ['enterprise.csv', lines.length, keys[5], 'REPEATED_KEY'],
@@ -221,7 +221,7 @@ describe('a file that lists one key twice with other values keeps its first row'
     const enterprises = status.tables.find((x) => x.table === 'enterprises');
     expect(enterprises?.operations.reduce((s, o) => s + o.duplicate, 0)).toBe(1);
     // Named at finalize, since the file was out of key order.
-    const [named] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from enterprises where is_current and primary_name is not null`;
+    const [named] = await t.db<{ n: number }[]>`select count(*)::int as n from enterprises where is_current and primary_name is not null`;
     expect(named?.n).toBe(14_000);
   });
 });
@@ -231,7 +231,7 @@ describe('the database and the undo keep the rule', () => {
     const model = new RegisterModel(247);
     const full = model.full(146, 300, '2025-10-01');
     await importZip(t.db, full.fileName, await zipExtract(full));
-    const sql = t.db.$client;
+    const sql = t.db;
     for (const table of ONE_ROW) {
       const spec = tableSpec(table);
       const [key] = model.state[table].keys();
@@ -247,7 +247,7 @@ describe('the database and the undo keep the rule', () => {
     expect(status.job.status).toBe('completed');
     const key = struck[0] as string;
     // Something other than this import made the struck-off enterprise current again.
-    const sql = t.db.$client;
+    const sql = t.db;
     await sql`insert into enterprises (enterprise_number, status, extract_number) values (${key}, 'AC', 146)`;
     const before = await tableChecksums(t.db);
     const err = await refusal(rollbackImport(t.db, { jobId: status.job.id }));
@@ -271,7 +271,7 @@ describe('the database and the undo keep the rule', () => {
   });
 
   it('the check before the unique index names the keys a register already holds twice', async () => {
-    const sql = t.db.$client;
+    const sql = t.db;
     await sql`drop index enterprises_current_key_idx`;
     await sql`insert into enterprises (enterprise_number, status, extract_number) values ('0200.065.765', 'AC', 1), ('0200.065.765', 'ST', 2)`;
     const check = readFileSync(path.resolve(import.meta.dirname, '../../drizzle/0016_one_current_row_check.sql'), 'utf8');

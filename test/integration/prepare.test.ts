@@ -43,12 +43,12 @@ describe('staged prepare', () => {
         if (r.progress.job.staging) seen.push(r.progress.job.staging);
         if (r.progress.job.status !== 'preparing') return;
         // Now and then forget the paused readers: the next step must re-read from the committed position.
-        if (calls % 3 === 0) forgetLiveReaders(t.db.$client);
+        if (calls % 3 === 0) forgetLiveReaders(t.db);
       }
     };
     await Promise.all([worker(), worker(), worker()]);
     // The steps named every enterprise as they copied (racing on the enterprise and denomination files).
-    const wrongNames = () => t.db.$client<{ wrong: number; named: number }[]>`
+    const wrongNames = () => t.db<{ wrong: number; named: number }[]>`
       select count(*) filter (where e.primary_name is distinct from (
                select d.denomination from denominations d
                where d.entity_number = e.enterprise_number and d.is_current and d.type_of_denomination = '001'
@@ -60,7 +60,7 @@ describe('staged prepare', () => {
     expect(beforeFinalize).toMatchObject({ wrong: 0 });
     expect(beforeFinalize?.named).toBeGreaterThan(100);
     // Written named, never updated: no step copied enterprises before the denominations were all in.
-    const [order] = await t.db.$client<{ firstEnterprises: string; lastDenominations: string; steps: number }[]>`
+    const [order] = await t.db<{ firstEnterprises: string; lastDenominations: string; steps: number }[]>`
       select (select min(started_at) from import_job_batches where job_id = ${jobId} and table_name = 'enterprises')::text as "firstEnterprises",
              (select max(started_at) from import_job_batches where job_id = ${jobId} and table_name = 'denominations')::text as "lastDenominations",
              (select count(*)::int from import_job_batches where job_id = ${jobId} and table_name = 'denominations') as steps`;
@@ -71,7 +71,7 @@ describe('staged prepare', () => {
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
     expect((await wrongNames())[0]?.wrong).toBe(0);
 
-    const files = await t.db.$client<{ name: string; steps: number; rows: number; duplicates: number; sorted: boolean }[]>`
+    const files = await t.db<{ name: string; steps: number; rows: number; duplicates: number; sorted: boolean }[]>`
       select name, steps, rows, duplicates, sorted from import_job_files where job_id = ${jobId} order by file_index`;
     expect(files.find((f) => f.name === 'activity.csv')?.steps).toBeGreaterThan(2);
     expect(files.every((f) => f.sorted)).toBe(true);
@@ -79,7 +79,7 @@ describe('staged prepare', () => {
     expect(files.find((f) => f.name === 'activity.csv')?.duplicates).toBe(1);
     expect(status.totals.duplicate).toBe(1);
     // Every step of a directly copied file is one completed batch, logged once.
-    const log = await t.db.$client<{ batches: number; completed: number }[]>`
+    const log = await t.db<{ batches: number; completed: number }[]>`
       select count(distinct b.id)::int as batches, count(*) filter (where a.outcome = 'completed')::int as completed
       from import_job_batches b join import_batch_attempts a on a.batch_id = b.id where b.job_id = ${jobId}`;
     expect(log[0]?.completed).toBe(log[0]?.batches);
@@ -90,7 +90,7 @@ describe('staged prepare', () => {
     expect(last).toMatchObject({ filesDone: 8, file: null, bytesDone: last.bytesTotal });
     expect(new Set(seen.map((s) => s.filesDone)).size).toBeGreaterThanOrEqual(4);
     // The stored zip is dropped once the job is done.
-    expect((await t.db.$client`select count(*)::int as n from import_uploads`)[0]?.n).toBe(0);
+    expect((await t.db`select count(*)::int as n from import_uploads`)[0]?.n).toBe(0);
   });
 
   it('stages an UPDATE in steps and applies it like a prepare in one go', async () => {
@@ -119,7 +119,7 @@ describe('staged prepare', () => {
     const files = { ...full.files, 'activity.csv': [header, ...lines.reverse()].join('\n') + '\n' };
     const status = await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
     expect(status.job.status).toBe('completed');
-    const [activity] = await t.db.$client`select sorted, duplicates from import_job_files where job_id = ${status.job.id} and name = 'activity.csv'`;
+    const [activity] = await t.db`select sorted, duplicates from import_job_files where job_id = ${status.job.id} and name = 'activity.csv'`;
     expect(activity).toEqual({ sorted: false, duplicates: 0 });
     expect(status.totals.duplicate).toBe(1);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
@@ -131,7 +131,7 @@ describe('staged prepare', () => {
     const created = await createImport(t.db, { fileName: full.fileName, data });
     // One driver takes a few steps and is gone (its paused readers with it).
     for (let i = 0; i < 4; i++) await processBatch(t.db, { jobId: created.job.id, budgetMs: 0 });
-    forgetLiveReaders(t.db.$client);
+    forgetLiveReaders(t.db);
     // The same file again is the same import, resumable; any driver carries it on.
     await expect(createImport(t.db, { fileName: full.fileName, data })).rejects.toMatchObject({
       code: 'CONFLICT',
@@ -168,7 +168,7 @@ describe('staged prepare', () => {
     expect(status.job.status).toBe('failed');
     expect(status.job.error?.message).toMatch(/activity\.csv line \d+, column EntityNumber: "0200\.000\.044"/);
     expect(await tableChecksums(t.db)).toEqual(before);
-    const [kept] = await t.db.$client`select file, value, code from import_errors where job_id = ${created.job.id}`;
+    const [kept] = await t.db`select file, value, code from import_errors where job_id = ${created.job.id}`;
     expect(kept).toEqual({ file: 'activity.csv', value: '0200.000.044', code: 'INVALID_NUMBER' });
   });
 
@@ -177,7 +177,7 @@ describe('staged prepare', () => {
     const model = new RegisterModel(77);
     const full = model.full(1, 30_000, '2025-05-01');
     // Every COPY into activities takes 500 ms more, and says how many rows it held, in which step.
-    await t.db.$client.unsafe(`
+    await t.db.unsafe(`
       create table copy_log (tx bigint, n int);
       create function slow_copy() returns trigger language plpgsql as $$
         begin perform pg_sleep(0.5); insert into copy_log select txid_current(), count(*) from added; return null; end $$;
@@ -187,7 +187,7 @@ describe('staged prepare', () => {
       const r = await processBatch(t.db, { jobId: created.job.id, budgetMs: 1_200 });
       if (r.progress.job.status !== 'preparing') break;
     }
-    const log = await t.db.$client<{ tx: string; n: number }[]>`select tx::text, n from copy_log`;
+    const log = await t.db<{ tx: string; n: number }[]>`select tx::text, n from copy_log`;
     const perStep = new Map<string, number>();
     for (const l of log) perStep.set(l.tx, (perStep.get(l.tx) ?? 0) + 1);
     const rows = log.reduce((s, l) => s + l.n, 0);
@@ -203,7 +203,7 @@ describe('staged prepare', () => {
   it('an upload call keeps to its budget as a whole: the time spent storing the zip comes off its prepare steps', async () => {
     const { full } = bigFull(78);
     const steps = async (jobId: number) => {
-      const [r] = await t.db.$client<{ n: number }[]>`select coalesce(sum(steps), 0)::int as n from import_job_files where job_id = ${jobId}`;
+      const [r] = await t.db<{ n: number }[]>`select coalesce(sum(steps), 0)::int as n from import_job_files where job_id = ${jobId}`;
       return r?.n;
     };
     // A call whose budget went on storing: one step (every call moves on), no more.

@@ -187,15 +187,15 @@ describe('bad input is refused with file, line, column and value, and changes no
     expect(err.code).toBe('VALIDATION');
     expect(err.message).toMatch(message);
     expect(await snapshot()).toEqual(before);
-    const staged = await t.db.$client`select count(*)::int as n from import_staging_activities`;
+    const staged = await t.db`select count(*)::int as n from import_staging_activities`;
     expect(staged[0]?.n).toBe(0);
     // Nothing of the refused job is left to run or to keep: no batches, no stored zip.
-    const left = await t.db.$client`
+    const left = await t.db`
       select (select count(*) from import_job_batches b join import_jobs j on j.id = b.job_id where j.status = 'failed')::int as batches,
              (select count(*) from import_uploads)::int as uploads`;
     expect(left[0]).toEqual({ batches: 0, uploads: 0 });
     // And nothing is left that would block the next import.
-    const active = await t.db.$client`select count(*)::int as n from import_jobs where status not in ('completed', 'failed', 'cancelled', 'rolled_back')`;
+    const active = await t.db`select count(*)::int as n from import_jobs where status not in ('completed', 'failed', 'cancelled', 'rolled_back')`;
     expect(active[0]?.n).toBe(0);
   });
 
@@ -208,7 +208,7 @@ describe('bad input is refused with file, line, column and value, and changes no
     const err = await refusal(prepareImport(t.db, { fileName: 'bad.zip', data: bad, onError: 'fail-fast' }));
     const details = err.details as { jobId: number; errorCount: number };
     expect(details.errorCount).toBe(2);
-    const rows = await t.db.$client`select file, line, "column", value, code from import_errors where job_id = ${details.jobId} order by line`;
+    const rows = await t.db`select file, line, "column", value, code from import_errors where job_id = ${details.jobId} order by line`;
     expect(rows).toEqual([
       { file: 'establishment_insert.csv', line: 2, column: 'EstablishmentNumber', value: '2.000.000.1', code: 'INVALID_NUMBER' },
       { file: 'establishment_insert.csv', line: 3, column: 'StartDate', value: '1-1-2020', code: 'INVALID_DATE' },
@@ -259,7 +259,7 @@ describe('continue mode (the default): bad rows are rejected, the rest imported'
     expect(status.job.status).toBe('completed');
     expect(status.rejected).toBe(2);
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
-    const rows = await t.db.$client`select file, line, "column", value, code from import_errors where job_id = ${status.job.id} order by line`;
+    const rows = await t.db`select file, line, "column", value, code from import_errors where job_id = ${status.job.id} order by line`;
     expect(rows).toEqual([
       { file: 'denomination_insert.csv', line: firstBadLine, column: 'EntityNumber', value: '0200.000.044', code: 'INVALID_NUMBER' },
       { file: 'denomination_insert.csv', line: firstBadLine + 1, column: null, value: '0200.000.043,2,001', code: 'FIELD_COUNT' },

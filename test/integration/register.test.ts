@@ -68,7 +68,7 @@ describe('an entity as the register holds it', () => {
     let withTexts = 0;
     let withRows = 0;
     for (const [number] of enterprises) {
-      const view = await entityView(t.db.$client, (number as string).replaceAll('.', ''), 'fr');
+      const view = await entityView(t.db, (number as string).replaceAll('.', ''), 'fr');
       // The generator's code table names juridical form 014 and the NACE 2025 codes.
       if (view.enterprise?.juridicalForm.text) withTexts++;
       withTexts += view.activities.filter((a) => a.nace.text).length;
@@ -88,16 +88,16 @@ describe('an entity as the register holds it', () => {
     expect(withRows).toBeGreaterThan(enterprises.length / 2);
     expect(model.currentRows('establishments').length).toBeGreaterThan(0);
     for (const [number] of model.currentRows('establishments').filter((_, i) => i % 25 === 0)) {
-      const view = await entityView(t.db.$client, number as string, 'nl');
+      const view = await entityView(t.db, number as string, 'nl');
       expect(view.kind).toBe('establishment');
       expect(rowsOf(view), number as string).toEqual(modelRowsOf(model, number as string, 'establishment'));
     }
   });
 
   it('refuses what is not a number, and says so for a number the register does not hold now', async () => {
-    expect((await refusal(entityView(t.db.$client, 'Bistro'))).code).toBe('VALIDATION');
-    expect((await refusal(entityView(t.db.$client, '0200.065.766'))).message).toMatch(/fails the mod-97 check/);
-    const missing = await refusal(entityView(t.db.$client, 'BE 0200.065.765'));
+    expect((await refusal(entityView(t.db, 'Bistro'))).code).toBe('VALIDATION');
+    expect((await refusal(entityView(t.db, '0200.065.766'))).message).toMatch(/fails the mod-97 check/);
+    const missing = await refusal(entityView(t.db, 'BE 0200.065.765'));
     expect(missing.code).toBe('NOT_FOUND');
     expect(missing.message).toBe('The register has no enterprise 0200.065.765 (not now: it may never have existed, or it has ended).');
   });
@@ -129,12 +129,12 @@ describe('an entity as it stood, and its history', () => {
       for (const [x, state] of states) {
         const own = (kind === 'enterprise' ? state.enterprises : state.establishments).some((r) => r[0] === number);
         if (!own) {
-          const missing = await refusal(entityView(t.db.$client, number, 'nl', x));
+          const missing = await refusal(entityView(t.db, number, 'nl', x));
           expect(missing.message).toBe(`The register had no ${kind} ${number} just after extract ${x}.`);
           absent++;
           continue;
         }
-        const view = await entityView(t.db.$client, number, 'nl', x);
+        const view = await entityView(t.db, number, 'nl', x);
         expect(rowsOf(view), `${number} as of ${x}`).toEqual(modelRowsOf(state, number, kind));
         if (kind === 'enterprise') {
           expect(view.establishments.map((e) => e.number)).toEqual(sortRows(state.establishments.filter((r) => r[2] === number)).map((r) => r[0]));
@@ -145,7 +145,7 @@ describe('an entity as it stood, and its history', () => {
       }
 
       // The timeline: per extract and table, the rows that started and ended, as the snapshots differ.
-      const history = await entityHistory(t.db.$client, number);
+      const history = await entityHistory(t.db, number);
       const expected = new Map<string, { started: number; ended: number }>();
       let before: Snapshot | undefined;
       for (const [x, state] of states) {
@@ -169,6 +169,6 @@ describe('an entity as it stood, and its history', () => {
     }
     expect(compared).toBeGreaterThan(30);
     expect(absent).toBeGreaterThan(0);
-    expect((await refusal(entityHistory(t.db.$client, '0200.065.765'))).code).toBe('NOT_FOUND');
+    expect((await refusal(entityHistory(t.db, '0200.065.765'))).code).toBe('NOT_FOUND');
   });
 });

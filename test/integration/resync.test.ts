@@ -86,7 +86,7 @@ describe('resync: a FULL imported into a database that holds data', () => {
     expect(listed).toMatchObject({ id: status.job.id, inserted: status.totals.inserted, ended: status.totals.ended, unchanged: status.totals.unchanged });
 
     // Primary names follow the corrected denominations.
-    const [names] = await t.db.$client<{ wrong: number }[]>`
+    const [names] = await t.db<{ wrong: number }[]>`
       select count(*)::int as wrong from enterprises e
       where e.is_current and e.primary_name is distinct from (
         select d.denomination from denominations d

@@ -26,7 +26,7 @@ async function loaded(): Promise<RegisterModel> {
 async function allHits(query: SearchQuery) {
   const hits = [];
   for (let page = 1; ; page++) {
-    const r = await searchRegister(t.db.$client, { ...query, page });
+    const r = await searchRegister(t.db, { ...query, page });
     hits.push(...r.hits);
     if (!r.hasMore) return hits;
   }
@@ -54,20 +54,20 @@ describe('register search', () => {
     const [enterprise] = model.currentRows('enterprises')[5] as [string];
     const digits = enterprise.replaceAll('.', '');
     for (const typed of [enterprise, digits, `BE${digits}`, `BE ${enterprise}`, digits.slice(1)]) {
-      const r = await searchRegister(t.db.$client, { q: typed });
+      const r = await searchRegister(t.db, { q: typed });
       expect(r.match, typed).toBe('number');
       expect(r.hits.map((h) => [h.number, h.kind])).toEqual([[enterprise, 'enterprise']]);
     }
     const [establishment, , owner] = model.currentRows('establishments')[0] as [string, string, string];
-    const hit = (await searchRegister(t.db.$client, { q: establishment })).hits[0];
+    const hit = (await searchRegister(t.db, { q: establishment })).hits[0];
     expect(hit).toMatchObject({ number: establishment, kind: 'establishment', enterpriseNumber: owner });
     // An ended enterprise is not found; a number with a wrong check digit is refused, saying so.
     const ended = [...new Set(model.currentRows('enterprises').map((r) => r[0]))];
-    const gone = (await t.db.$client<{ n: string }[]>`select enterprise_number as n from enterprises where not is_current
+    const gone = (await t.db<{ n: string }[]>`select enterprise_number as n from enterprises where not is_current
       and enterprise_number <> all(${ended as string[]}::text[]) limit 1`)[0]?.n;
     expect(gone).toBeTruthy();
-    expect((await searchRegister(t.db.$client, { q: gone as string })).hits).toEqual([]);
-    await expect(searchRegister(t.db.$client, { q: `${digits.slice(0, 9)}${(Number(digits[9]) + 1) % 10}` })).rejects.toThrow(/mod-97/);
+    expect((await searchRegister(t.db, { q: gone as string })).hits).toEqual([]);
+    await expect(searchRegister(t.db, { q: `${digits.slice(0, 9)}${(Number(digits[9]) + 1) % 10}` })).rejects.toThrow(/mod-97/);
   });
 
   it('finds by name prefix, case and punctuation aside, exactly the entities the model has with such a name, in name order', async () => {
@@ -102,10 +102,10 @@ describe('register search', () => {
     const model = await loaded();
     const [owner] = model.currentRows('enterprises')[7] as [string];
     // A denomination with accents, as the register's own files have them.
-    await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
+    await t.db`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
                        values (${owner}, '2', '002', 'Société Générale de Belgique', 147)`;
     for (const [q, match] of [['societe generale', 'name'], ['SOCIÉTÉ-GÉNÉRALE', 'name'], ['Générale de Belgique', 'similar'], ['societe generalle', 'similar']]) {
-      expect((await searchRegister(t.db.$client, { q: q as string })).match, q).toBe(match);
+      expect((await searchRegister(t.db, { q: q as string })).match, q).toBe(match);
       const hits = await allHits({ q: q as string });
       expect(hits.map((h) => h.number), q).toContain(owner);
     }
@@ -116,7 +116,7 @@ describe('register search', () => {
     const model = await loaded();
     const nace = '62010';
     const byNace = numbersWhere(model, 'activities', (r) => r[3] === nace);
-    const r1 = await searchRegister(t.db.$client, { nace });
+    const r1 = await searchRegister(t.db, { nace });
     expect(r1.match).toBe('filters');
     expect(r1.naceText).toMatch(/Activity 62010 \(NL\)/);
     expect((await allHits({ nace })).map((h) => h.number)).toEqual(byNace);
@@ -150,13 +150,13 @@ describe('register search', () => {
     const numbers = model.currentRows('enterprises').map((r) => r[0] as string).slice(0, 30);
     // The first enterprise has 100 names starting with "Zzmany"; 29 others one each.
     for (let i = 0; i < 100; i++) {
-      await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
+      await t.db`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
                          values (${numbers[0] as string}, '2', '002', ${`Zzmany ${String(i).padStart(3, '0')}`}, 147)`;
     }
     for (const n of numbers.slice(1)) {
-      await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number) values (${n}, '2', '002', 'Zzmany zzz', 147)`;
+      await t.db`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number) values (${n}, '2', '002', 'Zzmany zzz', 147)`;
     }
-    const first = await searchRegister(t.db.$client, { q: 'zzmany' });
+    const first = await searchRegister(t.db, { q: 'zzmany' });
     expect(first.match).toBe('name');
     expect(first.hits).toHaveLength(20);
     expect(first.hasMore).toBe(true);
@@ -177,26 +177,26 @@ describe('register search', () => {
     };
     const status = await importZip(t.db, full.fileName, await zipExtract({ ...full, files }));
     expect(status.rejected).toBe(2);
-    await t.db.$client`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
+    await t.db`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number)
                        values (${first?.[0] as string}, '2', '002', 'Zztwice', 146), (${place?.[0] as string}, '2', '003', 'Zztwice', 146)`;
-    const hits = (await searchRegister(t.db.$client, { q: 'zztwice' })).hits;
+    const hits = (await searchRegister(t.db, { q: 'zztwice' })).hits;
     expect(hits.map((h) => h.number)).toEqual([first?.[0], place?.[0]]);
     expect(hits[0]?.status.code).toBe(first?.[1]);
     expect(first?.[1]).not.toBe('JU');
-    expect((await searchRegister(t.db.$client, { q: first?.[0] as string })).hits).toHaveLength(1);
+    expect((await searchRegister(t.db, { q: first?.[0] as string })).hits).toHaveLength(1);
   });
 
   it('pages in order without repeats, and refuses an empty query, a bad filter or a page out of range', async () => {
     await loaded();
-    const first = await searchRegister(t.db.$client, { status: 'AC' });
-    const second = await searchRegister(t.db.$client, { status: 'AC', page: 2 });
+    const first = await searchRegister(t.db, { status: 'AC' });
+    const second = await searchRegister(t.db, { status: 'AC', page: 2 });
     expect(first.hits).toHaveLength(20);
     expect(first.hasMore).toBe(true);
     expect(second.hits[0]!.number > first.hits[19]!.number).toBe(true);
-    await expect(searchRegister(t.db.$client, {})).rejects.toThrow(/Give a number or a name/);
-    await expect(searchRegister(t.db.$client, { q: '  ', nace: '' })).rejects.toThrow(/Give a number or a name/);
-    await expect(searchRegister(t.db.$client, { nace: "62'; drop" })).rejects.toThrow(/nace must be a code/);
-    await expect(searchRegister(t.db.$client, { status: 'AC', page: 51 })).rejects.toThrow(/page must be/);
-    await expect(searchRegister(t.db.$client, { q: '!!!' })).rejects.toThrow(/no letters or digits/);
+    await expect(searchRegister(t.db, {})).rejects.toThrow(/Give a number or a name/);
+    await expect(searchRegister(t.db, { q: '  ', nace: '' })).rejects.toThrow(/Give a number or a name/);
+    await expect(searchRegister(t.db, { nace: "62'; drop" })).rejects.toThrow(/nace must be a code/);
+    await expect(searchRegister(t.db, { status: 'AC', page: 51 })).rejects.toThrow(/page must be/);
+    await expect(searchRegister(t.db, { q: '!!!' })).rejects.toThrow(/no letters or digits/);
   });
 });

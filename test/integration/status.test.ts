@@ -24,7 +24,7 @@ describe('status figures', () => {
     const full = model.full(1, 300, '2025-03-01');
     const done = await importZip(t.db, full.fileName, await zipExtract(full), { batchSize: 100 });
     const jobId = done.job.id;
-    const sql = t.db.$client;
+    const sql = t.db;
     const ids = (await sql<{ id: number }[]>`select id from import_job_batches where job_id = ${jobId} order by id`).map((r) => Number(r.id));
     expect(ids.length).toBeGreaterThanOrEqual(3);
     // Spans of 0–1 s and 0.5–2 s overlap (2 s busy); then a 60 s pause; then 5 s more (the rest, all at once).
@@ -44,7 +44,7 @@ describe('status figures', () => {
     await importZip(t.db, full.fileName, await zipExtract(full));
     const update = model.update(147, '2025-03-02');
     const applied = await importZip(t.db, update.fileName, await zipExtract(update));
-    const sql = t.db.$client;
+    const sql = t.db;
     const actual = async () => {
       const out: { table: string; rows: number }[] = [];
       for (const table of [...DATA_TABLES, 'codes']) {

@@ -85,11 +85,11 @@ const client = (password?: string) => new KboPortal(portal.base, portal.user, pa
 async function expectRegisterAt(days: Days, n: number) {
   const state = days.states.get(n) as Record<string, unknown[]>;
   for (const { table } of KBO_TABLES) expect(await currentRows(t.db, table), `${table} at ${n}`).toEqual(state[table]);
-  const [job] = await t.db.$client<{ n: number }[]>`select extract_number as n from import_jobs where status = 'completed' order by id desc limit 1`;
+  const [job] = await t.db<{ n: number }[]>`select extract_number as n from import_jobs where status = 'completed' order by id desc limit 1`;
   expect(job?.n).toBe(n);
 }
 
-const jobs = async () => t.db.$client<{ extract: number; mode: string; status: string }[]>`select extract_number as extract, mode, status from import_jobs order by id`;
+const jobs = async () => t.db<{ extract: number; mode: string; status: string }[]>`select extract_number as extract, mode, status from import_jobs order by id`;
 
 describe('sync with the KBO portal', () => {
   it('from empty loads the newest FULL; later days come as UPDATEs in order; a run with nothing new imports nothing', async () => {
@@ -113,7 +113,7 @@ describe('sync with the KBO portal', () => {
     const again = await runSync(t.db, client());
     expect(again).toMatchObject({ current: true, message: "The register is at extract 146, the portal's newest: nothing to do." });
     expect(await jobs()).toHaveLength(4);
-    const runs = await t.db.$client`select outcome, from_extract, newest_on_portal, jsonb_array_length(plan) as steps from sync_runs order by id`;
+    const runs = await t.db`select outcome, from_extract, newest_on_portal, jsonb_array_length(plan) as steps from sync_runs order by id`;
     expect(runs.map((r) => [r.outcome, r.from_extract, r.newest_on_portal, r.steps])).toEqual([
       ['up_to_date', null, 143, 1],
       ['up_to_date', 143, 146, 3],
@@ -145,7 +145,7 @@ describe('sync with the KBO portal', () => {
     const away = await runSync(t.db, client());
     expect(away.current).toBe(false);
     expect(away.message).toMatch(/^The KBO portal \(http:\/\/127\.0\.0\.1:\d+\/kbo-open-data\) could not be reached/);
-    const runs = await t.db.$client`select outcome, error from sync_runs order by id`;
+    const runs = await t.db`select outcome, error from sync_runs order by id`;
     expect(runs.map((r) => r.outcome)).toEqual(['error', 'error']);
     expect(await jobs()).toEqual([]);
     portal.away = false;
@@ -163,7 +163,7 @@ describe('sync with the KBO portal', () => {
     const cut = await runSync(t.db, client());
     expect(cut.current).toBe(false);
     expect(cut.message).toMatch(/KBO portal/);
-    const [stored] = await t.db.$client<{ parts: number }[]>`select count(*)::int as parts from import_upload_parts`;
+    const [stored] = await t.db<{ parts: number }[]>`select count(*)::int as parts from import_upload_parts`;
     expect(stored?.parts).toBe(2);
     portal.requests.length = 0;
     const resumed = await runSync(t.db, client());
@@ -232,7 +232,7 @@ describe('the cron path', () => {
     const early = await syncTick(t.db, client(), Date.now() + 1_000);
     expect(early.map((p) => p.state)).toEqual(['checked']);
     expect(early[0]?.message).toMatch(/Checked the portal recently/);
-    await t.db.$client`update sync_state set last_check_at = now() - interval '11 minutes'`;
+    await t.db`update sync_state set last_check_at = now() - interval '11 minutes'`;
     const later: string[] = [];
     for (let i = 0; i < 50 && !later.includes('done'); i++) later.push(...(await syncTick(t.db, client(), Date.now() + 1_000)).map((p) => p.state));
     expect(later[0]).toBe('planned');
@@ -254,7 +254,7 @@ describe('a paused import', () => {
     expect(r).toMatchObject({ current: false, message: `Import #${prepared.job.id} (extract 141) is paused; resume or cancel it, and the sync carries on.` });
     for (let i = 0; i < 3; i++) expect((await syncTick(t.db, client(), Date.now() + 200)).map((p) => p.state)).toEqual(['waiting']);
     expect(received).toEqual([]);
-    expect((await t.db.$client`select outcome from sync_runs order by id`).map((x) => x.outcome)).toEqual(['up_to_date']);
+    expect((await t.db`select outcome from sync_runs order by id`).map((x) => x.outcome)).toEqual(['up_to_date']);
     await resumeImport(t.db, { jobId: prepared.job.id });
     expect((await runSync(t.db, client())).current).toBe(true);
     await expectRegisterAt(days, 141);
@@ -281,7 +281,7 @@ describe('sync alerts', () => {
     await runSync(t.db, client());
     webhookStatus = 200;
     expect(received).toHaveLength(2);
-    const [state] = await t.db.$client`select alert_undelivered from sync_state`;
+    const [state] = await t.db`select alert_undelivered from sync_state`;
     expect(state?.alert_undelivered).toMatch(/^failure alert of .* not delivered \(the webhook answered 500, 3 tries\): the sync failed/);
 
     // Caught up: the sync succeeds (the undelivered note stays until an alert gets through).

@@ -41,8 +41,8 @@ async function outcome(db: TestDb['db'], jobId: number) {
 
 describe('uploads in parts', () => {
   it('reads any range of a stored upload, across parts, taking from the database only the bytes asked for', async () => {
-    const { uploadId } = await storeUpload(t.db.$client, 'KboOpenData_0147_2025_10_12_Update.zip', zip);
-    const source = await uploadSource(t.db.$client, uploadId);
+    const { uploadId } = await storeUpload(t.db, 'KboOpenData_0147_2025_10_12_Update.zip', zip);
+    const source = await uploadSource(t.db, uploadId);
     const read = async (a: number, b: number) => {
       const chunks: Buffer[] = [];
       for await (const c of source.range(a, b)) chunks.push(c as Buffer);
@@ -50,7 +50,7 @@ describe('uploads in parts', () => {
     };
     for (const [a, b] of [[0, 10], [PART - 3, PART + 5], [5, 3 * PART + 7], [zip.length - 22, zip.length], [PART, 2 * PART], [7, 7]] as const) {
       expect(Buffer.compare(await read(a, b), Buffer.from(zip.subarray(a, b))), `${a}-${b}`).toBe(0);
-      const parts = await partsCovering(t.db.$client, uploadId, a, b, 100);
+      const parts = await partsCovering(t.db, uploadId, a, b, 100);
       expect(parts.reduce((n, p) => n + (p.data?.length ?? 0), 0), `${a}-${b}`).toBe(b - a);
     }
   });
@@ -74,7 +74,7 @@ describe('uploads in parts', () => {
     const missing = await refusal(completeUpload(t.db, upload.uploadId, sha(zip)));
     expect(missing.code).toBe('PRECONDITION_FAILED');
     expect(missing.message).toBe('KboOpenData_0147_2025_10_12_Update.zip is missing 3 of its 7 parts (1, 3, 4); send them, then complete it.');
-    expect((await uploadView(t.db.$client, upload.uploadId)).received).toEqual([0, 2, 5, 6]);
+    expect((await uploadView(t.db, upload.uploadId)).received).toEqual([0, 2, 5, 6]);
 
     for (const i of [1, 3, 4, 3]) await putPart(t.db, upload.uploadId, i, partOf(i), sha(partOf(i)));
     const created = await completeUpload(t.db, upload.uploadId, sha(zip));
@@ -92,7 +92,7 @@ describe('uploads in parts', () => {
       await other.drop();
     }
     // The parts are dropped once the import is done.
-    const [left] = await t.db.$client<{ n: number }[]>`select count(*)::int as n from import_upload_parts`;
+    const [left] = await t.db<{ n: number }[]>`select count(*)::int as n from import_upload_parts`;
     expect(left?.n).toBe(0);
   });
 
@@ -102,7 +102,7 @@ describe('uploads in parts', () => {
     const wrong = await refusal(completeUpload(t.db, upload.uploadId, sha(Buffer.from('another file'))));
     expect(wrong.code).toBe('VALIDATION');
     expect(wrong.message).toMatch(/^x\.zip was assembled from its parts with sha256 [0-9a-f]{64}, but the file sent has [0-9a-f]{64}; the upload was dropped\. Upload the file again\.$/);
-    expect((await refusal(uploadView(t.db.$client, upload.uploadId))).code).toBe('NOT_FOUND');
+    expect((await refusal(uploadView(t.db, upload.uploadId))).code).toBe('NOT_FOUND');
 
     const huge = await refusal(createUpload(t.db, { fileName: 'huge.zip', size: 600 * 1024 * 1024 }));
     expect(huge.code).toBe('PAYLOAD_TOO_LARGE');

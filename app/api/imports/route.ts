@@ -42,7 +42,7 @@ export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 102
   const options = importOptionsFromForm(form);
   const db = await getDb();
   const fileName = fileNameSchema.parse(file.name || 'upload.zip');
-  const { uploadId } = await storeUpload(db.$client, fileName, file.stream() as unknown as AsyncIterable<Uint8Array>);
+  const { uploadId } = await storeUpload(db, fileName, file.stream() as unknown as AsyncIterable<Uint8Array>);
   const { jobId } = await startImport(db, { fileName, uploadId, ...options }, undefined, started);
   return json(await getJobStatus(db, jobId), 201);
 });

@@ -9,5 +9,5 @@ export const dynamic = 'force-dynamic';
 /** Search: `?q=` a number or a name, `nace`, `place`, `form`, `status` filters, `page`, `lang`. */
 export const GET = route({}, async (request) => {
   const params = new URL(request.url).searchParams;
-  return json(await searchRegister((await getDb()).$client, searchQueryOf(params), languageOf(params.get('lang'))));
+  return json(await searchRegister(await getDb(), searchQueryOf(params), languageOf(params.get('lang'))));
 });

@@ -12,7 +12,7 @@ export const dynamic = 'force-dynamic';
 export const maxDuration = 60;
 
 /** Where the sync stands: the register, the portal's newest, the last check, recent runs. */
-export const GET = route({}, async () => json(await syncStatus((await getDb()).$client)));
+export const GET = route({}, async () => json(await syncStatus(await getDb())));
 
 const stepInput = z.object({
   /** The page's own name for its sync, the same on every step (it holds the lease). */
@@ -28,6 +28,6 @@ export const POST = route({}, async (request) => {
   if (!portal) throw new ImportFailure('PRECONDITION_FAILED', 'No KBO portal account is set: set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync.');
   const db = await getDb();
   const p = await syncStep(db, portal, { trigger: 'page', holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
-  if (p.state === 'checked' || p.state === 'done' || p.state === 'error') await releaseLease(db.$client, holder);
+  if (p.state === 'checked' || p.state === 'done' || p.state === 'error') await releaseLease(db, holder);
   return json(p);
 });

@@ -20,7 +20,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
   const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
   const read = await readPageData(async () => {
     try {
-      const sql = (await getDb()).$client;
+      const sql = await getDb();
       const asOf = asOfParam(typeof rawAsOf === 'string' ? rawAsOf : undefined);
       // The history first: an entity that has ended still has one, and a page to show it.
       const history = await entityHistory(sql, number).catch((err) => {

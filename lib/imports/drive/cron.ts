@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { fetchSteps } from '../jobs/start';
 import { nextDrivenJob } from '../sql/jobs';
 import { pendingFetch } from '../sql/uploads';
@@ -11,9 +11,9 @@ import { driveImport } from './loop';
  * on a CLI's disk), its batches, or its undo while it is cancelled or rolled back. The next
  * tick carries on. Paused or finished jobs are left alone.
  */
-export async function cronTick(db: Db, budgetMs: number): Promise<{ job: JobStatusView | null }> {
+export async function cronTick(db: Sql, budgetMs: number): Promise<{ job: JobStatusView | null }> {
   const until = Date.now() + budgetMs;
-  const fetching = await pendingFetch(db.$client);
+  const fetching = await pendingFetch(db);
   let made: number | null = null;
   if (fetching !== undefined) {
     for (;;) {
@@ -22,7 +22,7 @@ export async function cronTick(db: Db, budgetMs: number): Promise<{ job: JobStat
       if (made !== null || Date.now() >= until) break;
     }
   }
-  const active = await nextDrivenJob(db.$client);
+  const active = await nextDrivenJob(db);
   if (active === undefined || Date.now() >= until) return { job: made === null ? null : await getJobStatus(db, made) };
   const job = await driveImport(db, { jobId: active, concurrency: 2, until, idleMs: 250 });
   return { job };

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { advanceJob, type AdvanceInput, type Advanced } from '../jobs/advance';
 import { finalizeImport } from '../jobs/finalize';
@@ -12,7 +12,7 @@ export interface DriveStep extends Advanced {
 }
 
 /** One process-batch call: advance the job, then read its status (the answer every driver acts on). */
-export async function driveStep(db: Db, input: AdvanceInput): Promise<DriveStep> {
+export async function driveStep(db: Sql, input: AdvanceInput): Promise<DriveStep> {
   const did = await advanceJob(db, input);
   return { ...did, progress: await getJobStatus(db, input.jobId) };
 }
@@ -40,7 +40,7 @@ export interface DriveOptions {
  * workers apart. Stops without finalizing when batches failed, so an operator can retry them,
  * and when the job is paused. Returns the job's status as the drive left it.
  */
-export async function driveImport(db: Db, opts: DriveOptions): Promise<JobStatusView> {
+export async function driveImport(db: Sql, opts: DriveOptions): Promise<JobStatusView> {
   const idleMs = opts.idleMs ?? 200;
   let last: JobStatusView | undefined;
   let finalize = false;

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { ImportFailure } from '../../errors';
 import { createImport, type PrepareInput } from '../jobs/create';
 import { prepareSteps } from '../jobs/prepare/step';
@@ -13,13 +13,12 @@ import { getJobStatus, type JobStatusView } from '../view/status';
  * call, for tests and for callers that do not need short requests. A refused file throws,
  * with the job's first rejected rows.
  */
-export async function prepareImport(db: Db, raw: PrepareInput): Promise<JobStatusView> {
-  const { jobId } = await createImport(db, raw);
-  const sql = db.$client;
+export async function prepareImport(sql: Sql, raw: PrepareInput): Promise<JobStatusView> {
+  const { jobId } = await createImport(sql, raw);
   while ((await prepareSteps(sql, jobId, 60_000)).length > 0);
   // A refused FULL first removes the rows it had copied.
   while ((await undoSteps(sql, jobId, 60_000)).length > 0);
-  const status = await getJobStatus(db, jobId);
+  const status = await getJobStatus(sql, jobId);
   if (status.job.status === JOB.preparing) {
     throw new ImportFailure('CONFLICT', `Import #${jobId} is still being prepared by another driver.`, { jobId });
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { getJob } from '../sql/jobs';
 import { isUndoing, JOB } from '../state/machine';
@@ -30,9 +30,8 @@ export interface Advanced {
  * Running: batches (process.ts). Cancelling or rolling back: undo steps (undo.ts).
  * Otherwise nothing.
  */
-export async function advanceJob(db: Db, raw: AdvanceInput): Promise<Advanced> {
+export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced> {
   const input = advanceInput.parse(raw);
-  const sql = db.$client;
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
   const job = await getJob(sql, input.jobId);
   const did: Advanced = { processed: [], undone: [], prepared: [] };

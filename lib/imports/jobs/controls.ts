@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Tx } from '../../db/client';
+import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { undoPlan } from '../sql/batches';
@@ -54,9 +54,9 @@ async function control(
  * pause: a paused job's batches are not claimed. Batches already applying finish (pause
  * acts at batch boundaries); one whose driver sees the pause first goes back to pending.
  */
-export async function pauseImport(db: Db, raw: ControlInput): Promise<Controlled> {
+export async function pauseImport(db: Sql, raw: ControlInput): Promise<Controlled> {
   const { jobId } = controlInput.parse(raw);
-  return db.$client.begin(async (tx) => {
+  return db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     // An undo stops between its steps; resume carries it on.
     if (canMove(JOB_MOVES.pauseUndo, job.status)) {
@@ -68,9 +68,9 @@ export async function pauseImport(db: Db, raw: ControlInput): Promise<Controlled
 }
 
 /** resume: batches become claimable again; drivers pick the work up where it stands. */
-export async function resumeImport(db: Db, raw: ControlInput): Promise<Controlled> {
+export async function resumeImport(db: Sql, raw: ControlInput): Promise<Controlled> {
   const { jobId } = controlInput.parse(raw);
-  return db.$client.begin(async (tx) => {
+  return db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     // Already going on (staging or batches): resuming again is harmless.
     if (job.status === JOB.running || job.status === JOB.preparing) return { jobId, status: job.status, moved: false };
@@ -85,10 +85,10 @@ export async function resumeImport(db: Db, raw: ControlInput): Promise<Controlle
  * every table as it was before the job. The undo runs in steps (see undo.ts), first inside
  * this request.
  */
-export async function cancelImport(db: Db, raw: ControlInput): Promise<Controlled> {
+export async function cancelImport(db: Sql, raw: ControlInput): Promise<Controlled> {
   const input = controlInput.parse(raw);
   const { jobId } = input;
-  const did = await db.$client.begin(async (tx) => {
+  const did = await db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) refuse(jobId, job.status, 'roll it back instead of cancelling it.');
     if (job.undo?.pausedFrom) refuse(jobId, job.status, `its ${job.undo.pausedFrom === JOB.rolling_back ? 'rollback' : 'cancel'} is paused; resume it to finish undoing.`);
@@ -102,10 +102,10 @@ export async function cancelImport(db: Db, raw: ControlInput): Promise<Controlle
  * rollback: return every table to its state before a completed import. Only the latest
  * applied import can be rolled back, and only while no other import is active.
  */
-export async function rollbackImport(db: Db, raw: ControlInput): Promise<Controlled> {
+export async function rollbackImport(db: Sql, raw: ControlInput): Promise<Controlled> {
   const input = controlInput.parse(raw);
   const { jobId } = input;
-  const did = await db.$client.begin(async (tx) => {
+  const did = await db.begin(async (tx) => {
     await lockSequence(tx);
     return control(
       tx,
@@ -150,8 +150,8 @@ async function refuseDoubleRevival(tx: Tx, jobId: number): Promise<void> {
 }
 
 /** After cancel or rollback: the first undo steps, inside the same request. */
-async function finishUndo(db: Db, did: Controlled, budgetMs: number | undefined): Promise<Controlled> {
-  const undone = await undoSteps(db.$client, did.jobId, budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
+async function finishUndo(db: Sql, did: Controlled, budgetMs: number | undefined): Promise<Controlled> {
+  const undone = await undoSteps(db, did.jobId, budgetMs ?? env().IMPORT_BATCH_BUDGET_MS);
   const last = undone.at(-1);
-  return { ...did, undone, status: last?.finished ? (await getJob(db.$client, did.jobId)).status : did.status };
+  return { ...did, undone, status: last?.finished ? (await getJob(db, did.jobId)).status : did.status };
 }

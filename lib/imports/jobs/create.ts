@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KBO_TABLES, type TableName } from '../../kbo/spec';
-import type { Db, Tx } from '../../db/client';
+import type { Sql, Tx } from '../../db/client';
 import type { ImportMode, ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
@@ -57,16 +57,15 @@ const DELETE_BYTES_PER_ROW = 16;
  * files are then staged by prepare steps (prepare/step.ts), which every driver runs through
  * process-batch, each within the time budget. Quick whatever the zip's size.
  */
-export async function createImport(db: Db, raw: PrepareInput, opts: CreateOptions = {}): Promise<CreatedImport> {
+export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOptions = {}): Promise<CreatedImport> {
   const input = prepareInput.parse(raw);
-  const sql = db.$client;
   const batchSize = input.batchSize ?? env().IMPORT_BATCH_SIZE;
   const policy: RejectPolicy = {
     onError: input.onError ?? env().IMPORT_ON_ERROR,
     maxRejected: input.maxRejected ?? env().IMPORT_MAX_REJECTED ?? null,
     maxRejectedPercent: input.maxRejectedPercent ?? env().IMPORT_MAX_REJECTED_PERCENT ?? null,
   };
-  const { ref, sha256, size, source } = await zipOf(db, input);
+  const { ref, sha256, size, source } = await zipOf(sql, input);
 
   let joined = false;
   try {
@@ -115,13 +114,12 @@ export async function createImport(db: Db, raw: PrepareInput, opts: CreateOption
 }
 
 /** Where the zip is, its sha256 and size, and a reader of it. */
-async function zipOf(db: Db, input: z.output<typeof prepareInput>): Promise<{ ref: ZipSourceRef; sha256: string; size: number; source: ZipSource }> {
-  const sql = db.$client;
+async function zipOf(sql: Sql, input: z.output<typeof prepareInput>): Promise<{ ref: ZipSourceRef; sha256: string; size: number; source: ZipSource }> {
   if (input.path !== undefined) {
     const source = await fileSource(input.path);
     return { ref: { kind: 'file', path: input.path }, sha256: await sha256Of(source), size: source.size, source };
   }
-  const stored = input.data ? await storeUpload(sql, input.fileName, input.data) : await storedUpload(db, input.uploadId as number);
+  const stored = input.data ? await storeUpload(sql, input.fileName, input.data) : await storedUpload(sql, input.uploadId as number);
   return { ref: { kind: 'upload', uploadId: stored.uploadId }, sha256: stored.sha256, size: stored.size, source: await uploadSource(sql, stored.uploadId) };
 }
 
@@ -177,8 +175,8 @@ function filePlans(extract: OpenedExtract, batchSize: number, mode: ImportMode):
   });
 }
 
-async function storedUpload(db: Db, uploadId: number): Promise<{ uploadId: number; sha256: string; size: number }> {
-  const u = await findUpload(db.$client, uploadId);
+async function storedUpload(db: Sql, uploadId: number): Promise<{ uploadId: number; sha256: string; size: number }> {
+  const u = await findUpload(db, uploadId);
   if (!u || !u.sha256) throw new ImportFailure('NOT_FOUND', `Upload #${uploadId} does not exist or is incomplete.`);
   return { uploadId, sha256: u.sha256, size: u.size };
 }

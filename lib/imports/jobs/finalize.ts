@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tableSpec, type DataTableName } from '../../kbo/spec';
-import type { Db, Tx } from '../../db/client';
+import type { Sql, Tx } from '../../db/client';
 import { ident, identList } from '../../db/sql';
 import { ImportFailure } from '../../errors';
 import { batchTotals, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
@@ -26,9 +26,9 @@ export interface Finalized {
  * record the totals, mark the job completed and drop its staging rows, in one transaction.
  * Calling it again on a completed job changes nothing.
  */
-export async function finalizeImport(db: Db, raw: z.input<typeof finalizeInput>): Promise<Finalized> {
+export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>): Promise<Finalized> {
   const { jobId } = finalizeInput.parse(raw);
-  return db.$client.begin(async (tx) => {
+  return db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) return { jobId, status: job.status, moved: false };
     if (!canMove(JOB_MOVES.finalize, job.status)) {

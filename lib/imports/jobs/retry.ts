@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { ImportFailure } from '../../errors';
 import { getJob } from '../sql/jobs';
 import { retryFailedBatches } from '../state/batch-moves';
@@ -12,9 +12,8 @@ export const retryInput = z.object({
 });
 
 /** retry-batch: put failed batches back in the queue; the next process-batch call takes them. */
-export async function retryBatches(db: Db, raw: z.input<typeof retryInput>): Promise<{ jobId: number; retried: number }> {
+export async function retryBatches(sql: Sql, raw: z.input<typeof retryInput>): Promise<{ jobId: number; retried: number }> {
   const { jobId, batchId } = retryInput.parse(raw);
-  const sql = db.$client;
   const job = await getJob(sql, jobId);
   if (!canRetry(job.status, Boolean(job.undo?.pausedFrom))) {
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${statusLabel(job.status)}; there is nothing to retry.`);

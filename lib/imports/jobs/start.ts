@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import type { ImportOptions } from '../options';
@@ -19,7 +19,7 @@ import { prepareSteps } from './prepare/step';
  * large extract is staged by process-batch calls like everything else.
  */
 export async function startImport(
-  db: Db,
+  db: Sql,
   input: PrepareInput,
   budgetMs = env().IMPORT_BATCH_BUDGET_MS,
   callStarted = Date.now(),
@@ -27,7 +27,7 @@ export async function startImport(
 ): Promise<{ jobId: number }> {
   const { jobId } = await createImport(db, input, opts);
   // The budget is the call's: what storing the upload and creating the job took comes off it.
-  await prepareSteps(db.$client, jobId, Math.max(0, callStarted + budgetMs - Date.now()));
+  await prepareSteps(db, jobId, Math.max(0, callStarted + budgetMs - Date.now()));
   return { jobId };
 }
 
@@ -38,13 +38,12 @@ export async function startImport(
  * Completing twice, one after the other or at the same moment (a retry after a lost answer, a
  * double click), gives the same import.
  */
-export async function completeUpload(db: Db, uploadId: number, sha256: string | null, opts: CreateOptions = {}): Promise<{ jobId: number }> {
-  const sql = db.$client;
+export async function completeUpload(sql: Sql, uploadId: number, sha256: string | null, opts: CreateOptions = {}): Promise<{ jobId: number }> {
   const made = await jobOfUpload(sql, uploadId);
   if (made !== undefined) return { jobId: made };
   const u = await loadUpload(sql, uploadId);
   try {
-    return await checkAndStart(db, u, sha256, opts);
+    return await checkAndStart(sql, u, sha256, opts);
   } catch (err) {
     // Another call completing this upload at the same moment was refused and dropped it while
     // this one was reading it: say so, rather than what reading vanished bytes looks like.
@@ -57,8 +56,7 @@ export async function completeUpload(db: Db, uploadId: number, sha256: string | 
 /** What reading an upload whose parts vanish mid-read looks like. */
 const READ_FAILURE = /damaged|truncated|not a readable|no longer stored/;
 
-async function checkAndStart(db: Db, u: PartedUpload, sha256: string | null, opts: CreateOptions): Promise<{ jobId: number }> {
-  const sql = db.$client;
+async function checkAndStart(sql: Sql, u: PartedUpload, sha256: string | null, opts: CreateOptions): Promise<{ jobId: number }> {
   const uploadId = u.id;
   const missing = missingParts(u, await viewOf(sql, u));
   if (missing.length > 0) {
@@ -79,7 +77,7 @@ async function checkAndStart(db: Db, u: PartedUpload, sha256: string | null, opt
     }
     await markUploadComplete(sql, uploadId, actual);
   }
-  return startImport(db, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) }, undefined, undefined, opts);
+  return startImport(sql, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) }, undefined, undefined, opts);
 }
 
 export interface FetchProgress {
@@ -93,11 +91,10 @@ export interface FetchProgress {
  * once every part is stored, the upload completes and the import starts. Safe to call again
  * and from several drivers.
  */
-export async function fetchSteps(db: Db, uploadId: number, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<FetchProgress> {
-  const sql = db.$client;
+export async function fetchSteps(sql: Sql, uploadId: number, budgetMs = env().IMPORT_BATCH_BUDGET_MS): Promise<FetchProgress> {
   const view = await fetchParts(sql, uploadId, Date.now() + budgetMs);
   if (view.received.length < view.parts) return { upload: view, jobId: null };
-  const { jobId } = await completeUpload(db, uploadId, null);
+  const { jobId } = await completeUpload(sql, uploadId, null);
   // A refused zip's upload is dropped with its job; the view is then the last one seen.
   return { upload: await uploadView(sql, uploadId).catch(() => ({ ...view, complete: true })), jobId };
 }

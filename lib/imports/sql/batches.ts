@@ -1,4 +1,4 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import type { BatchOperation, UndoProgress } from '../../db/schema';
 import { BATCH, JOB, type BatchStatus } from '../state/machine';
 
@@ -6,8 +6,6 @@ import { BATCH, JOB, type BatchStatus } from '../state/machine';
  * Every query of the engine on import_job_batches, but its status changes
  * (state/batch-moves.ts). New batches are born `pending` (the column's default).
  */
-
-type Db = Sql | Tx;
 
 /** Rows a prepare step staged, added to their batches (created on first sight). */
 export async function addStagedRows(
@@ -45,7 +43,7 @@ export async function deleteBatches(tx: Tx, jobId: number): Promise<void> {
   await tx`delete from import_job_batches where job_id = ${jobId}`;
 }
 
-export async function countBatches(sql: Db, jobId: number, status: BatchStatus): Promise<number> {
+export async function countBatches(sql: Queryable, jobId: number, status: BatchStatus): Promise<number> {
   const [r] = await sql<{ n: number }[]>`select count(*)::int as n from import_job_batches where job_id = ${jobId} and status = ${status}`;
   return r?.n ?? 0;
 }
@@ -118,7 +116,7 @@ export interface OperationProgress {
 }
 
 /** Per table and operation: batches by status, and the rows they staged and did. */
-export async function progressGroups(sql: Db, jobId: number): Promise<(OperationProgress & { table: string })[]> {
+export async function progressGroups(sql: Queryable, jobId: number): Promise<(OperationProgress & { table: string })[]> {
   return sql<(OperationProgress & { table: string })[]>`
     select table_name as "table", operation, count(*)::int as batches,
       count(*) filter (where status = ${BATCH.pending})::int as pending,
@@ -147,7 +145,7 @@ export interface BatchRowBrief {
 }
 
 /** Batches being applied and failed ones (up to 200), and the next pending one. */
-export async function openBatches(sql: Db, jobId: number): Promise<BatchRowBrief[]> {
+export async function openBatches(sql: Queryable, jobId: number): Promise<BatchRowBrief[]> {
   return sql<BatchRowBrief[]>`
     (select id, table_name, operation, batch_number, row_count, attempts, error_message, status
      from import_job_batches where job_id = ${jobId} and status = any(${[BATCH.processing, BATCH.failed]}::text[])
@@ -163,7 +161,7 @@ export async function openBatches(sql: Db, jobId: number): Promise<BatchRowBrief
  * [started, completed] spans (a batch in flight counts up to now), so the time an import
  * sat paused, or waited for a retry, does not count.
  */
-export async function batchSeconds(sql: Db, jobId: number): Promise<number> {
+export async function batchSeconds(sql: Queryable, jobId: number): Promise<number> {
   const [r] = await sql<{ seconds: number | null }[]>`
     with spans as (
       select started_at as s,
@@ -182,7 +180,7 @@ export async function batchSeconds(sql: Db, jobId: number): Promise<number> {
 }
 
 /** The latest finished batches: when each ended (seconds after the first began) and how long it took. */
-export async function finishedTimeline(sql: Db, jobId: number, points: number) {
+export async function finishedTimeline(sql: Queryable, jobId: number, points: number) {
   return sql<{ id: number; table_name: string; operation: string; batch_number: number; duration_ms: number; failed: boolean; at: number }[]>`
     with first as (select min(started_at) as t0 from import_job_batches where job_id = ${jobId})
     select * from (
@@ -195,7 +193,7 @@ export async function finishedTimeline(sql: Db, jobId: number, points: number) {
 }
 
 /** p50, p95 and max of the completed batches' durations. */
-export async function batchDurations(sql: Db, jobId: number) {
+export async function batchDurations(sql: Queryable, jobId: number) {
   const [timing] = await sql<{ n: number; p50: number | null; p95: number | null; max: number | null }[]>`
     select count(*)::int as n,
            percentile_cont(0.5) within group (order by duration_ms)::float8 as p50,
@@ -210,7 +208,7 @@ export async function batchDurations(sql: Db, jobId: number) {
  * inserted less rows ended): exact, and cheap whatever the register's size, since it reads
  * the batch rows and not the register.
  */
-export async function currentRowsByTable(sql: Db): Promise<{ table: string; rows: number }[]> {
+export async function currentRowsByTable(sql: Queryable): Promise<{ table: string; rows: number }[]> {
   return sql<{ table: string; rows: number }[]>`
     select b.table_name as "table", (coalesce(sum(b.rows_inserted), 0) - coalesce(sum(b.rows_ended), 0))::float8 as rows
     from import_job_batches b join import_jobs j on j.id = b.job_id

@@ -1,9 +1,7 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import type { BatchOperation, ImportJobFile, StagingProgress } from '../../db/schema';
 
 /** Every query of the engine on import_job_files: how far prepare steps have read each CSV file. */
-
-type Db = Sql | Tx;
 
 export interface PlannedFile {
   name: string;
@@ -52,7 +50,7 @@ export async function filesOf(tx: Tx, jobId: number) {
 }
 
 /** Rows rejected so far, over every file of the job. */
-export async function rejectedSoFar(sql: Db, jobId: number): Promise<number> {
+export async function rejectedSoFar(sql: Queryable, jobId: number): Promise<number> {
   const [r] = await sql<{ n: number }[]>`select coalesce(sum(rejected), 0)::int as n from import_job_files where job_id = ${jobId}`;
   return r?.n ?? 0;
 }
@@ -88,7 +86,7 @@ export async function unsortedDirectTables(tx: Tx, jobId: number): Promise<strin
 }
 
 /** Prepare's progress per job, as its committed steps left it. */
-export async function stagingOf(sql: Db, jobIds: number[]): Promise<Map<number, StagingProgress>> {
+export async function stagingOf(sql: Queryable, jobIds: number[]): Promise<Map<number, StagingProgress>> {
   const rows = await sql<{ job_id: number; files: number; files_done: number; file: string | null; bytes_done: string; bytes_total: string; rows: string }[]>`
     select job_id, count(*)::int as files, count(*) filter (where done)::int as files_done,
            (array_agg(name order by file_index) filter (where not done))[1] as file,

@@ -1,4 +1,4 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import type { ImportJob, ImportMode, UndoProgress, ZipSourceRef } from '../../db/schema';
 import { ImportFailure } from '../../errors';
 import { ACTIVE_STATUSES, BATCH, DRIVEN_STATUSES, JOB, VOID_STATUSES, type JobStatus } from '../state/machine';
@@ -8,12 +8,10 @@ import { ACTIVE_STATUSES, BATCH, DRIVEN_STATUSES, JOB, VOID_STATUSES, type JobSt
  * Rows come typed from the drizzle schema, with the status narrowed to the state machine's.
  */
 
-type Db = Sql | Tx;
-
 export type JobRow = Omit<ImportJob, 'status'> & { status: JobStatus };
 
 /** The whole row, named as drizzle names it (ImportJob), in one select list. */
-function jobColumns(sql: Db) {
+function jobColumns(sql: Queryable) {
   return sql`
     id, dataset, file_name as "fileName", file_size::float8 as "fileSize", sha256, extract_number as "extractNumber",
     extract_type as "extractType", snapshot_date as "snapshotDate", extract_timestamp as "extractTimestamp", status, mode,
@@ -23,7 +21,7 @@ function jobColumns(sql: Db) {
 }
 
 /** A job's row; `lock` takes its row lock for the rest of the transaction. */
-export async function findJob(sql: Db, jobId: number, lock?: 'share' | 'update'): Promise<JobRow | undefined> {
+export async function findJob(sql: Queryable, jobId: number, lock?: 'share' | 'update'): Promise<JobRow | undefined> {
   const locking = lock === 'update' ? sql`for update` : lock === 'share' ? sql`for share` : sql``;
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where id = ${jobId} ${locking}`;
   return job && withDates(job);
@@ -39,7 +37,7 @@ function withDates(job: JobRow): JobRow {
 }
 
 /** As findJob, and an unknown id is NOT_FOUND. */
-export async function getJob(sql: Db, jobId: number, lock?: 'share' | 'update'): Promise<JobRow> {
+export async function getJob(sql: Queryable, jobId: number, lock?: 'share' | 'update'): Promise<JobRow> {
   const job = await findJob(sql, jobId, lock);
   if (!job) throw new ImportFailure('NOT_FOUND', `Import #${jobId} does not exist.`);
   return job;
@@ -51,19 +49,19 @@ export interface JobFilter {
   extractType?: 'full' | 'update';
 }
 
-function filtered(sql: Db, f: JobFilter) {
+function filtered(sql: Queryable, f: JobFilter) {
   return sql`
     where (${f.statuses ?? null}::text[] is null or status = any(${f.statuses ?? null}::text[]))
       and (${f.extractType ?? null}::text is null or extract_type = ${f.extractType ?? null})`;
 }
 
 /** The newest jobs first, a page at a time. */
-export async function recentJobs(sql: Db, limit: number, offset = 0, filter: JobFilter = {}): Promise<JobRow[]> {
+export async function recentJobs(sql: Queryable, limit: number, offset = 0, filter: JobFilter = {}): Promise<JobRow[]> {
   const jobs = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs ${filtered(sql, filter)} order by id desc limit ${limit} offset ${offset}`;
   return jobs.map(withDates);
 }
 
-export async function countJobs(sql: Db, filter: JobFilter = {}): Promise<number> {
+export async function countJobs(sql: Queryable, filter: JobFilter = {}): Promise<number> {
   const [r] = await sql<{ n: number }[]>`select count(*)::int as n from import_jobs ${filtered(sql, filter)}`;
   return r?.n ?? 0;
 }
@@ -103,48 +101,48 @@ export async function insertJob(tx: Tx, j: NewJob): Promise<number> {
 type JobBrief = { id: number; extract_number: number; status: JobStatus };
 
 /** The active job (one at most), if any. */
-export async function activeJob(sql: Db): Promise<JobBrief | undefined> {
+export async function activeJob(sql: Queryable): Promise<JobBrief | undefined> {
   const [job] = await sql<JobBrief[]>`
     select id, extract_number, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
   return job;
 }
 
 /** A job of this very file that did not leave the register as it was. */
-export async function jobOfFile(sql: Db, sha256: string): Promise<JobBrief | undefined> {
+export async function jobOfFile(sql: Queryable, sha256: string): Promise<JobBrief | undefined> {
   const [job] = await sql<JobBrief[]>`
     select id, extract_number, status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
   return job;
 }
 
 /** The highest extract number applied so far (null: none). */
-export async function latestAppliedExtract(sql: Db): Promise<number | null> {
+export async function latestAppliedExtract(sql: Queryable): Promise<number | null> {
   const [r] = await sql<{ n: number | null }[]>`select max(extract_number) as n from import_jobs where status = ${JOB.completed}`;
   return r?.n ?? null;
 }
 
 /** The completed job that applied this extract number, if any. */
-export async function jobThatApplied(sql: Db, extractNumber: number): Promise<{ id: number } | undefined> {
+export async function jobThatApplied(sql: Queryable, extractNumber: number): Promise<{ id: number } | undefined> {
   const [job] = await sql<{ id: number }[]>`
     select id from import_jobs where status = ${JOB.completed} and extract_number = ${extractNumber} limit 1`;
   return job;
 }
 
 /** The extract number of the last job that completed (by job id). */
-export async function lastCompletedExtract(sql: Db): Promise<number | undefined> {
+export async function lastCompletedExtract(sql: Queryable): Promise<number | undefined> {
   const [last] = await sql<{ extract_number: number }[]>`
     select extract_number from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
   return last?.extract_number;
 }
 
 /** The newest job completed after this one, if any. */
-export async function completedAfter(sql: Db, jobId: number): Promise<{ id: number; extract_number: number } | undefined> {
+export async function completedAfter(sql: Queryable, jobId: number): Promise<{ id: number; extract_number: number } | undefined> {
   const [later] = await sql<{ id: number; extract_number: number }[]>`
     select id, extract_number from import_jobs where status = ${JOB.completed} and id > ${jobId} order by id desc limit 1`;
   return later;
 }
 
 /** No later import completed and none is active: the condition for a rollback. */
-export async function isLatestAndIdle(sql: Db, jobId: number): Promise<boolean> {
+export async function isLatestAndIdle(sql: Queryable, jobId: number): Promise<boolean> {
   const [r] = await sql<{ ok: boolean }[]>`
     select not exists (select 1 from import_jobs where status = ${JOB.completed} and id > ${jobId})
        and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as ok`;
@@ -152,14 +150,14 @@ export async function isLatestAndIdle(sql: Db, jobId: number): Promise<boolean> 
 }
 
 /** The newest job made from a stored upload. */
-export async function jobOfUpload(sql: Db, uploadId: number): Promise<number | undefined> {
+export async function jobOfUpload(sql: Queryable, uploadId: number): Promise<number | undefined> {
   const [made] = await sql<{ id: number }[]>`
     select id from import_jobs where source = ${JSON.stringify({ kind: 'upload', uploadId })}::jsonb order by id desc limit 1`;
   return made?.id;
 }
 
 /** The job a cron tick can move on: one in DRIVEN_STATUSES, or preparing from a zip stored here. */
-export async function nextDrivenJob(sql: Db): Promise<number | undefined> {
+export async function nextDrivenJob(sql: Queryable): Promise<number | undefined> {
   const [active] = await sql<{ id: number }[]>`
     select id from import_jobs
     where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
@@ -172,7 +170,7 @@ export async function saveUndoProgress(tx: Tx, jobId: number, undo: UndoProgress
 }
 
 /** Per job: the counts of its batches, rejected rows and how long it has run (the history). */
-export async function jobSummaries(sql: Db, jobIds: number[]) {
+export async function jobSummaries(sql: Queryable, jobIds: number[]) {
   return sql<
     { id: number; seconds: number; total: number; completed: number; failed: number; inserted: number; ended: number; unchanged: number; rejected: number }[]
   >`
@@ -192,7 +190,7 @@ export async function jobSummaries(sql: Db, jobIds: number[]) {
 }
 
 /** The last completed import (the extract the register is at), if any. */
-export async function lastCompletedJob(sql: Db): Promise<JobRow | undefined> {
+export async function lastCompletedJob(sql: Queryable): Promise<JobRow | undefined> {
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
   return job && withDates(job);
 }

@@ -1,5 +1,5 @@
 import { KBO_TABLES, type TableSpec } from '../../kbo/spec';
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import { ident, identList, join, sameRow } from '../../db/sql';
 
 /**
@@ -7,8 +7,6 @@ import { ident, identList, join, sameRow } from '../../db/sql';
  * one current row per key; a unique index enforces it): the rows of a file that would break
  * it, found while a job prepares, before anything is applied.
  */
-
-type Db = Sql | Tx;
 
 export const ONE_ROW_TABLES: readonly TableSpec[] = KBO_TABLES.filter((t) => t.oneRowPerKey);
 
@@ -25,7 +23,7 @@ export interface KeyConflict {
  * For rows about to be copied into `spec`'s table: which keys are current there already, and
  * whether with exactly these values (true) or others (false). Keys absent are not current.
  */
-export async function currentMatches(sql: Db, spec: TableSpec, rows: (string | null)[][]): Promise<Map<string, boolean>> {
+export async function currentMatches(sql: Queryable, spec: TableSpec, rows: (string | null)[][]): Promise<Map<string, boolean>> {
   if (!rows.length) return new Map();
   const names = spec.columns.map((_, i) => `v${i}`);
   const arrays = join(
@@ -54,7 +52,7 @@ export async function currentMatches(sql: Db, spec: TableSpec, rows: (string | n
  * lists on an earlier line with other values: every row but the key's first and its exact
  * repeats. For files out of key order; a sorted file's repeats are rejected as it is read.
  */
-export async function repeatedKeys(sql: Db, jobId: number, spec: TableSpec, operation: 'insert' | 'resync'): Promise<KeyConflict[]> {
+export async function repeatedKeys(sql: Queryable, jobId: number, spec: TableSpec, operation: 'insert' | 'resync'): Promise<KeyConflict[]> {
   const key = ident(sql, spec.key);
   return sql<KeyConflict[]>`
     with s as (
@@ -72,7 +70,7 @@ export async function repeatedKeys(sql: Db, jobId: number, spec: TableSpec, oper
  * An UPDATE's staged inserts of a key that is current in the register with other values and
  * that the same extract's delete file does not end (a modification lists the key in both).
  */
-export async function currentKeys(sql: Db, jobId: number, spec: TableSpec): Promise<KeyConflict[]> {
+export async function currentKeys(sql: Queryable, jobId: number, spec: TableSpec): Promise<KeyConflict[]> {
   const key = ident(sql, spec.key);
   const staging = ident(sql, spec.staging);
   return sql<KeyConflict[]>`
@@ -106,7 +104,7 @@ export async function unstageRejected(tx: Tx, jobId: number, spec: TableSpec, op
 }
 
 /** Whether a job's file of this table and operation was read out of key order. */
-export async function readUnsorted(sql: Db, jobId: number, table: string, operation: string): Promise<boolean> {
+export async function readUnsorted(sql: Queryable, jobId: number, table: string, operation: string): Promise<boolean> {
   const [r] = await sql<{ n: number }[]>`
     select count(*)::int as n from import_job_files where job_id = ${jobId} and table_name = ${table} and operation = ${operation} and not sorted`;
   return (r?.n ?? 0) > 0;
@@ -117,7 +115,7 @@ export async function readUnsorted(sql: Db, jobId: number, table: string, operat
  * same key, which that extract did not insert, is current: the undo would make the key
  * current twice. The first `limit` of them, over the one-row tables.
  */
-export async function revivalConflicts(sql: Db, extractNumber: number, limit = 20): Promise<{ table: string; key: string; since: number }[]> {
+export async function revivalConflicts(sql: Queryable, extractNumber: number, limit = 20): Promise<{ table: string; key: string; since: number }[]> {
   const out: { table: string; key: string; since: number }[] = [];
   for (const spec of ONE_ROW_TABLES) {
     const key = ident(sql, spec.key);

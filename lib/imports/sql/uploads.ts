@@ -1,8 +1,6 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Queryable } from '../../db/client';
 
 /** Every query of the engine on import_uploads and import_upload_parts: stored zips, by part. */
-
-type Db = Sql | Tx;
 
 export interface UploadRow {
   id: number;
@@ -15,7 +13,7 @@ export interface UploadRow {
   options: Record<string, unknown>;
 }
 
-export async function findUpload(sql: Db, uploadId: number): Promise<UploadRow | undefined> {
+export async function findUpload(sql: Queryable, uploadId: number): Promise<UploadRow | undefined> {
   const [u] = await sql<UploadRow[]>`
     select id, file_name as "fileName", size::float8 as size, sha256, part_size as "partSize", url, options
     from import_uploads where id = ${uploadId}`;
@@ -24,7 +22,7 @@ export async function findUpload(sql: Db, uploadId: number): Promise<UploadRow |
 
 /** A new upload row with nothing stored yet; `partSize` null for a zip stored in one go. */
 export async function insertUpload(
-  sql: Db,
+  sql: Queryable,
   u: { fileName: string; size: number; partSize: number | null; url: string | null; options: Record<string, unknown> },
 ): Promise<number> {
   const [row] = await sql<{ id: number }[]>`
@@ -35,14 +33,14 @@ export async function insertUpload(
 }
 
 /** Every byte stored: its size and the whole file's sha256 (only while not yet set). */
-export async function markUploadComplete(sql: Db, uploadId: number, sha256: string, size?: number): Promise<void> {
+export async function markUploadComplete(sql: Queryable, uploadId: number, sha256: string, size?: number): Promise<void> {
   await sql`
     update import_uploads set sha256 = ${sha256} ${size === undefined ? sql`` : sql`, size = ${size}`}
     where id = ${uploadId} and sha256 = ''`;
 }
 
 /** Uploads in parts never completed within a day. */
-export async function abandonedUploads(sql: Db): Promise<number[]> {
+export async function abandonedUploads(sql: Queryable): Promise<number[]> {
   const old = await sql<{ id: number }[]>`
     select id from import_uploads where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'`;
   return old.map((u) => u.id);
@@ -52,10 +50,10 @@ export async function abandonedUploads(sql: Db): Promise<number[]> {
 export const PORTAL_SCHEME = 'kbo-portal:';
 
 /** No import was made from upload `u` yet. */
-const noJobYet = (sql: Db) => sql`not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))`;
+const noJobYet = (sql: Queryable) => sql`not exists (select 1 from import_jobs j where j.source = jsonb_build_object('kind', 'upload', 'uploadId', u.id))`;
 
 /** The oldest URL fetch not finished, that no job was made from yet (a sync's portal files are the sync's). */
-export async function pendingFetch(sql: Db): Promise<number | undefined> {
+export async function pendingFetch(sql: Queryable): Promise<number | undefined> {
   const [u] = await sql<{ id: number }[]>`
     select u.id from import_uploads u
     where u.url is not null and u.url not like ${`${PORTAL_SCHEME}%`} and u.sha256 = '' and ${noJobYet(sql)}
@@ -64,30 +62,30 @@ export async function pendingFetch(sql: Db): Promise<number | undefined> {
 }
 
 /** The newest upload of `url` that no job was made from yet: a download to carry on. */
-export async function unstartedUploadOf(sql: Db, url: string): Promise<number | undefined> {
+export async function unstartedUploadOf(sql: Queryable, url: string): Promise<number | undefined> {
   const [u] = await sql<{ id: number }[]>`select u.id from import_uploads u where u.url = ${url} and ${noJobYet(sql)} order by u.id desc limit 1`;
   return u?.id;
 }
 
-export async function deleteUpload(sql: Db, uploadId: number): Promise<void> {
+export async function deleteUpload(sql: Queryable, uploadId: number): Promise<void> {
   await sql`delete from import_uploads where id = ${uploadId}`;
 }
 
 /** The parts stored so far: offset and length. */
-export async function storedParts(sql: Db, uploadId: number): Promise<{ offset: number; bytes: number }[]> {
+export async function storedParts(sql: Queryable, uploadId: number): Promise<{ offset: number; bytes: number }[]> {
   const parts = await sql<{ offset: string; bytes: number }[]>`
     select "offset", bytes from import_upload_parts where upload_id = ${uploadId} order by "offset"`;
   return parts.map((p) => ({ offset: Number(p.offset), bytes: Number(p.bytes) }));
 }
 
 /** Offsets of the parts whose bytes are in the object store, not in the row. */
-export async function externalPartOffsets(sql: Db, uploadId: number): Promise<number[]> {
+export async function externalPartOffsets(sql: Queryable, uploadId: number): Promise<number[]> {
   const stored = await sql<{ offset: string }[]>`select "offset" from import_upload_parts where upload_id = ${uploadId} and data is null`;
   return stored.map((p) => Number(p.offset));
 }
 
 /** Up to `limit` parts that hold bytes of [pos, end), in order, each with just its bytes in that range (`data` null when the part is in the object store). */
-export async function partsCovering(sql: Db, uploadId: number, pos: number, end: number, limit: number) {
+export async function partsCovering(sql: Queryable, uploadId: number, pos: number, end: number, limit: number) {
   // Only the bytes asked for leave the database: reading a zip's directory or an entry's
   // header asks for a few bytes, and whole parts (4 MB each) made that seconds of work.
   return sql<{ offset: string; data: Buffer | null }[]>`
@@ -100,7 +98,7 @@ export async function partsCovering(sql: Db, uploadId: number, pos: number, end:
 }
 
 /** Stores a part's row; storing it again replaces it, or with `keepFirst` leaves the first copy. */
-export async function upsertPart(sql: Db, uploadId: number, offset: number, bytes: number, data: Buffer | null, keepFirst: boolean): Promise<void> {
+export async function upsertPart(sql: Queryable, uploadId: number, offset: number, bytes: number, data: Buffer | null, keepFirst: boolean): Promise<void> {
   if (keepFirst) {
     await sql`
       insert into import_upload_parts (upload_id, "offset", bytes, data) values (${uploadId}, ${offset}, ${bytes}, ${data})

@@ -1,4 +1,4 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import type { BatchOperation } from '../../db/schema';
 import { ATTEMPT, BATCH, BATCH_MOVES, JOB, type AttemptOutcome } from './machine';
 
@@ -7,8 +7,6 @@ import { ATTEMPT, BATCH, BATCH_MOVES, JOB, type AttemptOutcome } from './machine
  * guarded by the statuses it moves from (and, for the lease holder's moves, by its token).
  * The attempt log (import_batch_attempts) is written here too, beside the moves it records.
  */
-
-type Db = Sql | Tx;
 
 export interface BatchRef {
   jobId: number;
@@ -42,7 +40,7 @@ const from = (m: { from: readonly string[] }) => m.from as readonly string[];
  * running job, with a new lease. A table's deletes complete before its inserts start; SKIP
  * LOCKED lets concurrent drivers take different batches.
  */
-export async function claimBatch(sql: Db, jobId: number, leaseSeconds: number): Promise<ClaimedBatch | undefined> {
+export async function claimBatch(sql: Queryable, jobId: number, leaseSeconds: number): Promise<ClaimedBatch | undefined> {
   const [row] = await sql<
     { id: number; table_name: string; operation: BatchOperation; batch_number: number; row_count: number; lease_token: string; attempts: number }[]
   >`
@@ -98,7 +96,7 @@ export async function holdLease(tx: Tx, batch: ClaimedBatch): Promise<boolean> {
  * transaction has locked is skipped, not waited for (that lock keeps every other driver off
  * it anyway). False once the lease is no longer this holder's.
  */
-export async function renewLease(sql: Db, batch: ClaimedBatch, leaseSeconds: number): Promise<boolean> {
+export async function renewLease(sql: Queryable, batch: ClaimedBatch, leaseSeconds: number): Promise<boolean> {
   const renewed = await sql`
     update import_job_batches set lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
     where id = (select id from import_job_batches
@@ -119,7 +117,7 @@ export async function completeBatch(tx: Tx, batch: ClaimedBatch, counts: BatchCo
 }
 
 /** processing -> failed, with the message a person reads; waits for a retry. */
-export async function failBatch(sql: Db, batch: ClaimedBatch, message: string, durationMs: number): Promise<void> {
+export async function failBatch(sql: Queryable, batch: ClaimedBatch, message: string, durationMs: number): Promise<void> {
   await sql`
     update import_job_batches
     set status = ${fail.to}, error_message = ${message}, lease_expires_at = null, duration_ms = ${durationMs}
@@ -127,7 +125,7 @@ export async function failBatch(sql: Db, batch: ClaimedBatch, message: string, d
 }
 
 /** processing -> pending, as if never claimed (attempt not counted): the job stopped before it applied. */
-export async function releaseBatch(sql: Db, batch: ClaimedBatch): Promise<void> {
+export async function releaseBatch(sql: Queryable, batch: ClaimedBatch): Promise<void> {
   await sql`
     update import_job_batches
     set status = ${release.to}, attempts = attempts - 1, lease_token = null, lease_expires_at = null, started_at = null
@@ -138,7 +136,7 @@ export async function releaseBatch(sql: Db, batch: ClaimedBatch): Promise<void> 
  * After a transient failure the holder tries again: the next attempt counts, and keeps the
  * lease for as long as a fresh claim would. Undefined when the lease is gone.
  */
-export async function renewForRetry(sql: Db, batch: ClaimedBatch): Promise<number | undefined> {
+export async function renewForRetry(sql: Queryable, batch: ClaimedBatch): Promise<number | undefined> {
   const kept = await sql<{ attempts: number }[]>`
     update import_job_batches
     set attempts = attempts + 1, lease_expires_at = now() + (lease_expires_at - started_at), started_at = now()
@@ -155,7 +153,7 @@ export async function reclaimBatches(tx: Tx, jobId: number): Promise<void> {
 }
 
 /** failed -> pending: one failed batch, or every failed batch of the job. Returns the ids moved. */
-export async function retryFailedBatches(sql: Db, jobId: number, batchId?: number): Promise<number[]> {
+export async function retryFailedBatches(sql: Queryable, jobId: number, batchId?: number): Promise<number[]> {
   const rows = await sql<{ id: number }[]>`
     update import_job_batches set status = ${retry.to}, error_message = null
     where job_id = ${jobId} and status = any(${from(retry)}::text[]) ${batchId ? sql`and id = ${batchId}` : sql``}
@@ -183,7 +181,7 @@ export async function insertCompletedBatch(
 
 /** One row per attempt at a batch; `completed` is written in the batch's own transaction. */
 export async function logAttempt(
-  sql: Db,
+  sql: Queryable,
   batch: { id: number; jobId: number },
   attempt: number,
   startedAt: Date,

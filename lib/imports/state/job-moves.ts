@@ -1,4 +1,4 @@
-import type { Sql, Tx } from '../../db/client';
+import type { Tx, Queryable } from '../../db/client';
 import type { UndoProgress } from '../../db/schema';
 import type { Fragment } from '../../db/sql';
 import { JOB, JOB_MOVES, type JobMove } from './machine';
@@ -9,9 +9,7 @@ import { JOB, JOB_MOVES, type JobMove } from './machine';
  * caller that needs a reason for a refusal reads the job under its row lock first.
  */
 
-type Db = Sql | Tx;
-
-async function move(sql: Db, jobId: number, name: JobMove, set: Fragment, also?: Fragment): Promise<boolean> {
+async function move(sql: Queryable, jobId: number, name: JobMove, set: Fragment, also?: Fragment): Promise<boolean> {
   const m = JOB_MOVES[name];
   const rows = await sql`
     update import_jobs set status = ${m.to} ${set}
@@ -37,17 +35,17 @@ export const markRefused = (tx: Tx, jobId: number, error: JobError) =>
 export const markRefusedAfterCopy = (tx: Tx, jobId: number, undo: UndoProgress, error: JobError) =>
   move(tx, jobId, 'refusedAfterCopy', tx`, undo = ${JSON.stringify(undo)}::jsonb, error = ${JSON.stringify(error)}::jsonb`);
 
-export const markPaused = (sql: Db, jobId: number) => move(sql, jobId, 'pause', sql``);
+export const markPaused = (sql: Queryable, jobId: number) => move(sql, jobId, 'pause', sql``);
 
 /** cancelling | rolling_back -> paused, remembering which undo it was (`undo.pausedFrom`). */
-export const markUndoPaused = (sql: Db, jobId: number) =>
+export const markUndoPaused = (sql: Queryable, jobId: number) =>
   move(sql, jobId, 'pauseUndo', sql`, undo = undo || jsonb_build_object('pausedFrom', status)`);
 
 /**
  * Resume, back to where the pause left the job: the undo it was (cancelling, rolling_back),
  * else staging when it was not yet prepared, else its batches.
  */
-export async function markResumed(sql: Db, jobId: number): Promise<boolean> {
+export async function markResumed(sql: Queryable, jobId: number): Promise<boolean> {
   const undo = sql`, undo = undo - 'pausedFrom'`;
   const pausedFrom = (s: string) => sql`undo->>'pausedFrom' = ${s}`;
   const notUndo = sql`coalesce(undo->>'pausedFrom', '') = ''`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Sql } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions } from '../options';
 import { PORTAL_SCHEME } from '../sql/uploads';
@@ -17,12 +17,12 @@ export const fetchUploadInput = importOptions.extend({
 });
 
 /** Starts fetching a zip: asks the server its size (a one-byte range request). */
-export async function createFetch(db: Db, raw: z.input<typeof fetchUploadInput>): Promise<UploadView> {
+export async function createFetch(db: Sql, raw: z.input<typeof fetchUploadInput>): Promise<UploadView> {
   const { url, ...options } = fetchUploadInput.parse(raw);
   const fileName = nameFromUrl(url);
   const size = await remoteSize(url);
   if (size > maxUploadBytes()) throw tooBig(fileName, size);
-  return newUpload(db.$client, { fileName, size, url, options });
+  return newUpload(db, { fileName, size, url, options });
 }
 
 /** The last path segment as the file's name, when it makes one (decodable, no control characters). */

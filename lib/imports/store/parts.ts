@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Sql, Tx } from '../../db/client';
+import type { Queryable, Sql, Tx } from '../../db/client';
 import type { ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
@@ -62,7 +62,7 @@ export async function storeUpload(
  * Stores one part of an upload. Storing a part again replaces it, or with `keepFirst` leaves
  * the first copy (a fetched part is the same bytes every time).
  */
-export async function savePart(sql: Sql | Tx, uploadId: number, offset: number, data: Uint8Array, keepFirst = false): Promise<void> {
+export async function savePart(sql: Queryable, uploadId: number, offset: number, data: Uint8Array, keepFirst = false): Promise<void> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const store = objectStore();
   if (store) await store.put(store.keyOf(uploadId, offset), bytes);
@@ -76,12 +76,12 @@ export async function partFromStore(uploadId: number, offset: number): Promise<B
 }
 
 /** Drops a stored upload's bytes, in the object store too (the job keeps its name, size and sha256). */
-export async function dropUpload(sql: Sql | Tx, ref: ZipSourceRef | null | undefined): Promise<void> {
+export async function dropUpload(sql: Queryable, ref: ZipSourceRef | null | undefined): Promise<void> {
   if (ref?.kind !== 'upload') return;
   await dropUploadById(sql, ref.uploadId);
 }
 
-export async function dropUploadById(sql: Sql | Tx, uploadId: number): Promise<void> {
+export async function dropUploadById(sql: Queryable, uploadId: number): Promise<void> {
   const store = objectStore();
   if (store) for (const offset of await externalPartOffsets(sql, uploadId)) await store.delete(store.keyOf(uploadId, offset));
   await deleteUpload(sql, uploadId);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Db, Sql } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions, type ImportOptions } from '../options';
@@ -50,11 +50,11 @@ export function tooBig(fileName: string, size: number): ImportFailure {
 }
 
 /** Starts an upload in parts; the answer says how big each part must be. */
-export async function createUpload(db: Db, raw: z.input<typeof createUploadInput>): Promise<UploadView> {
+export async function createUpload(db: Sql, raw: z.input<typeof createUploadInput>): Promise<UploadView> {
   const input = createUploadInput.parse(raw);
   if (input.size > maxUploadBytes()) throw tooBig(input.fileName, input.size);
   const { fileName, size, ...options } = input;
-  return newUpload(db.$client, { fileName, size, url: null, options });
+  return newUpload(db, { fileName, size, url: null, options });
 }
 
 /** An upload row with no parts yet (sha256 empty until it completes), sized in parts of IMPORT_PART_BYTES. */
@@ -114,8 +114,7 @@ export function expectedLength(u: { size: number; partSize: number; parts: numbe
  * Stores part `index` after checking its length (every part but the last is exactly the part
  * size) and its sha256. Sending a part again replaces it: the last good copy counts.
  */
-export async function putPart(db: Db, uploadId: number, index: number, data: Uint8Array, sha256: string): Promise<UploadView> {
-  const sql = db.$client;
+export async function putPart(sql: Sql, uploadId: number, index: number, data: Uint8Array, sha256: string): Promise<UploadView> {
   const u = await loadUpload(sql, uploadId);
   if (u.sha256 !== '') throw new ImportFailure('CONFLICT', `Upload #${uploadId} is already complete; its parts cannot change.`);
   if (u.url !== null) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is fetched from ${u.url}; it takes no parts.`);

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { stagingOf } from '../sql/files';
 import { countJobs, jobSummaries, recentJobs, type JobFilter, type JobRow } from '../sql/jobs';
 import { isVoid, JOB } from '../state/machine';
@@ -10,16 +10,15 @@ export interface HistoryQuery extends JobFilter {
 }
 
 /** One page of the import history, newest first, with how many imports match in all. */
-export async function historyPage(db: Db, q: HistoryQuery = {}): Promise<{ imports: JobSummary[]; total: number; limit: number; offset: number }> {
+export async function historyPage(db: Sql, q: HistoryQuery = {}): Promise<{ imports: JobSummary[]; total: number; limit: number; offset: number }> {
   const limit = q.limit ?? 50;
   const offset = q.offset ?? 0;
-  const [imports, total] = await Promise.all([listJobs(db, limit, offset, q), countJobs(db.$client, q)]);
+  const [imports, total] = await Promise.all([listJobs(db, limit, offset, q), countJobs(db, q)]);
   return { imports, total, limit, offset };
 }
 
 /** The import history, newest first, with each job's row counts. */
-export async function listJobs(db: Db, limit = 50, offset = 0, filter: JobFilter = {}): Promise<JobSummary[]> {
-  const sql = db.$client;
+export async function listJobs(sql: Sql, limit = 50, offset = 0, filter: JobFilter = {}): Promise<JobSummary[]> {
   const jobs = await recentJobs(sql, limit, offset, filter);
   if (jobs.length === 0) return [];
   const ids = jobs.map((j) => j.id);

@@ -1,5 +1,5 @@
 import { DATA_TABLES } from '../../kbo/spec';
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { currentRowsByTable } from '../sql/batches';
 import { activeJob, lastCompletedJob } from '../sql/jobs';
 import type { JobStatus } from '../state/machine';
@@ -15,12 +15,11 @@ export interface RegisterState {
 }
 
 /** The extract the register is at (the last completed import), null when empty: what the upload form needs. */
-export async function registerAt(db: Db): Promise<number | null> {
-  return (await lastCompletedJob(db.$client))?.extractNumber ?? null;
+export async function registerAt(db: Sql): Promise<number | null> {
+  return (await lastCompletedJob(db))?.extractNumber ?? null;
 }
 
-export async function registerState(db: Db): Promise<RegisterState> {
-  const sql = db.$client;
+export async function registerState(sql: Sql): Promise<RegisterState> {
   const [latest, active, counts] = await Promise.all([lastCompletedJob(sql), activeJob(sql), currentRowsByTable(sql)]);
   const rows = new Map(counts.map((c) => [c.table, Number(c.rows)]));
   return {

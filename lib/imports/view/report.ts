@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { batchDurations } from '../sql/batches';
 import { firstRowErrors, rowErrorsByFile } from '../sql/errors';
 import { getJob } from '../sql/jobs';
@@ -46,9 +46,8 @@ export interface ImportReport {
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** The JSON summary of one import (GET /api/imports/:id/report). */
-export async function importReport(db: Db, jobId: number): Promise<ImportReport> {
-  const status = await getJobStatus(db, jobId);
-  const sql = db.$client;
+export async function importReport(sql: Sql, jobId: number): Promise<ImportReport> {
+  const status = await getJobStatus(sql, jobId);
   const timing = await batchDurations(sql, jobId);
   const byFile = await rowErrorsByFile(sql, jobId);
   const j = status.job;
@@ -108,9 +107,9 @@ export function inertCell(value: string): string {
 }
 
 /** The rejected rows of one import as CSV (GET /api/imports/:id/report?format=csv). */
-export async function rejectedRowsCsv(db: Db, jobId: number): Promise<string> {
-  await getJob(db.$client, jobId); // 404 for an unknown job
-  const rows = await firstRowErrors(db.$client, jobId);
+export async function rejectedRowsCsv(db: Sql, jobId: number): Promise<string> {
+  await getJob(db, jobId); // 404 for an unknown job
+  const rows = await firstRowErrors(db, jobId);
   return Papa.unparse(
     {
       fields: ['file', 'line', 'column', 'value', 'reason', 'message'],

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import type { Sql } from '../../db/client';
 import { batchSeconds, finishedTimeline, openBatches, progressGroups, type BatchRowBrief } from '../sql/batches';
 import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
@@ -27,8 +27,7 @@ function toView(r: BatchRowBrief): BatchView {
 }
 
 /** status: a pure read of a job's progress (no writes, safe to poll). */
-export async function getJobStatus(db: Db, jobId: number): Promise<JobStatusView> {
-  const sql = db.$client;
+export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusView> {
   const job = await getJob(sql, jobId);
   const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys] = await Promise.all([
     progressGroups(sql, jobId),

@@ -12,5 +12,5 @@ type Context = { params: Promise<{ number: string }> };
 export const GET = route<Context>({}, async (request, { params }) => {
   const { number } = await params;
   const search = new URL(request.url).searchParams;
-  return json(await entityView((await getDb()).$client, number, languageOf(search.get('lang')), asOfParam(search.get('asOf'))));
+  return json(await entityView(await getDb(), number, languageOf(search.get('lang')), asOfParam(search.get('asOf'))));
 });

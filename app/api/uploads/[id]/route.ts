@@ -10,4 +10,4 @@ export const dynamic = 'force-dynamic';
 type Context = { params: Promise<{ id: string }> };
 
 /** An upload's parts so far (to resume it: send the ones not in `received`). */
-export const GET = route<Context>({}, async (_request, { params }) => json(await uploadView((await getDb()).$client, await uploadIdFrom(params))));
+export const GET = route<Context>({}, async (_request, { params }) => json(await uploadView(await getDb(), await uploadIdFrom(params))));

@@ -12,7 +12,7 @@ export const dynamic = 'force-dynamic';
 export const GET = route<JobContext>({}, async (request, { params }) => {
   const jobId = await jobIdFrom(params);
   const search = new URL(request.url).searchParams;
-  const sql = (await getDb()).$client;
+  const sql = await getDb();
   const filter = changeFilterOf(search);
   if (search.get('format') === 'csv') return streamedDownload(importChangesCsv(sql, jobId, filter), 'text/csv; charset=utf-8', `import-${jobId}-changes.csv`);
   return json(await importChanges(sql, jobId, filter));

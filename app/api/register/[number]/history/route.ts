@@ -11,5 +11,5 @@ type Context = { params: Promise<{ number: string }> };
 /** Every change the imports made to one entity, newest first. */
 export const GET = route<Context>({}, async (_request, { params }) => {
   const { number } = await params;
-  return json(await entityHistory((await getDb()).$client, number));
+  return json(await entityHistory(await getDb(), number));
 });
