@@ -20,7 +20,7 @@ const MIGRATION_LOCK = 4_710_147; // pg_advisory_lock key: one migrator at a tim
  * transaction pooler), dates kept as ISO strings, quiet notices.
  */
 export function createSql(url: string, max = env().DATABASE_POOL_MAX): Sql {
-  return postgres(url, {
+  const sql = postgres(url, {
     max,
     prepare: false,
     onnotice: () => {},
@@ -33,6 +33,27 @@ export function createSql(url: string, max = env().DATABASE_POOL_MAX): Sql {
     // Supported by postgres.js at runtime, missing from its typings.
     ...({ socket: connectNoDelay } as object),
   });
+  keepAsText(sql);
+  return sql;
+}
+
+/** Timestamps, dates and times (and numeric arrays), whose values pass through as PostgreSQL's text. */
+const TEXT_TYPES = [1184, 1082, 1083, 1114, 1182, 1185, 1115, 1231];
+
+/**
+ * The conversions the app's statements are written for: timestamps and times come back as
+ * PostgreSQL's own text (the views turn them into Dates where they compute with them) and go
+ * in as given; a json or jsonb parameter is the text the statement wrote (`${JSON.stringify(v)}::jsonb`),
+ * sent as it is rather than encoded a second time.
+ */
+function keepAsText(sql: Sql): void {
+  const asIs = (v: unknown) => v;
+  for (const oid of TEXT_TYPES) {
+    sql.options.parsers[oid] = asIs;
+    sql.options.serializers[oid] = asIs;
+  }
+  sql.options.serializers[114] = asIs;
+  sql.options.serializers[3802] = asIs;
 }
 
 /**
