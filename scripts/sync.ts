@@ -8,7 +8,7 @@ import { closeDb, getDb } from '../lib/db/client';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { ConfigError } from '../lib/env';
 import { isImportFailure } from '../lib/errors';
-import { portalFromEnv, runSync, syncStatus } from '../lib/sync';
+import { portalFromEnv, runSync, SYNC_TRIGGER, syncStatus } from '../lib/sync';
 
 const usage = `usage: npm run sync                 bring the register up to date from the KBO portal
        npm run sync -- --status      the last applied extract, the portal's newest, the last check, recent runs
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const concurrency = values.concurrency ? Number(values.concurrency) : 2;
-  const result = await runSync(db, portal, { trigger: 'cli', concurrency, log: (line) => console.log(line) });
+  const result = await runSync(db, portal, { trigger: SYNC_TRIGGER.cli, concurrency, log: (line) => console.log(line) });
   if (values.json) console.log(JSON.stringify(result));
   if (result.current) return 0;
   console.error(`error: ${result.message}`);

@@ -424,6 +424,7 @@ export const syncRuns = pgTable(
   },
   (t) => [index('sync_runs_outcome_idx').on(t.outcome, t.id)],
 );
+export type SyncRun = typeof syncRuns.$inferSelect;
 
 /** The sync's standing, one row (id 1): the last check of the portal, its lease, the last alert. */
 export const syncState = pgTable('sync_state', {

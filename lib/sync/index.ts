@@ -1,10 +1,16 @@
 /**
  * The sync's way in: a step of the plan (fetch the portal's files, import them in order), the
- * cron's tick, the portal client and the status the page shows. Browser-safe parts: `./shared`.
+ * CLI's whole run and the cron's tick that drive those steps, the portal client and the status
+ * the page shows. Browser-safe parts: `./shared`.
+ *
+ * Inside: state.ts and plan.ts (pure rules), sql/ (every statement, per table), steps/ (one
+ * step, the fetch, the alerts), drive/ (the run and the tick), view/ (the status, the words).
  */
 export * from './shared';
-export { syncTick } from './cron';
-export { KboPortal } from './portal';
-export { runSync } from './run';
-export { syncStatus, type SyncStatus } from './status';
-export { portalConfigured, portalFromEnv, releaseLease, type SyncProgress, syncStep } from './sync';
+export { portalConfigured, portalFromEnv } from './config';
+export { syncTick } from './drive/cron';
+export { runSync, type SyncResult } from './drive/run';
+export { type Portal, KboPortal } from './portal';
+export { releaseLease } from './sql/state';
+export { newHolder, type SyncProgress, syncStep } from './steps/step';
+export { syncStatus, type SyncStatus } from './view/status';

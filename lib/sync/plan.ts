@@ -23,6 +23,9 @@ export interface SyncStep {
   kind: 'load' | 'resync' | 'update';
 }
 
+/** A step as a run stores it in its plan (sync_runs.plan): the file, and how it is imported. */
+export type PlannedFile = PortalFile & { kind: SyncStep['kind'] };
+
 export type SyncPlan =
   | { ok: true; steps: SyncStep[]; newest: number | null; behind: number }
   | { ok: false; reason: string; newest: number | null };

@@ -23,6 +23,11 @@ export type SyncStepState = (typeof SYNC_STEP)[keyof typeof SYNC_STEP];
 
 /** How a sync run ended (sync_runs.outcome). */
 export const SYNC_OUTCOME = { inProgress: 'in_progress', upToDate: 'up_to_date', error: 'error' } as const;
+export type SyncOutcome = (typeof SYNC_OUTCOME)[keyof typeof SYNC_OUTCOME];
+
+/** Who started a sync run (sync_runs.trigger). */
+export const SYNC_TRIGGER = { cli: 'cli', cron: 'cron', page: 'page' } as const;
+export type SyncTrigger = (typeof SYNC_TRIGGER)[keyof typeof SYNC_TRIGGER];
 
 /** sync_state.last_check_outcome after a listing that answered; otherwise it holds the error's message. */
 export const CHECK_OK = 'ok';
@@ -46,3 +51,6 @@ export const isProblem = (state: SyncStepState) => state === SYNC_STEP.error || 
 
 /** Steps after which the alerts are considered (a failure, a success if asked, a lag). */
 export const alertsAfter = (state: SyncStepState) => state === SYNC_STEP.error || state === SYNC_STEP.checked || state === SYNC_STEP.done;
+
+/** Steps after which the page's holder lets the lease go (the sync ended here for now). */
+export const endsStepping = (state: SyncStepState) => endsCurrent(state) || state === SYNC_STEP.error;

@@ -5,7 +5,7 @@ import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
 import { ImportFailure } from '@/lib/errors';
-import { portalFromEnv, releaseLease, syncStatus, syncStep } from '@/lib/sync';
+import { endsStepping, portalFromEnv, releaseLease, SYNC_TRIGGER, syncStatus, syncStep } from '@/lib/sync';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -27,7 +27,7 @@ export const POST = route({}, async (request) => {
   const portal = portalFromEnv();
   if (!portal) throw new ImportFailure('PRECONDITION_FAILED', 'No KBO portal account is set: set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync.');
   const db = await getDb();
-  const p = await syncStep(db, portal, { trigger: 'page', holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
-  if (p.state === 'checked' || p.state === 'done' || p.state === 'error') await releaseLease(db, holder);
+  const p = await syncStep(db, portal, { trigger: SYNC_TRIGGER.page, holder, check, deadline: Date.now() + env().IMPORT_BATCH_BUDGET_MS });
+  if (endsStepping(p.state)) await releaseLease(db, holder);
   return json(p);
 });

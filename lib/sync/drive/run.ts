@@ -1,9 +1,10 @@
-import type { Sql } from '../db/client';
-import { env } from '../env';
-import { driveImport, isTerminal, JOB } from '../imports';
-import type { Portal } from './portal';
-import { afterStep, endsCurrent, SYNC_STEP } from './state';
-import { newHolder, releaseLease, syncStep, takeLease, type SyncProgress, type SyncTrigger } from './sync';
+import type { Sql } from '../../db/client';
+import { env } from '../../env';
+import { driveImport, isTerminal, JOB } from '../../imports';
+import type { Portal } from '../portal';
+import { afterStep, endsCurrent, SYNC_STEP, SYNC_TRIGGER, type SyncTrigger } from '../state';
+import { releaseLease, takeLease } from '../sql/state';
+import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 
 export interface SyncResult {
   /** The register is at the portal's newest extract (or the portal lists nothing newer). */
@@ -18,7 +19,7 @@ export interface SyncResult {
  * An interrupted run is carried on by the next: its stored parts and its import are picked up.
  */
 export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTrigger; log?: (line: string) => void; concurrency?: number } = {}): Promise<SyncResult> {
-  const trigger = opts.trigger ?? 'cli';
+  const trigger = opts.trigger ?? SYNC_TRIGGER.cli;
   const log = opts.log ?? (() => {});
   const holder = newHolder(trigger);
   let check = true;

@@ -1,8 +1,9 @@
-import type { Sql } from '../db/client';
-import { driveImport } from '../imports';
-import type { Portal } from './portal';
-import { afterStep } from './state';
-import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
+import type { Sql } from '../../db/client';
+import { driveImport } from '../../imports';
+import type { Portal } from '../portal';
+import { afterStep, SYNC_TRIGGER } from '../state';
+import { releaseLease } from '../sql/state';
+import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 
 /**
  * The sync's part of a cron tick, within `until` (epoch ms): ask the portal's listing when a
@@ -11,12 +12,12 @@ import { newHolder, releaseLease, syncStep, type SyncProgress } from './sync';
  * from what is stored. A second scheduler at the same moment finds the lease taken and leaves.
  */
 export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
-  const holder = newHolder('cron');
+  const holder = newHolder(SYNC_TRIGGER.cron);
   const steps: SyncProgress[] = [];
   try {
     while (Date.now() < until) {
       const started = performance.now();
-      const p = await syncStep(db, portal, { trigger: 'cron', holder, check: false, deadline: until });
+      const p = await syncStep(db, portal, { trigger: SYNC_TRIGGER.cron, holder, check: false, deadline: until });
       onCall?.('sync step', performance.now() - started);
       steps.push(p);
       const next = afterStep(p.state);

@@ -1,9 +1,10 @@
-import type { Sql } from '../db/client';
-import { env } from '../env';
-import { lastCompletedJob } from '../imports';
-import { shownUrl } from './portal';
-import { lagDays } from './alerts';
-import { portalConfigured, recentRuns, type SyncRunRow } from './sync';
+import type { Sql } from '../../db/client';
+import { env } from '../../env';
+import { lastCompletedJob } from '../../imports';
+import { checkMinutes, portalConfigured } from '../config';
+import { shownUrl } from '../portal';
+import { recentRuns, type SyncRunRow } from '../sql/runs';
+import { lagDays, readSyncState } from '../sql/state';
 
 /** Where the sync stands: what the status page and `npm run sync -- --status` show. */
 export interface SyncStatus {
@@ -23,23 +24,20 @@ export interface SyncStatus {
 
 export async function syncStatus(sql: Sql, limit = 20): Promise<SyncStatus> {
   const e = env();
-  const [state] = await sql<{ at: Date | null; outcome: string | null; newest: number | null; newest_date: string | null; undelivered: string | null }[]>`
-    select last_check_at as at, last_check_outcome as outcome, newest_on_portal as newest, newest_date::text, alert_undelivered as undelivered
-    from sync_state where id = 1`;
-  const [runs, job, lag] = await Promise.all([recentRuns(sql, limit), lastCompletedJob(sql), lagDays(sql)]);
+  const [state, runs, job, lag] = await Promise.all([readSyncState(sql), recentRuns(sql, limit), lastCompletedJob(sql), lagDays(sql)]);
   const register = job?.extractNumber ? { extractNumber: job.extractNumber, snapshotDate: job.snapshotDate ?? null } : null;
-  const newest = state?.newest ?? null;
-  const at = state?.at ? new Date(state.at) : null;
+  const newest = state?.newestOnPortal ?? null;
+  const at = state?.lastCheckAt ?? null;
   return {
     configured: portalConfigured(),
     portalUrl: shownUrl(e.KBO_PORTAL_URL),
     register,
-    portal: { newest, newestDate: state?.newest_date ?? null },
+    portal: { newest, newestDate: state?.newestDate ?? null },
     behind: register && newest !== null ? Math.max(0, newest - register.extractNumber) : null,
     lagDays: lag.days === null ? null : Math.max(0, lag.days),
-    lastCheck: { at, outcome: state?.outcome ?? null },
-    nextCheckAt: at ? new Date(at.getTime() + e.SYNC_CHECK_MINUTES * 60_000) : null,
-    alertUndelivered: state?.undelivered ?? null,
+    lastCheck: { at, outcome: state?.lastCheckOutcome ?? null },
+    nextCheckAt: at ? new Date(at.getTime() + checkMinutes() * 60_000) : null,
+    alertUndelivered: state?.alertUndelivered ?? null,
     runs,
   };
 }
