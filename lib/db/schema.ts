@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   customType,
   date,
   doublePrecision,
@@ -18,6 +19,16 @@ import {
   type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
 import { CODE_TABLE, KBO_TABLES, type ColumnSpec, type TableSpec } from '../kbo/spec';
+
+/**
+ * A CHECK that a text column holds one of `values`: the database refuses any other status,
+ * outcome or kind. The lists spell the state modules' values (lib/imports/state/machine.ts,
+ * lib/sync/state.ts) as SQL; their unit tests keep them equal.
+ */
+function oneOf(name: string, column: PgColumn, values: readonly string[], nullable = false) {
+  const list = sql.raw(values.map((v) => `'${v}'`).join(', '));
+  return check(name, nullable ? sql`${column} is null or ${column} in (${list})` : sql`${column} in (${list})`);
+}
 
 /**
  * Every table, in one module. The register tables and their staging twins are built from
@@ -224,6 +235,10 @@ export const importJobs = pgTable(
     uniqueIndex('import_jobs_one_active_idx')
       .on(t.dataset)
       .where(sql`status in ('preparing', 'running', 'paused', 'cancelling', 'rolling_back')`),
+    oneOf('import_jobs_status_check', t.status, ['preparing', 'running', 'paused', 'completed', 'failed', 'cancelling', 'cancelled', 'rolling_back', 'rolled_back']),
+    oneOf('import_jobs_mode_check', t.mode, ['initial', 'update', 'resync'], true),
+    oneOf('import_jobs_extract_type_check', t.extractType, ['full', 'update'], true),
+    oneOf('import_jobs_on_error_check', t.onError, ['continue', 'fail-fast']),
   ],
 );
 
@@ -264,6 +279,8 @@ export const importJobBatches = pgTable(
   (t) => [
     uniqueIndex('import_job_batches_key_idx').on(t.jobId, t.tableName, t.operation, t.batchNumber),
     index('import_job_batches_claim_idx').on(t.jobId, t.status),
+    oneOf('import_job_batches_status_check', t.status, ['pending', 'processing', 'completed', 'failed']),
+    oneOf('import_job_batches_operation_check', t.operation, ['delete', 'insert', 'replace', 'resync']),
   ],
 );
 
@@ -316,7 +333,11 @@ export const importBatchAttempts = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
     error: text('error'),
   },
-  (t) => [index('import_batch_attempts_batch_idx').on(t.batchId), index('import_batch_attempts_job_idx').on(t.jobId)],
+  (t) => [
+    index('import_batch_attempts_batch_idx').on(t.batchId),
+    index('import_batch_attempts_job_idx').on(t.jobId),
+    oneOf('import_batch_attempts_outcome_check', t.outcome, ['completed', 'failed', 'retried', 'lease_lost', 'released']),
+  ],
 );
 
 /**
@@ -337,6 +358,7 @@ export const importUploads = pgTable('import_uploads', {
   options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+export type ImportUpload = typeof importUploads.$inferSelect;
 
 export const importUploadParts = pgTable(
   'import_upload_parts',
@@ -395,7 +417,11 @@ export const importJobFiles = pgTable(
     openRows: integer('open_rows').notNull().default(0),
     done: boolean('done').notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.fileIndex] })],
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.fileIndex] }),
+    oneOf('import_job_files_operation_check', t.operation, ['delete', 'insert', 'replace', 'resync']),
+    oneOf('import_job_files_target_check', t.target, ['stage', 'direct']),
+  ],
 );
 export type ImportJobFile = typeof importJobFiles.$inferSelect;
 
@@ -422,7 +448,11 @@ export const syncRuns = pgTable(
     jobs: jsonb('jobs').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
   },
-  (t) => [index('sync_runs_outcome_idx').on(t.outcome, t.id)],
+  (t) => [
+    index('sync_runs_outcome_idx').on(t.outcome, t.id),
+    oneOf('sync_runs_outcome_check', t.outcome, ['in_progress', 'up_to_date', 'error']),
+    oneOf('sync_runs_trigger_check', t.trigger, ['cli', 'cron', 'page']),
+  ],
 );
 export type SyncRun = typeof syncRuns.$inferSelect;
 
@@ -443,4 +473,4 @@ export const syncState = pgTable('sync_state', {
   /** The last lag alert delivered: another waits a day while the lag lasts. */
   lastLagAlertAt: timestamp('last_lag_alert_at', { withTimezone: true }),
   alertUndelivered: text('alert_undelivered'),
-});
+}, (t) => [oneOf('sync_state_last_alert_kind_check', t.lastAlertKind, ['failure', 'lag', 'success'], true)]);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { afterStep, alertsAfter, endsCurrent, isProblem, SYNC_STEP, type SyncStepState } from './state';
+import { allowedValues } from '../db/checks';
+import { syncRuns, syncState } from '../db/schema';
+import { ALERT, afterStep, alertsAfter, endsCurrent, isProblem, SYNC_OUTCOME, SYNC_STEP, SYNC_TRIGGER, type SyncStepState } from './state';
 
 const ALL = Object.values(SYNC_STEP) as SyncStepState[];
 
@@ -21,5 +23,11 @@ describe('the sync rule every driver follows', () => {
     for (const s of ALL.filter((x) => afterStep(x) === 'stop')) expect(endsCurrent(s) !== isProblem(s), s).toBe(true);
     for (const s of ALL.filter((x) => afterStep(x) !== 'stop')) expect(endsCurrent(s) || isProblem(s), s).toBe(false);
     expect(ALL.filter(alertsAfter)).toEqual(['checked', 'done', 'error']);
+  });
+
+  it('the database allows exactly the outcomes, triggers and alert kinds defined here', () => {
+    expect(allowedValues(syncRuns, 'sync_runs_outcome_check')).toEqual(Object.values(SYNC_OUTCOME));
+    expect(allowedValues(syncRuns, 'sync_runs_trigger_check')).toEqual(Object.values(SYNC_TRIGGER));
+    expect(allowedValues(syncState, 'sync_state_last_alert_kind_check')).toEqual(Object.values(ALERT));
   });
 });

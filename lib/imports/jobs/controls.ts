@@ -117,7 +117,7 @@ export async function rollbackImport(db: Sql, raw: ControlInput): Promise<Contro
         if (later) {
           throw new ImportFailure(
             'PRECONDITION_FAILED',
-            `Import #${later.id} (extract ${later.extract_number}) was applied after import #${jobId}; only the latest applied import can be rolled back, so roll back the later ones first, newest first.`,
+            `Import #${later.id} (extract ${later.extractNumber}) was applied after import #${jobId}; only the latest applied import can be rolled back, so roll back the later ones first, newest first.`,
             { latest: later.id },
           );
         }

@@ -19,15 +19,15 @@ export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtra
     // The CLI resumes such a job (details.resumable) instead of treating it as a refusal.
     throw new ImportFailure(
       'CONFLICT',
-      `This file is already being imported as import #${same.id} (extract ${same.extract_number}, ${statusLabel(same.status)}); open that import to follow or resume it.`,
+      `This file is already being imported as import #${same.id} (extract ${same.extractNumber}, ${statusLabel(same.status)}); open that import to follow or resume it.`,
       { jobId: same.id, status: same.status, resumable: true },
     );
   }
   if (same) {
-    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extract_number}).`, { jobId: same.id });
+    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extractNumber}).`, { jobId: same.id });
   }
   if (active) {
-    throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extract_number}) ${busyWith(active.status)}.`, { jobId: active.id });
+    throw new ImportFailure('CONFLICT', `Import #${active.id} (extract ${active.extractNumber}) ${busyWith(active.status)}.`, { jobId: active.id });
   }
   if (meta.extractType === 'full') {
     const latest = await latestAppliedExtract(tx);

@@ -98,19 +98,20 @@ export async function insertJob(tx: Tx, j: NewJob): Promise<number> {
   return (row as { id: number }).id;
 }
 
-type JobBrief = { id: number; extract_number: number; status: JobStatus };
+/** A job's id, extract and status, named as drizzle names them. */
+export type JobBrief = Pick<JobRow, 'id' | 'extractNumber' | 'status'>;
 
 /** The active job (one at most), if any. */
 export async function activeJob(sql: Queryable): Promise<JobBrief | undefined> {
   const [job] = await sql<JobBrief[]>`
-    select id, extract_number, status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
+    select id, extract_number as "extractNumber", status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
   return job;
 }
 
 /** A job of this very file that did not leave the register as it was. */
 export async function jobOfFile(sql: Queryable, sha256: string): Promise<JobBrief | undefined> {
   const [job] = await sql<JobBrief[]>`
-    select id, extract_number, status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
+    select id, extract_number as "extractNumber", status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
   return job;
 }
 
@@ -129,15 +130,15 @@ export async function jobThatApplied(sql: Queryable, extractNumber: number): Pro
 
 /** The extract number of the last job that completed (by job id). */
 export async function lastCompletedExtract(sql: Queryable): Promise<number | undefined> {
-  const [last] = await sql<{ extract_number: number }[]>`
-    select extract_number from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
-  return last?.extract_number;
+  const [last] = await sql<{ extractNumber: number }[]>`
+    select extract_number as "extractNumber" from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
+  return last?.extractNumber;
 }
 
 /** The newest job completed after this one, if any. */
-export async function completedAfter(sql: Queryable, jobId: number): Promise<{ id: number; extract_number: number } | undefined> {
-  const [later] = await sql<{ id: number; extract_number: number }[]>`
-    select id, extract_number from import_jobs where status = ${JOB.completed} and id > ${jobId} order by id desc limit 1`;
+export async function completedAfter(sql: Queryable, jobId: number): Promise<JobBrief | undefined> {
+  const [later] = await sql<JobBrief[]>`
+    select id, extract_number as "extractNumber", status from import_jobs where status = ${JOB.completed} and id > ${jobId} order by id desc limit 1`;
   return later;
 }
 

@@ -1,17 +1,10 @@
 import type { Queryable } from '../../db/client';
+import type { ImportUpload } from '../../db/schema';
 
 /** Every query of the engine on import_uploads and import_upload_parts: stored zips, by part. */
 
-export interface UploadRow {
-  id: number;
-  fileName: string;
-  size: number;
-  /** Empty until every byte is stored and the whole file's hash checked. */
-  sha256: string;
-  partSize: number | null;
-  url: string | null;
-  options: Record<string, unknown>;
-}
+/** An upload's row as drizzle names it, without its creation time. */
+export type UploadRow = Omit<ImportUpload, 'createdAt'>;
 
 export async function findUpload(sql: Queryable, uploadId: number): Promise<UploadRow | undefined> {
   const [u] = await sql<UploadRow[]>`

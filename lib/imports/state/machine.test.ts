@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PgDialect, getTableConfig } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { importJobBatches, importJobs } from '../../db/schema';
+import { allowedValues } from '../../db/checks';
+import type { BatchOperation } from '../../db/schema';
+import { importBatchAttempts, importJobBatches, importJobFiles, importJobs } from '../../db/schema';
 import {
   ACTIVE_STATUSES,
   actionsFor,
+  ATTEMPT,
   BATCH,
+  BATCH_STATUSES,
   BATCH_MOVES,
   diagram,
   JOB,
@@ -59,6 +63,15 @@ describe('the job state machine', () => {
     expect(where('import_jobs_one_active_idx')).toBe(`status in (${list(ACTIVE_STATUSES)})`);
     const status = getTableConfig(importJobBatches).columns.find((c) => c.name === 'status');
     expect(status?.default).toBe(BATCH.pending);
+  });
+
+  it('the database allows exactly the statuses and outcomes the machine defines', () => {
+    expect(allowedValues(importJobs, 'import_jobs_status_check')).toEqual([...JOB_STATUSES]);
+    expect(allowedValues(importJobBatches, 'import_job_batches_status_check')).toEqual([...BATCH_STATUSES]);
+    expect(allowedValues(importBatchAttempts, 'import_batch_attempts_outcome_check')).toEqual(Object.values(ATTEMPT));
+    const operations: BatchOperation[] = ['delete', 'insert', 'replace', 'resync'];
+    expect(allowedValues(importJobBatches, 'import_job_batches_operation_check')).toEqual(operations);
+    expect(allowedValues(importJobFiles, 'import_job_files_operation_check')).toEqual(operations);
   });
 
   it('the diagrams in the READMEs are the ones the moves draw', () => {

@@ -9,7 +9,7 @@ export interface RegisterState {
   /** The extract the register is at: the last completed import (null: nothing imported yet). */
   latest: { jobId: number; extractNumber: number; extractType: string; snapshotDate: string | null; finishedAt: Date | null } | null;
   /** The import under way, if any. */
-  active: { jobId: number; extractNumber: number; status: JobStatus } | null;
+  active: { jobId: number; extractNumber: number | null; status: JobStatus } | null;
   /** Current rows per table after the completed imports (the register's tables, then the codes). */
   tables: { table: string; rows: number }[];
 }
@@ -32,7 +32,7 @@ export async function registerState(sql: Sql): Promise<RegisterState> {
           finishedAt: latest.finishedAt,
         }
       : null,
-    active: active ? { jobId: active.id, extractNumber: active.extract_number, status: active.status } : null,
+    active: active ? { jobId: active.id, extractNumber: active.extractNumber, status: active.status } : null,
     tables: [...DATA_TABLES, 'codes'].map((table) => ({ table, rows: rows.get(table) ?? 0 })),
   };
 }

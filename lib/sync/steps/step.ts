@@ -61,7 +61,7 @@ async function step(sql: Sql, portal: Portal, opts: SyncStepOptions): Promise<Sy
   try {
     const active = await activeJob(sql);
     if (active) {
-      const job = { id: active.id, extractNumber: active.extract_number };
+      const job = active;
       // A paused import is an admin's choice, not a failure: the sync waits for it.
       if (active.status === JOB.paused) return progress(SYNC_STEP.waiting, run, SAID.paused(job));
       return { ...progress(SYNC_STEP.importing, run, SAID.underWay(job)), jobId: active.id };

@@ -1,0 +1,12 @@
+ALTER TABLE "import_batch_attempts" ADD CONSTRAINT "import_batch_attempts_outcome_check" CHECK ("import_batch_attempts"."outcome" in ('completed', 'failed', 'retried', 'lease_lost', 'released'));--> statement-breakpoint
+ALTER TABLE "import_job_batches" ADD CONSTRAINT "import_job_batches_status_check" CHECK ("import_job_batches"."status" in ('pending', 'processing', 'completed', 'failed'));--> statement-breakpoint
+ALTER TABLE "import_job_batches" ADD CONSTRAINT "import_job_batches_operation_check" CHECK ("import_job_batches"."operation" in ('delete', 'insert', 'replace', 'resync'));--> statement-breakpoint
+ALTER TABLE "import_job_files" ADD CONSTRAINT "import_job_files_operation_check" CHECK ("import_job_files"."operation" in ('delete', 'insert', 'replace', 'resync'));--> statement-breakpoint
+ALTER TABLE "import_job_files" ADD CONSTRAINT "import_job_files_target_check" CHECK ("import_job_files"."target" in ('stage', 'direct'));--> statement-breakpoint
+ALTER TABLE "import_jobs" ADD CONSTRAINT "import_jobs_status_check" CHECK ("import_jobs"."status" in ('preparing', 'running', 'paused', 'completed', 'failed', 'cancelling', 'cancelled', 'rolling_back', 'rolled_back'));--> statement-breakpoint
+ALTER TABLE "import_jobs" ADD CONSTRAINT "import_jobs_mode_check" CHECK ("import_jobs"."mode" is null or "import_jobs"."mode" in ('initial', 'update', 'resync'));--> statement-breakpoint
+ALTER TABLE "import_jobs" ADD CONSTRAINT "import_jobs_extract_type_check" CHECK ("import_jobs"."extract_type" is null or "import_jobs"."extract_type" in ('full', 'update'));--> statement-breakpoint
+ALTER TABLE "import_jobs" ADD CONSTRAINT "import_jobs_on_error_check" CHECK ("import_jobs"."on_error" in ('continue', 'fail-fast'));--> statement-breakpoint
+ALTER TABLE "sync_runs" ADD CONSTRAINT "sync_runs_outcome_check" CHECK ("sync_runs"."outcome" in ('in_progress', 'up_to_date', 'error'));--> statement-breakpoint
+ALTER TABLE "sync_runs" ADD CONSTRAINT "sync_runs_trigger_check" CHECK ("sync_runs"."trigger" in ('cli', 'cron', 'page'));--> statement-breakpoint
+ALTER TABLE "sync_state" ADD CONSTRAINT "sync_state_last_alert_kind_check" CHECK ("sync_state"."last_alert_kind" is null or "sync_state"."last_alert_kind" in ('failure', 'lag', 'success'));
