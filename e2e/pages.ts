@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
-import type { faultPlan } from '../lib/imports';
+import { type faultPlan, setFaults as writeFaultPlan } from '../lib/imports';
 import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { E2E_AUTH, E2E_BASE_URL, E2E_DATABASE } from './auth';
 
@@ -28,10 +28,17 @@ export async function signIn(page: Page, password = E2E_AUTH.ADMIN_PASSWORD) {
   expect(res.ok(), await res.text()).toBe(true);
 }
 
-/** The test-only fault switch of the e2e server (IMPORT_TEST_FAULTS=1), with the API token. */
-export async function setFaults(request: APIRequestContext, plan: z.input<typeof faultPlan>) {
-  const res = await request.post('/api/test/faults', { data: plan, headers: bearer });
-  expect(res.ok(), await res.text()).toBe(true);
+/**
+ * The e2e server's fault plan (it runs with IMPORT_TEST_FAULTS=1), written straight into its
+ * database: no route of the app sets it. The request is the test's, kept for its call sites.
+ */
+export async function setFaults(_request: APIRequestContext, plan: z.input<typeof faultPlan>) {
+  const sql = createSql(databaseUrl(await resolveDatabaseUrl(), E2E_DATABASE), 1);
+  try {
+    await writeFaultPlan(sql, plan);
+  } finally {
+    await sql.end();
+  }
 }
 
 /** Page object for /imports. */

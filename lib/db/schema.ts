@@ -474,3 +474,25 @@ export const syncState = pgTable('sync_state', {
   lastLagAlertAt: timestamp('last_lag_alert_at', { withTimezone: true }),
   alertUndelivered: text('alert_undelivered'),
 }, (t) => [oneOf('sync_state_last_alert_kind_check', t.lastAlertKind, ['failure', 'lag', 'success'], true)]);
+
+/**
+ * The test-only fault plan (lib/imports/jobs/faults.ts), one row (id 1): what the next batches,
+ * prepare steps and undo steps meet. Written by the suites straight into their own database;
+ * read and acted on only by a server started with IMPORT_TEST_FAULTS=1.
+ */
+export const importTestFaults = pgTable('import_test_faults', {
+  id: integer('id').primaryKey(),
+  /** Fail the next N batch applications (of `tableName`, when set). */
+  failBatches: integer('fail_batches').notNull().default(0),
+  tableName: text('table_name'),
+  /** The next N batch transactions fail as a serialization failure would (SQLSTATE 40001). */
+  transientFailures: integer('transient_failures').notNull().default(0),
+  /** Hold every batch this long inside its transaction, before applying it. */
+  delayMs: integer('delay_ms').notNull().default(0),
+  /** Hold every batch this long between its claim and its transaction (a slow driver). */
+  stallMs: integer('stall_ms').notNull().default(0),
+  /** Hold prepare this long before staging each file. */
+  stageDelayMs: integer('stage_delay_ms').notNull().default(0),
+  /** Hold each undo step this long before it starts. */
+  undoDelayMs: integer('undo_delay_ms').notNull().default(0),
+});

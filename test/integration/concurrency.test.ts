@@ -4,7 +4,7 @@ import { DATA_TABLES } from '../../lib/kbo/spec';
 import { finalizeImport } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import type { BatchOutcome } from '../../lib/imports/jobs/process';
-import { setFaults } from '../../lib/imports/jobs/faults';
+import { setFaults } from '../../lib/imports';
 import { claimBatch } from '../../lib/imports/state/batch-moves';
 import { processBatch } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -15,7 +15,6 @@ beforeEach(async () => {
   t = await freshDb();
 });
 afterEach(async () => {
-  setFaults({});
   await t.drop();
 });
 
@@ -63,7 +62,7 @@ describe('process-batch under concurrency', () => {
     const jobId = prepared.job.id;
     expect(prepared.batches.total).toBeGreaterThan(2);
     // Every driver of this process now holds its batch 4.5 s before applying it: longer than its 3 s lease.
-    setFaults({ stallMs: 4_500 });
+    await setFaults(t.db, { stallMs: 4_500 });
     const slow = processBatch(t.db, { jobId, budgetMs: 0, leaseSeconds: 3 });
     await new Promise((r) => setTimeout(r, 3_800));
     // Past the first lease: without the heartbeat, this driver would take the slow one's batch.

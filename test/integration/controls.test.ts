@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import type { StagingProgress } from '../../lib/db/schema';
@@ -5,7 +10,7 @@ import { DATA_TABLES } from '../../lib/kbo/spec';
 import { cancelImport, createImport, pauseImport, resumeImport, rollbackImport } from '../helpers/answers';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';
-import { setFaults } from '../../lib/imports/jobs/faults';
+import { setFaults } from '../../lib/imports';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { MAX_TRANSIENT_ATTEMPTS } from '../../lib/imports/jobs/process';
 import { processBatch } from '../helpers/answers';
@@ -19,7 +24,6 @@ beforeEach(async () => {
   t = await freshDb();
 });
 afterEach(async () => {
-  setFaults({});
   await t.drop();
 });
 
@@ -121,7 +125,7 @@ describe('pause and resume', () => {
 
   it('hands back a batch whose driver finds the job paused, without counting an attempt', async () => {
     const { jobId } = await fullThenUpdate(22);
-    setFaults({ stallMs: 300 });
+    await setFaults(t.db, { stallMs: 300 });
     const inFlight = step(jobId);
     await new Promise((r) => setTimeout(r, 50));
     await pauseImport(t.db, { jobId });
@@ -146,14 +150,14 @@ describe('cancel', () => {
     for (let i = 0; i < 6; i++) await step(jobId);
     expect(await tableChecksums(t.db)).not.toEqual(before);
 
-    setFaults({ delayMs: 300 });
+    await setFaults(t.db, { delayMs: 300 });
     const inFlight = step(jobId); // a batch applying while the cancel arrives
     await new Promise((r) => setTimeout(r, 50));
     const cancelling = cancelImport(t.db, { jobId, budgetMs: 0 });
     const [flown] = (await inFlight).processed;
     expect(flown?.status).toBe('completed'); // it committed first; the undo waited for it and removes it too
     await cancelling;
-    setFaults({});
+    await setFaults(t.db, {});
     let status = await getJobStatus(t.db, jobId);
     while (status.job.status === 'cancelling') status = (await step(jobId)).progress;
     expect(status.job.status).toBe('cancelled');
@@ -215,7 +219,7 @@ describe('rollback', () => {
 describe('fault switch and retry', () => {
   it('fails a batch on demand, keeps the job running, and a retry completes it', async () => {
     const { model, jobId } = await fullThenUpdate(51);
-    setFaults({ failBatches: 1, table: 'activities' });
+    await setFaults(t.db, { failBatches: 1, table: 'activities' });
     const stopped = await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
     expect(stopped.job.status).toBe('running');
     expect(stopped.failures).toHaveLength(1);
@@ -231,14 +235,36 @@ describe('fault switch and retry', () => {
   });
 });
 
+describe('the fault plan', () => {
+  it('is met only by a process started with IMPORT_TEST_FAULTS=1: the CLI without it imports through a plan that fails every batch', async () => {
+    await setFaults(t.db, { failBatches: 1_000, transientFailures: 1_000, stallMs: 30_000 });
+    const full = new RegisterModel(52).full(1, 200, '2025-03-01');
+    const dir = await mkdtemp(path.join(tmpdir(), 'kbo-faults-'));
+    try {
+      await writeFile(path.join(dir, full.fileName), await zipExtract(full));
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/import.ts', path.join(dir, full.fileName)], {
+        env: { ...process.env, DATABASE_URL: t.url, IMPORT_TEST_FAULTS: '0' },
+        timeout: 120_000,
+      });
+      expect(stdout).toContain('full extract 1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const attempts = await t.db<{ outcome: string }[]>`select distinct outcome from import_batch_attempts`;
+    expect(attempts.map((a) => a.outcome)).toEqual(['completed']);
+    const [plan] = await t.db<{ failBatches: number }[]>`select fail_batches as "failBatches" from import_test_faults`;
+    expect(plan?.failBatches).toBe(1_000);
+  });
+});
+
 describe('cron tick', () => {
   it('drives the active import within its budget, carries on at the next tick, and idles when nothing is active', async () => {
     const { model, jobId } = await fullThenUpdate(81);
-    setFaults({ delayMs: 150 });
+    await setFaults(t.db, { delayMs: 150 });
     const first = await cronTick(t.db, 300);
     expect(first.job?.job.id).toBe(jobId);
     expect(first.job?.job.status).toBe('running'); // the budget ran out first
-    setFaults({});
+    await setFaults(t.db, {});
     const second = await cronTick(t.db, 30_000);
     expect(second.job?.job.status).toBe('completed');
     for (const table of DATA_TABLES) expect(await currentRows(t.db, table)).toEqual(model.currentRows(table));
@@ -254,7 +280,7 @@ describe('cron tick', () => {
 describe('transient database errors', () => {
   it('are retried in place with backoff, each attempt logged, and the batch applied once', async () => {
     const { model, jobId } = await fullThenUpdate(91);
-    setFaults({ transientFailures: 2 });
+    await setFaults(t.db, { transientFailures: 2 });
     const first = await processBatch(t.db, { jobId, budgetMs: 0 });
     expect(first.processed.map((p) => [p.status, p.attempt])).toEqual([['completed', 3]]);
     const log = await t.db`
@@ -267,7 +293,7 @@ describe('transient database errors', () => {
     expect(log[0]?.error).toMatch(/\(40001\)/);
 
     // More than the bound: the batch fails, naming the attempts, and a retry completes it.
-    setFaults({ transientFailures: MAX_TRANSIENT_ATTEMPTS });
+    await setFaults(t.db, { transientFailures: MAX_TRANSIENT_ATTEMPTS });
     const second = await processBatch(t.db, { jobId, budgetMs: 0 });
     expect(second.processed[0]).toMatchObject({ status: 'failed', attempt: MAX_TRANSIENT_ATTEMPTS });
     expect(second.processed[0]?.error).toMatch(/refused this batch \(40001\) after 3 attempts/);

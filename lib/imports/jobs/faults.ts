@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import type { Queryable, Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
+import { faultDelay, takeFailure, writeFaults, type FaultDelay } from '../sql/faults';
 
 /**
- * A test-only fault switch, so the e2e and integration suites can make a batch fail or go
- * slowly on a real server. Off unless IMPORT_TEST_FAULTS=1; the route that sets it answers
- * 404 otherwise. The plan lives in this process (the one applying batches).
+ * A test-only fault switch, so the suites can make a batch fail or go slowly on a real server.
+ * The plan is a row of the database the server uses (import_test_faults), written by the test
+ * itself: every app instance on that database meets the same plan, and a test's plan stays in
+ * its own database. A server acts on it only with IMPORT_TEST_FAULTS=1; otherwise it never
+ * reads it.
  */
 export const faultPlan = z.object({
   /** Fail the next N batch applications (of `table`, when given). */
@@ -24,48 +28,46 @@ export const faultPlan = z.object({
 });
 export type FaultPlan = z.output<typeof faultPlan>;
 
-const holder = globalThis as unknown as { __kboImportFaults?: FaultPlan };
-
 export function faultsEnabled(): boolean {
   return env().IMPORT_TEST_FAULTS;
 }
 
-export function setFaults(raw: z.input<typeof faultPlan>): FaultPlan {
-  if (!faultsEnabled()) throw new ImportFailure('NOT_FOUND', 'The fault switch is off (IMPORT_TEST_FAULTS is not 1).');
+/** Replaces the plan in this database (`{}`: no faults). */
+export async function setFaults(sql: Sql, raw: z.input<typeof faultPlan>): Promise<FaultPlan> {
   const plan = faultPlan.parse(raw);
-  holder.__kboImportFaults = plan;
+  await writeFaults(sql, { ...plan, tableName: plan.table ?? null });
   return plan;
 }
 
-/** Waits as long as the plan says for one of its delays (nothing when the switch is off). */
-async function hold(delay: 'stageDelayMs' | 'stallMs' | 'delayMs' | 'undoDelayMs'): Promise<void> {
-  const ms = holder.__kboImportFaults?.[delay];
-  if (ms && faultsEnabled()) await new Promise((r) => setTimeout(r, ms));
+/** Waits as long as the plan says for one of its delays (nothing, and no query, when the switch is off). */
+async function hold(sql: Queryable, delay: FaultDelay): Promise<void> {
+  if (!faultsEnabled()) return;
+  const ms = await faultDelay(sql, delay);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Called by prepare before it stages each file. */
-export const injectStagingDelay = () => hold('stageDelayMs');
+export const injectStagingDelay = (sql: Queryable) => hold(sql, 'stageDelayMs');
 
 /** Called before each undo step's transaction. */
-export const injectUndoDelay = () => hold('undoDelayMs');
+export const injectUndoDelay = (sql: Queryable) => hold(sql, 'undoDelayMs');
 
 /** Called after a claim, before the batch's transaction starts. */
-export const injectStall = () => hold('stallMs');
+export const injectStall = (sql: Queryable) => hold(sql, 'stallMs');
 
-/** Called inside a batch's transaction, before it applies anything. */
-export async function injectFault(batch: { tableName: string; batchNumber: number; operation: string }): Promise<void> {
-  await hold('delayMs');
-  const plan = holder.__kboImportFaults;
-  if (!plan || !faultsEnabled()) return;
-  if (plan.transientFailures > 0) {
-    plan.transientFailures -= 1;
-    throw Object.assign(new Error('injected serialization failure'), { code: '40001' });
-  }
-  if (plan.failBatches > 0 && (!plan.table || plan.table === batch.tableName)) {
-    plan.failBatches -= 1;
-    throw new ImportFailure(
-      'INTERNAL',
-      `Injected test fault in batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}); retry it.`,
-    );
+/** What one try at a batch meets: taken from the plan before its transaction, so that its rollback does not give it back. */
+export type BatchFault = 'transient' | 'batch' | null;
+
+/** Before a batch's transaction: takes the failure this try meets, if any. */
+export async function batchFault(sql: Sql, batch: { tableName: string }): Promise<BatchFault> {
+  return faultsEnabled() ? takeFailure(sql, batch.tableName) : null;
+}
+
+/** Inside a batch's transaction, before it applies anything: the plan's delay, then the failure taken. */
+export async function injectFault(tx: Queryable, fault: BatchFault, batch: { tableName: string; batchNumber: number; operation: string }): Promise<void> {
+  await hold(tx, 'delayMs');
+  if (fault === 'transient') throw Object.assign(new Error('injected serialization failure'), { code: '40001' });
+  if (fault === 'batch') {
+    throw new ImportFailure('INTERNAL', `Injected test fault in batch ${batch.batchNumber} of ${batch.tableName} (${batch.operation}); retry it.`);
   }
 }

@@ -16,7 +16,7 @@ import {
 } from '../state/batch-moves';
 import { ATTEMPT, JOB, type AttemptOutcome } from '../state/machine';
 import { applyBatch } from './apply';
-import { injectFault, injectStall } from './faults';
+import { batchFault, injectFault, injectStall } from './faults';
 
 export interface BatchOutcome {
   id: number;
@@ -89,16 +89,17 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
   let attempt = batch.attempts;
   const base = () => ({ id: batch.id, table: batch.tableName, operation: batch.operation, batchNumber: batch.batchNumber, attempt });
   const ended = (status: BatchOutcome['status'], more: Partial<BatchOutcome> = {}): BatchOutcome => ({ ...base(), status, durationMs: Date.now() - started, ...more });
-  await injectStall();
+  await injectStall(sql);
   for (let tries = 1; ; tries++) {
     const attemptStarted = new Date();
     try {
+      const fault = await batchFault(sql, batch);
       const counts = await sql.begin(async (tx) => {
         if (!(await holdLease(tx, batch))) throw new LeaseLost();
         // Read after taking the batch row: a cancel's undo first waits for rows held like this
         // one, so a batch either commits before the undo starts or sees the job stopped here.
         if ((await findJob(tx, job.id))?.status !== JOB.running) throw new JobStopped();
-        await injectFault(batch);
+        await injectFault(tx, fault, batch);
         const counts = await applyBatch(tx, job, batch);
         await completeBatch(tx, batch, counts, Date.now() - started);
         await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.completed);

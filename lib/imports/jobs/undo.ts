@@ -36,7 +36,7 @@ export async function undoSteps(sql: Sql, jobId: number, budgetMs: number): Prom
   const started = Date.now();
   const out: UndoOutcome[] = [];
   do {
-    await injectUndoDelay();
+    await injectUndoDelay(sql);
     const step = await undoStep(sql, jobId);
     if (!step) break;
     out.push(step);

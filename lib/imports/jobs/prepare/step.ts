@@ -102,7 +102,7 @@ async function stageStep(step: Step): Promise<StepOutcome> {
   const entry = extract.files.find((f) => f.name === file.name);
   const plan = filesFor(job.extractType as 'full' | 'update').find((p) => p.name === file.name);
   if (!entry || !plan) throw new ImportFailure('INTERNAL', `${file.name} is no longer in this import's zip.`);
-  await injectStagingDelay();
+  await injectStagingDelay(step.tx);
 
   const read = startRead(file, job.batchSize);
   const key = `${job.id}:${file.fileIndex}`;
