@@ -25,7 +25,7 @@ describe('request parameters', () => {
     expect(() => checkBodySize(empty, 64 * 1024, true)).not.toThrow();
     expect(await jsonBody(empty, z.object({ budgetMs: z.number().optional() }))).toEqual({});
 
-    const long = new Request('http://x/api/imports/1/process-batch', { method: 'POST', body: bodyOf(70 * 1024), duplex: 'half' } as RequestInit);
+    const long = new Request('http://x/api/imports/1/step', { method: 'POST', body: bodyOf(70 * 1024), duplex: 'half' } as RequestInit);
     expect(long.headers.get('content-length')).toBeNull();
     expect(() => checkBodySize(long, 64 * 1024, true)).not.toThrow();
     await expect(jsonBody(long, z.object({}))).rejects.toThrow(/more than the 65536 bytes allowed here/);

@@ -25,7 +25,7 @@ export const cancelImport = answered(controls.cancelImport);
 export const rollbackImport = answered(controls.rollbackImport);
 export const finalizeImport = answered(finalize);
 
-/** POST …/process-batch. */
+/** POST …/step. */
 export const processBatch = driveStep;
 
 export async function retryBatches(db: Sql, input: { jobId: number; batchId?: number }) {

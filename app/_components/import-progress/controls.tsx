@@ -22,7 +22,7 @@ function onConcurrencyChange(listener: () => void): () => void {
   };
 }
 
-/** Parallel process-batch calls from this tab: 1–8, default 4, remembered per browser. */
+/** Parallel step calls from this tab: 1–8, default 4, remembered per browser. */
 export function useConcurrency(): [number, (n: number) => void] {
   const value = useSyncExternalStore(onConcurrencyChange, savedConcurrency, () => CONCURRENCY_DEFAULT);
   return [

@@ -9,7 +9,7 @@ export interface DriverProblem {
 }
 
 export interface DriverState {
-  /** Workers calling process-batch right now. */
+  /** Workers calling the step route right now. */
   workers: number;
   /** A transient failure being retried with backoff (shown, never swallowed). */
   problem: DriverProblem | null;
@@ -22,7 +22,7 @@ const WAIT_MS = 600;
 
 /**
  * The browser's workers for one job, apart from React: `drive(n)` keeps n workers calling
- * process-batch while the step's progress says there is work (the rules the CLI follows,
+ * the step route while the step's progress says there is work (the rules the CLI follows,
  * lib/imports/drive/rules.ts), and one calls finalize once every batch is done. What the page
  * shows goes out through `publish`; `finished` runs when a worker sees the job through.
  */
@@ -62,7 +62,7 @@ export class DriverPool {
   private async worker(): Promise<void> {
     try {
       while (!this.stopped && this.running <= this.desired) {
-        const result = await this.call<DriveStep>(`/api/imports/${this.jobId}/process-batch`);
+        const result = await this.call<DriveStep>(`/api/imports/${this.jobId}/step`);
         if (!result) return;
         const move = nextMove(snapshotOf(result.progress, didWork(result)));
         if (move === 'again') continue;

@@ -10,7 +10,7 @@ export type { DriverProblem, DriverState } from './driver-pool';
 
 /**
  * Drives a job from the browser: while the polled status says there is work, `concurrency`
- * workers of a DriverPool call process-batch, and one calls finalize when every batch is done.
+ * workers of a DriverPool call the step route, and one calls finalize when every batch is done.
  * The server's leases keep workers, tabs and other drivers apart, so closing the tab loses
  * nothing and two tabs are safe.
  */

@@ -6,12 +6,12 @@ import { getJobStatus, type JobStatusView } from '../view/status';
 import { patiently, type Patience } from './patient';
 import { didWork, nextMove, snapshotOf } from './rules';
 
-/** What a process-batch call answers: what it did, and the job's status after it. */
+/** What a step call answers: what it did, and the job's status after it. */
 export interface DriveStep extends Advanced {
   progress: JobStatusView;
 }
 
-/** One process-batch call: advance the job, then read its status (the answer every driver acts on). */
+/** One step call: advance the job, then read its status (the answer every driver acts on). */
 export async function driveStep(db: Sql, input: AdvanceInput): Promise<DriveStep> {
   const did = await advanceJob(db, input);
   return { ...did, progress: await getJobStatus(db, input.jobId) };
@@ -35,7 +35,7 @@ export interface DriveOptions {
 }
 
 /**
- * The headless driver (CLI, cron, benchmark): N workers call process-batch until the rules
+ * The headless driver (CLI, cron, benchmark): N workers call the step route until the rules
  * in rules.ts say stop, then finalize. The same verbs and rules as the browser; leases keep
  * workers apart. Stops without finalizing when batches failed, so an operator can retry them,
  * and when the job is paused. Returns the job's status as the drive left it.

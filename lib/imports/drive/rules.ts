@@ -1,7 +1,7 @@
 import { JOB, type JobStatus } from '../state/machine';
 import type { JobStatusView } from '../view/types';
 
-/** What a driver (browser tab, CLI, cron) needs from a process-batch answer. */
+/** What a driver (browser tab, CLI, cron) needs from a step answer. */
 export interface DriveSnapshot {
   status: JobStatus;
   pending: number;
@@ -14,7 +14,7 @@ export interface DriveSnapshot {
 }
 
 /**
- * - `again`: call process-batch again at once;
+ * - `again`: call the step route again at once;
  * - `wait`: others hold the remaining work (leases, the undo lock); ask again shortly;
  * - `finalize`: every batch is done; call finalize (idempotent, so racing drivers are fine);
  * - `stop`: nothing for a driver to do: paused, finished, or only failed batches left.
@@ -39,11 +39,11 @@ export function nextMove(s: DriveSnapshot): DriveMove {
   }
 }
 
-/** A process-batch call did work when it staged, applied, handed back or undid something. */
+/** A step call did work when it staged, applied, handed back or undid something. */
 export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[] }) =>
   r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0;
 
-/** The snapshot of a status answer; `didWork` from the process-batch call that returned it. */
+/** The snapshot of a status answer; `didWork` from the step call that returned it. */
 export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize'>, didWork: boolean): DriveSnapshot {
   return {
     status: p.job.status,

@@ -25,7 +25,7 @@ export interface Advanced {
 }
 
 /**
- * The one call every driver makes (POST …/process-batch): moves a job on by whatever its
+ * The one call every driver makes (POST …/step): moves a job on by whatever its
  * status asks for, within a time budget. Preparing: prepare steps (prepare/step.ts).
  * Running: batches (process.ts). Cancelling or rolling back: undo steps (undo.ts).
  * Otherwise nothing.

@@ -55,7 +55,7 @@ const DELETE_BYTES_PER_ROW = 16;
  * prepare, first part: validate the zip (its directory and meta.csv), refuse a repeat or an
  * out-of-sequence extract, and create the job in `preparing` with one row per CSV file. The
  * files are then staged by prepare steps (prepare/step.ts), which every driver runs through
- * process-batch, each within the time budget. Quick whatever the zip's size.
+ * step calls (POST …/step), each within the time budget. Quick whatever the zip's size.
  */
 export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOptions = {}): Promise<CreatedImport> {
   const input = prepareInput.parse(raw);

@@ -11,7 +11,7 @@ export const retryInput = z.object({
   batchId: z.number().int().positive().optional(),
 });
 
-/** retry-batch: put failed batches back in the queue; the next process-batch call takes them. */
+/** retry-batch: put failed batches back in the queue; the next step call takes them. */
 export async function retryBatches(sql: Sql, raw: z.input<typeof retryInput>): Promise<{ jobId: number; retried: number }> {
   const { jobId, batchId } = retryInput.parse(raw);
   const job = await getJob(sql, jobId);

@@ -16,7 +16,7 @@ import { prepareSteps } from './prepare/step';
  * fetched, or on the CLI's disk), then run its first prepare steps within the budget (at least one), so a
  * daily update is prepared by the time the call answers. `callStarted`: when the call began
  * (before its upload was stored), so the call as a whole keeps to the budget. The rest of a
- * large extract is staged by process-batch calls like everything else.
+ * large extract is staged by step calls like everything else.
  */
 export async function startImport(
   db: Sql,

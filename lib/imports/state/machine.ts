@@ -21,7 +21,7 @@ export const BATCH = named('pending', 'processing', 'completed', 'failed');
 export type BatchStatus = (typeof BATCH)[keyof typeof BATCH];
 export const BATCH_STATUSES = Object.values(BATCH) as readonly BatchStatus[];
 
-/** How one attempt at a batch ended (import_batch_attempts.outcome, and a process-batch answer). */
+/** How one attempt at a batch ended (import_batch_attempts.outcome, and a step answer). */
 export const ATTEMPT = named('completed', 'failed', 'retried', 'lease_lost', 'released');
 export type AttemptOutcome = (typeof ATTEMPT)[keyof typeof ATTEMPT];
 

@@ -1,19 +1,8 @@
-import { z } from 'zod';
-import { getDb } from '@/lib/db/client';
-import type { JobContext } from '@/lib/http/job-route';
-import { jobIdFrom, jsonBody } from '@/lib/http/params';
-import { json } from '@/lib/http/respond';
-import { route } from '@/lib/http/route';
-import { driveStep } from '@/lib/imports';
+/**
+ * The step route's former name, kept so that drivers written against it go on working:
+ * `POST /api/imports/:id/process-batch` is `POST /api/imports/:id/step`.
+ */
+export { POST } from '../step/route';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
-
-const body = z.object({ budgetMs: z.number().int().min(0).max(10_000).optional() });
-
-/** process-batch: apply runnable batches (or undo steps) within a time budget; safe to call concurrently. */
-export const POST = route<JobContext>({}, async (request, { params }) => {
-  const jobId = await jobIdFrom(params);
-  const { budgetMs } = await jsonBody(request, body);
-  return json(await driveStep(await getDb(), { jobId, budgetMs }));
-});

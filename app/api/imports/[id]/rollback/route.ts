@@ -4,5 +4,5 @@ import { rollbackImport } from '@/lib/imports';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-/** rollback: undo the latest completed import, in steps (process-batch carries on). */
+/** rollback: undo the latest completed import, in steps (step calls carry on). */
 export const POST = jobVerb(rollbackImport);
