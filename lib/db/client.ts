@@ -37,14 +37,14 @@ export function createSql(url: string, max = env().DATABASE_POOL_MAX): Sql {
   return sql;
 }
 
-/** Timestamps, dates and times (and numeric arrays), whose values pass through as PostgreSQL's text. */
-const TEXT_TYPES = [1184, 1082, 1083, 1114, 1182, 1185, 1115, 1231];
+/** Dates, times and array types whose values pass through as PostgreSQL's text. */
+const TEXT_TYPES = [1082, 1083, 1182, 1185, 1115, 1231];
 
 /**
- * The conversions the app's statements are written for: timestamps and times come back as
- * PostgreSQL's own text (the views turn them into Dates where they compute with them) and go
- * in as given; a json or jsonb parameter is the text the statement wrote (`${JSON.stringify(v)}::jsonb`),
- * sent as it is rather than encoded a second time.
+ * The conversions the app's statements are written for: a timestamp comes back as a Date (as
+ * the schema's row types say), a `date` as 'yyyy-mm-dd' (no local midnight), and a json or
+ * jsonb parameter is the text the statement wrote (`${JSON.stringify(v)}::jsonb`), sent as it
+ * is rather than encoded a second time.
  */
 function keepAsText(sql: Sql): void {
   const asIs = (v: unknown) => v;

@@ -24,16 +24,7 @@ function jobColumns(sql: Queryable) {
 export async function findJob(sql: Queryable, jobId: number, lock?: 'share' | 'update'): Promise<JobRow | undefined> {
   const locking = lock === 'update' ? sql`for update` : lock === 'share' ? sql`for share` : sql``;
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where id = ${jobId} ${locking}`;
-  return job && withDates(job);
-}
-
-/**
- * Timestamps as Date, as drizzle's own queries give them: the client drizzle wraps hands
- * timestamptz over as text.
- */
-function withDates(job: JobRow): JobRow {
-  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
-  return { ...job, createdAt: date(job.createdAt) as Date, preparedAt: date(job.preparedAt), finishedAt: date(job.finishedAt) };
+  return job;
 }
 
 /** As findJob, and an unknown id is NOT_FOUND. */
@@ -58,7 +49,7 @@ function filtered(sql: Queryable, f: JobFilter) {
 /** The newest jobs first, a page at a time. */
 export async function recentJobs(sql: Queryable, limit: number, offset = 0, filter: JobFilter = {}): Promise<JobRow[]> {
   const jobs = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs ${filtered(sql, filter)} order by id desc limit ${limit} offset ${offset}`;
-  return jobs.map(withDates);
+  return jobs;
 }
 
 export async function countJobs(sql: Queryable, filter: JobFilter = {}): Promise<number> {
@@ -193,5 +184,5 @@ export async function jobSummaries(sql: Queryable, jobIds: number[]) {
 /** The last completed import (the extract the register is at), if any. */
 export async function lastCompletedJob(sql: Queryable): Promise<JobRow | undefined> {
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
-  return job && withDates(job);
+  return job;
 }

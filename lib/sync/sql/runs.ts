@@ -14,21 +14,16 @@ const runColumns = (sql: Sql) => sql`
   id, trigger, outcome, started_at as "startedAt", finished_at as "finishedAt", from_extract as "fromExtract",
   newest_on_portal as "newestOnPortal", plan, jobs, error`;
 
-/** The client hands timestamptz over as text: the row's two times as Dates. */
-function withDates(r: SyncRunRow): SyncRunRow {
-  return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt ? new Date(r.finishedAt) : null };
-}
-
 /** The latest runs, newest first. */
 export async function recentRuns(sql: Sql, limit: number): Promise<SyncRunRow[]> {
   const runs = await sql<SyncRunRow[]>`select ${runColumns(sql)} from sync_runs order by id desc limit ${limit}`;
-  return runs.map(withDates);
+  return runs;
 }
 
 /** The run in progress, if any. */
 export async function openRun(sql: Sql, inProgress: SyncOutcome): Promise<SyncRunRow | undefined> {
   const [run] = await sql<SyncRunRow[]>`select ${runColumns(sql)} from sync_runs where outcome = ${inProgress} order by id desc limit 1`;
-  return run && withDates(run);
+  return run;
 }
 
 export interface NewRun {
@@ -49,13 +44,13 @@ export async function insertRun(sql: Sql, r: NewRun): Promise<SyncRunRow> {
     values (${r.trigger}, ${r.outcome}, ${r.at}, ${r.newest}, ${JSON.stringify(r.plan)}::jsonb, ${r.error ?? null},
             case when ${r.open} then null else now() end)
     returning ${runColumns(sql)}`;
-  return withDates(run as SyncRunRow);
+  return run as SyncRunRow;
 }
 
 export async function endRun(sql: Sql, runId: number, outcome: SyncOutcome, error: string | null): Promise<SyncRunRow> {
   const [run] = await sql<SyncRunRow[]>`
     update sync_runs set outcome = ${outcome}, error = ${error}, finished_at = now() where id = ${runId} returning ${runColumns(sql)}`;
-  return withDates(run as SyncRunRow);
+  return run as SyncRunRow;
 }
 
 /** Records the import that runs one file of the plan. */

@@ -59,7 +59,7 @@ export async function readSyncState(sql: Sql): Promise<SyncStateRow | undefined>
     select last_check_at as "lastCheckAt", last_check_outcome as "lastCheckOutcome", newest_on_portal as "newestOnPortal",
            newest_date as "newestDate", alert_undelivered as "alertUndelivered"
     from sync_state where id = 1`;
-  return s && { ...s, lastCheckAt: s.lastCheckAt ? new Date(s.lastCheckAt) : null };
+  return s;
 }
 
 /** An alert delivered: it clears what could not be, and a lag alert starts its day. */
