@@ -1,4 +1,4 @@
 /**
  * What the browser may import from the register: the display languages and their cookie.
  */
-export * from './language';
+export * from './query/language';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type Row } from '../../lib/generator/generator';
 import { KBO_TABLES, type DataTableName } from '../../lib/kbo/spec';
-import { importChanges, importChangesCsv, type EntityChange } from '../../lib/register/changes';
+import { importChanges, importChangesCsv, type EntityChange } from '../../lib/register';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';

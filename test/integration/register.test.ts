@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, sortRows, zipExtract, type Row } from '../../lib/generator/generator';
 import type { DataTableName } from '../../lib/kbo/spec';
-import type { Coded } from '../../lib/register/codes';
-import { entityView, type EntityView } from '../../lib/register/entity';
-import { entityHistory } from '../../lib/register/history';
+import { type Coded, entityHistory, entityView, type EntityView } from '../../lib/register';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract, type Row } from '../../lib/generator/generator';
-import { searchRegister, type SearchQuery } from '../../lib/register/search';
+import { searchRegister, type SearchQuery } from '../../lib/register';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
 

@@ -1,19 +1,17 @@
-import { PRIMARY_NAME_LANGUAGES } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
+import { bestNames as bestOf } from '../../db/primary-name';
 import type { Fragment } from '../../db/sql';
 
 /**
- * An enterprise's primary name is its current `001` denomination in the preferred language
- * (see PRIMARY_NAME_LANGUAGES), ties broken by the name itself. `bestNames` picks it for the
- * entity numbers `which` admits (a condition on `d.entity_number`), in one pass over their
- * current `001` rows.
+ * The primary names (lib/db/primary-name.ts) of the entity numbers `which` admits (a condition
+ * on `d.entity_number`), in one pass over their current `001` rows.
  */
 function bestNames(tx: Tx, which: Fragment): Fragment {
-  return tx`
-    select distinct on (d.entity_number) d.entity_number as n, d.denomination as name
-    from denominations d
-    where ${which} and d.is_current and d.type_of_denomination = '001'
-    order by d.entity_number, array_position(${PRIMARY_NAME_LANGUAGES}::text[], d.language) nulls last, d.denomination`;
+  return bestOf(
+    tx,
+    tx`select d.entity_number, d.language, d.type_of_denomination, d.denomination from denominations d
+       where ${which} and d.is_current and d.type_of_denomination = '001'`,
+  );
 }
 
 /**

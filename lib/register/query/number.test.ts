@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withMod97 } from '../kbo/values';
+import { withMod97 } from '../../kbo/values';
 import { asOfParam, parseRegisterNumber } from './number';
 
 describe('parseRegisterNumber', () => {

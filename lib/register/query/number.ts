@@ -1,5 +1,5 @@
-import { formatEnterprise, formatEstablishment, passesMod97 } from '../kbo/values';
-import { ImportFailure } from '../errors';
+import { formatEnterprise, formatEstablishment, passesMod97 } from '../../kbo/values';
+import { ImportFailure } from '../../errors';
 
 /** A register number as a person may type it, read into the register's own spelling. */
 export type ParsedNumber =

@@ -1,65 +1,29 @@
-import type { Sql } from '../db/client';
-import { ImportFailure } from '../errors';
-import { codeTexts, type Coded } from './codes';
-import type { Language } from './language';
-import { hitsOf } from './hits';
-import { parseRegisterNumber } from './number';
-import { fold, zipcodesOf } from './places';
-import { checkQuery, looksLikeNumber, PAGE_SIZE, type SearchQuery, type SearchResult } from './search-query';
+import type { Sql } from '../../db/client';
+import type { Fragment } from '../../db/sql';
+import { ImportFailure } from '../../errors';
+import { PAGE_SIZE, type SearchQuery } from '../query/search-query';
+import { fold } from './places';
 
-export { checkQuery, MAX_PAGE, PAGE_SIZE, searchQueryOf, type SearchHit, type SearchQuery, type SearchResult } from './search-query';
+/** The statements that find entity numbers for a search: by number, by name, by filters alone. */
 
 /** The most rows a similar-spelling search ranks: the first the trigram index finds. */
 const SIMILAR_CANDIDATES = 2000;
 const SIMILARITY = 0.6;
 
-
-/**
- * Searches the register's current rows. A number finds that entity. A name is folded (accents,
- * case and punctuation aside) and found by prefix of any current denomination, in
- * alphabetical order; when no name starts with it, by similar spelling (pg_trgm's word
- * similarity, best first). Filters
- * narrow either, or alone list matching entities in number order. Each part walks an index
- * (migration 0014), and a page reads at most a few pages' worth of rows.
- */
-export async function searchRegister(sql: Sql, raw: SearchQuery, language: Language = 'nl'): Promise<SearchResult> {
-  const query = checkQuery(raw);
-  const { page } = query;
-  const offset = (page - 1) * PAGE_SIZE;
-  const want = offset + PAGE_SIZE + 1; // one more than the page: is there a next one?
-  const zips = query.place ? await zipcodesOf(sql, query.place) : undefined;
-  const naceText = query.nace ? await naceDescription(sql, query.nace, language) : null;
-  const filter = filterSql(sql, { ...query, zips });
-
-  let match: SearchResult['match'];
-  let numbers: string[];
-  if (query.q && looksLikeNumber(query.q)) {
-    const parsed = parseRegisterNumber(query.q);
-    if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
-    match = 'number';
-    const rows = await sql<{ n: string }[]>`select ${parsed.number}::text as n where ${filter(sql`${parsed.number}::text`)}`;
-    numbers = rows.map((r) => r.n);
-  } else if (query.q) {
-    const found = await byName(sql, query.q, want, filter);
-    match = found.similar ? 'similar' : 'name';
-    numbers = found.numbers;
-  } else {
-    match = 'filters';
-    numbers = await byFilters(sql, { ...query, zips }, offset, filter);
-  }
-  const pageNumbers = match === 'filters' ? numbers : numbers.slice(offset);
-  const hits = await hitsOf(sql, pageNumbers.slice(0, PAGE_SIZE), language);
-  return { match, hits, page, pageSize: PAGE_SIZE, hasMore: pageNumbers.length > PAGE_SIZE, naceText };
+/** The number itself, when it names a current entity the filters keep. */
+export async function numberMatches(sql: Sql, number: string, filter: Filter): Promise<string[]> {
+  const rows = await sql<{ n: string }[]>`select ${number}::text as n where ${filter(sql`${number}::text`)}`;
+  return rows.map((r) => r.n);
 }
 
-type Fragment = ReturnType<Sql>;
-type Filter = (n: Fragment) => Fragment;
+/** A condition on an entity number. */
+export type Filter = (n: Fragment) => Fragment;
 
 /**
  * The filters as one SQL condition on an entity number `n`: each an index probe by number.
  * The entity must be a current enterprise or establishment (a branch's names are not results).
  */
-function filterSql(sql: Sql, f: SearchQuery & { zips?: string[] }): Filter {
+export function filterSql(sql: Sql, f: SearchQuery & { zips?: string[] }): Filter {
   return (n) => {
     const enterpriseOnly = f.form !== undefined || f.status !== undefined;
     const parts: Fragment[] = [
@@ -76,7 +40,6 @@ function filterSql(sql: Sql, f: SearchQuery & { zips?: string[] }): Filter {
   };
 }
 
-
 /** The next string after every string that starts with `prefix`, in bytewise (C) order. */
 function prefixEnd(prefix: string): string {
   const points = [...prefix];
@@ -85,7 +48,7 @@ function prefixEnd(prefix: string): string {
 }
 
 /** Entity numbers by name: prefix matches in name order, or else similar names best first; at most `want`. */
-async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean }> {
+export async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean }> {
   const folded = await fold(sql, q);
   if (!folded) throw new ImportFailure('VALIDATION', 'The search text has no letters or digits to search for.');
   const lo = folded;
@@ -142,7 +105,7 @@ async function byName(sql: Sql, q: string, want: number, filter: Filter): Promis
 }
 
 /** Entity numbers matching the filters alone, in number order: one page and one more, after `offset`. */
-async function byFilters(sql: Sql, f: SearchQuery & { zips?: string[] }, offset: number, filter: Filter): Promise<string[]> {
+export async function byFilters(sql: Sql, f: SearchQuery & { zips?: string[] }, offset: number, filter: Filter): Promise<string[]> {
   const limit = PAGE_SIZE + 1;
   // The most selective index drives (a postcode holds fewer entities than a common NACE code);
   // the other filters are probes by number.
@@ -156,27 +119,4 @@ async function byFilters(sql: Sql, f: SearchQuery & { zips?: string[] }, offset:
   const rows = await sql<{ n: string }[]>`
     select n from (${driver}) driver where ${filter(sql`driver.n`)} order by n offset ${offset} limit ${limit}`;
   return rows.map((r) => r.n);
-}
-
-async function naceDescription(sql: Sql, nace: string, language: Language): Promise<string | null> {
-  const versions = await sql<{ category: string }[]>`
-    select distinct category from codes where is_current and code = ${nace} and category like 'Nace%' order by category desc`;
-  if (versions.length === 0) return null;
-  const texts = await codeTexts(sql, versions.map((v) => [v.category, nace]), language);
-  return texts.get(`${versions[0]!.category}\u0000${nace}`) ?? null;
-}
-
-/** The juridical forms and statuses the code table names, for the search form's choices, in `language` (else NL, else FR). */
-export async function searchChoices(sql: Sql, language: Language = 'nl'): Promise<{ forms: Coded[]; statuses: Coded[] }> {
-  const order = [...new Set([language.toUpperCase(), 'NL', 'FR'])];
-  const rows = await sql<{ category: string; code: string; description: string | null }[]>`
-    select distinct on (category, code) category, code, description from codes
-    where is_current and category in ('JuridicalForm', 'Status') and language = any(${order}::text[])
-    order by category, code, array_position(${order}::text[], language::text)`;
-  const of = (category: string) =>
-    rows
-      .filter((r) => r.category === category)
-      .map((r) => ({ code: r.code, text: r.description }))
-      .sort((a, b) => (a.text ?? a.code).localeCompare(b.text ?? b.code));
-  return { forms: of('JuridicalForm'), statuses: of('Status') };
 }

@@ -1,4 +1,4 @@
-import type { Sql } from '../db/client';
+import type { Sql } from '../../db/client';
 
 /** Places for the search's place filter: a postcode, or a municipality's name folded as the index folds it. */
 

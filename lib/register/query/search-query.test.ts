@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkQuery, MAX_PAGE, searchQueryOf } from './search';
+import { checkQuery, MAX_PAGE, searchQueryOf } from './search-query';
 
 describe('a search query', () => {
   it('trims its parts, drops empty ones, reads NACE with dots and status in any case', () => {

@@ -1,4 +1,4 @@
-import { ImportFailure } from '../errors';
+import { ImportFailure } from '../../errors';
 
 /** The languages of the page; the register's code texts exist in NL, FR and DE (EN falls back to NL, then FR). */
 export const LANGUAGES = ['nl', 'fr', 'de', 'en'] as const;

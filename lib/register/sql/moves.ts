@@ -1,6 +1,6 @@
-import { tableSpec, type DataTableName } from '../kbo/spec';
-import type { Sql } from '../db/client';
-import { identList, type Fragment } from '../db/sql';
+import { tableSpec, type DataTableName } from '../../kbo/spec';
+import type { Sql } from '../../db/client';
+import { identList, type Fragment } from '../../db/sql';
 
 /** A row's business columns as one digest: two rows with the same content have the same one. */
 export function rowContent(sql: Sql, table: DataTableName): Fragment {

@@ -1,10 +1,8 @@
-import type { Sql } from '../db/client';
-import type { DataTableName } from '../kbo/spec';
-import { ident } from '../db/sql';
-import { ImportFailure } from '../errors';
-import { JOB } from '../imports';
-import { netMoves, rowContent } from './moves';
-import { parseRegisterNumber } from './number';
+import type { Sql } from '../../db/client';
+import { ImportFailure } from '../../errors';
+import type { DataTableName } from '../../kbo/spec';
+import { parseRegisterNumber } from '../query/number';
+import { entityMoves, jobsThatApplied } from '../sql/history';
 
 /**
  * What one import did to one entity, per table: rows that started, rows that ended, and rows
@@ -48,38 +46,20 @@ export async function entityHistory(sql: Sql, typed: string): Promise<{ kind: 'e
   const parsed = parseRegisterNumber(typed);
   if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
   const { kind, number } = parsed;
-  // Every row the entity has or had, as moves: started by one extract, ended by another.
-  const moved = OWN[kind]
-    .map(([table, key]) => {
-      const content = rowContent(sql, table);
-      const rows = sql`
-        select extract_number, deleted_at_extract, ${content} as h from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and is_current
-        union all
-        select extract_number, deleted_at_extract, ${content} from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and not is_current`;
-      return sql`
-        select ${table}::text as t, extract_number as x, h, 1 as s, 0 as e from (${rows}) r
-        union all
-        select ${table}::text, deleted_at_extract, h, 0, 1 from (${rows}) r where deleted_at_extract is not null`;
-    })
-    .reduce((a, b) => sql`${a} union all ${b}`);
-  const rows = await sql<{ t: string; x: number; started: number; ended: number; reissued: number }[]>`${netMoves(sql, moved, ['t', 'x'])}`;
+  const rows = await entityMoves(sql, number, OWN[kind]);
   if (rows.length === 0) throw new ImportFailure('NOT_FOUND', `The register has never held ${kind} ${number}.`);
   const counts = new Map<number, Map<string, { started: number; ended: number; reissued: number }>>();
   for (const r of rows) counts.set(r.x, (counts.get(r.x) ?? new Map()).set(r.t, { started: r.started, ended: r.ended, reissued: r.reissued }));
   const extracts = [...counts.keys()].sort((a, b) => b - a);
-  // Each extract number is applied by one import at most (jobs/sequence.ts); rolled-back imports left no rows.
-  const jobs = await sql<{ extract_number: number; id: number; snapshot_date: string | null; extract_type: string | null }[]>`
-    select distinct on (extract_number) extract_number, id, snapshot_date::text, extract_type from import_jobs
-    where extract_number = any(${extracts}::int[]) and status = ${JOB.completed} order by extract_number, id desc`;
-  const jobOf = new Map(jobs.map((j) => [j.extract_number, j]));
+  const jobOf = new Map((await jobsThatApplied(sql, extracts)).map((j) => [j.extractNumber, j]));
   const order: string[] = OWN[kind].map(([t]) => t);
   return {
     kind,
     number,
     events: extracts.map((x) => ({
       extractNumber: x,
-      snapshotDate: jobOf.get(x)?.snapshot_date ?? null,
-      extractType: jobOf.get(x)?.extract_type ?? null,
+      snapshotDate: jobOf.get(x)?.snapshotDate ?? null,
+      extractType: jobOf.get(x)?.extractType ?? null,
       jobId: jobOf.get(x)?.id ?? null,
       tables: [...(counts.get(x) as Map<string, { started: number; ended: number; reissued: number }>)]
         .map(([table, c]) => ({ table, ...c }))

@@ -1,5 +1,5 @@
-import { ImportFailure } from '../errors';
-import type { Coded } from './codes';
+import { ImportFailure } from '../../errors';
+import type { Coded } from './coded';
 
 /** What a search asks: a number or a name in `q`, and filters; every part optional, at least one given. */
 export interface SearchQuery {

@@ -1,0 +1,90 @@
+import type { Sql } from '../../db/client';
+import { ImportFailure } from '../../errors';
+import { getJob, JOB } from '../../imports';
+import { KBO_TABLES, type DataTableName } from '../../kbo/spec';
+import { checkChangeFilter, type Change, type ChangeFilter, type EntityChange } from '../query/change-filter';
+import { changeCursor, changePage } from '../sql/changes';
+
+export interface ChangePage {
+  job: { id: number; extractNumber: number | null; mode: string | null; status: string };
+  /** The extract just before this one: `asOf` it shows an entity as it was before the import. */
+  before: number | null;
+  /**
+   * A FULL loaded into an empty register added every row it had: its change list would be the
+   * register itself, so it is not listed; these are the rows it loaded per table instead.
+   */
+  loaded: { table: DataTableName; rows: number }[] | null;
+  /** Per table, how many entities each kind of change touched (whatever the filter). */
+  summary: { table: DataTableName; added: number; ended: number; modified: number }[];
+  changes: EntityChange[];
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+}
+
+export const CHANGES_PAGE_SIZE = 50;
+
+/**
+ * What one import changed in the register: per table, the entities it added, ended and
+ * modified, a page at a time in table and number order, with counts per table. For a
+ * resync this is its drift. A FULL loaded into an empty register added everything: its list
+ * is the register itself. Read from the rows as they are now; an import that is not completed
+ * (rolled back, failed, under way) lists nothing.
+ */
+export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter = {}): Promise<ChangePage> {
+  const f = checkChangeFilter(raw);
+  const job = await getJob(sql, jobId);
+  const head = { id: job.id, extractNumber: job.extractNumber, mode: job.mode, status: job.status };
+  const n = job.extractNumber;
+  const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false };
+  if (n === null || !holdsItsRows(job)) return empty;
+  if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
+  const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
+  const { summary, rows } = await changePage(sql, n, f, offset, CHANGES_PAGE_SIZE);
+  return {
+    job: head,
+    before: n - 1,
+    loaded: null,
+    summary: KBO_TABLES.map((t) => {
+      const of = (c: Change) => summary.find((s) => s.t === t.table && s.change === c)?.entities ?? 0;
+      return { table: t.table, added: of('added'), ended: of('ended'), modified: of('modified') };
+    }),
+    changes: rows.slice(0, CHANGES_PAGE_SIZE).map((r) => ({ table: r.t, number: r.n, change: r.change, started: r.started, ended: r.ended })),
+    page: f.page,
+    pageSize: CHANGES_PAGE_SIZE,
+    hasMore: rows.length > CHANGES_PAGE_SIZE,
+  };
+}
+
+/**
+ * The whole change list of an import as CSV lines (header first), read with a cursor so the
+ * list of a large import never sits in memory at once.
+ */
+export async function* importChangesCsv(sql: Sql, jobId: number, raw: ChangeFilter = {}): AsyncGenerator<string> {
+  const f = checkChangeFilter(raw);
+  const job = await getJob(sql, jobId);
+  if (job.mode === 'initial') {
+    throw new ImportFailure('PRECONDITION_FAILED', `Import #${job.id} loaded a FULL into an empty register: it added every row, so its change list is the register itself. Search the register instead.`);
+  }
+  yield 'table,entity_number,change,rows_started,rows_ended\n';
+  if (job.extractNumber === null || !holdsItsRows(job)) return;
+  const cursor = changeCursor(sql, job.extractNumber, f, 2000);
+  for await (const rows of cursor) {
+    // Numbers and table names only: no cell can start a formula.
+    yield rows.map((r) => `${r.t},${r.n},${r.change},${r.started},${r.ended}\n`).join('');
+  }
+}
+
+/**
+ * Rows name their extract, not their job: only the completed job holds extract N's rows (an
+ * extract is applied once at a time; one rolled back, failed or still running has none of its own).
+ */
+function holdsItsRows(job: { status: string }): boolean {
+  return job.status === JOB.completed;
+}
+
+/** Rows per register table from a job's counts (`files`: rows read per CSV file). */
+function loadedRows(counts: Record<string, unknown>): { table: DataTableName; rows: number }[] {
+  const files = (counts.files ?? {}) as Record<string, number>;
+  return KBO_TABLES.map((t) => ({ table: t.table, rows: Number(files[`${t.file}.csv`] ?? 0) }));
+}
