@@ -1,35 +1,15 @@
+/** The sync with the KBO portal, run at once: from empty, day by day, over a gap, through the portal's failures, and as `npm run sync` (cron ticks and alerts: sync-cron.test.ts). */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegisterModel, zipExtract } from '../../lib/generator/generator';
-import { KBO_TABLES } from '../../lib/kbo/spec';
-import { prepareImport } from '../../lib/imports/drive/prepare';
-import { pauseImport, resumeImport } from '../../lib/imports/jobs/controls';
-import { KboPortal, runSync, syncTick } from '../../lib/sync';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSync } from '../../lib/sync';
 import { freshDb, type TestDb } from '../helpers/db';
-import { currentRows } from '../helpers/import';
 import { startPortal, type PortalImitation } from '../helpers/portal';
+import { PART, startWebhook, syncHelpers } from '../helpers/sync';
 
-// Small parts, so that a daily zip comes in several range requests (a download can stop between them).
-const PART = 8 * 1024;
 process.env.IMPORT_PART_BYTES = String(PART);
-
-// The alerts' webhook: records what it is sent; answers `webhookStatus`.
-const received: { kind: string; text: string; lagDays: number | null }[] = [];
-let webhookStatus = 200;
-const webhook = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-  req.on('end', () => {
-    if (webhookStatus === 200) received.push(JSON.parse(body));
-    res.writeHead(webhookStatus).end();
-  });
-});
-await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
-process.env.SYNC_WEBHOOK_URL = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`;
-afterAll(() => new Promise<void>((r) => webhook.close(() => r())));
+// Alerts go to a webhook, as in every sync test; these tests do not read what it hears.
+await startWebhook(() => 200);
 
 let t: TestDb;
 let portal: PortalImitation;
@@ -42,52 +22,7 @@ afterEach(async () => {
   await t.drop();
 });
 
-/**
- * The register's days as the portal publishes them since October 2025: a FULL of the state
- * and the UPDATE that led to it, the same number, each day. Day 140 is only a FULL.
- */
-class Days {
-  readonly model = new RegisterModel(1501);
-  /** The model's rows per table just after each extract. */
-  readonly states = new Map<number, Record<string, unknown[]>>();
-  private last = 140;
-  static async start(enterprises = 150): Promise<Days> {
-    const days = new Days();
-    const full = days.model.full(140, enterprises, day(140));
-    portal.files.set(full.fileName, await zipExtract(full));
-    days.keep(140);
-    return days;
-  }
-  private keep(n: number) {
-    this.states.set(n, Object.fromEntries([...KBO_TABLES.map((k) => k.table), 'codes'].map((table) => [table, this.model.currentRows(table as never)])));
-  }
-  async upTo(n: number) {
-    for (let x = this.last + 1; x <= n; x++) {
-      const update = this.model.update(x, day(x), 0.05);
-      portal.files.set(update.fileName, await zipExtract(update));
-      const full = this.model.snapshot(x, day(x));
-      portal.files.set(full.fileName, await zipExtract(full));
-      this.keep(x);
-    }
-    this.last = Math.max(this.last, n);
-  }
-  /** The portal keeps about a month: drop the files before `n`. */
-  dropBefore(n: number) {
-    for (const name of [...portal.files.keys()]) if (Number(/_(\d{4})_/.exec(name)?.[1]) < n) portal.files.delete(name);
-  }
-}
-
-const day = (n: number) => new Date(Date.UTC(2025, 9, 1 + n - 140)).toISOString().slice(0, 10);
-const client = (password?: string) => new KboPortal(portal.base, portal.user, password ?? portal.password);
-
-async function expectRegisterAt(days: Days, n: number) {
-  const state = days.states.get(n) as Record<string, unknown[]>;
-  for (const { table } of KBO_TABLES) expect(await currentRows(t.db, table), `${table} at ${n}`).toEqual(state[table]);
-  const [job] = await t.db<{ n: number }[]>`select extract_number as n from import_jobs where status = 'completed' order by id desc limit 1`;
-  expect(job?.n).toBe(n);
-}
-
-const jobs = async () => t.db<{ extract: number; mode: string; status: string }[]>`select extract_number as extract, mode, status from import_jobs order by id`;
+const { Days, client, expectRegisterAt, jobs } = syncHelpers(() => ({ t, portal }));
 
 describe('sync with the KBO portal', () => {
   it('from empty loads the newest FULL; later days come as UPDATEs in order; a run with nothing new imports nothing', async () => {
@@ -207,87 +142,6 @@ async function syncCli(password: string, ...args: string[]): Promise<{ code: num
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
-
-describe('the cron path', () => {
-  it('syncs in short ticks: checks the listing when due, fetches in parts, drives the imports, until current; a second scheduler at once leaves it alone', async () => {
-    const days = await Days.start();
-    await days.upTo(143);
-    const ticks: string[] = [];
-    // Ticks of a few milliseconds: one part, one import step at a time.
-    for (let i = 0; i < 400; i++) {
-      const until = Date.now() + 5;
-      const [a, b] = await Promise.all([syncTick(t.db, client(), until), syncTick(t.db, client(), until)]);
-      ticks.push(...[...a, ...b].map((p) => p.state));
-      if (ticks.includes('done')) break;
-    }
-    await expectRegisterAt(days, 143);
-    expect(ticks).toContain('busy'); // the other scheduler found the lease taken
-    expect(ticks).toContain('fetching');
-    expect((await jobs()).map((j) => j.extract)).toEqual([143]);
-
-    // A check is due only every SYNC_CHECK_MINUTES: new files wait for it, and the next due check finds them.
-    await days.upTo(144);
-    const early = await syncTick(t.db, client(), Date.now() + 1_000);
-    expect(early.map((p) => p.state)).toEqual(['checked']);
-    expect(early[0]?.message).toMatch(/Checked the portal recently/);
-    await t.db`update sync_state set last_check_at = now() - interval '11 minutes'`;
-    const later: string[] = [];
-    for (let i = 0; i < 50 && !later.includes('done'); i++) later.push(...(await syncTick(t.db, client(), Date.now() + 1_000)).map((p) => p.state));
-    expect(later[0]).toBe('planned');
-    await expectRegisterAt(days, 144);
-  });
-});
-
-describe('a paused import', () => {
-  it('makes the sync wait, without a failed run or an alert, on every tick, until it is resumed', async () => {
-    const days = await Days.start();
-    expect((await runSync(t.db, client())).current).toBe(true);
-    await days.upTo(141);
-    // An admin uploads UPDATE 141 by hand and pauses it.
-    const bytes = portal.files.get('KboOpenData_0141_2025_10_02_Update.zip') as Buffer;
-    const prepared = await prepareImport(t.db, { fileName: 'KboOpenData_0141_2025_10_02_Update.zip', data: bytes });
-    await pauseImport(t.db, { jobId: prepared.job.id });
-    received.length = 0;
-    const r = await runSync(t.db, client());
-    expect(r).toMatchObject({ current: false, message: `Import #${prepared.job.id} (extract 141) is paused; resume or cancel it, and the sync carries on.` });
-    for (let i = 0; i < 3; i++) expect((await syncTick(t.db, client(), Date.now() + 200)).map((p) => p.state)).toEqual(['waiting']);
-    expect(received).toEqual([]);
-    expect((await t.db`select outcome from sync_runs order by id`).map((x) => x.outcome)).toEqual(['up_to_date']);
-    await resumeImport(t.db, { jobId: prepared.job.id });
-    expect((await runSync(t.db, client())).current).toBe(true);
-    await expectRegisterAt(days, 141);
-  });
-});
-
-describe('sync alerts', () => {
-  it('the webhook hears of a failure and of a register lagging past SYNC_MAX_LAG_DAYS; an alert it cannot take shows in the status', async () => {
-    const days = await Days.start();
-    await days.upTo(141);
-    expect((await runSync(t.db, client())).current).toBe(true);
-    await days.upTo(145);
-    received.length = 0;
-    portal.cutAfter = 0; // the first download is cut off: the sync fails, 4 days behind
-    const r = await runSync(t.db, client());
-    expect(r.current).toBe(false);
-    expect(received.map((a) => a.kind)).toEqual(['failure', 'lag']);
-    expect(received[0]?.text).toMatch(/^KBO sync: the sync failed: The KBO portal/);
-    expect(received[1]).toMatchObject({ lagDays: 4, text: expect.stringContaining("4 days behind the portal's newest (145); more than the 2 allowed") });
-
-    // The lag alert is not repeated within the day; a failure alert is, and when the webhook fails it is kept.
-    webhookStatus = 500;
-    portal.cutAfter = 0;
-    await runSync(t.db, client());
-    webhookStatus = 200;
-    expect(received).toHaveLength(2);
-    const [state] = await t.db`select alert_undelivered from sync_state`;
-    expect(state?.alert_undelivered).toMatch(/^failure alert of .* not delivered \(the webhook answered 500, 3 tries\): the sync failed/);
-
-    // Caught up: the sync succeeds (the undelivered note stays until an alert gets through).
-    const ok = await runSync(t.db, client());
-    expect(ok.current, ok.message).toBe(true);
-    await expectRegisterAt(days, 145);
-  });
-});
 
 describe('npm run sync', () => {
   it('prints its plan and exits 0 once current; a wrong password exits 1 with one line; --status tells where it stands', async () => {

@@ -1,0 +1,78 @@
+/** PostgresCrasher: SIGKILLs the chaos test's own PostgreSQL, postmaster and backends at once, at a moment or a job status, then restarts it. */
+import { BATCH, JOB, type JobStatus } from '../../lib/imports';
+import type { Sql } from '../../lib/db/client';
+import type { OwnPostgres } from '../../lib/db/embedded';
+import { childrenOf } from './processes';
+
+/**
+ * Crashes the dedicated PostgreSQL: SIGKILLs the postmaster and all its backends at once (as
+ * a power cut would leave them), then starts it again, which runs crash recovery. Records
+ * what the newest job was doing when it happened.
+ */
+export class PostgresCrasher {
+  count = 0;
+  private readonly during = new Map<string, number>();
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pg: OwnPostgres,
+    private readonly sql: Sql,
+  ) {}
+
+  /** Crashes it `delayMs` after `begun`, after any crash scheduled before. */
+  schedule(label: string, begun: Promise<void>, delayMs: number): void {
+    this.pending = this.pending
+      .then(() => begun)
+      .then(() => new Promise((r) => setTimeout(r, delayMs)))
+      .then(() => this.crash(label));
+  }
+
+  /**
+   * Crashes it as soon as a job is in `status` (for `running`, once a batch of it completed,
+   * so the crash lands between batches applied and batches to come), unless the round is
+   * `over` first.
+   */
+  when(label: string, status: JobStatus, over: Promise<void>): void {
+    let ended = false;
+    void over.then(() => (ended = true));
+    this.pending = this.pending.then(async () => {
+      while (!ended) {
+        const [hit] = await this.sql`
+          select 1 from import_jobs j where j.status = ${status}
+            and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status = ${BATCH.completed}))
+          limit 1`.catch(() => []);
+        if (hit) return this.crash(label);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+  }
+
+  /** Waits for every crash scheduled to be over (the server up again). */
+  settled(): Promise<void> {
+    return this.pending;
+  }
+
+  private async crash(label: string): Promise<void> {
+    const pid = this.pg.pid();
+    if (!pid) return;
+    const [job] = await this.sql<{ status: string }[]>`select status from import_jobs order by id desc limit 1`.catch(() => []);
+    const backends = childrenOf(pid);
+    for (const p of [pid, ...backends]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    this.count++;
+    const what = job?.status ?? 'none';
+    this.during.set(what, (this.during.get(what) ?? 0) + 1);
+    console.log(`  PostgreSQL killed (${label}, job ${what}, ${backends.length} backends)`);
+    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 1_200)));
+    await this.pg.restart();
+  }
+
+  summary(): string {
+    return [...this.during].map(([status, n]) => `${status} ${n}`).join(', ') || 'none';
+  }
+}

@@ -1,0 +1,11 @@
+/** The import CLI's usage text, printed for --help and for arguments it cannot read. */
+export const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
+         [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P] [--wait-db SECONDS]
+         (--wait-db: how long to wait out a database that went away, then carry on; default 120)
+       npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
+       npm run import -- list [--json]          the imports, newest first
+       npm run import -- status <id> [--json]   one import's status, as the progress page shows it
+       npm run import -- pause|resume|cancel|rollback|retry <id> [--concurrency N] [--json]
+         pause: stop claiming batches; resume: claim again and drive to the end;
+         cancel: undo what a running or paused import applied; rollback: undo the latest completed import;
+         retry: put failed batches back and drive to the end`;
