@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RegisterModel, zipExtract } from '../lib/generator';
-import { KboPortal, runSync, syncTick } from '../lib/sync';
+import { endsCurrent, KboPortal, runSync, SYNC_STEP, syncTick } from '../lib/sync';
 import { applyMigrations, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { startPortal, type PortalImitation } from '../test/helpers/portal';
 
@@ -77,8 +77,8 @@ async function main(): Promise<number> {
       await cronDb`update sync_state set last_check_at = null`; // every tick may check, as if minutes apart
       const steps = await syncTick(cronDb, client(), Date.now() + 10_000, (what, ms) => calls[what]?.push(ms));
       const last = steps[steps.length - 1];
-      if (last?.state === 'error') throw new Error(last.message);
-      if (last?.state === 'done' || last?.state === 'checked') break;
+      if (last?.state === SYNC_STEP.error) throw new Error(last.message);
+      if (last && endsCurrent(last.state)) break;
       if (ticks > 500) throw new Error('the cron path did not finish');
     }
     const cronSeconds = (performance.now() - t0) / 1000;

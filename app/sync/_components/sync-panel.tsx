@@ -122,7 +122,7 @@ export function SyncPanel({ initial }: { initial: Status }) {
               {plan}
             </p>
           )}
-          {last && last.state !== 'planned' && !problem && (
+          {last && last.state !== SYNC_STEP.planned && !problem && (
             <p className="text-sm text-slate-700" data-testid="sync-message">
               {last.message}
               {last.fetch && ` (${Math.round((100 * last.fetch.bytes) / Math.max(1, last.fetch.size))}%)`}
