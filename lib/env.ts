@@ -96,18 +96,44 @@ export class ConfigError extends Error {
 }
 ConfigError.prototype.name = 'ConfigError';
 
-/** process.env parsed once; a bad value fails loudly at first use, naming the variable and its value. */
-export function env(): Env {
-  if (!cached) {
-    const parsed = schema.safeParse(process.env);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => {
-        const name = i.path.join('.');
-        return `${name}=${JSON.stringify(process.env[name] ?? '')}: ${i.message}`;
-      });
-      throw new ConfigError(`Invalid configuration: ${problems.join('; ')}. Fix it in the environment or .env.local (docs/configuration.md).`);
-    }
-    cached = parsed.data;
+/**
+ * Settings whose values may be shown in an error: numbers, switches and choices. Every other
+ * value (passwords, tokens, secrets, and URLs, which may carry credentials or a webhook's
+ * token) is never printed: the message names the variable and the rule.
+ */
+const SHOWN = new Set<string>(
+  Object.entries(schema.shape)
+    .filter(([, field]) => !(unwrapped(field) instanceof z.ZodString))
+    .map(([name]) => name),
+);
+
+function unwrapped(field: z.ZodType): z.ZodType {
+  let f = field as z.ZodType & { unwrap?: () => z.ZodType; def?: { in?: z.ZodType; innerType?: z.ZodType } };
+  for (let i = 0; i < 5; i++) {
+    const inner = f.def?.innerType ?? f.def?.in;
+    if (!inner) break;
+    f = inner as typeof f;
   }
+  return f;
+}
+
+/**
+ * The settings of `source` (process.env), checked. A bad value fails in one line naming the
+ * variable and the rule, and its value only when it is a number, a switch or a choice.
+ */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const name = i.path.join('.');
+    const value = SHOWN.has(name) ? `=${JSON.stringify(source[name] ?? '')}` : ' (value not shown)';
+    return `${name}${value}: ${i.message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${problems.join('; ')}. Fix it in the environment or .env.local (docs/configuration.md).`);
+}
+
+/** process.env parsed once (parseEnv); a bad value fails loudly at first use. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
   return cached;
 }
