@@ -2,13 +2,14 @@ import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import type { z } from 'zod';
 import { type faultPlan, setFaults as writeFaultPlan } from '../lib/imports';
+import type { JobStatusView } from '../lib/imports/shared';
 import { createSql, databaseUrl, resolveDatabaseUrl, type Sql } from '../lib/db/client';
 import { E2E_AUTH, E2E_BASE_URL, E2E_DATABASE } from './auth';
 
 /** Where a screenshot goes: docs/ for `npm run screenshots`, else test-results/screenshots. */
 export const screenshot = (name: string) => path.resolve(import.meta.dirname, process.env.SCREENSHOTS === '1' ? '../docs' : '../test-results/screenshots', name);
 
-/** The e2e server's database, open for the spec's tests (what the story left there, read as it is). */
+/** The e2e server's database, open for the spec's tests (shared by every spec of a run). */
 export function storyDatabase(): () => Sql {
   let sql: Sql | undefined;
   test.beforeAll(async () => {
@@ -123,14 +124,38 @@ export class ProgressPage {
 }
 
 /** The status of the import whose page is open, from the API. */
-export async function statusOfPage(page: Page, request: APIRequestContext): Promise<{ job: { staging: { bytesDone: number }; undo: unknown } }> {
+export async function statusOfPage(page: Page, request: APIRequestContext): Promise<JobStatusView> {
   return (await request.get(page.url().replace('/imports/', '/api/imports/'), { headers: bearer })).json();
 }
 
-/** Once a step in flight has finished, `read` gives the same value 1.5 s later: nothing moves. */
-export async function expectHeldStill(page: Page, read: () => Promise<unknown>): Promise<void> {
-  await page.waitForTimeout(1_000);
+/**
+ * Waits until no step is in flight on the server: no database session of the app is inside a
+ * statement or a transaction (a prepare, batch or undo step holds one from start to commit).
+ */
+export async function serverSettled(sql: Sql): Promise<void> {
+  const busy = async () =>
+    (
+      await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' and state <> 'idle'`
+    )[0]?.n;
+  await expect.poll(busy, { message: 'the server has no step in flight', timeout: 30_000 }).toBe(0);
+}
+
+/**
+ * Once the server has no step in flight (serverSettled), `read` gives the same value at every
+ * observation: nothing moves. That nothing happens is no event to wait for, so this is a
+ * bounded poll: eight observations a quarter of a second apart, all equal to the first.
+ */
+export async function expectHeldStill(sql: Sql, read: () => Promise<unknown>): Promise<void> {
+  await serverSettled(sql);
   const held = await read();
-  await page.waitForTimeout(1_500);
-  expect(await read()).toEqual(held);
+  await expectStill(held, read);
+}
+
+/** `read` gives `held` at each of eight observations, a quarter of a second apart (a bounded poll). */
+export async function expectStill(held: unknown, read: () => Promise<unknown>): Promise<void> {
+  const seen: unknown[] = [];
+  await expect.poll(async () => seen.push(await read()), { intervals: [250] }).toBe(8);
+  expect(seen).toEqual(seen.map(() => held));
 }

@@ -1,12 +1,20 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { E2E_DB_SWITCH } from './auth';
 import { bearer, signIn } from './pages';
+import { history, importModelFull, withApi } from './setup';
 
 /** Cuts the app off its database (a proxy in between drops every connection and refuses new ones), or gives it back. */
 async function database(request: APIRequestContext, state: 'down' | 'up') {
   const res = await request.post(`${E2E_DB_SWITCH}/${state}`);
   expect(res.status()).toBe(204);
 }
+
+// An import's page is opened while the database is away: the spec makes one when there is none.
+test.beforeAll(async () => {
+  await withApi(async (api) => {
+    if ((await history(api)).length === 0) await importModelFull(api, 3, 20);
+  });
+});
 
 test.afterEach(async ({ request }) => {
   await database(request, 'up');
@@ -16,9 +24,10 @@ test('while the database is away, the API answers 503 with Retry-After, and the 
   await signIn(page);
   await page.goto('/imports');
   await expect(page.getByRole('heading', { name: 'Imports' })).toBeVisible();
-  // Any import's page (the imports story leaves several; run alone, there is none to open).
+  // Any import's page (there is one at least: see beforeAll).
   const listed = await (await request.get('/api/imports?limit=1', { headers: bearer })).json();
-  const anImport: string | null = listed.imports[0] ? `/imports/${listed.imports[0].id}` : null;
+  expect(listed.imports[0], 'an import to open').toBeDefined();
+  const anImport = `/imports/${listed.imports[0].id}`;
 
   await database(request, 'down');
   const api = await request.get('/api/imports', { headers: bearer });
@@ -40,7 +49,6 @@ test('while the database is away, the API answers 503 with Retry-After, and the 
   await expect(page.getByTestId('database-unavailable')).toHaveCount(0);
 
   // An import's page opened while the database is away says so, keeps asking, and shows the import once it is back.
-  if (!anImport) return;
   await database(request, 'down');
   await expect(async () => {
     await page.goto(anImport);
