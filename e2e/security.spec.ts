@@ -166,8 +166,17 @@ test('hostile and bare requests get a clear 4xx or work, never a 500', async ({ 
   expect((await raw('GET', '/api/imports/0x1', bearer)).status).toBe(400);
   const nul = await raw('POST', '/api/uploads', { ...bearer, 'content-type': 'application/json' }, JSON.stringify({ fileName: 'a\u0000.zip', size: 10 }));
   expect(nul.status, nul.text).toBe(400);
+  // A NUL anywhere in an address is a 400 that says so, on every route; the register page says so too.
+  for (const path of ['/api/register?q=a%00b', '/api/register?place=Ge%00nt', '/api/register/0%00', '/api/imports?status=%00', `/api/imports/${anImport}/changes?number=%00`]) {
+    const answer = await raw('GET', path, bearer);
+    expect(answer.status, `${path}: ${answer.text}`).toBe(400);
+    expect(answer.text, path).toContain('NUL');
+  }
   // After sign-in, `next` never leaves the site.
   await signIn(page);
+  const page400 = await page.goto('/register?q=a%00b');
+  expect(page400?.status()).toBe(200);
+  await expect(page.getByTestId('register-problem')).toContainText('NUL character');
   await page.goto('/login?next=%2F%09%2Fevil.example%2Fphish');
   expect(new URL(page.url()).origin).toBe(E2E_BASE_URL);
   const cookies = await page.context().cookies();

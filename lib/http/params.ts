@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ImportFailure } from '../errors';
+import { refuseNul } from './nul';
 import { JSON_BODY_LIMIT } from './route';
 
 /** The body as text, refused past `limit` bytes whatever its headers said; an absent body is empty. */
@@ -60,5 +61,6 @@ export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema:
       throw new ImportFailure('VALIDATION', 'The request body is not valid JSON.');
     }
   }
+  refuseNul(value, 'the request body');
   return schema.parse(value);
 }

@@ -1,4 +1,5 @@
 import { checkBodySize, checkOrigin, authenticate, type Principal } from './guard';
+import { refuseNulInUrl } from './nul';
 import { handle } from './respond';
 
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -12,7 +13,7 @@ export interface RouteOptions {
 
 /**
  * Every API handler goes through this: size limit, authentication (session cookie or bearer
- * token), the cross-site check for state-changing methods, then the handler; any error
+ * token), the cross-site check for state-changing methods, no NUL in the address, then the handler; any error
  * becomes the one error shape (lib/http/respond.ts).
  */
 export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, principal: Principal | null) => Promise<Response>) {
@@ -22,6 +23,7 @@ export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, prin
       checkBodySize(request, max ?? JSON_BODY_LIMIT, max === undefined);
       const principal = opts.public ? null : authenticate(request);
       checkOrigin(request, principal);
+      refuseNulInUrl(request);
       return fn(request, ctx, principal);
     });
 }

@@ -29,4 +29,10 @@ describe('a search query', () => {
     expect(() => searchQueryOf(new URLSearchParams('q=x&page=2e3'))).toThrow(/page must be/);
     expect(() => searchQueryOf(new URLSearchParams('q=x&page=-1'))).toThrow(/page must be/);
   });
+
+  it('refuses a NUL character in the text and the place, saying so', () => {
+    expect(() => checkQuery({ q: 'a\u0000b' })).toThrow(/search text contains a NUL character/);
+    expect(() => checkQuery({ place: 'Ge\u0000nt' })).toThrow(/place contains a NUL character/);
+    expect(() => checkQuery(searchQueryOf(new URLSearchParams('q=a%00b')))).toThrow(/NUL/);
+  });
 });

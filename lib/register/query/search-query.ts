@@ -57,6 +57,10 @@ export function checkQuery(query: SearchQuery): Required<Pick<SearchQuery, 'page
   const status = trimmed(query.status)?.toUpperCase();
   const page = query.page ?? 1;
   if (!q && !nace && !place && !form && !status) throw new ImportFailure('VALIDATION', 'Give a number or a name to search for, or a filter (NACE code, place, juridical form or status).');
+  for (const [name, v] of [['The search text', q], ['place', place]] as const) {
+    // PostgreSQL's text holds no NUL: refused here, with a message, rather than failing in SQL.
+    if (v?.includes('\u0000')) throw new ImportFailure('VALIDATION', `${name} contains a NUL character (\\0); type it again without it.`);
+  }
   if (q && q.length > 200) throw new ImportFailure('VALIDATION', 'The search text is longer than 200 characters.');
   for (const [name, v] of [['nace', nace], ['form', form], ['status', status]] as const) {
     if (v !== undefined && !CODE.test(v)) throw new ImportFailure('VALIDATION', `${name} must be a code of letters and digits, such as ${name === 'nace' ? '62010' : name === 'form' ? '014' : 'AC'}.`);
