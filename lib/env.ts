@@ -38,6 +38,8 @@ const schema = z.object({
     .enum(['0', '1'])
     .default('0')
     .transform((v) => v === '1'),
+  /** Uploads begun and not yet completed, at most (a client's and URL fetches; the sync's own are apart): one more is refused until one completes, is discarded, or is dropped a day after it began. */
+  MAX_OPEN_UPLOADS: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Largest upload accepted, in MB. */
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4_096).default(512),
   /**

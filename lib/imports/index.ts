@@ -19,7 +19,7 @@ export { PORTAL_SCHEME, unstartedUploadOf } from './sql/uploads';
 export { createFetch, fetchMissingParts, fetchUploadInput } from './store/fetch';
 export { storeUpload } from './store/parts';
 export { fileSource } from './store/sources';
-export { createUpload, createUploadInput, loadUpload, maxUploadBytes, putPart, sharedUpload, tooBig, uploadView, type UploadView } from './store/uploads';
+export { createUpload, createUploadInput, discardUpload, loadUpload, maxUploadBytes, putPart, sharedUpload, tooBig, uploadView, type UploadView } from './store/uploads';
 export { historyPage, listJobs } from './view/history';
 export { registerAt, registerState } from './view/home-summary';
 export { importReport, rejectedRowsCsv } from './view/report';

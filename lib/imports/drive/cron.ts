@@ -2,6 +2,7 @@ import type { Sql } from '../../db/client';
 import { fetchSteps } from '../jobs/start';
 import { nextDrivenJob } from '../sql/jobs';
 import { pendingFetch } from '../sql/uploads';
+import { dropAbandonedUploads } from '../store/uploads';
 import { getJobStatus, type JobStatusView } from '../view/status';
 import { driveImport } from './loop';
 
@@ -9,10 +10,12 @@ import { driveImport } from './loop';
  * One cron tick, within `budgetMs`: first a URL fetch that its page left (fetched on until the
  * import exists), then the active import: its prepare steps (when its zip is stored here, not
  * on a CLI's disk), its batches, or its undo while it is cancelled or rolled back. The next
- * tick carries on. Paused or finished jobs are left alone.
+ * tick carries on. Paused or finished jobs are left alone. Uploads abandoned for a day are
+ * dropped on the way (a few per tick), whether or not anyone starts another.
  */
 export async function cronTick(db: Sql, budgetMs: number): Promise<{ job: JobStatusView | null }> {
   const until = Date.now() + budgetMs;
+  await dropAbandonedUploads(db, 20);
   const fetching = await pendingFetch(db);
   let made: number | null = null;
   if (fetching !== undefined) {

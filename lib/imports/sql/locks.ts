@@ -4,7 +4,8 @@ import type { Tx } from '../../db/client';
  * The engine's advisory locks, held to the end of the caller's transaction.
  * - sequence: creating a job and starting a rollback decide on the order of extracts, one at a time;
  * - undo: one driver undoes a job at a time (a try-lock: others find nothing to do);
- * - url: one upload is opened per URL at a time, so concurrent fetches of one file share it.
+ * - url: one upload is opened per URL at a time, so concurrent fetches of one file share it;
+ * - uploads: uploads are opened one at a time, so the cap on open uploads holds exactly.
  */
 export async function lockSequence(tx: Tx): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtext('kbo-import-sequence'))`;
@@ -17,4 +18,8 @@ export async function tryLockUndo(tx: Tx, jobId: number): Promise<boolean> {
 
 export async function lockUrl(tx: Tx, url: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtext('kbo-import-url'), hashtext(${url}))`;
+}
+
+export async function lockUploads(tx: Tx): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtext('kbo-import-uploads'))`;
 }

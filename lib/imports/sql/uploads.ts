@@ -32,11 +32,20 @@ export async function markUploadComplete(sql: Queryable, uploadId: number, sha25
     where id = ${uploadId} and sha256 = ''`;
 }
 
-/** Uploads in parts never completed within a day. */
-export async function abandonedUploads(sql: Queryable): Promise<number[]> {
+/** Uploads in parts never completed within a day (at most `limit`, oldest first). */
+export async function abandonedUploads(sql: Queryable, limit = 100): Promise<number[]> {
   const old = await sql<{ id: number }[]>`
-    select id from import_uploads where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'`;
+    select id from import_uploads where sha256 = '' and part_size is not null and created_at < now() - interval '1 day'
+    order by id limit ${limit}`;
   return old.map((u) => u.id);
+}
+
+/** Uploads in parts begun and not completed, no import made from them, the sync's portal files aside. */
+export async function openUploadCount(sql: Queryable): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`
+    select count(*)::int as n from import_uploads u
+    where u.sha256 = '' and u.part_size is not null and (u.url is null or u.url not like ${`${PORTAL_SCHEME}%`})`;
+  return r?.n ?? 0;
 }
 
 /** The URL of an upload a sync fetches from the KBO portal, with its session: `kbo-portal:<file name>`. */

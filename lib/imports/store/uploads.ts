@@ -4,8 +4,8 @@ import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions, type ImportOptions } from '../options';
-import { lockUrl } from '../sql/locks';
-import { abandonedUploads, findUpload, insertUpload, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';
+import { lockUploads, lockUrl } from '../sql/locks';
+import { abandonedUploads, findUpload, insertUpload, openUploadCount, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';
 import { dropUnclaimedUpload, partBytes, savePart } from './parts';
 
 /**
@@ -57,12 +57,45 @@ export async function createUpload(db: Sql, raw: z.input<typeof createUploadInpu
   return newUpload(db, { fileName, size, url: null, options });
 }
 
-/** An upload row with no parts yet (sha256 empty until it completes), sized in parts of IMPORT_PART_BYTES. */
+/**
+ * An upload row with no parts yet (sha256 empty until it completes), sized in parts of
+ * IMPORT_PART_BYTES. At most MAX_OPEN_UPLOADS are open at once (counted under a lock, so
+ * concurrent starts cannot pass it): one more is refused, saying how to free a place.
+ */
 export async function newUpload(sql: Sql, u: { fileName: string; size: number; url: string | null; options: ImportOptions }): Promise<UploadView> {
-  // Uploads never completed are dropped after a day, so an abandoned one does not keep its parts forever.
-  for (const id of await abandonedUploads(sql)) await dropUnclaimedUpload(sql, id, { onlyIncomplete: true });
-  const uploadId = await insertUpload(sql, { ...u, partSize: partBytes() });
+  await dropAbandonedUploads(sql);
+  const uploadId = await sql.begin(async (tx) => {
+    await lockUploads(tx);
+    const open = await openUploadCount(tx);
+    const max = env().MAX_OPEN_UPLOADS;
+    if (open >= max) {
+      throw new ImportFailure(
+        'RATE_LIMITED',
+        `${open} uploads are open, the most this server keeps (MAX_OPEN_UPLOADS=${max}): complete or discard one (DELETE /api/uploads/:id), or wait until one is dropped, a day after it began.`,
+        { retryAfterSeconds: 60 },
+      );
+    }
+    return insertUpload(tx, { ...u, partSize: partBytes() });
+  });
   return uploadView(sql, uploadId);
+}
+
+/**
+ * Uploads never completed are dropped a day after they began (at most `limit` a call), so an
+ * abandoned one neither keeps its parts nor holds a place: on every new upload and every cron tick.
+ */
+export async function dropAbandonedUploads(sql: Sql, limit = 100): Promise<number> {
+  const ids = await abandonedUploads(sql, limit);
+  for (const id of ids) await dropUnclaimedUpload(sql, id, { onlyIncomplete: true });
+  return ids.length;
+}
+
+/** An upload its client gives up: dropped while incomplete and no import was made from it; otherwise refused. */
+export async function discardUpload(sql: Sql, uploadId: number): Promise<void> {
+  const u = await findUpload(sql, uploadId);
+  if (!u) throw new ImportFailure('NOT_FOUND', `Upload #${uploadId} does not exist.`);
+  if (u.sha256 !== '') throw new ImportFailure('CONFLICT', `Upload #${uploadId} is complete: its import owns it now (cancel or roll back the import instead).`);
+  await dropUnclaimedUpload(sql, uploadId, { onlyIncomplete: true });
 }
 
 /**
@@ -70,7 +103,7 @@ export async function newUpload(sql: Sql, u: { fileName: string; size: number; u
  * URL, so callers fetching one file at the same moment share one upload and one import.
  */
 export async function sharedUpload(sql: Sql, u: { fileName: string; size: number; url: string; options: ImportOptions }): Promise<number> {
-  for (const id of await abandonedUploads(sql)) await dropUnclaimedUpload(sql, id, { onlyIncomplete: true });
+  await dropAbandonedUploads(sql);
   return sql.begin(async (tx) => {
     await lockUrl(tx, u.url);
     return (await unstartedUploadOf(tx, u.url)) ?? insertUpload(tx, { ...u, partSize: partBytes() });
