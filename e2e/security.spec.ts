@@ -91,13 +91,32 @@ test('pages need a signed-in admin; the login page signs in, and signs out', asy
   const cookies = await page.context().cookies();
   expect(cookies.find((c) => c.name === 'kbo_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
 
+  const session = cookies.find((c) => c.name === 'kbo_session')?.value as string;
   await page.getByTestId('sign-out').click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/imports');
   await expect(page).toHaveURL(/\/login\?next=/);
+  // The cookie the browser had is dead on the server too, not only forgotten by the browser.
+  expect((await raw('GET', '/api/imports', { cookie: `kbo_session=${session}` })).status).toBe(401);
 });
 
-test('login attempts are rate-limited per client address', async ({ request }) => {
+test('sign out everywhere ends the sessions of every browser of that user at once', async ({ browser }) => {
+  const [one, two] = [await browser.newContext(), await browser.newContext()];
+  const pages = [await one.newPage(), await two.newPage()];
+  for (const p of pages) {
+    await signIn(p);
+    await p.goto('/imports');
+    await expect(p.getByTestId('signed-in-as')).toHaveText('admin');
+  }
+  await pages[0]!.getByTestId('sign-out-everywhere').click();
+  await expect(pages[0]!).toHaveURL(/\/login$/);
+  await pages[1]!.goto('/imports');
+  await expect(pages[1]!).toHaveURL(/\/login\?next=/);
+  await one.close();
+  await two.close();
+});
+
+test('login attempts are rate-limited per client address', async ({ request, playwright }) => {
   const headers = { origin: E2E_BASE_URL, 'x-forwarded-for': '203.0.113.7' };
   for (let i = 0; i < 10; i++) {
     const res = await request.post('/api/auth/login', { headers, data: { password: `guess-${i}` } });
@@ -110,6 +129,18 @@ test('login attempts are rate-limited per client address', async ({ request }) =
   // Another address is not affected.
   const other = await request.post('/api/auth/login', { headers: { ...headers, 'x-forwarded-for': '203.0.113.8' }, data: { password: E2E_AUTH.ADMIN_PASSWORD } });
   expect(other.status()).toBe(200);
+  // The address is the one the proxy wrote (the rightmost): writing a victim's address to its left
+  // neither escapes the limit nor locks the victim out. (A fresh client: no device cookie.)
+  const stranger = await playwright.request.newContext({ baseURL: E2E_BASE_URL });
+  for (let i = 0; i < 10; i++) {
+    const res = await stranger.post('/api/auth/login', { headers: { ...headers, 'x-forwarded-for': `198.51.100.${i}, 203.0.113.20` }, data: { password: `guess-${i}` } });
+    expect(res.status()).toBe(401);
+  }
+  const rotated = await stranger.post('/api/auth/login', { headers: { ...headers, 'x-forwarded-for': '198.51.100.99, 203.0.113.20' }, data: { password: E2E_AUTH.ADMIN_PASSWORD } });
+  expect(rotated.status()).toBe(429);
+  const victim = await stranger.post('/api/auth/login', { headers: { ...headers, 'x-forwarded-for': '198.51.100.3' }, data: { password: E2E_AUTH.ADMIN_PASSWORD } });
+  expect(victim.status()).toBe(200);
+  await stranger.dispose();
 });
 
 test('pages and API answers carry the security headers', async ({ request }) => {

@@ -33,11 +33,12 @@ const schema = z.object({
   SESSION_SECRET: z.string().min(32).optional(),
   /** Bearer token for the CLI over HTTP and the cron route (at least 24 characters); unset: no bearer access. */
   API_TOKEN: z.string().min(24).optional(),
-  /** `1` when a reverse proxy sets X-Forwarded-For/-Host/-Proto: login rate limits then count per client address. */
-  TRUST_PROXY: z
-    .enum(['0', '1'])
-    .default('0')
-    .transform((v) => v === '1'),
+  /**
+   * How many reverse proxies stand in front and add to X-Forwarded-For (`1` for one); their
+   * X-Forwarded-Host/-Proto are then believed, and sign-in limits also count per client
+   * address (the one the nearest proxy wrote). `0`: none is trusted.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   /** Uploads begun and not yet completed, at most (a client's and URL fetches; the sync's own are apart): one more is refused until one completes, is discarded, or is dropped a day after it began. */
   MAX_OPEN_UPLOADS: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Largest upload accepted, in MB. */

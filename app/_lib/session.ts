@@ -1,13 +1,13 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { authConfig } from '@/lib/auth/config';
-import { SESSION_COOKIE, verifySession } from '@/lib/auth/session';
+import { SESSION_COOKIE } from '@/lib/auth/session';
+import { pageSession } from '@/lib/auth/sessions';
+import { getDb } from '@/lib/db/client';
 
-/** The signed-in admin of this request, or null. */
+/** The signed-in admin of this request (a live session), or null. */
 export async function currentAdmin(): Promise<string | null> {
-  const config = authConfig();
-  const session = verifySession(config.sessionSecret, (await cookies()).get(SESSION_COOKIE)?.value);
-  return session && config.users.has(session.user) ? session.user : null;
+  const session = await pageSession(getDb, (await cookies()).get(SESSION_COOKIE)?.value);
+  return session?.user ?? null;
 }
 
 /** Every admin page starts with this: no session, no page (the login page, then back to `path`). */

@@ -9,6 +9,8 @@ export interface AuthConfig {
   /** Bearer token for the CLI over HTTP and the cron route; null: bearer access is off. */
   apiToken: string | null;
   trustProxy: boolean;
+  /** Proxies in front that add to X-Forwarded-For (TRUST_PROXY); 0: none is trusted. */
+  proxyHops: number;
 }
 
 let cached: { key: string; config: AuthConfig } | undefined;
@@ -28,7 +30,7 @@ export function authConfig(): AuthConfig {
   // changing a password signs everyone out.
   const sessionSecret =
     e.SESSION_SECRET ?? createHash('sha256').update(`kbo-session\0${JSON.stringify([...users])}\0${e.API_TOKEN ?? ''}`).digest('hex');
-  const config = { users, sessionSecret, apiToken: e.API_TOKEN ?? null, trustProxy: e.TRUST_PROXY };
+  const config = { users, sessionSecret, apiToken: e.API_TOKEN ?? null, trustProxy: e.TRUST_PROXY > 0, proxyHops: e.TRUST_PROXY };
   cached = { key, config };
   return config;
 }

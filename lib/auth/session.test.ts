@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCookie, sameSecret, sessionCookie, signSession, verifySession } from './session';
+import { readCookie, sameSecret, sessionCookie, signDevice, signSession, verifyDevice, verifySession } from './session';
 
 const secret = 'a-session-secret-of-at-least-32-characters';
 const now = Date.UTC(2026, 0, 1);
@@ -7,17 +7,26 @@ const exp = now / 1000 + 3600;
 
 describe('session cookies', () => {
   it('round-trips a session signed with the secret', () => {
-    expect(verifySession(secret, signSession(secret, { user: 'alice', exp }), now)).toEqual({ user: 'alice', exp });
+    expect(verifySession(secret, signSession(secret, { user: 'alice', exp, sid: 's1' }), now)).toEqual({ user: 'alice', exp, sid: 's1' });
   });
   it('refuses a forged, altered, foreign, expired or malformed value', () => {
-    const good = signSession(secret, { user: 'alice', exp });
+    const good = signSession(secret, { user: 'alice', exp, sid: 's1' });
     const [payload, sig] = good.split('.') as [string, string];
-    const forged = Buffer.from(JSON.stringify({ user: 'mallory', exp })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ user: 'mallory', exp, sid: 's1' })).toString('base64url');
     expect(verifySession(secret, `${forged}.${sig}`, now)).toBeNull();
     expect(verifySession(secret, `${payload}.${sig.slice(0, -2)}xx`, now)).toBeNull();
     expect(verifySession('another-secret-of-at-least-32-characters!', good, now)).toBeNull();
     expect(verifySession(secret, good, (exp + 1) * 1000)).toBeNull();
     for (const bad of [undefined, '', 'x', 'a.b.c', `${payload}.`]) expect(verifySession(secret, bad, now)).toBeNull();
+  });
+  it('never takes a device value for a session, or a session for a device', () => {
+    const device = signDevice(secret, { user: 'alice', exp, dev: 'd1' });
+    expect(verifyDevice(secret, device, now)).toEqual({ user: 'alice', exp, dev: 'd1' });
+    expect(verifySession(secret, device, now)).toBeNull();
+    expect(verifyDevice(secret, signSession(secret, { user: 'alice', exp, sid: 's1' }), now)).toBeNull();
+    // A session signed before sessions had ids is no session.
+    const old = Buffer.from(JSON.stringify({ user: 'alice', exp })).toString('base64url');
+    expect(verifySession(secret, `${old}.x`, now)).toBeNull();
   });
   it('reads a cookie among others and writes a strict httpOnly one', () => {
     expect(readCookie('a=1; kbo_session=v%2Fx; b=2', 'kbo_session')).toBe('v/x');

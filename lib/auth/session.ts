@@ -1,47 +1,82 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Admin sessions without server state: the cookie holds `<payload>.<HMAC-SHA256>` where the
- * payload is the user and an expiry. Only a holder of the secret can mint one; changing the
- * secret (or, by default, the passwords it is derived from) signs everyone out.
+ * Signed cookie values: `<payload>.<HMAC-SHA256>`, the payload JSON in base64url. Only a
+ * holder of the secret can mint one. Two kinds, each signed apart (a value of one is never
+ * taken for the other):
+ * - the session (`kbo_session`, 12 hours): its user, expiry and id; the id names a row of
+ *   auth_sessions, so a session ends when it is revoked (sign-out, sign-out everywhere);
+ * - the device (`kbo_device`, a year): given to a browser that signed in as a user, so that
+ *   the user's sign-in limit for unknown clients never locks out the browsers they use.
  */
 
 export const SESSION_COOKIE = 'kbo_session';
+export const DEVICE_COOKIE = 'kbo_device';
 export const SESSION_HOURS = 12;
+export const DEVICE_DAYS = 365;
 
 export interface Session {
   user: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** The auth_sessions row that keeps it alive. */
+  sid: string;
 }
+
+export interface Device {
+  user: string;
+  exp: number;
+  /** The device's own id: its failed sign-ins count apart. */
+  dev: string;
+}
+
+type Kind = 'session' | 'device';
 
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 
-function mac(secret: string, payload: string): Buffer {
-  return createHmac('sha256', secret).update(payload).digest();
+function mac(secret: string, kind: Kind, payload: string): Buffer {
+  return createHmac('sha256', `${kind}\0${secret}`).update(payload).digest();
 }
 
-export function signSession(secret: string, session: Session): string {
-  const payload = b64(JSON.stringify(session));
-  return `${payload}.${b64(mac(secret, payload))}`;
+function sign(secret: string, kind: Kind, value: object): string {
+  const payload = b64(JSON.stringify(value));
+  return `${payload}.${b64(mac(secret, kind, payload))}`;
 }
 
-/** The session a cookie value carries, or null when it is missing, forged, malformed or expired. */
-export function verifySession(secret: string, value: string | undefined | null, now = Date.now()): Session | null {
+/** The payload of a value signed as `kind` with `secret`, or null when forged, malformed or expired. */
+function verify(secret: string, kind: Kind, value: string | undefined | null, now: number): Record<string, unknown> | null {
   if (!value) return null;
   const [payload, sig, extra] = value.split('.');
   if (!payload || !sig || extra !== undefined) return null;
   const given = Buffer.from(sig, 'base64url');
-  const expected = mac(secret, payload);
+  const expected = mac(secret, kind, payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
-    const s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<Session>;
-    if (typeof s.user !== 'string' || typeof s.exp !== 'number' || s.exp * 1000 <= now) return null;
-    return { user: s.user, exp: s.exp };
+    const p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (typeof p.user !== 'string' || typeof p.exp !== 'number' || p.exp * 1000 <= now) return null;
+    return p;
   } catch {
     return null;
   }
 }
+
+export const signSession = (secret: string, session: Session) => sign(secret, 'session', session);
+
+/** The session a cookie value carries, or null when it is missing, forged, malformed or expired (revocation is checked in the database). */
+export function verifySession(secret: string, value: string | undefined | null, now = Date.now()): Session | null {
+  const p = verify(secret, 'session', value, now);
+  return p && typeof p.sid === 'string' ? { user: p.user as string, exp: p.exp as number, sid: p.sid } : null;
+}
+
+export const signDevice = (secret: string, device: Device) => sign(secret, 'device', device);
+
+export function verifyDevice(secret: string, value: string | undefined | null, now = Date.now()): Device | null {
+  const p = verify(secret, 'device', value, now);
+  return p && typeof p.dev === 'string' ? { user: p.user as string, exp: p.exp as number, dev: p.dev } : null;
+}
+
+/** A new random id (session or device): 128 bits, base64url. */
+export const newId = () => randomBytes(16).toString('base64url');
 
 /** Equal strings, compared in constant time (digests first, so lengths leak nothing either). */
 export function sameSecret(a: string, b: string): boolean {
@@ -68,9 +103,9 @@ export function readCookie(header: string | null, name: string): string | undefi
 }
 
 /** A Set-Cookie value: httpOnly, SameSite=Strict, Secure over https; maxAge 0 clears it. */
-export function sessionCookie(value: string, opts: { maxAgeSeconds: number; secure: boolean }): string {
+export function sessionCookie(value: string, opts: { maxAgeSeconds: number; secure: boolean; name?: string }): string {
   return [
-    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    `${opts.name ?? SESSION_COOKIE}=${encodeURIComponent(value)}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Strict',

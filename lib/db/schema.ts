@@ -310,10 +310,33 @@ export const loginFailures = pgTable(
   'login_failures',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    clientKey: text('client_key').notNull(),
+    /** The client's address as the trusted proxy saw it; null without one (TRUST_PROXY unset). */
+    clientKey: text('client_key'),
+    /** The user name tried. */
+    userName: text('user_name'),
+    /** The browser's device id, when it had signed in as that user before (lib/auth/session.ts); null: an unknown client. */
+    device: text('device'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('login_failures_key_idx').on(t.clientKey, t.at)],
+  (t) => [
+    index('login_failures_key_idx').on(t.clientKey, t.at),
+    index('login_failures_user_idx').on(t.userName, t.at),
+    index('login_failures_device_idx').on(t.device, t.at),
+    index('login_failures_at_idx').on(t.at),
+  ],
+);
+
+/** A signed-in session: its cookie names this row, so revoking the row ends the session at once. */
+export const authSessions = pgTable(
+  'auth_sessions',
+  {
+    id: text('id').primaryKey(),
+    userName: text('user_name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('auth_sessions_user_idx').on(t.userName), index('auth_sessions_expires_idx').on(t.expiresAt)],
 );
 
 /** One row per attempt at a batch: the log that shows each batch applied exactly once. */

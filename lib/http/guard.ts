@@ -1,14 +1,16 @@
 import { authConfig } from '../auth/config';
-import { readCookie, sameSecret, SESSION_COOKIE, verifySession } from '../auth/session';
+import { readCookie, sameSecret, SESSION_COOKIE } from '../auth/session';
+import { liveSession } from '../auth/sessions';
+import { getDb } from '../db/client';
 import { ImportFailure } from '../errors';
 
-/** Who is calling: an admin by session cookie, or a machine by bearer token. */
-export type Principal = { user: string; via: 'session' | 'bearer' };
+/** Who is calling: an admin by session cookie (and which session), or a machine by bearer token. */
+export type Principal = { user: string; via: 'session'; sid: string } | { user: string; via: 'bearer' };
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The caller, from `Authorization: Bearer` or the session cookie; 401 when neither is valid. */
-export function authenticate(request: Request): Principal {
+/** The caller, from `Authorization: Bearer` or a live session cookie; 401 when neither is valid. */
+export async function authenticate(request: Request): Promise<Principal> {
   const config = authConfig();
   const auth = request.headers.get('authorization');
   if (auth) {
@@ -16,9 +18,9 @@ export function authenticate(request: Request): Principal {
     if (token && config.apiToken && sameSecret(token, config.apiToken)) return { user: 'api-token', via: 'bearer' };
     throw new ImportFailure('UNAUTHORIZED', 'The bearer token is not valid.');
   }
-  const session = verifySession(config.sessionSecret, readCookie(request.headers.get('cookie'), SESSION_COOKIE));
-  if (session && config.users.has(session.user)) return { user: session.user, via: 'session' };
-  throw new ImportFailure('UNAUTHORIZED', 'Sign in first (your session is missing or has expired).');
+  const session = await liveSession(await getDb(), readCookie(request.headers.get('cookie'), SESSION_COOKIE));
+  if (session) return { user: session.user, via: 'session', sid: session.sid };
+  throw new ImportFailure('UNAUTHORIZED', 'Sign in first (your session is missing, has ended or has expired).');
 }
 
 /** The origin this server is reached at, as the browser sees it. */
@@ -64,8 +66,14 @@ export function checkBodySize(request: Request, maxBytes: number, lengthless = f
   }
 }
 
-/** The client's address for rate limits: X-Forwarded-For behind a trusted proxy, else one shared key. */
-export function clientKey(request: Request): string {
-  if (!authConfig().trustProxy) return 'direct';
-  return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || 'unknown';
+/**
+ * The client's address for sign-in limits, as the trusted proxies saw it: with TRUST_PROXY=N
+ * (N proxies in front), the Nth address from the right of X-Forwarded-For, which the nearest
+ * of those proxies wrote (what a client writes itself is to the left of it). Null without a
+ * trusted proxy: the address is then unknown, and the limits count per user and per browser.
+ */
+export function clientAddress(request: Request, hops = authConfig().proxyHops): string | null {
+  if (hops === 0) return null;
+  const chain = (request.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return chain[Math.max(0, chain.length - hops)] ?? 'unknown';
 }

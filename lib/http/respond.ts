@@ -17,8 +17,10 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { 'cache-control': 'no-store', ...headers } });
+export function json(body: unknown, status = 200, headers: Record<string, string> | Headers = {}): Response {
+  const all = new Headers(headers);
+  all.set('cache-control', 'no-store');
+  return Response.json(body, { status, headers: all });
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {

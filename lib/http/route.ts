@@ -21,7 +21,7 @@ export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, prin
     handle(async () => {
       const max = typeof opts.maxBodyBytes === 'function' ? opts.maxBodyBytes() : opts.maxBodyBytes;
       checkBodySize(request, max ?? JSON_BODY_LIMIT, max === undefined);
-      const principal = opts.public ? null : authenticate(request);
+      const principal = opts.public ? null : await authenticate(request);
       checkOrigin(request, principal);
       refuseNulInUrl(request);
       return fn(request, ctx, principal);

@@ -1,7 +1,7 @@
 import { loginInput, login } from '@/lib/auth/login';
-import { SESSION_HOURS, sessionCookie } from '@/lib/auth/session';
+import { DEVICE_COOKIE, DEVICE_DAYS, readCookie, SESSION_HOURS, sessionCookie } from '@/lib/auth/session';
 import { getDb } from '@/lib/db/client';
-import { clientKey, ownOrigin } from '@/lib/http/guard';
+import { clientAddress, ownOrigin } from '@/lib/http/guard';
 import { jsonBody } from '@/lib/http/params';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
@@ -9,10 +9,14 @@ import { route } from '@/lib/http/route';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-/** Sign in: `{ user?, password }` -> a signed httpOnly session cookie (rate-limited per client). */
+/** Sign in: `{ user?, password }` -> a session cookie and a device cookie (lib/auth/login.ts says the limits). */
 export const POST = route({ public: true }, async (request) => {
   const input = await jsonBody(request, loginInput);
-  const { user, cookie } = await login(await getDb(), input, clientKey(request));
+  const device = readCookie(request.headers.get('cookie'), DEVICE_COOKIE);
+  const signedIn = await login(await getDb(), input, { address: clientAddress(request), device });
   const secure = ownOrigin(request).startsWith('https:');
-  return json({ user }, 200, { 'set-cookie': sessionCookie(cookie, { maxAgeSeconds: SESSION_HOURS * 3600, secure }) });
+  const headers = new Headers();
+  headers.append('set-cookie', sessionCookie(signedIn.cookie, { maxAgeSeconds: SESSION_HOURS * 3600, secure }));
+  headers.append('set-cookie', sessionCookie(signedIn.deviceCookie, { maxAgeSeconds: DEVICE_DAYS * 86_400, secure, name: DEVICE_COOKIE }));
+  return json({ user: signedIn.user }, 200, headers);
 });
