@@ -224,6 +224,8 @@ export const importJobs = pgTable(
     source: jsonb('source').$type<ZipSourceRef>(),
     /** Rows removed and restored per table while cancelling or rolling back. */
     undo: jsonb('undo').$type<UndoProgress>(),
+    /** Tables a completed import changed whose statistics are not refreshed yet (ANALYZE, one a step). */
+    analyzePending: text('analyze_pending').array().notNull().default(sql`'{}'::text[]`),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [

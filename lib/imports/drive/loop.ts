@@ -65,11 +65,15 @@ export async function driveImport(db: Sql, opts: DriveOptions): Promise<JobStatu
       return;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  const workers = () => Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  await workers();
 
   const status = () => patiently(opts.patience, () => getJobStatus(db, opts.jobId));
   if (finalize && opts.finalize !== false) {
-    await patiently(opts.patience, () => finalizeImport(db, { jobId: opts.jobId }));
+    await patiently(opts.patience, () => finalizeImport(db, { jobId: opts.jobId, budgetMs: opts.budgetMs }));
+    // The statistics finalize had no time for: the same workers, until the rules say stop.
+    finalize = false;
+    await workers();
     return status();
   }
   return last ?? status();

@@ -9,6 +9,8 @@ export interface DriveSnapshot {
   /** Pending batches that cannot run until a failed batch is retried. */
   blocked: number;
   readyToFinalize: boolean;
+  /** Completed, with tables whose statistics are still to be refreshed. */
+  analyzing: boolean;
   /** The call applied, undid or handed back something. */
   didWork: boolean;
 }
@@ -17,7 +19,8 @@ export interface DriveSnapshot {
  * - `again`: call the step route again at once;
  * - `wait`: others hold the remaining work (leases, the undo lock); ask again shortly;
  * - `finalize`: every batch is done; call finalize (idempotent, so racing drivers are fine);
- * - `stop`: nothing for a driver to do: paused, finished, or only failed batches left.
+ * - `stop`: nothing for a driver to do: paused, finished (statistics refreshed), or only
+ *   failed batches left.
  */
 export type DriveMove = 'again' | 'wait' | 'finalize' | 'stop';
 
@@ -34,14 +37,17 @@ export function nextMove(s: DriveSnapshot): DriveMove {
     case JOB.cancelling:
     case JOB.rolling_back:
       return s.didWork ? 'again' : 'wait';
+    case JOB.completed:
+      // Each step takes a table of its own; the last one taken ends the list.
+      return s.analyzing ? 'again' : 'stop';
     default:
       return 'stop';
   }
 }
 
-/** A step call did work when it staged, applied, handed back or undid something. */
-export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[] }) =>
-  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0;
+/** A step call did work when it staged, applied, handed back, undid or analysed something. */
+export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[] }) =>
+  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0 || (r.analyzed?.length ?? 0) > 0;
 
 /** The snapshot of a status answer; `didWork` from the step call that returned it. */
 export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize'>, didWork: boolean): DriveSnapshot {
@@ -51,6 +57,7 @@ export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFi
     processing: p.batches.processing,
     blocked: p.batches.blocked,
     readyToFinalize: p.readyToFinalize,
+    analyzing: p.job.status === JOB.completed && (p.job.analyzePending?.length ?? 0) > 0,
     didWork,
   };
 }

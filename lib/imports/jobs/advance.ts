@@ -3,6 +3,7 @@ import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { getJob } from '../sql/jobs';
 import { isUndoing, JOB } from '../state/machine';
+import { analyzeSteps } from './analyze';
 import { prepareSteps, type StepOutcome } from './prepare/step';
 import { processBatches, type BatchOutcome } from './process';
 import { undoSteps, type UndoOutcome } from './undo';
@@ -22,21 +23,24 @@ export interface Advanced {
   undone: UndoOutcome[];
   /** Prepare steps taken, while the job is being prepared. */
   prepared: StepOutcome[];
+  /** Tables whose statistics were refreshed, once the job completed (analyze.ts). */
+  analyzed: string[];
 }
 
 /**
  * The one call every driver makes (POST …/step): moves a job on by whatever its
  * status asks for, within a time budget. Preparing: prepare steps (prepare/step.ts).
  * Running: batches (process.ts). Cancelling or rolling back: undo steps (undo.ts).
- * Otherwise nothing.
+ * Completed with statistics still stale: ANALYZE, a table at a time (analyze.ts). Otherwise nothing.
  */
 export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced> {
   const input = advanceInput.parse(raw);
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
   const job = await getJob(sql, input.jobId);
-  const did: Advanced = { processed: [], undone: [], prepared: [] };
+  const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [] };
   if (job.status === JOB.preparing) did.prepared = await prepareSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.running) did.processed = await processBatches(sql, job, budgetMs, input.leaseSeconds ?? env().IMPORT_LEASE_SECONDS);
   else if (isUndoing(job.status)) did.undone = await undoSteps(sql, job.id, budgetMs);
+  else if (job.status === JOB.completed && job.analyzePending.length > 0) did.analyzed = await analyzeSteps(sql, job.id, Date.now() + budgetMs, true);
   return did;
 }

@@ -1,18 +1,24 @@
 import { z } from 'zod';
 import { tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
+import { env } from '../../env';
 import { ident, identList } from '../../db/sql';
 import { ImportFailure } from '../../errors';
-import { batchTotals, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
+import { batchTotals, changedTables, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
 import { getJob } from '../sql/jobs';
 import { markCompleted } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, type JobStatus } from '../state/machine';
 import { dropUpload } from '../store/parts';
+import { analyzeSteps } from './analyze';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 
-export const finalizeInput = z.object({ jobId: z.number().int().positive() });
+export const finalizeInput = z.object({
+  jobId: z.number().int().positive(),
+  /** Time for refreshing statistics after completing (default IMPORT_BATCH_BUDGET_MS from the call's start); the step calls after it do the rest. */
+  budgetMs: z.number().int().min(0).max(60_000).optional(),
+});
 
 /** What finalize did: `moved` is false when the job was already completed. */
 export interface Finalized {
@@ -23,11 +29,20 @@ export interface Finalized {
 
 /**
  * finalize: once every batch is completed, refresh each touched enterprise's primary name,
- * record the totals, mark the job completed and drop its staging rows, in one transaction.
- * Calling it again on a completed job changes nothing.
+ * record the totals, mark the job completed and drop its staging rows, in one transaction;
+ * then refresh the statistics of the tables it changed, within the call's budget. Calling it
+ * again on a completed job changes nothing.
  */
 export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>): Promise<Finalized> {
-  const { jobId } = finalizeInput.parse(raw);
+  const { jobId, budgetMs = env().IMPORT_BATCH_BUDGET_MS } = finalizeInput.parse(raw);
+  const deadline = Date.now() + budgetMs;
+  const finalized = await complete(db, jobId);
+  // Fresh statistics for what it changed, as far as this call's time allows (analyze.ts).
+  if (finalized.moved) await analyzeSteps(db, jobId, deadline);
+  return finalized;
+}
+
+async function complete(db: Sql, jobId: number): Promise<Finalized> {
   return db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) return { jobId, status: job.status, moved: false };
@@ -63,9 +78,10 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
       );
     }
     const totals = await batchTotals(tx, jobId);
+    const changed = await changedTables(tx, jobId);
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
-    await markCompleted(tx, jobId, totals);
+    await markCompleted(tx, jobId, totals, changed);
     return { jobId, status: JOB.completed, moved: true };
   });
 }

@@ -67,6 +67,14 @@ export async function batchTotals(tx: Tx, jobId: number): Promise<Record<string,
   return totals ?? {};
 }
 
+/** The tables a job's batches inserted into or ended rows of. */
+export async function changedTables(tx: Tx, jobId: number): Promise<string[]> {
+  const rows = await tx<{ table_name: string }[]>`
+    select table_name from import_job_batches where job_id = ${jobId}
+    group by table_name having coalesce(sum(rows_inserted), 0) + coalesce(sum(rows_ended), 0) > 0 order by table_name`;
+  return rows.map((r) => r.table_name);
+}
+
 /** What undoing a job will remove and restore per table, from its completed batches' counts. */
 export async function undoPlan(tx: Tx, jobId: number): Promise<UndoProgress> {
   const rows = await tx<{ table_name: string; remove: number; restore: number }[]>`

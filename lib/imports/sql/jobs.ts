@@ -17,7 +17,7 @@ function jobColumns(sql: Queryable) {
     extract_type as "extractType", snapshot_date as "snapshotDate", extract_timestamp as "extractTimestamp", status, mode,
     forced, batch_size as "batchSize", on_error as "onError", max_rejected as "maxRejected",
     max_rejected_percent as "maxRejectedPercent", counts, warnings, error, created_at as "createdAt",
-    prepared_at as "preparedAt", staging, source, undo, finished_at as "finishedAt"`;
+    prepared_at as "preparedAt", staging, source, undo, analyze_pending as "analyzePending", finished_at as "finishedAt"`;
 }
 
 /** A job's row; `lock` takes its row lock for the rest of the transaction. */
@@ -148,11 +148,12 @@ export async function jobOfUpload(sql: Queryable, uploadId: number): Promise<num
   return made?.id;
 }
 
-/** The job a cron tick can move on: one in DRIVEN_STATUSES, or preparing from a zip stored here. */
+/** The job a cron tick can move on: one in DRIVEN_STATUSES, preparing from a zip stored here, or completed with statistics to refresh. */
 export async function nextDrivenJob(sql: Queryable): Promise<number | undefined> {
   const [active] = await sql<{ id: number }[]>`
     select id from import_jobs
     where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
+       or (status = ${JOB.completed} and cardinality(analyze_pending) > 0)
     order by id limit 1`;
   return active?.id;
 }
@@ -185,4 +186,14 @@ export async function jobSummaries(sql: Queryable, jobIds: number[]) {
 export async function lastCompletedJob(sql: Queryable): Promise<JobRow | undefined> {
   const [job] = await sql<JobRow[]>`select ${jobColumns(sql)} from import_jobs where status = ${JOB.completed} order by id desc limit 1`;
   return job;
+}
+
+/** Takes the next table whose statistics a completed job left stale (several drivers take different ones). */
+export async function takeAnalyzeTable(sql: Queryable, jobId: number): Promise<string | undefined> {
+  const [row] = await sql<{ table: string }[]>`
+    with job as (select id, analyze_pending as pending from import_jobs where id = ${jobId} and status = ${JOB.completed} and cardinality(analyze_pending) > 0 for update)
+    update import_jobs j set analyze_pending = job.pending[2:]
+    from job where j.id = job.id
+    returning job.pending[1] as table`;
+  return row?.table;
 }

@@ -61,9 +61,14 @@ export async function markResumed(sql: Queryable, jobId: number): Promise<boolea
 export const markCancelling = (tx: Tx, jobId: number, undo: UndoProgress) =>
   move(tx, jobId, 'cancel', tx`, undo = ${JSON.stringify(undo)}::jsonb`);
 
-/** running -> completed, with the totals of its batches. */
-export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, number>) =>
-  move(tx, jobId, 'finalize', tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb)`);
+/** running -> completed, with the totals of its batches and the tables whose statistics it left stale. */
+export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, number>, analyze: string[]) =>
+  move(
+    tx,
+    jobId,
+    'finalize',
+    tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb), analyze_pending = ${analyze}::text[]`,
+  );
 
 /** completed -> rolling_back, with what undoing it will remove and restore. */
 export const markRollingBack = (tx: Tx, jobId: number, undo: UndoProgress) =>

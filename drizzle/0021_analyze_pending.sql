@@ -1,0 +1,1 @@
+ALTER TABLE "import_jobs" ADD COLUMN "analyze_pending" text[] DEFAULT '{}'::text[] NOT NULL;

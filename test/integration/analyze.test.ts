@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
+import { cronTick } from '../../lib/imports/drive/cron';
+import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
+import { prepareImport } from '../../lib/imports/drive/prepare';
+import { freshDb, type TestDb } from '../helpers/db';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+/** Tables ANALYZE was run on by hand (not autovacuum), by name. */
+async function analysed(): Promise<string[]> {
+  const rows = await t.db<{ relname: string }[]>`
+    select relname from pg_stat_user_tables where schemaname = 'public' and last_analyze is not null order by relname`;
+  return rows.map((r) => r.relname);
+}
+
+const changed = async (jobId: number) =>
+  (await t.db<{ t: string }[]>`select distinct table_name as t from import_job_batches where job_id = ${jobId} and rows_inserted + rows_ended > 0 order by 1`).map((r) => r.t);
+
+async function prepared(extract: ReturnType<RegisterModel['full']>) {
+  return (await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract), batchSize: 100 })).job.id;
+}
+
+describe('statistics after an import', () => {
+  it('a FULL and an UPDATE leave every table they changed analysed, and nothing pending', async () => {
+    const model = new RegisterModel(61);
+    const full = await prepared(model.full(1, 300, '2025-03-01'));
+    expect(await analysed()).toEqual([]);
+    expect((await driveImport(t.db, { jobId: full, concurrency: 2, idleMs: 10 })).job.status).toBe('completed');
+    const tables = await changed(full);
+    expect(tables.length).toBeGreaterThanOrEqual(7);
+    await expect.poll(analysed).toEqual(expect.arrayContaining(tables));
+    const [job] = await t.db<{ pending: string[] }[]>`select analyze_pending as pending from import_jobs where id = ${full}`;
+    expect(job?.pending).toEqual([]);
+
+    const update = await prepared(model.update(2, '2025-03-02', 0.05));
+    await t.db`select pg_stat_reset()`;
+    expect((await driveImport(t.db, { jobId: update, concurrency: 2, idleMs: 10 })).job.status).toBe('completed');
+    await expect.poll(analysed).toEqual(expect.arrayContaining(await changed(update)));
+  });
+
+  it('with no time left at finalize, the step calls after it analyse each table once, shared among drivers', async () => {
+    const model = new RegisterModel(62);
+    const jobId = await prepared(model.full(1, 200, '2025-03-01'));
+    const steps: DriveStep[] = [];
+    await driveImport(t.db, { jobId, concurrency: 3, idleMs: 10, budgetMs: 0, onStep: (s) => steps.push(s) });
+    const taken = steps.flatMap((s) => s.analyzed ?? []);
+    expect(taken.sort()).toEqual(await changed(jobId));
+    await expect.poll(analysed).toEqual(expect.arrayContaining(taken));
+  });
+
+  it('a completed import left with stale statistics is finished by the cron tick', async () => {
+    const model = new RegisterModel(63);
+    const jobId = await prepared(model.full(1, 200, '2025-03-01'));
+    await driveImport(t.db, { jobId, concurrency: 1, idleMs: 10, budgetMs: 0, finalize: false });
+    const { finalizeImport } = await import('../../lib/imports/jobs/finalize');
+    await finalizeImport(t.db, { jobId, budgetMs: 0 });
+    const [before] = await t.db<{ pending: string[] }[]>`select analyze_pending as pending from import_jobs where id = ${jobId}`;
+    expect(before?.pending.sort()).toEqual(await changed(jobId));
+    await cronTick(t.db, 5_000);
+    const [after] = await t.db<{ pending: string[] }[]>`select analyze_pending as pending from import_jobs where id = ${jobId}`;
+    expect(after?.pending).toEqual([]);
+    await expect.poll(analysed).toEqual(expect.arrayContaining(before?.pending ?? []));
+  });
+});
