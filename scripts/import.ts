@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     jobId = verbJob as number;
     log(`import #${jobId}: ${verb}…`);
     await patientVerb(db, verb, jobId, patience);
-    resumedTo = (await getJobStatus(db, jobId)).job.status;
+    resumedTo = (await patiently(patience, () => getJobStatus(db, jobId))).job.status;
     log(`import #${jobId}: ${verb} -> ${resumedTo}`);
   } else if (values.job) {
     jobId = Number(values.job);
