@@ -25,8 +25,12 @@ export const MAX_FIELD_LENGTH = 8_192;
 const SHOWN_VALUE = 200;
 
 export function shown(value: string): string {
-  return value.length > SHOWN_VALUE ? `${value.slice(0, SHOWN_VALUE)}… (${value.length} characters)` : value;
+  const v = visible(value);
+  return v.length > SHOWN_VALUE ? `${v.slice(0, SHOWN_VALUE)}… (${value.length} characters)` : v;
 }
+
+/** A NUL written as `\0`: PostgreSQL's text and jsonb hold no NUL, so no message or stored value may carry one. */
+export const visible = (value: string) => (value.includes('\u0000') ? value.replaceAll('\u0000', '\\0') : value);
 
 /** The header must list exactly the expected columns, in order. */
 export function checkHeader(file: string, columns: ColumnSpec[], header: string[] | undefined): RowError | null {
@@ -73,6 +77,7 @@ export function runawayQuote(file: string, columns: ColumnSpec[], record: CsvRec
 
 function checkValue(column: ColumnSpec, raw: string): Checked {
   if (raw.length > MAX_FIELD_LENGTH) return { ok: false, message: `is longer than ${MAX_FIELD_LENGTH} characters` };
+  if (raw.includes('\u0000')) return { ok: false, message: 'holds a NUL character (\\0), which the register cannot store' };
   if (raw === '') {
     return column.required ? { ok: false, message: 'is empty, but this column is required' } : { ok: true, value: null };
   }

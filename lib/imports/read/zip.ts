@@ -62,7 +62,12 @@ function metaVariables(text: string): Map<string, { value: string; line: number 
     fail(`${META_FILE} line 1: expected the header "Variable","Value".`, { file: META_FILE, line: 1 });
   }
   const vars = new Map<string, { value: string; line: number }>();
-  for (const r of rows) vars.set(r.fields[0] ?? '', { value: r.fields[1] ?? '', line: r.line });
+  for (const r of rows) {
+    if (r.fields.some((f) => f.includes('\u0000'))) {
+      fail(`${META_FILE} line ${r.line} holds a NUL character (\\0); a KBO ${META_FILE} is plain text.`, { file: META_FILE, line: r.line });
+    }
+    vars.set(r.fields[0] ?? '', { value: r.fields[1] ?? '', line: r.line });
+  }
   return vars;
 }
 
@@ -151,6 +156,12 @@ const METHODS: Record<number, string> = { 9: 'Deflate64', 12: 'bzip2', 14: 'LZMA
 export function checkEntries(entries: Pick<ZipEntry, 'name' | 'method' | 'encrypted'>[]): void {
   const seen = new Set<string>();
   for (const e of entries) {
+    if (/[\u0000-\u001f\u007f]/.test(e.name)) {
+      const named = JSON.stringify(e.name).replaceAll('\\u0000', '\\0');
+      fail(`The zip holds an entry named ${named}, with a control character in its name; a KBO extract's files are named plainly. Download the extract again and upload it as it comes.`, {
+        file: named,
+      });
+    }
     if (seen.has(e.name)) {
       fail(`The zip holds ${e.name} more than once; a KBO extract has each file once, so which copy to import is not clear. Download the extract again and upload it as it comes.`, {
         file: e.name,
