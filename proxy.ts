@@ -17,5 +17,5 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   // Pages only: not the API, Next's static files, or the icon.
-  matcher: [{ source: '/((?!api|_next/static|_next/image|icon.svg|favicon.ico).*)' }],
+  matcher: [{ source: '/((?!api/|api$|_next/static/|_next/image|icon.svg$|favicon.ico$).*)' }],
 };

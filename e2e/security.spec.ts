@@ -172,6 +172,13 @@ test('a page runs only the scripts it was sent with its own nonce: no inline scr
   for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
   // A fresh nonce per answer.
   expect(nonceOf((await request.get('/login')).headers()['content-security-policy'])).not.toBe(nonce);
+  // Pages outside the app's routes too (a 404, a path that merely starts with "api").
+  for (const path of ['/no-such-page', '/apiary']) {
+    const missing = await request.get(path);
+    const pageNonce = nonceOf(missing.headers()['content-security-policy']);
+    expect(pageNonce, path).toBeTruthy();
+    for (const tag of (await missing.text()).match(/<script\b[^>]*>/g) ?? []) expect(tag, path).toContain(`nonce="${pageNonce}"`);
+  }
   // The page still works under it: React runs (the form reacts). An inline script slipped into
   // the HTML (as an injection would be) does not run; the same script with the page's nonce does.
   const refused: string[] = [];

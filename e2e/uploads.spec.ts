@@ -133,3 +133,25 @@ test('a zip fetched from a URL by the server, in range requests, is imported', a
     await server.close();
   }
 });
+
+test('giving up on a file for another frees its place among the open uploads', async ({ page, request }) => {
+  const bytes = await zipExtract(model.snapshot(base + 90, dayOf(base + 90)));
+  const imports = new ImportsPage(page);
+  await imports.open();
+  // Every part is refused: each upload stops after its first part, and stays open on the server.
+  await page.route('**/api/uploads/*/parts/*', (route) =>
+    route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'VALIDATION', message: 'Refused by the test.' } }) }),
+  );
+  await imports.upload('KboOpenData_9990_2030_01_01_Full.zip', bytes);
+  await expect(imports.error()).toContainText('Refused by the test.');
+  const first = await page.evaluate(() => Number(Object.entries(window.localStorage).find(([k]) => k.startsWith('kbo-upload:KboOpenData_9990'))?.[1]));
+  expect(first).toBeGreaterThan(0);
+  expect((await request.get(`/api/uploads/${first}`, { headers: bearer })).status()).toBe(200);
+
+  await imports.upload('KboOpenData_9991_2030_01_02_Full.zip', bytes);
+  await expect(imports.error()).toContainText('Refused by the test.');
+  // The first is gone from the server, not only from the browser.
+  await expect.poll(async () => (await request.get(`/api/uploads/${first}`, { headers: bearer })).status()).toBe(404);
+  const second = await page.evaluate(() => Number(Object.entries(window.localStorage).find(([k]) => k.startsWith('kbo-upload:KboOpenData_9991'))?.[1]));
+  expect(await request.delete(`/api/uploads/${second}`, { headers: bearer }).then((r) => r.status())).toBe(200);
+});

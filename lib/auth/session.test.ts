@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readCookie, sameSecret, sessionCookie, signDevice, signSession, verifyDevice, verifySession } from './session';
+import { createHmac } from 'node:crypto';
+import { readCookie, sameSecret, sessionCookie, signSession, verifySession } from './session';
 
 const secret = 'a-session-secret-of-at-least-32-characters';
 const now = Date.UTC(2026, 0, 1);
@@ -19,14 +20,14 @@ describe('session cookies', () => {
     expect(verifySession(secret, good, (exp + 1) * 1000)).toBeNull();
     for (const bad of [undefined, '', 'x', 'a.b.c', `${payload}.`]) expect(verifySession(secret, bad, now)).toBeNull();
   });
-  it('never takes a device value for a session, or a session for a device', () => {
-    const device = signDevice(secret, { user: 'alice', exp, dev: 'd1' });
-    expect(verifyDevice(secret, device, now)).toEqual({ user: 'alice', exp, dev: 'd1' });
-    expect(verifySession(secret, device, now)).toBeNull();
-    expect(verifyDevice(secret, signSession(secret, { user: 'alice', exp, sid: 's1' }), now)).toBeNull();
-    // A session signed before sessions had ids is no session.
+  it('refuses a session signed before sessions had ids (no row names it)', () => {
     const old = Buffer.from(JSON.stringify({ user: 'alice', exp })).toString('base64url');
-    expect(verifySession(secret, `${old}.x`, now)).toBeNull();
+    // Signed as sessions are signed, so only the missing id refuses it.
+    const sig = createHmac('sha256', `session\0${secret}`).update(old).digest('base64url');
+    expect(verifySession(secret, `${old}.${sig}`, now)).toBeNull();
+    const withId = Buffer.from(JSON.stringify({ user: 'alice', exp, sid: 's1' })).toString('base64url');
+    const sigWithId = createHmac('sha256', `session\0${secret}`).update(withId).digest('base64url');
+    expect(verifySession(secret, `${withId}.${sigWithId}`, now)).toEqual({ user: 'alice', exp, sid: 's1' });
   });
   it('reads a cookie among others and writes a strict httpOnly one', () => {
     expect(readCookie('a=1; kbo_session=v%2Fx; b=2', 'kbo_session')).toBe('v/x');

@@ -1,13 +1,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed cookie values: `<payload>.<HMAC-SHA256>`, the payload JSON in base64url. Only a
- * holder of the secret can mint one. Two kinds, each signed apart (a value of one is never
- * taken for the other):
- * - the session (`kbo_session`, 12 hours): its user, expiry and id; the id names a row of
- *   auth_sessions, so a session ends when it is revoked (sign-out, sign-out everywhere);
- * - the device (`kbo_device`, a year): given to a browser that signed in as a user, so that
- *   the user's sign-in limit for unknown clients never locks out the browsers they use.
+ * The session cookie (`kbo_session`, 12 hours): `<payload>.<HMAC-SHA256>`, the payload JSON in
+ * base64url holding its user, expiry and id. Only a holder of the secret can mint one; the id
+ * names a row of auth_sessions, so a session ends when it is revoked (sign-out, sign-out
+ * everywhere). The device cookie (`kbo_device`, a year) is a random id that names a row of
+ * auth_devices: a browser that signed in as that user, whose sign-in limit is its own.
  */
 
 export const SESSION_COOKIE = 'kbo_session';
@@ -23,14 +21,7 @@ export interface Session {
   sid: string;
 }
 
-export interface Device {
-  user: string;
-  exp: number;
-  /** The device's own id: its failed sign-ins count apart. */
-  dev: string;
-}
-
-type Kind = 'session' | 'device';
+type Kind = 'session';
 
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 
@@ -66,13 +57,6 @@ export const signSession = (secret: string, session: Session) => sign(secret, 's
 export function verifySession(secret: string, value: string | undefined | null, now = Date.now()): Session | null {
   const p = verify(secret, 'session', value, now);
   return p && typeof p.sid === 'string' ? { user: p.user as string, exp: p.exp as number, sid: p.sid } : null;
-}
-
-export const signDevice = (secret: string, device: Device) => sign(secret, 'device', device);
-
-export function verifyDevice(secret: string, value: string | undefined | null, now = Date.now()): Device | null {
-  const p = verify(secret, 'device', value, now);
-  return p && typeof p.dev === 'string' ? { user: p.user as string, exp: p.exp as number, dev: p.dev } : null;
 }
 
 /** A new random id (session or device): 128 bits, base64url. */

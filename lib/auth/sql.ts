@@ -1,6 +1,6 @@
 import type { Queryable, Tx } from '../db/client';
 
-/** Every statement on auth_sessions and login_failures. */
+/** Every statement on auth_sessions, auth_devices and login_failures. */
 
 /** A new session row, alive until `hours` from now. */
 export async function insertSession(sql: Queryable, id: string, user: string, hours: number): Promise<void> {
@@ -29,16 +29,36 @@ export async function lockAttempts(tx: Tx, address: string | null, user: string)
   await tx`select pg_advisory_xact_lock(hashtext('kbo-login-user'), hashtext(${user}))`;
 }
 
-/** Forgets failures older than the window and sessions a day past their end. */
-export async function purgeAuth(tx: Tx, windowMinutes: number): Promise<void> {
+/** Forgets failures older than the window. */
+export async function purgeFailures(tx: Tx, windowMinutes: number): Promise<void> {
   await tx`delete from login_failures where at < now() - make_interval(mins => ${windowMinutes})`;
+}
+
+/** Forgets sessions a day past their end and devices unused for `deviceDays`. */
+export async function purgeSessions(tx: Tx, deviceDays: number): Promise<void> {
   await tx`delete from auth_sessions where expires_at < now() - interval '1 day'`;
+  await tx`delete from auth_devices where last_used_at < now() - make_interval(days => ${deviceDays})`;
+}
+
+/** The device id, when it names a browser that signed in as `user`. */
+export async function knownDevice(sql: Queryable, id: string, user: string): Promise<boolean> {
+  return (await sql`select 1 from auth_devices where id = ${id} and user_name = ${user}`).length === 1;
+}
+
+/** Records (or refreshes) a browser that signed in as `user`. */
+export async function rememberDevice(tx: Tx, id: string, user: string): Promise<void> {
+  await tx`insert into auth_devices (id, user_name) values (${id}, ${user}) on conflict (id) do update set last_used_at = now()`;
+}
+
+/** Waits at most `ms` for a lock in this transaction: a flood of attempts queues no longer than that. */
+export async function lockTimeout(tx: Tx, ms: number): Promise<void> {
+  await tx`select set_config('lock_timeout', ${`${ms}ms`}, true)`;
 }
 
 export type FailureKey = { device: string } | { address: string } | { userFromUnknown: string };
 
 /** Failures within the window for one key, and when the oldest of them falls out of it (ms). */
-export async function recentFailures(tx: Tx, key: FailureKey, windowMinutes: number): Promise<{ n: number; freesAt: number | null }> {
+export async function recentFailures(tx: Queryable, key: FailureKey, windowMinutes: number): Promise<{ n: number; freesAt: number | null }> {
   const which =
     'device' in key ? tx`device = ${key.device}` : 'address' in key ? tx`client_key = ${key.address} and device is null` : tx`user_name = ${key.userFromUnknown} and device is null`;
   const [r] = await tx<{ n: number; oldest: Date | null }[]>`

@@ -328,6 +328,21 @@ export const loginFailures = pgTable(
   ],
 );
 
+/**
+ * A browser that signed in as a user: its cookie (`kbo_device`) holds the random id. Its failed
+ * sign-ins count on their own, so the user's limit for unknown clients never locks it out.
+ */
+export const authDevices = pgTable(
+  'auth_devices',
+  {
+    id: text('id').primaryKey(),
+    userName: text('user_name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('auth_devices_used_idx').on(t.lastUsedAt)],
+);
+
 /** A signed-in session: its cookie names this row, so revoking the row ends the session at once. */
 export const authSessions = pgTable(
   'auth_sessions',

@@ -106,13 +106,39 @@ describe('sign-in limits', () => {
     expect(seen.filter((s) => s === 'RATE_LIMITED')).toHaveLength(40 - CLIENT_MAX_FAILURES);
   });
 
-  it('forgets failures past the window and sessions a day past their end, at the next sign-in', async () => {
+  it('forgets failures past the window at the next attempt, and sessions a day past their end at the next sign-in', async () => {
     await failures(3, () => ({ address: '192.0.2.2' }));
     const old = await login(t.db, { password: RIGHT }, { address: null });
+    const sid = verifySession(secret, old.cookie)!.sid;
     await t.db`update login_failures set at = now() - interval '16 minutes'`;
-    await t.db`update auth_sessions set expires_at = now() - interval '25 hours' where id = ${verifySession(secret, old.cookie)!.sid}`;
+    await t.db`update auth_sessions set expires_at = now() - interval '25 hours' where id = ${sid}`;
     await attempt('wrong', { address: '192.0.2.3' });
     expect((await t.db`select client_key from login_failures`).map((r) => r.client_key)).toEqual(['192.0.2.3']);
-    expect(await t.db`select 1 from auth_sessions where id = ${verifySession(secret, old.cookie)!.sid}`).toHaveLength(0);
+    await attempt(RIGHT, { address: '192.0.2.4' });
+    expect(await t.db`select 1 from auth_sessions where id = ${sid}`).toHaveLength(0);
+  });
+
+  it('a device id the server never gave, or gave to another user, makes an unknown client', async () => {
+    await failures(USER_MAX_FAILURES, () => ({ address: null }));
+    expect(await attempt(RIGHT, { address: null, device: 'A'.repeat(22) })).toBe('RATE_LIMITED');
+    const bobs = await login(t.db, { user: 'bob', password: 'bobs-right-password' }, { address: null });
+    expect(await attempt(RIGHT, { address: null, device: bobs.deviceCookie })).toBe('RATE_LIMITED');
+  });
+
+  it('under a flood, an attempt waits a bounded time for the ones before it, and a blocked client takes no lock at all', async () => {
+    await failures(CLIENT_MAX_FAILURES, () => ({ address: '192.0.2.9' }));
+    const held = t.db.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('kbo-login-user'), hashtext('admin'))`;
+      await new Promise((r) => setTimeout(r, 5_000));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    let started = Date.now();
+    await expect(login(t.db, { password: RIGHT }, { address: '192.0.2.9' })).rejects.toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/from here/) });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    started = Date.now();
+    await expect(login(t.db, { password: RIGHT }, { address: '192.0.2.10' })).rejects.toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/at once/) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    await held;
+    expect(await attempt(RIGHT, { address: '192.0.2.10' })).toBe('ok');
   });
 });

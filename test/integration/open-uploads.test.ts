@@ -49,6 +49,10 @@ describe('open uploads', () => {
     await t.db`update import_uploads set sha256 = ${'a'.repeat(64)} where id = ${uploads[1]!.uploadId}`;
     expect((await refusal(discardUpload(t.db, uploads[1]!.uploadId))).code).toBe('CONFLICT');
     expect((await refusal(discardUpload(t.db, 999_999))).code).toBe('NOT_FOUND');
+    // The sync's own download is the sync's.
+    const [portal] = await t.db<{ id: number }[]>`
+      insert into import_uploads (file_name, size, sha256, part_size, url) values ('KboOpenData_0150_2025_01_05_Update.zip', 100, '', 8192, 'kbo-portal:KboOpenData_0150_2025_01_05_Update.zip') returning id`;
+    expect((await refusal(discardUpload(t.db, portal!.id))).code).toBe('CONFLICT');
   });
 
   it('abandoned for a day are dropped by the cron tick, with no new upload needed, and free their places', async () => {

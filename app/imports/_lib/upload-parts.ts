@@ -95,7 +95,23 @@ async function resumeOrStart(file: File, key: string, options: ImportOptions): P
       // Gone (completed, dropped or expired): start again.
     }
   }
+  await discardOthers(key);
   return api<UploadView>('/api/uploads', { method: 'POST', body: { fileName: file.name, size: file.size, ...options } });
+}
+
+/**
+ * Before a new upload, the ones this browser left unfinished for other files are discarded
+ * (DELETE /api/uploads/:id), so that giving up on a file does not hold one of the server's
+ * places for open uploads (MAX_OPEN_UPLOADS) until it expires a day later.
+ */
+async function discardOthers(keep: string): Promise<void> {
+  const others = Object.keys(window.localStorage).filter((k) => k.startsWith('kbo-upload:') && k !== keep);
+  for (const k of others) {
+    const id = Number(window.localStorage.getItem(k));
+    window.localStorage.removeItem(k);
+    // Already complete, dropped or expired: nothing to free.
+    if (id > 0) await fetch(`/api/uploads/${id}`, { method: 'DELETE' }).catch(() => undefined);
+  }
 }
 
 async function sendPart(uploadId: number, index: number, bytes: Uint8Array, onRetry: (why: string) => void): Promise<void> {

@@ -70,7 +70,9 @@ export async function driveImport(db: Sql, opts: DriveOptions): Promise<JobStatu
 
   const status = () => patiently(opts.patience, () => getJobStatus(db, opts.jobId));
   if (finalize && opts.finalize !== false) {
-    await patiently(opts.patience, () => finalizeImport(db, { jobId: opts.jobId, budgetMs: opts.budgetMs }));
+    // Within the drive's deadline, if it has one (a cron tick).
+    const budgetMs = opts.until === undefined ? opts.budgetMs : Math.max(0, Math.min(opts.until - Date.now(), opts.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS));
+    await patiently(opts.patience, () => finalizeImport(db, { jobId: opts.jobId, budgetMs }));
     // The statistics finalize had no time for: the same workers, until the rules say stop.
     finalize = false;
     await workers();

@@ -1,7 +1,11 @@
 import type { Sql } from '../../db/client';
 import { ident } from '../../db/sql';
+import { isDatabaseUnavailable } from '../../db/unavailable';
 import { DATA_TABLES } from '../../kbo/spec';
 import { takeAnalyzeTable } from '../sql/jobs';
+
+/** The tables an import may list for ANALYZE: the register's own. */
+const ANALYZABLE: readonly string[] = [...DATA_TABLES, 'codes'];
 
 /**
  * A completed import leaves the planner's statistics of the tables it changed stale until
@@ -9,16 +13,27 @@ import { takeAnalyzeTable } from '../sql/jobs';
  * import refreshes them itself: one ANALYZE per table (a sample of its rows, bounded whatever
  * the table's size), taken from the job's list one at a time until `deadline`, by finalize
  * and then by the step calls that follow it (the page, the CLI, the cron; a step takes at
- * least one). Returns the tables analysed.
+ * least one). A table is taken and analysed in one transaction, so a crash leaves it listed
+ * for the next driver; one whose ANALYZE fails is logged and left to autovacuum, so a driver
+ * never loops on it. Returns the tables analysed.
  */
 export async function analyzeSteps(sql: Sql, jobId: number, deadline: number, atLeastOne = false): Promise<string[]> {
   const done: string[] = [];
   while (Date.now() < deadline || (atLeastOne && done.length === 0)) {
-    const table = await takeAnalyzeTable(sql, jobId);
+    let table: string | undefined;
+    try {
+      table = await sql.begin(async (tx) => {
+        const taken = await takeAnalyzeTable(tx, jobId);
+        if (taken !== undefined && ANALYZABLE.includes(taken)) await tx`analyze ${ident(tx, taken)}`;
+        return taken;
+      });
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
+      const dropped = await takeAnalyzeTable(sql, jobId);
+      console.warn(`[kbo-import] ANALYZE ${dropped ?? ''} after import #${jobId} failed; autovacuum will refresh it`, (err as Error).message);
+      continue;
+    }
     if (table === undefined) break;
-    // Only the register's own tables are ever listed (changedTables); the name is checked again here.
-    if (!(DATA_TABLES as readonly string[]).includes(table) && table !== 'codes') continue;
-    await sql`analyze ${ident(sql, table)}`;
     done.push(table);
   }
   return done;

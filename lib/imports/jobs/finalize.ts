@@ -37,8 +37,9 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
   const { jobId, budgetMs = env().IMPORT_BATCH_BUDGET_MS } = finalizeInput.parse(raw);
   const deadline = Date.now() + budgetMs;
   const finalized = await complete(db, jobId);
-  // Fresh statistics for what it changed, as far as this call's time allows (analyze.ts).
-  if (finalized.moved) await analyzeSteps(db, jobId, deadline);
+  // Fresh statistics for what it changed, as far as this call's time allows (analyze.ts). The
+  // import is complete whatever happens here: what is left is taken by the next step calls.
+  if (finalized.moved) await analyzeSteps(db, jobId, deadline).catch((err) => console.warn(`[kbo-import] statistics after import #${jobId} left to the next step`, (err as Error).message));
   return finalized;
 }
 

@@ -5,7 +5,7 @@ import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions, type ImportOptions } from '../options';
 import { lockUploads, lockUrl } from '../sql/locks';
-import { abandonedUploads, findUpload, insertUpload, openUploadCount, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';
+import { abandonedUploads, findUpload, insertUpload, openUploadCount, PORTAL_SCHEME, storedParts, unstartedUploadOf, type UploadRow } from '../sql/uploads';
 import { dropUnclaimedUpload, partBytes, savePart } from './parts';
 
 /**
@@ -94,8 +94,11 @@ export async function dropAbandonedUploads(sql: Sql, limit = 100): Promise<numbe
 export async function discardUpload(sql: Sql, uploadId: number): Promise<void> {
   const u = await findUpload(sql, uploadId);
   if (!u) throw new ImportFailure('NOT_FOUND', `Upload #${uploadId} does not exist.`);
-  if (u.sha256 !== '') throw new ImportFailure('CONFLICT', `Upload #${uploadId} is complete: its import owns it now (cancel or roll back the import instead).`);
-  await dropUnclaimedUpload(sql, uploadId, { onlyIncomplete: true });
+  if (u.url?.startsWith(PORTAL_SCHEME)) throw new ImportFailure('CONFLICT', `Upload #${uploadId} is the sync's download of ${u.fileName}; the sync keeps it.`);
+  const complete = () => new ImportFailure('CONFLICT', `Upload #${uploadId} is complete: its import owns it now (cancel or roll back the import instead).`);
+  if (u.sha256 !== '') throw complete();
+  // Completed (or made into an import) between the read and the drop: refused the same way.
+  if (!(await dropUnclaimedUpload(sql, uploadId, { onlyIncomplete: true }))) throw complete();
 }
 
 /**
