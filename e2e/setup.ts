@@ -40,10 +40,14 @@ async function driveOnce(api: APIRequestContext, id: number): Promise<JobStatusV
   return ok<JobStatusView>(await api.post(`/api/imports/${id}/finalize`, { data: {} }));
 }
 
-/** Drives the import on until the API reports it `status` (each poll is one call that moves it). */
+/**
+ * Drives the import on until the API reports it `status` with nothing left to finish (a
+ * completed import's statistics and change list included); each poll is one call that moves it.
+ */
 async function driveUntil(api: APIRequestContext, id: number, status: JobStatus): Promise<void> {
+  const state = (p: JobStatusView) => (nextMove(snapshotOf(p, false)) === 'again' ? `${p.job.status} (finishing)` : p.job.status);
   await expect
-    .poll(async () => (await driveOnce(api, id)).job.status, { message: `import #${id} reaches ${status}`, timeout: 120_000, intervals: [100] })
+    .poll(async () => state(await driveOnce(api, id)), { message: `import #${id} reaches ${status}`, timeout: 120_000, intervals: [100] })
     .toBe(status);
 }
 

@@ -11,6 +11,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -536,3 +537,45 @@ export const importTestFaults = pgTable('import_test_faults', {
   /** Hold each undo step this long before it starts. */
   undoDelayMs: integer('undo_delay_ms').notNull().default(0),
 });
+
+/**
+ * What a completed import changed, worked out once in parts (lib/imports/jobs/change-list.ts)
+ * and then read page by page: a part is a resync batch's key range of one table, or a whole
+ * table of an UPDATE. Each part is taken and its rows written in one transaction.
+ */
+export const importChangeParts = pgTable(
+  'import_change_parts',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    tableName: text('table_name').notNull(),
+    /** The key range [lo, hi) of a resync batch; null: open on that side. */
+    lo: text('lo'),
+    hi: text('hi'),
+    done: boolean('done').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.part] })],
+);
+
+/** One entity of one table an import changed: the change list, in table order (`o`) and number. */
+export const importChanges = pgTable(
+  'import_changes',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    o: smallint('o').notNull(),
+    n: text('n').notNull(),
+    t: text('t').notNull(),
+    change: text('change').notNull(),
+    started: integer('started').notNull(),
+    ended: integer('ended').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.o, t.n] }),
+    index('import_changes_number_idx').on(t.jobId, t.n),
+    oneOf('import_changes_change_check', t.change, ['added', 'ended', 'modified']),
+  ],
+);

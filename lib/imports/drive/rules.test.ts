@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs, nextMove, type DriveSnapshot } from './rules';
 
-const base: DriveSnapshot = { status: 'running', pending: 3, processing: 1, blocked: 0, readyToFinalize: false, analyzing: false, didWork: false };
+const base: DriveSnapshot = { status: 'running', pending: 3, processing: 1, blocked: 0, readyToFinalize: false, finishing: false, didWork: false };
 
 describe('nextMove', () => {
   it('keeps going while a call does work', () => {
@@ -17,10 +17,10 @@ describe('nextMove', () => {
   it('finalizes once every batch is done, even after a call that did work is answered', () => {
     expect(nextMove({ ...base, pending: 0, processing: 0, readyToFinalize: true })).toBe('finalize');
   });
-  it('refreshes the statistics of a completed import until none is left, then stops', () => {
-    expect(nextMove({ ...base, status: 'completed', analyzing: true })).toBe('again');
-    expect(nextMove({ ...base, status: 'completed', analyzing: true, didWork: true })).toBe('again');
-    expect(nextMove({ ...base, status: 'completed', analyzing: false, didWork: true })).toBe('stop');
+  it('finishes a completed import (its statistics, its change list) until nothing is left, then stops', () => {
+    expect(nextMove({ ...base, status: 'completed', finishing: true })).toBe('again');
+    expect(nextMove({ ...base, status: 'completed', finishing: true, didWork: true })).toBe('again');
+    expect(nextMove({ ...base, status: 'completed', finishing: false, didWork: true })).toBe('stop');
   });
   it('stops when only failed batches are left, or the job is paused or over', () => {
     expect(nextMove({ ...base, pending: 0, processing: 0 })).toBe('stop');

@@ -9,8 +9,8 @@ export interface DriveSnapshot {
   /** Pending batches that cannot run until a failed batch is retried. */
   blocked: number;
   readyToFinalize: boolean;
-  /** Completed, with tables whose statistics are still to be refreshed. */
-  analyzing: boolean;
+  /** Completed, with statistics to refresh or its change list to work out. */
+  finishing: boolean;
   /** The call applied, undid or handed back something. */
   didWork: boolean;
 }
@@ -38,26 +38,26 @@ export function nextMove(s: DriveSnapshot): DriveMove {
     case JOB.rolling_back:
       return s.didWork ? 'again' : 'wait';
     case JOB.completed:
-      // Each step takes a table of its own; the last one taken ends the list.
-      return s.analyzing ? 'again' : 'stop';
+      // Each step takes a table or a part of its own; the last one taken ends the work.
+      return s.finishing ? 'again' : 'stop';
     default:
       return 'stop';
   }
 }
 
 /** A step call did work when it staged, applied, handed back, undid or analysed something. */
-export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[] }) =>
-  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0 || (r.analyzed?.length ?? 0) > 0;
+export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[]; listed?: number }) =>
+  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0 || (r.analyzed?.length ?? 0) > 0 || (r.listed ?? 0) > 0;
 
 /** The snapshot of a status answer; `didWork` from the step call that returned it. */
-export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize'>, didWork: boolean): DriveSnapshot {
+export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize' | 'changeList'>, didWork: boolean): DriveSnapshot {
   return {
     status: p.job.status,
     pending: p.batches.pending,
     processing: p.batches.processing,
     blocked: p.batches.blocked,
     readyToFinalize: p.readyToFinalize,
-    analyzing: p.job.status === JOB.completed && (p.job.analyzePending?.length ?? 0) > 0,
+    finishing: p.job.status === JOB.completed && ((p.job.analyzePending?.length ?? 0) > 0 || p.changeList.done < p.changeList.total),
     didWork,
   };
 }

@@ -3,7 +3,9 @@ import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { getJob } from '../sql/jobs';
 import { isUndoing, JOB } from '../state/machine';
+import { changePartsProgress } from '../sql/changes';
 import { analyzeSteps } from './analyze';
+import { changeListSteps } from './change-list';
 import { prepareSteps, type StepOutcome } from './prepare/step';
 import { processBatches, type BatchOutcome } from './process';
 import { undoSteps, type UndoOutcome } from './undo';
@@ -25,22 +27,29 @@ export interface Advanced {
   prepared: StepOutcome[];
   /** Tables whose statistics were refreshed, once the job completed (analyze.ts). */
   analyzed: string[];
+  /** Parts of its change list worked out, once the job completed (change-list.ts). */
+  listed: number;
 }
 
 /**
  * The one call every driver makes (POST …/step): moves a job on by whatever its
  * status asks for, within a time budget. Preparing: prepare steps (prepare/step.ts).
  * Running: batches (process.ts). Cancelling or rolling back: undo steps (undo.ts).
- * Completed with statistics still stale: ANALYZE, a table at a time (analyze.ts). Otherwise nothing.
+ * Completed with statistics still stale: ANALYZE, a table at a time (analyze.ts); then its
+ * change list, a part at a time (change-list.ts). Otherwise nothing.
  */
 export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced> {
   const input = advanceInput.parse(raw);
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
   const job = await getJob(sql, input.jobId);
-  const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [] };
+  const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [], listed: 0 };
   if (job.status === JOB.preparing) did.prepared = await prepareSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.running) did.processed = await processBatches(sql, job, budgetMs, input.leaseSeconds ?? env().IMPORT_LEASE_SECONDS);
   else if (isUndoing(job.status)) did.undone = await undoSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.completed && job.analyzePending.length > 0) did.analyzed = await analyzeSteps(sql, job.id, Date.now() + budgetMs, true);
+  else if (job.status === JOB.completed) {
+    const parts = await changePartsProgress(sql, job.id);
+    if (parts.done < parts.total) did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
+  }
   return did;
 }

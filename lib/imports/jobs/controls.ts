@@ -6,6 +6,7 @@ import { undoPlan } from '../sql/batches';
 import { revivalConflicts } from '../sql/keys';
 import { activeJob, completedAfter, getJob } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
+import { forgetChanges } from '../sql/changes';
 import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPaused } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, statusLabel, type JobMove, type JobStatus } from '../state/machine';
 import { undoSteps, type UndoOutcome } from './undo';
@@ -128,6 +129,8 @@ export async function rollbackImport(db: Sql, raw: ControlInput): Promise<Contro
           });
         }
         await refuseDoubleRevival(tx, jobId);
+        // Undone, it will have changed nothing: its change list goes with it.
+        await forgetChanges(tx, jobId);
         return markRollingBack(tx, jobId, await undoPlan(tx, jobId));
       },
       [JOB.rolled_back],

@@ -10,7 +10,9 @@ import { getJob } from '../sql/jobs';
 import { markCompleted } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, type JobStatus } from '../state/machine';
 import { dropUpload } from '../store/parts';
+import { planChangeParts } from '../sql/changes';
 import { analyzeSteps } from './analyze';
+import { changeListSteps } from './change-list';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 
@@ -25,6 +27,7 @@ export interface Finalized {
   jobId: number;
   status: JobStatus;
   moved: boolean;
+  extractNumber: number | null;
 }
 
 /**
@@ -40,13 +43,15 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
   // Fresh statistics for what it changed, as far as this call's time allows (analyze.ts). The
   // import is complete whatever happens here: what is left is taken by the next step calls.
   if (finalized.moved) await analyzeSteps(db, jobId, deadline).catch((err) => console.warn(`[kbo-import] statistics after import #${jobId} left to the next step`, (err as Error).message));
+  // Then its change list, worked out once (change-list.ts), as far as the time allows.
+  if (finalized.moved) await changeListSteps(db, { id: jobId, extractNumber: finalized.extractNumber }, deadline);
   return finalized;
 }
 
 async function complete(db: Sql, jobId: number): Promise<Finalized> {
   return db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
-    if (job.status === JOB.completed) return { jobId, status: job.status, moved: false };
+    if (job.status === JOB.completed) return { jobId, status: job.status, moved: false, extractNumber: job.extractNumber };
     if (!canMove(JOB_MOVES.finalize, job.status)) {
       throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${job.status}; only a running import can be finalized.`);
     }
@@ -83,7 +88,9 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
     await markCompleted(tx, jobId, totals, changed);
-    return { jobId, status: JOB.completed, moved: true };
+    // A FULL into an empty register lists no changes: it added the register itself.
+    if (job.mode !== 'initial') await planChangeParts(tx, jobId, job.mode === 'resync');
+    return { jobId, status: JOB.completed, moved: true, extractNumber: extract };
   });
 }
 

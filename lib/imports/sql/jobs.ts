@@ -148,12 +148,13 @@ export async function jobOfUpload(sql: Queryable, uploadId: number): Promise<num
   return made?.id;
 }
 
-/** The job a cron tick can move on: one in DRIVEN_STATUSES, preparing from a zip stored here, or completed with statistics to refresh. */
+/** The job a cron tick can move on: one in DRIVEN_STATUSES, preparing from a zip stored here, or completed with statistics to refresh or its change list to work out. */
 export async function nextDrivenJob(sql: Queryable): Promise<number | undefined> {
   const [active] = await sql<{ id: number }[]>`
     select id from import_jobs
     where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
        or (status = ${JOB.completed} and cardinality(analyze_pending) > 0)
+       or (status = ${JOB.completed} and exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done))
     order by id limit 1`;
   return active?.id;
 }

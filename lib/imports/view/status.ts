@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/client';
 import { batchSeconds, finishedTimeline, openBatches, progressGroups, type BatchRowBrief } from '../sql/batches';
+import { changePartsProgress } from '../sql/changes';
 import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle } from '../sql/jobs';
@@ -29,7 +30,7 @@ function toView(r: BatchRowBrief): BatchView {
 /** status: a pure read of a job's progress (no writes, safe to poll). */
 export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusView> {
   const job = await getJob(sql, jobId);
-  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys] = await Promise.all([
+  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList] = await Promise.all([
     progressGroups(sql, jobId),
     openBatches(sql, jobId),
     batchSeconds(sql, jobId),
@@ -38,6 +39,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     isLatestAndIdle(sql, jobId),
     stagingOf(sql, [jobId]),
     keptErrorsWithCode(sql, jobId, 'KEY_CURRENT'),
+    changePartsProgress(sql, jobId),
   ]);
   job.staging = files.get(jobId) ?? job.staging;
 
@@ -61,6 +63,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
 
   return {
     job,
+    changeList,
     batches,
     rows,
     totals: { inserted: sum('inserted'), ended: sum('ended'), unchanged: sum('unchanged'), duplicate: sum('duplicate'), noop: sum('noop') },

@@ -70,6 +70,8 @@ export interface JobStatusView {
   drift: Drift | null;
   /** An UPDATE whose deletes nearly all matched nothing: the register is not at the base it was made for. */
   baseWarning: string | null;
+  /** Its change list, worked out once it completed: parts done of all (0 of 0: none to list). */
+  changeList: { done: number; total: number };
 }
 
 export interface JobSummary extends JobRow {

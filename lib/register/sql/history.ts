@@ -2,7 +2,7 @@ import type { Sql } from '../../db/client';
 import { ident } from '../../db/sql';
 import { JOB } from '../../imports';
 import type { DataTableName } from '../../kbo/spec';
-import { netMoves, rowContent } from './moves';
+import { netMoves, rowContent } from '../../imports';
 
 /** The statements of an entity's history: every move of its rows, and the imports that made them. */
 

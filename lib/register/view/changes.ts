@@ -1,9 +1,9 @@
 import type { Sql } from '../../db/client';
 import { ImportFailure } from '../../errors';
-import { getJob, JOB } from '../../imports';
+import { ensureChangeList, getJob, JOB } from '../../imports';
 import { KBO_TABLES, type DataTableName } from '../../kbo/spec';
 import { checkChangeFilter, type Change, type ChangeFilter, type EntityChange } from '../query/change-filter';
-import { changeCursor, changePage } from '../sql/changes';
+import { changeCounts, changeCursor, changePage } from '../sql/changes';
 
 export interface ChangePage {
   job: { id: number; extractNumber: number | null; mode: string | null; status: string };
@@ -20,6 +20,11 @@ export interface ChangePage {
   page: number;
   pageSize: number;
   hasMore: boolean;
+  /**
+   * The list is worked out once, in parts, after the import completes (the step calls do it:
+   * the import's page, the CLI, the cron): until then, how far it has come, and no rows.
+   */
+  computing: { done: number; total: number } | null;
 }
 
 export const CHANGES_PAGE_SIZE = 50;
@@ -28,19 +33,22 @@ export const CHANGES_PAGE_SIZE = 50;
  * What one import changed in the register: per table, the entities it added, ended and
  * modified, a page at a time in table and number order, with counts per table. For a
  * resync this is its drift. A FULL loaded into an empty register added everything: its list
- * is the register itself. Read from the rows as they are now; an import that is not completed
- * (rolled back, failed, under way) lists nothing.
+ * is the register itself. Read from the list worked out once the import completed (in parts,
+ * so a page costs the same whatever its size); an import that is not completed (rolled back,
+ * failed, under way) lists nothing.
  */
 export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter = {}): Promise<ChangePage> {
   const f = checkChangeFilter(raw);
   const job = await getJob(sql, jobId);
   const head = { id: job.id, extractNumber: job.extractNumber, mode: job.mode, status: job.status };
   const n = job.extractNumber;
-  const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false };
+  const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false, computing: null };
   if (n === null || !holdsItsRows(job)) return empty;
   if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
+  const progress = await ensureChangeList(sql, job);
+  if (progress.done < progress.total) return { ...empty, before: n - 1, computing: progress };
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
-  const { summary, rows } = await changePage(sql, n, f, offset, CHANGES_PAGE_SIZE);
+  const [summary, rows] = await Promise.all([changeCounts(sql, jobId, f.number), changePage(sql, jobId, f, offset, CHANGES_PAGE_SIZE)]);
   return {
     job: head,
     before: n - 1,
@@ -53,6 +61,7 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
     page: f.page,
     pageSize: CHANGES_PAGE_SIZE,
     hasMore: rows.length > CHANGES_PAGE_SIZE,
+    computing: null,
   };
 }
 
@@ -66,9 +75,19 @@ export async function* importChangesCsv(sql: Sql, jobId: number, raw: ChangeFilt
   if (job.mode === 'initial') {
     throw new ImportFailure('PRECONDITION_FAILED', `Import #${job.id} loaded a FULL into an empty register: it added every row, so its change list is the register itself. Search the register instead.`);
   }
+  if (job.extractNumber !== null && holdsItsRows(job)) {
+    const progress = await ensureChangeList(sql, job);
+    if (progress.done < progress.total) {
+      throw new ImportFailure(
+        'PRECONDITION_FAILED',
+        `Import #${job.id}'s change list is still being worked out (${progress.done} of ${progress.total} parts); open the import's page (or run npm run import -- --job ${job.id}) and ask again once it is done.`,
+        progress,
+      );
+    }
+  }
   yield 'table,entity_number,change,rows_started,rows_ended\n';
   if (job.extractNumber === null || !holdsItsRows(job)) return;
-  const cursor = changeCursor(sql, job.extractNumber, f, 2000);
+  const cursor = changeCursor(sql, jobId, f, 2000);
   for await (const rows of cursor) {
     // Numbers and table names only: no cell can start a formula.
     yield rows.map((r) => `${r.t},${r.n},${r.change},${r.started},${r.ended}\n`).join('');

@@ -24,6 +24,8 @@ export function Changes({ jobId }: { jobId: number }) {
     queryFn: () => api<ChangePage>(`/api/imports/${jobId}/changes?${params}`),
     enabled: completed,
     placeholderData: keepPreviousData,
+    // Worked out in parts after completion (this page's drivers take them): ask again until done.
+    refetchInterval: (q) => (q.state.data?.computing ? 1_000 : false),
   });
   if (!completed) return null;
   const c = changes.data;
@@ -54,7 +56,12 @@ export function Changes({ jobId }: { jobId: number }) {
           </ul>
         </div>
       )}
-      {c && !c.loaded && (
+      {c?.computing && (
+        <p className="text-sm text-slate-600" data-testid="changes-computing">
+          Working out what this import changed, once: {formatCount(c.computing.done)} of {formatCount(c.computing.total)} parts done…
+        </p>
+      )}
+      {c && !c.loaded && !c.computing && (
         <>
           <DataTable head={['table', ...CHANGE_KINDS.map((k) => `entities ${k}`)]} testId="changes-summary">
             {c.summary.map((s) => (

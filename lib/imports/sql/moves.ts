@@ -1,9 +1,9 @@
 import { tableSpec, type DataTableName } from '../../kbo/spec';
-import type { Sql } from '../../db/client';
+import type { Queryable } from '../../db/client';
 import { identList, type Fragment } from '../../db/sql';
 
 /** A row's business columns as one digest: two rows with the same content have the same one. */
-export function rowContent(sql: Sql, table: DataTableName): Fragment {
+export function rowContent(sql: Queryable, table: DataTableName): Fragment {
   return sql`md5(row(${identList(sql, tableSpec(table).columns.map((c) => c.column))})::text)`;
 }
 
@@ -12,7 +12,7 @@ export function rowContent(sql: Sql, table: DataTableName): Fragment {
  * `groups`: `started` and `ended` leave out the rows it ended and started again unchanged
  * (an UPDATE re-issues every row of a key it touches), counted as `reissued`.
  */
-export function netMoves(sql: Sql, moved: Fragment, groups: string[]): Fragment {
+export function netMoves(sql: Queryable, moved: Fragment, groups: string[]): Fragment {
   const g = identList(sql, groups);
   return sql`
     select ${g}, sum(greatest(s - e, 0))::int as started, sum(greatest(e - s, 0))::int as ended, sum(least(s, e))::int as reissued

@@ -1,0 +1,119 @@
+import type { Queryable, Tx } from '../../db/client';
+import { ident, type Fragment } from '../../db/sql';
+import { KBO_TABLES } from '../../kbo/spec';
+import { netMoves, rowContent } from './moves';
+
+/**
+ * Every statement of an import's change list: planning its parts, working out one part (what
+ * extract N did per entity of a table, within a key range), and how far it has come.
+ */
+
+type Table = (typeof KBO_TABLES)[number];
+export type KeyRange = { lo: string | null; hi: string | null };
+
+const TABLE_ORDER = KBO_TABLES.map((t) => t.table);
+
+/** `key >= lo and key < hi`, either side open when null. */
+function inRange(sql: Queryable, key: Fragment, r: KeyRange): Fragment {
+  return sql`${r.lo === null ? sql`true` : sql`${key} >= ${r.lo}`} and ${r.hi === null ? sql`true` : sql`${key} < ${r.hi}`}`;
+}
+
+/**
+ * The rows extract N started (s = 1) and ended (e = 1) in `table`, with their content. Over a
+ * key range, each side walks its key index (current rows, ended rows) over just that range;
+ * over the whole table, the extract's own indexes.
+ */
+function movedRows(sql: Queryable, table: Table, n: number, range: KeyRange | null): Fragment {
+  const t = ident(sql, table.table);
+  const key = ident(sql, table.key);
+  const content = rowContent(sql, table.table);
+  if (range === null) {
+    return sql`select ${key} as n, ${content} as h, 1 as s, 0 as e from ${t} where extract_number = ${n}
+               union all
+               select ${key}, ${content}, 0, 1 from ${t} where deleted_at_extract = ${n}`;
+  }
+  const within = inRange(sql, key, range);
+  return sql`select ${key} as n, ${content} as h, 1 as s, 0 as e from ${t} where is_current and ${within} and extract_number = ${n}
+             union all
+             select ${key}, ${content}, 1, 0 from ${t} where not is_current and ${within} and extract_number = ${n}
+             union all
+             select ${key}, ${content}, 0, 1 from ${t} where not is_current and ${within} and deleted_at_extract = ${n}`;
+}
+
+/**
+ * Per entity of one table, what import N did to its rows: the rows it started and ended,
+ * less the ones it ended and started again unchanged (an UPDATE re-issues every row of a key
+ * it touches), classified: `added` (it had no rows in this table before), `ended` (none
+ * after), `modified` (some before and after, not the same). One probe per entity tells
+ * whether it kept other rows across N.
+ */
+export function classified(sql: Queryable, table: Table, n: number, range: KeyRange | null): Fragment {
+  const t = ident(sql, table.table);
+  const key = ident(sql, table.key);
+  return sql`
+    select ${table.table}::text as t, k.n, k.started, k.ended,
+           case when kept then 'modified' when k.ended = 0 then 'added' when k.started = 0 then 'ended' else 'modified' end as change
+    from (${netMoves(sql, movedRows(sql, table, n, range), ['n'])}) k
+    cross join lateral (select k.reissued > 0
+         or exists (select 1 from ${t} u where u.${key} = k.n and u.is_current and u.extract_number < ${n})
+         or exists (select 1 from ${t} u where u.${key} = k.n and not u.is_current and u.extract_number < ${n} and u.deleted_at_extract > ${n}) as kept) kept
+    where k.started > 0 or k.ended > 0`;
+}
+
+/**
+ * The parts of a completed import's change list: for a resync, one per batch of each table
+ * (its key range: the batch's first key to the next batch's); otherwise one per table. Again
+ * for a job already planned, nothing.
+ */
+export async function planChangeParts(tx: Tx, jobId: number, resync: boolean): Promise<void> {
+  const ranges = resync
+    ? await tx<{ table_name: string; lo: string | null; hi: string | null }[]>`
+        select table_name, range_start as lo, lead(range_start) over (partition by table_name order by batch_number) as hi
+        from import_job_batches where job_id = ${jobId} and operation = 'resync'`
+    : [];
+  const parts = TABLE_ORDER.flatMap((table) => {
+    const own = ranges.filter((r) => r.table_name === table);
+    return own.length ? own.map((r) => ({ table, lo: r.lo, hi: r.hi })) : [{ table, lo: null, hi: null }];
+  });
+  await tx`
+    insert into import_change_parts (job_id, part, table_name, lo, hi)
+    select ${jobId}, p.i - 1, p.t, p.lo, p.hi
+    from unnest(${parts.map((p) => p.table)}::text[], ${parts.map((p) => p.lo)}::text[], ${parts.map((p) => p.hi)}::text[]) with ordinality as p(t, lo, hi, i)
+    on conflict do nothing`;
+}
+
+/**
+ * Takes one part not yet done (another driver's is skipped), writes its changes and marks it
+ * done, in the caller's transaction: a crash leaves it for the next driver, and no part is
+ * written twice. False when no part is left to take.
+ */
+export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boolean> {
+  const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null }[]>`
+    select part, table_name, lo, hi from import_change_parts where job_id = ${jobId} and not done
+    order by part limit 1 for update skip locked`;
+  if (!part) return false;
+  const table = KBO_TABLES.find((t) => t.table === part.table_name);
+  if (table) {
+    const range = part.lo === null && part.hi === null ? null : { lo: part.lo, hi: part.hi };
+    await tx`
+      insert into import_changes (job_id, o, n, t, change, started, ended)
+      select ${jobId}, ${TABLE_ORDER.indexOf(table.table) + 1}, c.n, c.t, c.change, c.started, c.ended
+      from (${classified(tx, table, n, range)}) c
+      on conflict do nothing`;
+  }
+  await tx`update import_change_parts set done = true where job_id = ${jobId} and part = ${part.part}`;
+  return true;
+}
+
+/** How far a job's change list has come: its parts done, of all (0 of 0: never planned). */
+export async function changePartsProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number }> {
+  const [r] = await sql<{ done: number; total: number }[]>`
+    select count(*) filter (where done)::int as done, count(*)::int as total from import_change_parts where job_id = ${jobId}`;
+  return r ?? { done: 0, total: 0 };
+}
+
+/** Forgets a job's change list (its rows and parts): a rolled-back import changed nothing. */
+export async function forgetChanges(tx: Tx, jobId: number): Promise<void> {
+  await tx`delete from import_changes where job_id = ${jobId}`;
+  await tx`delete from import_change_parts where job_id = ${jobId}`;
+}

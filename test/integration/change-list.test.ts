@@ -1,0 +1,114 @@
+/** An import's change list, worked out once in parts after it completes, then read page by page. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
+import { cronTick } from '../../lib/imports/drive/cron';
+import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
+import { prepareImport } from '../../lib/imports/drive/prepare';
+import { classified } from '../../lib/imports/sql/changes';
+import { KBO_TABLES } from '../../lib/kbo/spec';
+import { importChanges, importChangesCsv } from '../../lib/register';
+import { rollbackImport } from '../helpers/answers';
+import { freshDb, type TestDb } from '../helpers/db';
+import { importZip, refusal } from '../helpers/import';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+type Row = { t: string; n: string; change: string; started: number; ended: number };
+
+/** The list as one pass over the whole extract computes it (what every page did before). */
+async function wholeList(extract: number): Promise<Row[]> {
+  const out: Row[] = [];
+  for (const table of KBO_TABLES) out.push(...(await t.db<Row[]>`select t, n, change, started, ended from (${classified(t.db, table, extract, null)}) c`));
+  return out.sort((a, b) => `${a.t}\u0000${a.n}`.localeCompare(`${b.t}\u0000${b.n}`));
+}
+
+async function kept(jobId: number): Promise<Row[]> {
+  const rows = await t.db<Row[]>`select t, n, change, started, ended from import_changes where job_id = ${jobId}`;
+  return [...rows].sort((a, b) => `${a.t}\u0000${a.n}`.localeCompare(`${b.t}\u0000${b.n}`));
+}
+
+async function allPages(jobId: number): Promise<number> {
+  let n = 0;
+  for (let page = 1; ; page++) {
+    const p = await importChanges(t.db, jobId, { page });
+    n += p.changes.length;
+    if (!p.hasMore) return n;
+  }
+}
+
+/** A FULL of `enterprises`, then a resync FULL after drift, prepared in small batches (many key ranges). */
+async function driftedResync(seed: number, enterprises: number) {
+  const model = new RegisterModel(seed);
+  const full = model.full(1, enterprises, '2025-03-01');
+  await importZip(t.db, full.fileName, await zipExtract(full));
+  model.drift(0.2);
+  const resync = model.snapshot(3, '2025-03-03');
+  const jobId = (await prepareImport(t.db, { fileName: resync.fileName, data: await zipExtract(resync), batchSize: 40 })).job.id;
+  return { jobId, extract: 3 };
+}
+
+describe('the change list', () => {
+  it('of a resync is worked out once in parts (one per key range), shared by drivers, equal to one pass over the whole extract', async () => {
+    const { jobId, extract } = await driftedResync(71, 300);
+    const steps: DriveStep[] = [];
+    await driveImport(t.db, { jobId, concurrency: 3, idleMs: 10, budgetMs: 0, onStep: (s) => steps.push(s) });
+    const parts = (await t.db<{ parts: number }[]>`select count(*)::int as parts from import_change_parts where job_id = ${jobId} and done`)[0]!.parts;
+    expect(parts).toBeGreaterThan(KBO_TABLES.length);
+    // Every part by exactly one step (finalize had no time for any).
+    expect(steps.reduce((s, x) => s + x.listed, 0)).toBe(parts);
+    const expected = await wholeList(extract);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(await kept(jobId)).toEqual(expected);
+    expect(await allPages(jobId)).toBe(expected.length);
+    const page = await importChanges(t.db, jobId, { table: 'activities', change: 'modified' });
+    expect(page.changes.every((c) => c.table === 'activities' && c.change === 'modified')).toBe(true);
+  });
+
+  it('says how far it has come while parts are left, and the CSV waits for it', async () => {
+    const { jobId } = await driftedResync(72, 150);
+    await driveImport(t.db, { jobId, concurrency: 1, idleMs: 10, finalize: false });
+    const { finalizeImport } = await import('../../lib/imports/jobs/finalize');
+    await finalizeImport(t.db, { jobId, budgetMs: 0 });
+    const page = await importChanges(t.db, jobId);
+    expect(page.computing).toMatchObject({ done: 0 });
+    expect(page.computing!.total).toBeGreaterThan(KBO_TABLES.length);
+    expect(page.changes).toEqual([]);
+    const csv = await refusal((async () => {
+      for await (const _ of importChangesCsv(t.db, jobId)) void _;
+    })());
+    expect(csv.code).toBe('PRECONDITION_FAILED');
+    expect(csv.message).toMatch(/still being worked out \(0 of \d+ parts\)/);
+    // The cron finishes it.
+    for (let i = 0; i < 20 && (await importChanges(t.db, jobId)).computing; i++) await cronTick(t.db, 1_000);
+    expect((await importChanges(t.db, jobId)).computing).toBeNull();
+  });
+
+  it('of an import completed before lists were kept is planned on first read and worked out by the cron; a rollback forgets it', async () => {
+    const model = new RegisterModel(73);
+    const full = model.full(1, 100, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-03-02', 0.2);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    const before = await kept(job);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before).toEqual(await wholeList(2));
+    await t.db`delete from import_changes where job_id = ${job}`;
+    await t.db`delete from import_change_parts where job_id = ${job}`;
+
+    expect((await importChanges(t.db, job)).computing).toEqual({ done: 0, total: KBO_TABLES.length });
+    await cronTick(t.db, 5_000);
+    expect((await importChanges(t.db, job)).computing).toBeNull();
+    expect(await kept(job)).toEqual(before);
+
+    await rollbackImport(t.db, { jobId: job });
+    await driveImport(t.db, { jobId: job, concurrency: 1, idleMs: 10 });
+    expect(await kept(job)).toEqual([]);
+    expect(await importChanges(t.db, job)).toMatchObject({ changes: [], computing: null });
+  });
+});
