@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 import { KBO_TABLES } from '../lib/kbo/spec';
 import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { ident } from '../lib/db/sql';
-import { JOB } from '../lib/imports';
+import { classifiedChanges, JOB } from '../lib/imports';
+import { workOutChangeList } from './bench/change-list';
 import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
 const DB = 'kbo_bench_register';
@@ -233,6 +234,7 @@ async function main(): Promise<number> {
   const forms = (await sql<{ f: string }[]>`select code as f from codes where category = 'JuridicalForm' and language = 'NL'`).map((r) => r.f);
   const [update] = await sql<{ id: number }[]>`select id from import_jobs where extract_number = 2`;
   const pick = <T>(xs: T[], i: number) => xs[i % xs.length] as T;
+  const listing = await workOutChangeList(sql, update!.id);
 
   const kinds: [string, (i: number) => Promise<unknown>][] = [
     ['search: a number', (i) => searchRegister(sql, { q: pick(numbers, i).replaceAll('.', '') })],
@@ -250,7 +252,10 @@ async function main(): Promise<number> {
     ['entity page as of extract 1', (i) => entityView(sql, pick(changed, i), 'nl', 1)],
     ['entity history', (i) => entityHistory(sql, pick(changed, i))],
     ['import changes, page 1', () => importChanges(sql, update!.id)],
+    ['import changes, a deep page', (i) => importChanges(sql, update!.id, { page: 1 + (i % Math.max(1, Math.floor(listing.entries / 50))) })],
     ['import changes, one entity', (i) => importChanges(sql, update!.id, { number: pick(changed, i) })],
+    // What every page of the list cost before it was kept: one pass over the whole extract.
+    ['(before) import changes in one pass', () => sql`select count(*) from (${KBO_TABLES.map((t) => classifiedChanges(sql, t, 2, null)).reduce((a, b) => sql`${a} union all ${b}`)}) c`],
   ];
   // Warm the caches a little (the town list, the plans), as a running app's would be.
   for (const [, run] of kinds) await run(0);
@@ -267,6 +272,7 @@ async function main(): Promise<number> {
   }
   await sql.end();
 
+  console.log(`\nthe change list of extract 2 worked out once: ${fmt(listing.entries)} entities in ${listing.parts} parts, ${fmt(listing.seconds, 2)} s in all, the longest part ${fmt(listing.longestMs, 0)} ms`);
   const width = Math.max(...results.map((r) => r.kind.length));
   console.log(`\nregister of ${fmt(enterprises)} enterprises, ${n} queries a kind, one at a time (ms)`);
   console.log(`${'query'.padEnd(width)}      p50      p95      max`);
@@ -275,7 +281,7 @@ async function main(): Promise<number> {
   console.log(slow.length ? `p95 of 100 ms or more: ${slow.map((r) => r.kind).join('; ')}` : 'every query kind: p95 under 100 ms');
   await mkdir('bench-results', { recursive: true });
   const file = path.join('bench-results', `register-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, JSON.stringify({ enterprises, queries: n, results }, null, 2));
+  await writeFile(file, JSON.stringify({ enterprises, queries: n, changeList: listing, results }, null, 2));
   console.log(`written to ${file}`);
   return 0;
 }

@@ -4,7 +4,8 @@ import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
-import { classified } from '../../lib/imports/sql/changes';
+import { changeListSteps } from '../../lib/imports/jobs/change-list';
+import { classified, planChangeParts } from '../../lib/imports/sql/changes';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { importChanges, importChangesCsv } from '../../lib/register';
 import { rollbackImport } from '../helpers/answers';
@@ -68,6 +69,24 @@ describe('the change list', () => {
     expect(await allPages(jobId)).toBe(expected.length);
     const page = await importChanges(t.db, jobId, { table: 'activities', change: 'modified' });
     expect(page.changes.every((c) => c.table === 'activities' && c.change === 'modified')).toBe(true);
+  });
+
+  it('of an UPDATE touching many entities is cut into key ranges of the keys it touched, equal to one pass', async () => {
+    const model = new RegisterModel(74);
+    const full = model.full(1, 200, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-03-02', 0.4);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    const expected = await wholeList(2);
+    expect(await kept(job)).toEqual(expected);
+    // Planned again with parts of 7 keys: many ranges, the same list.
+    await t.db`delete from import_changes where job_id = ${job}`;
+    await t.db`delete from import_change_parts where job_id = ${job}`;
+    await t.db.begin((tx) => planChangeParts(tx, job, false, 2, 7));
+    const parts = (await t.db<{ parts: number }[]>`select count(*)::int as parts from import_change_parts where job_id = ${job}`)[0]!.parts;
+    expect(parts).toBeGreaterThan(3 * KBO_TABLES.length);
+    while (await changeListSteps(t.db, { id: job, extractNumber: 2 }, 0, true)) void 0;
+    expect(await kept(job)).toEqual(expected);
   });
 
   it('says how far it has come while parts are left, and the CSV waits for it', async () => {

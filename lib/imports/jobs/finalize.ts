@@ -89,7 +89,7 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
     await dropUpload(tx, job.source);
     await markCompleted(tx, jobId, totals, changed);
     // A FULL into an empty register lists no changes: it added the register itself.
-    if (job.mode !== 'initial') await planChangeParts(tx, jobId, job.mode === 'resync');
+    if (job.mode !== 'initial') await planChangeParts(tx, jobId, job.mode === 'resync', extract);
     return { jobId, status: JOB.completed, moved: true, extractNumber: extract };
   });
 }

@@ -60,17 +60,21 @@ export function classified(sql: Queryable, table: Table, n: number, range: KeyRa
     where k.started > 0 or k.ended > 0`;
 }
 
+/** Entities a part covers at most, when a table's part is cut by the keys the extract touched. */
+export const PART_KEYS = 5_000;
+
 /**
  * The parts of a completed import's change list: for a resync, one per batch of each table
- * (its key range: the batch's first key to the next batch's); otherwise one per table. Again
- * for a job already planned, nothing.
+ * (its key range: the batch's first key to the next batch's); otherwise each table cut into
+ * key ranges of PART_KEYS of the keys the extract touched (one part, the whole table, for a
+ * usual daily update). Again for a job already planned, nothing.
  */
-export async function planChangeParts(tx: Tx, jobId: number, resync: boolean): Promise<void> {
+export async function planChangeParts(tx: Tx, jobId: number, resync: boolean, n: number, partKeys = PART_KEYS): Promise<void> {
   const ranges = resync
     ? await tx<{ table_name: string; lo: string | null; hi: string | null }[]>`
         select table_name, range_start as lo, lead(range_start) over (partition by table_name order by batch_number) as hi
         from import_job_batches where job_id = ${jobId} and operation = 'resync'`
-    : [];
+    : await touchedKeyRanges(tx, n, partKeys);
   const parts = TABLE_ORDER.flatMap((table) => {
     const own = ranges.filter((r) => r.table_name === table);
     return own.length ? own.map((r) => ({ table, lo: r.lo, hi: r.hi })) : [{ table, lo: null, hi: null }];
@@ -80,6 +84,24 @@ export async function planChangeParts(tx: Tx, jobId: number, resync: boolean): P
     select ${jobId}, p.i - 1, p.t, p.lo, p.hi
     from unnest(${parts.map((p) => p.table)}::text[], ${parts.map((p) => p.lo)}::text[], ${parts.map((p) => p.hi)}::text[]) with ordinality as p(t, lo, hi, i)
     on conflict do nothing`;
+}
+
+/** Per table, ranges of `partKeys` keys each among those extract `n` started or ended rows of (none for a table it touched less). */
+async function touchedKeyRanges(tx: Tx, n: number, partKeys: number): Promise<{ table_name: string; lo: string | null; hi: string | null }[]> {
+  const out: { table_name: string; lo: string | null; hi: string | null }[] = [];
+  for (const table of KBO_TABLES) {
+    const t = ident(tx, table.table);
+    const key = ident(tx, table.key);
+    const cuts = await tx<{ k: string }[]>`
+      select k from (
+        select k, row_number() over (order by k) as rn
+        from (select ${key} as k from ${t} where extract_number = ${n} union select ${key} from ${t} where deleted_at_extract = ${n}) keys
+      ) r where rn % ${partKeys} = 1 and rn > 1 order by k`;
+    if (cuts.length === 0) continue;
+    const bounds = [null, ...cuts.map((c) => c.k), null];
+    for (let i = 0; i + 1 < bounds.length; i++) out.push({ table_name: table.table, lo: bounds[i] as string | null, hi: bounds[i + 1] as string | null });
+  }
+  return out;
 }
 
 /**
