@@ -6,13 +6,14 @@
  *
  * The register is built in SQL, straight into the tables, with the real proportions (for
  * 1.9 M enterprises: 1.6 M establishments, 3.2 M denominations, 36 M activities, 3.3 M
- * addresses) and a second extract that changed 0.1% of the enterprises, so history and
+ * addresses) and a second extract that changed 0.1% of the enterprises (`--changed` per mille), so history and
  * change lists have something to show. Building it takes a while; it is kept in the database
  * `kbo_bench_register` and reused while the size and the migrations are the same.
  *
  *   npm run bench:register                          # 1.9 M enterprises, 100 queries a kind
  *   npm run bench:register -- --enterprises 50000 --queries 30
  *   npm run bench:register -- --rebuild             # build the register again
+ *   npm run bench:register -- --enterprises 300000 --changed 300   # an UPDATE that touched 30%: a long change list
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,12 +37,12 @@ function pct(values: number[], p: number): number {
 }
 
 /** What a built register was built from: rebuilt when either changes. */
-async function fingerprint(enterprises: number): Promise<string> {
+async function fingerprint(enterprises: number, changed: number): Promise<string> {
   const migrations = await readdir(path.resolve('drizzle'));
-  return `${enterprises}/${migrations.filter((f) => f.endsWith('.sql')).sort().join(',')}`;
+  return `${enterprises}/${changed}/${migrations.filter((f) => f.endsWith('.sql')).sort().join(',')}`;
 }
 
-async function build(server: string, enterprises: number): Promise<string> {
+async function build(server: string, enterprises: number, changed: number): Promise<string> {
   const url = await recreateDatabase(server, DB);
   await applyMigrations(url);
   const sql = createSql(url, 1);
@@ -152,9 +153,9 @@ async function build(server: string, enterprises: number): Promise<string> {
       select pg_temp.establishment(i), '001', '2025', pg_temp.nace(i, 20 + k), case when k = 1 then 'MAIN' else 'SECO' end, ${hist}
       from generate_series(1, ${E}::bigint) i, generate_series(1, 6) k where i % 20 < 17`,
   );
-  // Extract 2, a busy day's UPDATE: 0.1% of the enterprises get a new name, address and activities.
-  await step('extract 2 (an update of 0.1%)', async () => {
-    const touched = sql`select pg_temp.enterprise(i) as n, i from generate_series(1, ${E}::bigint) i where i % 1000 = 7`;
+  // Extract 2, a busy day's UPDATE: `changed` per mille of the enterprises (default 1) get a new name, address and activities.
+  await step(`extract 2 (an update of ${changed / 10}%)`, async () => {
+    const touched = sql`select pg_temp.enterprise(i) as n, i from generate_series(1, ${E}::bigint) i where (i + 993) % 1000 < ${changed}`;
     for (const [table, extra] of [
       ['denominations', sql`and type_of_denomination = '001'`],
       ['addresses', sql``],
@@ -165,7 +166,7 @@ async function build(server: string, enterprises: number): Promise<string> {
     await sql`insert into denominations (entity_number, language, type_of_denomination, denomination, extract_number, snapshot_date)
               select n, '2', '001', pg_temp.name(i, 90), 2, '2025-10-02' from (${touched}) t`;
     await sql`update enterprises e set primary_name = pg_temp.name(t.i, 90) from (${touched}) t where e.enterprise_number = t.n`;
-    await addresses(sql`pg_temp.enterprise(i)`, 'REGO', 2, sql`i % 1000 = 7`, 2, '2025-10-02');
+    await addresses(sql`pg_temp.enterprise(i)`, 'REGO', 2, sql`(i + 993) % 1000 < ${changed}`, 2, '2025-10-02');
     await sql`insert into activities (entity_number, activity_group, nace_version, nace_code, classification, extract_number, snapshot_date)
               select n, '001', '2025', pg_temp.nace(i, 40 + k), 'SECO', 2, '2025-10-02' from (${touched}) t, generate_series(1, 2) k`;
     await sql`insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date, status, mode, batch_size, finished_at)
@@ -178,24 +179,24 @@ async function build(server: string, enterprises: number): Promise<string> {
     select relname as table, reltuples::bigint::float8 as rows from pg_class where relname = any(${REGISTER_TABLES}::text[]) order by relname`;
   console.log(`  rows: ${sizes.map((s) => `${s.table} ${fmt(s.rows)}`).join(', ')}`);
   await sql`create table bench_register_meta (fingerprint text)`;
-  await sql`insert into bench_register_meta values (${await fingerprint(enterprises)})`;
+  await sql`insert into bench_register_meta values (${await fingerprint(enterprises, changed)})`;
   await sql.end();
   return url;
 }
 
-async function registerUrl(server: string, enterprises: number, rebuild: boolean): Promise<string> {
+async function registerUrl(server: string, enterprises: number, changed: number, rebuild: boolean): Promise<string> {
   const url = databaseUrl(server, DB);
   if (!rebuild) {
     const sql = createSql(url, 1);
     const held = await sql<{ fingerprint: string }[]>`select fingerprint from bench_register_meta`.catch(() => []);
-    const want = await fingerprint(enterprises);
+    const want = await fingerprint(enterprises, changed);
     await sql.end();
     if (held[0]?.fingerprint === want) {
       console.log(`reusing the register in ${DB} (${fmt(enterprises)} enterprises; --rebuild to build it again)`);
       return url;
     }
   }
-  return build(server, enterprises);
+  return build(server, enterprises, changed);
 }
 
 /** A letter changed in the middle of a word: a misspelling. */
@@ -213,6 +214,7 @@ async function main(): Promise<number> {
       enterprises: { type: 'string', default: '1900000' },
       queries: { type: 'string', default: '100' },
       rebuild: { type: 'boolean', default: false },
+      changed: { type: 'string', default: '1' },
     },
   });
   const enterprises = Number(values.enterprises);
@@ -220,7 +222,9 @@ async function main(): Promise<number> {
   if (!Number.isInteger(enterprises) || enterprises < 1000) throw new Error('--enterprises takes a whole number from 1000');
   if (!Number.isInteger(n) || n < 5) throw new Error('--queries takes a whole number from 5');
   const server = await resolveDatabaseUrl();
-  const url = await registerUrl(server, enterprises, values.rebuild ?? false);
+  const perMille = Number(values.changed);
+  if (!Number.isInteger(perMille) || perMille < 1 || perMille > 1000) throw new Error('--changed takes a whole number of per mille from 1 to 1000');
+  const url = await registerUrl(server, enterprises, perMille, values.rebuild ?? false);
   const sql = createSql(url, 4);
 
   // Inputs drawn from the register itself.
@@ -274,7 +278,7 @@ async function main(): Promise<number> {
 
   console.log(`\nthe change list of extract 2 worked out once: ${fmt(listing.entries)} entities in ${listing.parts} parts, ${fmt(listing.seconds, 2)} s in all, the longest part ${fmt(listing.longestMs, 0)} ms`);
   const width = Math.max(...results.map((r) => r.kind.length));
-  console.log(`\nregister of ${fmt(enterprises)} enterprises, ${n} queries a kind, one at a time (ms)`);
+  console.log(`\nregister of ${fmt(enterprises)} enterprises, an update of ${perMille / 10}% of them, ${n} queries a kind, one at a time (ms)`);
   console.log(`${'query'.padEnd(width)}      p50      p95      max`);
   for (const r of results) console.log(`${r.kind.padEnd(width)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p95, 1).padStart(8)} ${fmt(r.max, 1).padStart(8)}`);
   const slow = results.filter((r) => r.p95 >= 100);
