@@ -3,7 +3,6 @@ import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { getJob } from '../sql/jobs';
 import { isUndoing, JOB } from '../state/machine';
-import { changePartsProgress } from '../sql/changes';
 import { analyzeSteps } from './analyze';
 import { changeListSteps } from './change-list';
 import { prepareSteps, type StepOutcome } from './prepare/step';
@@ -47,9 +46,7 @@ export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced>
   else if (job.status === JOB.running) did.processed = await processBatches(sql, job, budgetMs, input.leaseSeconds ?? env().IMPORT_LEASE_SECONDS);
   else if (isUndoing(job.status)) did.undone = await undoSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.completed && job.analyzePending.length > 0) did.analyzed = await analyzeSteps(sql, job.id, Date.now() + budgetMs, true);
-  else if (job.status === JOB.completed) {
-    const parts = await changePartsProgress(sql, job.id);
-    if (parts.done < parts.total) did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
-  }
+  // No part left: the first claim finds none and this is 0.
+  else if (job.status === JOB.completed) did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
   return did;
 }
