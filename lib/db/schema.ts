@@ -66,6 +66,12 @@ const history = () => ({
 
 const identity = () => ({ id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity() });
 
+/**
+ * A register table's row id. The table is hash-partitioned on its entity key (drizzle/0024), so
+ * its primary key leads with that key: PostgreSQL keys a partitioned table on its partition key.
+ */
+const rowId = () => ({ id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity() });
+
 type Columns = Record<string, PgColumn>;
 
 /**
@@ -80,10 +86,11 @@ function registerTable(
 ) {
   return pgTable(
     spec.table,
-    { ...identity(), ...businessColumns(spec.columns, true), ...extra, ...history() },
+    { ...rowId(), ...businessColumns(spec.columns, true), ...extra, ...history() },
     (table) => {
       const t = table as unknown as Columns;
       return [
+        primaryKey({ columns: [t[spec.key]!, t.id!] }),
         // "current rows of entity X": the batch SQL's join and every look-up by number. Unique
         // where the register holds one row per key: no path can make a key current twice.
         (spec.oneRowPerKey ? uniqueIndex : index)(`${spec.table}_current_key_idx`).on(t[spec.key]!).where(sql`is_current`),

@@ -42,3 +42,12 @@ export function sameRow(sql: Queryable, columns: string[], keys: string[], left:
     'and',
   );
 }
+
+/**
+ * The columns that name one row of a register table: its entity key and id (the primary key of
+ * a table partitioned on that key, drizzle/0024), or the id alone for `codes`. Written
+ * `(${rowKey}) in (select ${rowKey} …)`, the look-up runs on the primary key.
+ */
+export function rowKey(sql: Queryable, key: string | null): Fragment {
+  return key === null ? ident(sql, 'id') : identList(sql, [key, 'id']);
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
-import { ident, identList } from '../../db/sql';
+import { ident, identList, rowKey } from '../../db/sql';
 import { ImportFailure } from '../../errors';
 import { batchTotals, changedTables, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
@@ -103,15 +103,17 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
 async function removeRepeats(tx: Tx, jobId: number, extractNumber: number): Promise<string[]> {
   const unsorted = await unsortedDirectTables(tx, jobId);
   for (const table of unsorted) {
-    const columns = tableSpec(table as DataTableName).columns.map((c) => c.column);
+    const spec = tableSpec(table as DataTableName);
+    const columns = spec.columns.map((c) => c.column);
     const t = ident(tx, table);
+    const row = rowKey(tx, spec.key);
     const [r] = await tx<{ n: number }[]>`
       with repeats as (
-        select id from (
-          select id, row_number() over (partition by ${identList(tx, columns)} order by id) as rn
+        select ${row} from (
+          select ${row}, row_number() over (partition by ${identList(tx, columns)} order by id) as rn
           from ${t} where extract_number = ${extractNumber}
         ) numbered where rn > 1
-      ), removed as (delete from ${t} where id in (select id from repeats) returning 1)
+      ), removed as (delete from ${t} where (${row}) in (select ${row} from repeats) returning 1)
       select count(*)::int as n from removed`;
     const n = r?.n ?? 0;
     if (n > 0) await countRepeatsAsDuplicates(tx, jobId, table, n);

@@ -1,6 +1,6 @@
-import { DATA_TABLES, type TableName } from '../../kbo/spec';
+import { DATA_TABLES, tableSpec, type TableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
-import { ident } from '../../db/sql';
+import { ident, rowKey } from '../../db/sql';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { findJob, saveUndoProgress } from '../sql/jobs';
@@ -87,16 +87,17 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
  */
 async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 'remove' | 'restore'): Promise<number> {
   const t = ident(tx, table);
+  const row = rowKey(tx, table === 'codes' ? null : tableSpec(table).key);
   const nameKey = NAME_KEYS[table];
   const key = nameKey ? tx`${ident(tx, nameKey)}` : tx`null::text`;
   const rows =
     what === 'remove'
       ? await tx<{ n: string | null }[]>`
-          delete from ${t} where id in (select id from ${t} where extract_number = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
+          delete from ${t} where (${row}) in (select ${row} from ${t} where extract_number = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`
       : await tx<{ n: string | null }[]>`
           update ${t} set is_current = true, deleted_at_extract = null
-          where id in (select id from ${t} where deleted_at_extract = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
+          where (${row}) in (select ${row} from ${t} where deleted_at_extract = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`.catch((err: unknown) => {
           throw doubleRevival(err, table, extractNumber);
         });
