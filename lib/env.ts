@@ -18,6 +18,8 @@ const schema = z.object({
   IMPORT_MAX_REJECTED_PERCENT: z.coerce.number().min(0).max(100).default(1),
   /** Rows one undo step (cancel, rollback) removes or restores per table, in one transaction. */
   IMPORT_UNDO_CHUNK_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /** A FULL into an empty register whose CSV files hold at least this many MB loads first and builds its indexes after, a partition at a time (lib/imports/jobs/indexes.ts). */
+  IMPORT_DEFER_INDEXES_MB: z.coerce.number().min(0).max(1_000_000).default(64),
   /** How long one step call keeps claiming further batches. */
   IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
   /** Test-only fault switch: `1` makes batches, prepare and undo meet the plan the suites write into import_test_faults; never set it in production. */

@@ -234,6 +234,12 @@ export const importJobs = pgTable(
     undo: jsonb('undo').$type<UndoProgress>(),
     /** Tables a completed import changed whose statistics are not refreshed yet (ANALYZE, one a step). */
     analyzePending: text('analyze_pending').array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * A FULL into an empty register loaded its tables without their secondary indexes
+     * (drizzle/0025) and builds them, a partition at a time, once it has completed; true until
+     * every one is built (lib/imports/jobs/indexes.ts).
+     */
+    indexing: boolean('indexing').notNull().default(false),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [

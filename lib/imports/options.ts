@@ -17,10 +17,15 @@ export const importOptions = z.object({
   maxRejected: z.number().int().min(0).optional(),
   /** …or past this percentage of all rows (default IMPORT_MAX_REJECTED_PERCENT). */
   maxRejectedPercent: z.number().min(0).max(100).optional(),
+  /**
+   * A FULL into an empty register: load its tables first and build their indexes after, a
+   * partition at a time (default: when its CSV files hold at least IMPORT_DEFER_INDEXES_MB).
+   */
+  deferIndexes: z.boolean().optional(),
 });
 export type ImportOptions = z.infer<typeof importOptions>;
 
-/** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`. */
+/** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`, `deferIndexes=true|false`. */
 export function importOptionsFromForm(form: { get(name: string): unknown }): ImportOptions {
   // A field that is not a string (a file) is passed on as it is, for zod to refuse.
   const field = (name: string) => form.get(name) ?? undefined;
@@ -33,5 +38,6 @@ export function importOptionsFromForm(form: { get(name: string): unknown }): Imp
     onError: field('onError'),
     maxRejected: number('maxRejected'),
     maxRejectedPercent: number('maxRejectedPercent'),
+    deferIndexes: field('deferIndexes') === undefined ? undefined : field('deferIndexes') === 'true',
   });
 }

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ProgressBar } from '@/app/_components/progress-bar';
 import { StagingProgressView } from '@/app/_components/staging-progress';
 import { StatusBadge } from '@/app/_components/status-badge';
-import { BATCH, describeCurrent, describePause, formatCount, formatDuration, isTerminal, isUndoing, JOB, type JobStatusView, percent, tableState, tableStateText } from '@/lib/imports/shared';
+import { BATCH, describeCurrent, describeIndexing, describePause, formatCount, formatDuration, isTerminal, isUndoing, JOB, type JobStatusView, percent, tableState, tableStateText } from '@/lib/imports/shared';
 import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
 import { Button } from './confirm-button';
 import { Controls, useConcurrency } from './controls';
@@ -106,6 +106,11 @@ export function Progress({ jobId }: { jobId: number }) {
         {s.baseWarning && (
           <Alert tone="amber" testId="base-warning">
             {s.baseWarning}
+          </Alert>
+        )}
+        {s.indexes && (
+          <Alert tone="amber" testId="indexes-note">
+            {describeIndexing(s.indexes)}
           </Alert>
         )}
         {job.status === JOB.paused && (

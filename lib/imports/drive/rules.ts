@@ -9,7 +9,7 @@ export interface DriveSnapshot {
   /** Pending batches that cannot run until a failed batch is retried. */
   blocked: number;
   readyToFinalize: boolean;
-  /** Completed, with statistics to refresh or its change list to work out. */
+  /** Completed, with indexes to build, statistics to refresh or its change list to work out. */
   finishing: boolean;
   /** The call applied, undid or handed back something. */
   didWork: boolean;
@@ -46,8 +46,13 @@ export function nextMove(s: DriveSnapshot): DriveMove {
 }
 
 /** A step call did work when it staged, applied, handed back, undid or analysed something. */
-export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[]; listed?: number }) =>
-  r.processed.length > 0 || r.undone.length > 0 || (r.prepared?.length ?? 0) > 0 || (r.analyzed?.length ?? 0) > 0 || (r.listed ?? 0) > 0;
+export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[]; listed?: number; indexed?: number }) =>
+  r.processed.length > 0 ||
+  r.undone.length > 0 ||
+  (r.prepared?.length ?? 0) > 0 ||
+  (r.analyzed?.length ?? 0) > 0 ||
+  (r.listed ?? 0) > 0 ||
+  (r.indexed ?? 0) > 0;
 
 /** The snapshot of a status answer; `didWork` from the step call that returned it. */
 export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize' | 'changeList'>, didWork: boolean): DriveSnapshot {
@@ -57,7 +62,8 @@ export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFi
     processing: p.batches.processing,
     blocked: p.batches.blocked,
     readyToFinalize: p.readyToFinalize,
-    finishing: p.job.status === JOB.completed && ((p.job.analyzePending?.length ?? 0) > 0 || p.changeList.done < p.changeList.total),
+    finishing:
+      p.job.status === JOB.completed && (Boolean(p.job.indexing) || (p.job.analyzePending?.length ?? 0) > 0 || p.changeList.done < p.changeList.total),
     didWork,
   };
 }

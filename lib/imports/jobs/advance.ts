@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/client';
 import { env } from '../../env';
-import { getJob } from '../sql/jobs';
+import { anyIndexing, getJob } from '../sql/jobs';
 import { isUndoing, JOB } from '../state/machine';
 import { analyzeSteps } from './analyze';
 import { changeListSteps } from './change-list';
+import { buildsFirst, indexSteps } from './indexes';
 import { prepareSteps, type StepOutcome } from './prepare/step';
 import { processBatches, type BatchOutcome } from './process';
 import { undoSteps, type UndoOutcome } from './undo';
@@ -28,6 +29,8 @@ export interface Advanced {
   analyzed: string[];
   /** Parts of its change list worked out, once the job completed (change-list.ts). */
   listed: number;
+  /** Partitions' indexes built, after a FULL that deferred them (indexes.ts). */
+  indexed: number;
 }
 
 /**
@@ -35,13 +38,20 @@ export interface Advanced {
  * status asks for, within a time budget. Preparing: prepare steps (prepare/step.ts).
  * Running: batches (process.ts). Cancelling or rolling back: undo steps (undo.ts).
  * Completed with statistics still stale: ANALYZE, a table at a time (analyze.ts); then its
- * change list, a part at a time (change-list.ts). Otherwise nothing.
+ * change list, a part at a time (change-list.ts). Otherwise nothing. Before all that, while a
+ * FULL's deferred indexes are left to build, those, a partition at a time (indexes.ts): any
+ * job's call takes them, but the FULL's own until it has loaded.
  */
 export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced> {
   const input = advanceInput.parse(raw);
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
   const job = await getJob(sql, input.jobId);
-  const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [], listed: 0 };
+  const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [], listed: 0, indexed: 0 };
+  if (await buildsFirst(sql, job, JOB.completed)) {
+    did.indexed = await indexSteps(sql, Date.now() + budgetMs, true);
+    // The job's own work waits until the last index is built (by this driver or another).
+    if (await anyIndexing(sql)) return did;
+  }
   if (job.status === JOB.preparing) did.prepared = await prepareSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.running) did.processed = await processBatches(sql, job, budgetMs, input.leaseSeconds ?? env().IMPORT_LEASE_SECONDS);
   else if (isUndoing(job.status)) did.undone = await undoSteps(sql, job.id, budgetMs);

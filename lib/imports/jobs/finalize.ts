@@ -6,13 +6,14 @@ import { ident, identList, rowKey } from '../../db/sql';
 import { ImportFailure } from '../../errors';
 import { batchTotals, changedTables, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
-import { getJob } from '../sql/jobs';
+import { anyIndexing, getJob } from '../sql/jobs';
 import { markCompleted } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, type JobStatus } from '../state/machine';
 import { dropUpload } from '../store/parts';
 import { planChangeParts } from '../sql/changes';
 import { analyzeSteps } from './analyze';
 import { changeListSteps } from './change-list';
+import { indexSteps } from './indexes';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 
@@ -40,6 +41,12 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
   const { jobId, budgetMs = env().IMPORT_BATCH_BUDGET_MS } = finalizeInput.parse(raw);
   const deadline = Date.now() + budgetMs;
   const finalized = await complete(db, jobId);
+  // A FULL that loaded without its indexes builds them first (indexes.ts): statistics and
+  // the rest wait for the last, so the planner's sample sees every index.
+  if (finalized.moved && (await anyIndexing(db))) {
+    await indexSteps(db, deadline);
+    if (await anyIndexing(db)) return finalized;
+  }
   // Fresh statistics for what it changed, as far as this call's time allows (analyze.ts). The
   // import is complete whatever happens here: what is left is taken by the next step calls.
   if (finalized.moved) await analyzeSteps(db, jobId, deadline).catch((err) => console.warn(`[kbo-import] statistics after import #${jobId} left to the next step`, (err as Error).message));

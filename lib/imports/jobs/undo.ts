@@ -10,6 +10,7 @@ import { markUndone } from '../state/job-moves';
 import { isUndoing, JOB } from '../state/machine';
 import { dropUpload } from '../store/parts';
 import { injectUndoDelay } from './faults';
+import { restoreIndexes } from './indexes';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 
@@ -75,6 +76,8 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
       await clearStaging(tx, jobId);
       await dropUpload(tx, job.source);
     }
+    // An undone FULL leaves the register empty: the indexes it deferred are built now.
+    await restoreIndexes(tx, job);
     // A prepare that failed after it had copied rows undoes them as a cancel does, and stays `failed`.
     await markUndone(tx, jobId, Boolean(job.error));
     return { table: null, removed: 0, restored: 0, finished: true, durationMs: Date.now() - started };

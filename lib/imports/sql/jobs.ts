@@ -17,7 +17,7 @@ function jobColumns(sql: Queryable) {
     extract_type as "extractType", snapshot_date as "snapshotDate", extract_timestamp as "extractTimestamp", status, mode,
     forced, batch_size as "batchSize", on_error as "onError", max_rejected as "maxRejected",
     max_rejected_percent as "maxRejectedPercent", counts, warnings, error, created_at as "createdAt",
-    prepared_at as "preparedAt", staging, source, undo, analyze_pending as "analyzePending", finished_at as "finishedAt"`;
+    prepared_at as "preparedAt", staging, source, undo, analyze_pending as "analyzePending", indexing, finished_at as "finishedAt"`;
 }
 
 /** A job's row; `lock` takes its row lock for the rest of the transaction. */
@@ -153,7 +153,7 @@ export async function nextDrivenJob(sql: Queryable): Promise<number | undefined>
   const [active] = await sql<{ id: number }[]>`
     select id from import_jobs
     where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
-       or (status = ${JOB.completed} and cardinality(analyze_pending) > 0)
+       or (status = ${JOB.completed} and (indexing or cardinality(analyze_pending) > 0))
        or (status = ${JOB.completed} and exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done))
     order by id limit 1`;
   return active?.id;
@@ -197,4 +197,16 @@ export async function takeAnalyzeTable(sql: Queryable, jobId: number): Promise<s
     from job where j.id = job.id
     returning job.pending[1] as table`;
   return row?.table;
+}
+
+/** Whether an import has left the register's deferred indexes to build (jobs/indexes.ts). */
+export async function anyIndexing(sql: Queryable): Promise<boolean> {
+  const [r] = await sql<{ any: boolean }[]>`select exists (select 1 from import_jobs where indexing) as any`;
+  return Boolean(r?.any);
+}
+
+/** Marks whether a job owns index builds: set when its FULL defers them, cleared on every job once none is left. */
+export async function setIndexing(sql: Queryable, jobId: number | null, indexing: boolean): Promise<void> {
+  if (jobId === null) await sql`update import_jobs set indexing = false where indexing`;
+  else await sql`update import_jobs set indexing = ${indexing} where id = ${jobId}`;
 }

@@ -23,3 +23,8 @@ export async function lockUrl(tx: Tx, url: string): Promise<void> {
 export async function lockUploads(tx: Tx): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtext('kbo-import-uploads'))`;
 }
+
+/** index: one driver builds a partition of one register index at a time (a try-lock: attaching a partition's index locks its parent until commit, so a second would only wait). */
+export function indexLockKey(tx: Tx, index: string) {
+  return tx`hashtext('kbo-import-index'), hashtext(${index})`;
+}

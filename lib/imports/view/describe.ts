@@ -108,6 +108,11 @@ export function describePause(s: { job: Pick<JobStatusView['job'], 'undo' | 'pre
   return `Paused: no batch is being applied. Resume to carry on from batch ${s.batches.completed + 1} of ${s.batches.total}.`;
 }
 
+/** A completed FULL whose deferred indexes are still being built (lib/imports/jobs/indexes.ts). */
+export function describeIndexing(i: { built: number; total: number }): string {
+  return `Building the register's indexes after the load: ${formatCount(i.built)} of ${formatCount(i.total)} partitions' indexes built. Every row is in; searches and lists answer, more slowly, until the last is built.`;
+}
+
 /** Deletes below this many say nothing about the base either way. */
 const BASE_CHECK_MIN_DELETES = 20;
 

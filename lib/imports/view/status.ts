@@ -4,6 +4,7 @@ import { changePartsProgress } from '../sql/changes';
 import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle } from '../sql/jobs';
+import { buildProgress } from '../sql/indexes';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
 import { baseMismatch, describeDrift } from './describe';
 import type { BatchView, Drift, DriftCounts, JobStatusView, OperationProgress, TableProgress } from './types';
@@ -30,7 +31,7 @@ function toView(r: BatchRowBrief): BatchView {
 /** status: a pure read of a job's progress (no writes, safe to poll). */
 export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusView> {
   const job = await getJob(sql, jobId);
-  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList] = await Promise.all([
+  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList, building] = await Promise.all([
     progressGroups(sql, jobId),
     openBatches(sql, jobId),
     batchSeconds(sql, jobId),
@@ -40,6 +41,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     stagingOf(sql, [jobId]),
     keptErrorsWithCode(sql, jobId, 'KEY_CURRENT'),
     changePartsProgress(sql, jobId),
+    job.indexing ? buildProgress(sql) : null, // lib/imports/jobs/indexes.ts
   ]);
   job.staging = files.get(jobId) ?? job.staging;
 
@@ -54,16 +56,13 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
   const rows = { total: sum('rows'), done: sum('rowsDone') };
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === JOB.running;
-  const actions = actionsFor(job.status, {
-    latestAndIdle,
-    failedBatches: batches.failed,
-    allBatchesDone: batches.total === batches.completed,
-    undoPaused: Boolean(job.undo?.pausedFrom),
-  });
+  const undoPaused = Boolean(job.undo?.pausedFrom);
+  const actions = actionsFor(job.status, { latestAndIdle, failedBatches: batches.failed, allBatchesDone: batches.total === batches.completed, undoPaused });
 
   return {
     job,
     changeList,
+    indexes: building && { built: building.total - building.pending, total: building.total },
     batches,
     rows,
     totals: { inserted: sum('inserted'), ended: sum('ended'), unchanged: sum('unchanged'), duplicate: sum('duplicate'), noop: sum('noop') },

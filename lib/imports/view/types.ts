@@ -72,6 +72,8 @@ export interface JobStatusView {
   baseWarning: string | null;
   /** Its change list, worked out once it completed: parts done of all (0 of 0: none to list). */
   changeList: { done: number; total: number };
+  /** While the register's deferred indexes are being built after this FULL: partitions' indexes built, of all. */
+  indexes: { built: number; total: number } | null;
 }
 
 export interface JobSummary extends JobRow {

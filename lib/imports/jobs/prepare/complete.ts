@@ -7,6 +7,7 @@ import { firstRowErrors, keepRowErrors } from '../../sql/errors';
 import { filesOf } from '../../sql/files';
 import { findJob, type JobRow } from '../../sql/jobs';
 import { markPrepared, markRefused, markRefusedAfterCopy } from '../../state/job-moves';
+import { restoreIndexes } from '../indexes';
 import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { clearStaging } from '../staging';
@@ -94,6 +95,8 @@ export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailur
       // Batches staged by earlier steps will never run.
       await deleteBatches(tx, jobId);
       await dropUpload(tx, job.source);
+      // Nothing was copied: the indexes a FULL deferred come back on its empty tables.
+      await restoreIndexes(tx, job);
       await markRefused(tx, jobId, error);
     }
   });

@@ -1,0 +1,61 @@
+import type { Queryable, Tx } from '../../db/client';
+import { DATA_TABLES } from '../../kbo/spec';
+import { indexLockKey } from './locks';
+
+/**
+ * The register's indexes as the catalog holds them (drizzle/0024, 0025). A FULL into an empty
+ * register defers the ones a load keeps up row by row (every row is current: the extract, the
+ * by-enterprise and the search indexes) and builds them afterwards, a partition at a time. It
+ * keeps the primary key and `<table>_current_key_idx` (the load's key checks and the one-
+ * current-row rule use it), and the indexes on ended rows, which a FULL leaves empty.
+ */
+const deferrable = (sql: Queryable) => sql`
+  select i.indexrelid, t.oid as table_oid, i.indisvalid as valid
+  from pg_index i
+  join pg_class t on t.oid = i.indrelid and t.relkind = 'p'
+  join pg_class x on x.oid = i.indexrelid
+  where t.relname = any(${[...DATA_TABLES]}::text[]) and t.relnamespace = current_schema()::regnamespace
+    and not i.indisprimary and x.relname not like '%\\_current\\_key\\_idx'
+    and coalesce(pg_get_expr(i.indpred, i.indrelid), 'is_current') = 'is_current'`;
+
+/** Replaces each deferrable index by an invalid one on the partitioned table only; returns how many it replaced. */
+export async function deferIndexes(tx: Tx): Promise<number> {
+  const [r] = await tx<{ n: number }[]>`
+    select count(*) filter (where kbo_defer_index(d.indexrelid::regclass))::int as n from (${deferrable(tx)}) d`;
+  return r?.n ?? 0;
+}
+
+/** Each partition that still lacks its copy of a deferred index, the parent's name first. */
+export async function pendingBuilds(sql: Queryable): Promise<{ index: string; partition: string }[]> {
+  return sql<{ index: string; partition: string }[]>`
+    select d.indexrelid::regclass::text as index, h.inhrelid::regclass::text as partition
+    from (${deferrable(sql)}) d
+    join pg_inherits h on h.inhparent = d.table_oid
+    where not d.valid
+      and not exists (select 1 from pg_inherits a join pg_index x on x.indexrelid = a.inhrelid
+                      where a.inhparent = d.indexrelid and x.indrelid = h.inhrelid)
+    order by h.inhrelid::regclass::text, d.indexrelid::regclass::text`;
+}
+
+/** How many partitions' indexes the deferrable indexes need in all, and how many are still to build. */
+export async function buildProgress(sql: Queryable): Promise<{ total: number; pending: number }> {
+  const [r] = await sql<{ total: number; pending: number }[]>`
+    select count(*)::int as total,
+           count(*) filter (where not d.valid and not exists (
+             select 1 from pg_inherits a join pg_index x on x.indexrelid = a.inhrelid
+             where a.inhparent = d.indexrelid and x.indrelid = h.inhrelid))::int as pending
+    from (${deferrable(sql)}) d join pg_inherits h on h.inhparent = d.table_oid`;
+  return { total: r?.total ?? 0, pending: r?.pending ?? 0 };
+}
+
+/**
+ * Builds one partition's copy of `index` and attaches it, unless another driver holds that
+ * index (false: take another; `wait`: wait for it) or it was built meanwhile.
+ */
+export async function buildPartitionIndex(tx: Tx, index: string, partition: string, wait = false): Promise<boolean> {
+  if (wait) await tx`select pg_advisory_xact_lock(${indexLockKey(tx, index)})`;
+  const [r] = await tx<{ built: boolean }[]>`
+    select case when pg_try_advisory_xact_lock(${indexLockKey(tx, index)})
+                then kbo_build_index_partition(${index}::regclass, ${partition}::regclass) else false end as built`;
+  return Boolean(r?.built);
+}
