@@ -27,6 +27,7 @@ async function main(): Promise<number> {
       'no-pgloader': { type: 'boolean', default: false },
       staging: { type: 'string' },
       'page-indexes': { type: 'string' },
+      'defer-indexes': { type: 'string' },
       'files-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,7 +53,11 @@ async function main(): Promise<number> {
   console.log(`COPY into the app's tables: ${fmt(app.rows)} rows in ${fmt(app.seconds, 2)} s`);
   const runs: PipelineResult[] = [];
   // --staging unlogged,logged or --page-indexes with,without: each level once per variant, side by side.
-  const variants: { label?: string; prepare?: (url: string) => Promise<void> }[] = values.staging
+  // --defer-indexes on,off: a FULL into the empty register loads first and indexes after, or keeps its indexes up.
+  const deferring = (mode: string) => ({ label: `indexes ${mode === 'on' ? 'deferred' : 'kept up'}`, env: { IMPORT_DEFER_INDEXES_MB: mode === 'on' ? '0' : '1000000' } });
+  const variants: { label?: string; prepare?: (url: string) => Promise<void>; env?: Record<string, string> }[] = values['defer-indexes']
+    ? values['defer-indexes'].split(',').map(deferring)
+    : values.staging
     ? values.staging.split(',').map((kind) => ({ label: `${kind} staging`, prepare: (url: string) => setStaging(url, kind) }))
     : values['page-indexes']
       ? values['page-indexes'].split(',').map((mode) => ({ label: `${mode} page indexes`, prepare: (url: string) => setPageIndexes(url, mode) }))
@@ -61,7 +66,7 @@ async function main(): Promise<number> {
     for (const variant of variants) {
       const url = await freshDatabase(server, 'kbo_bench_pipeline', true);
       await variant.prepare?.(url);
-      const r = { ...(await runPipeline(url, base, target, n)), ...(variant.label ? { staging: variant.label } : {}) };
+      const r = { ...(await runPipeline(url, base, target, n, variant.env)), ...(variant.label ? { staging: variant.label } : {}) };
       runs.push(r);
       console.log(`pipeline, ${n} driver${n === 1 ? '' : 's'}${variant.label ? `, ${variant.label}` : ''}: ${fmt(r.rows)} rows in ${fmt(r.seconds.total, 2)} s`);
     }

@@ -5,7 +5,7 @@ import { prng } from '../lib/generator';
 import { JOB, patiently } from '../lib/imports';
 import { tableChecksums, type TableChecksum } from '../lib/db/checksums';
 import { closeDb, createSql } from '../lib/db/client';
-import { batchLog, compare } from './chaos/checks';
+import { batchLog, compare, indexState } from './chaos/checks';
 import { PostgresCrasher } from './chaos/crasher';
 import { startDatabases } from './chaos/databases';
 import { Fire } from './chaos/fire';
@@ -73,6 +73,8 @@ async function main(): Promise<number> {
     IMPORT_LEASE_SECONDS: '5',
     IMPORT_BATCH_BUDGET_MS: '500',
     IMPORT_UNDO_CHUNK_ROWS: '100',
+    // The FULL loads first and builds its indexes after, so kills land mid-build too.
+    IMPORT_DEFER_INDEXES_MB: '0',
   };
   const chaosSql = createSql(urls.chaos, 2);
   // The checker's own reads wait out the server's restarts as the drivers do.
@@ -88,12 +90,15 @@ async function main(): Promise<number> {
       name,
       [file, '--concurrency', '3'],
       async () => {
-        const [r] = await chaosSql<{ n: number }[]>`select count(*)::int as n from import_jobs where file_name = ${name} and status = ${JOB.completed}`;
+        const [r] = await chaosSql<{ n: number }[]>`
+          select count(*)::int as n from import_jobs
+          where file_name = ${name} and status = ${JOB.completed} and not exists (select 1 from import_jobs where indexing)`;
         return r?.n === 1;
       },
       isResync ? 0.6 : undefined, // the resync is killed often whatever the count
-      // PostgreSQL crashes in the FULL's prepare, the resync's, and in the batches of a third of the UPDATEs at least.
-      file === files[0] || isResync ? JOB.preparing : i % 3 === 1 ? JOB.running : undefined,
+      // PostgreSQL crashes in the FULL's prepare and its index builds (its drivers are killed
+      // there too), in the resync's prepare, and in the batches of a third of the UPDATEs at least.
+      file === files[0] ? [JOB.preparing, 'indexing'] : isResync ? [JOB.preparing] : i % 3 === 1 ? [JOB.running] : [],
     );
   }
   const chaosSeconds = (Date.now() - chaosStarted) / 1000;
@@ -124,7 +129,7 @@ async function main(): Promise<number> {
         return r?.status === JOB.rolled_back;
       },
       0.6,
-      i === 0 ? JOB.rolling_back : undefined, // PostgreSQL crashes mid-undo at least once
+      i === 0 ? [JOB.rolling_back] : [], // PostgreSQL crashes mid-undo at least once
     );
   }
   const afterRollbacks = compare(
@@ -135,6 +140,11 @@ async function main(): Promise<number> {
   const finalLog = await patiently(patience, () => batchLog(chaosSql));
   console.log(`\nrollback kills: ${fire.kills - killsBefore}`);
   console.log(`PostgreSQL kills survived: ${crash.count} (SIGKILL of the postmaster and every backend, then crash recovery); the job they hit was ${crash.summary()}`);
+  const builds = await patiently(patience, () => indexState(chaosSql));
+  console.log(
+    `index builds: ${fire.duringBuilds.kills} drivers and ${fire.duringBuilds.crashes} PostgreSQL kills while the FULL's indexes were being built; ` +
+      `afterwards ${builds.pending} partitions' indexes missing, ${builds.invalid} invalid`,
+  );
   const lost = afterImports.lost + afterRollbacks.lost;
   const different = afterImports.different + afterRollbacks.different;
   console.log(`rows lost: ${lost}; tables different: ${different}; batches not applied exactly once: ${finalLog.notOnce}`);
@@ -144,7 +154,8 @@ async function main(): Promise<number> {
   await closeDb();
   await pg.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
-  const ok = different === 0 && lost === 0 && log.notOnce === 0 && finalLog.notOnce === 0 && fire.kills >= minKills && crash.count >= minPgKills;
+  const buildsHit = fire.duringBuilds.kills > 0 && fire.duringBuilds.crashes > 0 && builds.pending === 0 && builds.invalid === 0;
+  const ok = different === 0 && lost === 0 && log.notOnce === 0 && finalLog.notOnce === 0 && fire.kills >= minKills && crash.count >= minPgKills && buildsHit;
   console.log(ok ? 'chaos: PASS' : 'chaos: FAIL');
   return ok ? 0 : 1;
 }

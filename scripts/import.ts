@@ -22,6 +22,7 @@ async function main(): Promise<number> {
       'on-error': { type: 'string' },
       'max-rejected': { type: 'string' },
       'max-rejected-percent': { type: 'string' },
+      'defer-indexes': { type: 'string' },
       json: { type: 'boolean', default: false },
       job: { type: 'string' },
       'wait-db': { type: 'string', default: '120' },
@@ -37,7 +38,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const waitDb = Number(values['wait-db']);
-  if (values.help || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32 || !(waitDb >= 0)) {
+  const deferOk = values['defer-indexes'] === undefined || ['on', 'off'].includes(values['defer-indexes']);
+  if (values.help || !deferOk || (!positionals[0] && !values.job) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32 || !(waitDb >= 0)) {
     console.error(usage);
     return values.help ? 0 : 2;
   }

@@ -21,24 +21,29 @@ const FLUSH_CHARS = 1 << 20;
  * register, about 46.8 M rows, included); the model keeps no state of what it wrote. A model of
  * the same seed gives the same files (the same CSV text) as `model.full(…)`.
  */
-export async function writeFullZip(model: RegisterModel, opts: { number: number; enterprises: number; snapshotDate: string; out: string }): Promise<{ fileName: string; rows: number }> {
+export async function writeFullZip(
+  model: RegisterModel,
+  opts: { number: number; enterprises: number; snapshotDate: string; out: string; nace?: boolean },
+): Promise<{ fileName: string; rows: number }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kbo-full-'));
   try {
+    const entries = opts.nace ? NACE_ENTRIES : KBO_TABLES.map((t) => ({ name: `${t.file}.csv`, header: headerLine(t.columns), unique: false }));
     const runs = new Map<string, RunFile[]>();
-    for (const t of KBO_TABLES) runs.set(`${t.file}.csv`, [0, 1, 2].map((r) => new RunFile(path.join(dir, `${t.file}.${r}`))));
+    for (const e of entries) runs.set(e.name, [0, 1, 2].map((r) => new RunFile(path.join(dir, `${e.name}.${r}`))));
+    const put = opts.nace ? renace(runs) : (file: string, run: number, line: string) => runs.get(file)?.[run]?.add(line);
     let rows = 0;
     for (let made = 0; made < opts.enterprises; made += SLICE) {
-      rows += model.fullLines(Math.min(SLICE, opts.enterprises - made), false, (file, run, line) => runs.get(file)?.[run]?.add(line));
+      rows += model.fullLines(Math.min(SLICE, opts.enterprises - made), false, put);
       for (const files of runs.values()) for (const f of files) await f.flush(false);
     }
     for (const files of runs.values()) for (const f of files) await f.close();
 
-    const frame = model.fullFrame(opts.number, opts.snapshotDate);
+    const frame = opts.nace ? model.updateFrame(opts.number, opts.snapshotDate) : model.fullFrame(opts.number, opts.snapshotDate);
     const zip = new yazl.ZipFile();
     for (const [name, text] of Object.entries(frame.files)) zip.addBuffer(Buffer.from(text), name, { compressionLevel: 6 });
-    for (const t of KBO_TABLES) {
-      const name = `${t.file}.csv`;
-      zip.addReadStream(Readable.from(mergedLines(headerLine(t.columns), (runs.get(name) as RunFile[]).map((f) => f.path))), name, { compressionLevel: 6 });
+    for (const e of entries) {
+      const lines = mergedLines(e.header, (runs.get(e.name) as RunFile[]).map((f) => f.path), e.unique);
+      zip.addReadStream(Readable.from(lines), e.name, { compressionLevel: 6 });
     }
     zip.end();
     // Written beside, then renamed: a run cut short leaves no zip that looks whole.
@@ -48,6 +53,29 @@ export async function writeFullZip(model: RegisterModel, opts: { number: number;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const ACTIVITIES = KBO_TABLES.find((t) => t.table === 'activities') as (typeof KBO_TABLES)[number];
+/** The entries of a NACE UPDATE: every activity ended, by its entity, and issued again. */
+const NACE_ENTRIES = [
+  { name: `${ACTIVITIES.file}_delete.csv`, header: headerLine(ACTIVITIES.columns.slice(0, 1)), unique: true },
+  { name: `${ACTIVITIES.file}_insert.csv`, header: headerLine(ACTIVITIES.columns), unique: false },
+];
+
+/**
+ * The spike of a NACE revision (the register's move to NACE 2025 published one UPDATE of 7.28 M
+ * changes): each activity line of the FULL the same seed writes becomes a delete of its entity
+ * and an insert of the activity under NACE version 2025, with its code revised. The other
+ * tables' lines are dropped.
+ */
+function renace(runs: Map<string, RunFile[]>) {
+  return (file: string, run: number, line: string) => {
+    if (file !== `${ACTIVITIES.file}.csv`) return;
+    const [entity, group, , code, classification] = line.trimEnd().split(',').map((f) => f.replace(/^"|"$/g, ''));
+    const revised = `${(code ?? '').slice(0, -1)}${(Number((code ?? '0').slice(-1)) + 1) % 10}`;
+    runs.get(NACE_ENTRIES[0]!.name)?.[run]?.add(`"${entity}"\n`);
+    runs.get(NACE_ENTRIES[1]!.name)?.[run]?.add(`"${entity}","${group}","2025","${revised}","${classification}"\n`);
+  };
 }
 
 /** One run's temporary file, written in large pieces, waiting when the disk is behind. */
@@ -76,11 +104,12 @@ class RunFile {
   }
 }
 
-/** The header, then the lines of the sorted runs merged by key (a run before a later one on a tie). */
-async function* mergedLines(header: string, files: string[]): AsyncGenerator<string> {
+/** The header, then the lines of the sorted runs merged by key (a run before a later one on a tie); `unique`: a line equal to the one before is left out. */
+async function* mergedLines(header: string, files: string[], unique = false): AsyncGenerator<string> {
   const readers = files.map((f) => createInterface({ input: createReadStream(f), crlfDelay: Infinity })[Symbol.asyncIterator]());
   const heads: (string | undefined)[] = await Promise.all(readers.map(async (r) => (await r.next()).value as string | undefined));
   let out = header;
+  let last: string | undefined;
   for (;;) {
     let best = -1;
     for (let i = 0; i < heads.length; i++) {
@@ -88,7 +117,8 @@ async function* mergedLines(header: string, files: string[]): AsyncGenerator<str
       if (h !== undefined && (best === -1 || byKey(lineKey(h), lineKey(heads[best] as string)) < 0)) best = i;
     }
     if (best === -1) break;
-    out += `${heads[best]}\n`;
+    if (!unique || heads[best] !== last) out += `${heads[best]}\n`;
+    last = heads[best];
     if (out.length >= FLUSH_CHARS) {
       yield out;
       out = '';

@@ -85,6 +85,17 @@ export class RegisterModel {
     return this.finish('full', number, snapshotDate, { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) });
   }
 
+  /** The code table, meta and empty files of an UPDATE numbered `number` that changes activities only, written elsewhere (`writeFullZip` with `nace`). */
+  updateFrame(number: number, snapshotDate: string): GeneratedExtract {
+    this.state.codes = this.make.codes(number);
+    const files: Record<string, string> = { 'code.csv': this.csv(CODE_TABLE.columns, this.state.codes) };
+    for (const t of KBO_TABLES.filter((x) => x.table !== 'activities')) {
+      files[`${t.file}_delete.csv`] = headerLine(t.columns.slice(0, 1));
+      files[`${t.file}_insert.csv`] = headerLine(t.columns);
+    }
+    return this.finish('update', number, snapshotDate, files);
+  }
+
   /** A FULL extract of `enterprises` new enterprises into an empty register, held in memory. */
   full(number: number, enterprises: number, snapshotDate: string): GeneratedExtract {
     const lines = new Map<string, string[]>(KBO_TABLES.map((t) => [`${t.file}.csv`, []]));

@@ -17,6 +17,11 @@ export const SCALES = {
   // state that drifted by 1% per table, compared with it.
   resync: { full: 30_000, drift: 0.01 },
   resync10: { full: 400_000, drift: 0.01 },
+  // The NACE 2025 spike: full10's FULL loaded, then one UPDATE that ends every activity and
+  // issues it again under the new NACE version (about 1.6 M changes; the real one: 7.28 M).
+  nace: { full: 400_000, nace: true },
+  // The same at the real size (its base is `full`'s FULL).
+  nacefull: { full: 4_000_000, nace: true },
 } as const;
 export type Scale = keyof typeof SCALES;
 
@@ -29,12 +34,17 @@ export async function benchFiles(scale: Scale): Promise<{ base: string | null; t
   const cfg = SCALES[scale];
   const base = path.join(dir, 'base.zip');
   const target = path.join(dir, 'target.zip');
-  const hasBase = 'base' in cfg || 'drift' in cfg;
+  const hasBase = 'base' in cfg || 'drift' in cfg || 'nace' in cfg;
   if (existsSync(target)) return { base: hasBase ? base : null, target };
   await mkdir(dir, { recursive: true });
   const started = Date.now();
   const model = new RegisterModel(2026);
-  if ('drift' in cfg) {
+  if ('nace' in cfg) {
+    // Both streamed from one seed: the UPDATE rewrites the activities the FULL holds.
+    const made = { enterprises: cfg.full };
+    await writeFullZip(new RegisterModel(2026), { ...made, number: 146, snapshotDate: '2025-10-01', out: base });
+    await writeFullZip(new RegisterModel(2026), { ...made, number: 147, snapshotDate: '2025-10-02', out: target, nace: true });
+  } else if ('drift' in cfg) {
     await writeFile(base, await zipExtract(model.full(146, cfg.full, '2025-10-01')));
     model.drift(cfg.drift);
     await writeFile(target, await zipExtract(model.snapshot(147, '2025-10-02')));

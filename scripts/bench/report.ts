@@ -35,11 +35,11 @@ export function printReport({ scale, base, copy, app, runs, pgl, noPgloader }: B
   const onto = 'drift' in SCALES[scale] ? ' (a FULL resynced onto a database holding the previous FULL)' : base ? ' (applied on a loaded base)' : '';
   console.log(`\nscale ${scale}: ${fmt(copy.rows)} rows in the target extract${onto}\n`);
   const appRate = rate(app.rows, app.seconds);
-  console.log('approach                 seconds      rows/s   vs COPY  vs app COPY   speed-up   prepare   batches  finalize   p50 call   p95 call   max call   peak RSS');
+  console.log('approach                 seconds      rows/s   vs COPY  vs app COPY   speed-up   prepare   batches  finalize   indexes finishing   p50 call   p95 call   max call   peak RSS');
   console.log(`COPY (baseline)       ${fmt(copy.seconds, 2).padStart(10)}  ${fmt(copyRate).padStart(10)}      1.00`);
   console.log(`COPY (app's tables)   ${fmt(app.seconds, 2).padStart(10)}  ${fmt(appRate).padStart(10)}  ${fmt(appRate / copyRate, 2).padStart(8)}         1.00`);
   for (const r of runs) {
-    const all = [...r.calls.upload, ...r.calls.prepare, ...r.calls.processBatch, ...r.calls.finalize];
+    const all = [...r.calls.upload, ...r.calls.prepare, ...r.calls.processBatch, ...r.calls.finalize, ...r.calls.finishing];
     const line = [
       label(r).padEnd(20),
       fmt(r.seconds.total, 2).padStart(10),
@@ -50,6 +50,8 @@ export function printReport({ scale, base, copy, app, runs, pgl, noPgloader }: B
       fmt(r.seconds.prepare, 2).padStart(9),
       fmt(r.seconds.batches, 2).padStart(9),
       fmt(r.seconds.finalize, 2).padStart(9),
+      fmt(r.seconds.indexes ?? 0, 2).padStart(9),
+      fmt(r.seconds.finishing, 2).padStart(9),
       `${fmt(pct(all, 50))} ms`.padStart(10),
       `${fmt(pct(all, 95))} ms`.padStart(10),
       `${fmt(Math.max(...all))} ms`.padStart(10),
@@ -65,7 +67,7 @@ export function printReport({ scale, base, copy, app, runs, pgl, noPgloader }: B
   console.log('\n(calls: the upload request, every step call, prepare steps and batches alike, and finalize)');
   for (const r of runs) {
     const d = (xs: number[]) => `${xs.length} calls, p50 ${fmt(pct(xs, 50))} ms, p95 ${fmt(pct(xs, 95))} ms, max ${fmt(Math.max(0, ...xs))} ms`;
-    console.log(`${label(r)}: upload ${fmt(r.calls.upload[0] ?? 0)} ms; prepare steps: ${d(r.calls.prepare)}; batches: ${d(r.calls.processBatch)}; finalize ${fmt(r.calls.finalize[0] ?? 0)} ms`);
+    console.log(`${label(r)}: upload ${fmt(r.calls.upload[0] ?? 0)} ms; prepare steps: ${d(r.calls.prepare)}; batches: ${d(r.calls.processBatch)}; finalize ${fmt(r.calls.finalize[0] ?? 0)} ms; after it: ${d(r.calls.finishing)}`);
     if (r.drift) console.log(`${label(r)}: resync ended ${fmt(r.drift.ended)}, inserted ${fmt(r.drift.inserted)}, left ${fmt(r.drift.unchanged)} rows unchanged`);
   }
 }

@@ -1,5 +1,5 @@
 /** What the chaos test checks: the register tables against the reference, table by table, and the batch log's counts. */
-import { ATTEMPT, JOB } from '../../lib/imports';
+import { ATTEMPT, indexBuildProgress, JOB } from '../../lib/imports';
 import type { TableChecksum } from '../../lib/db/checksums';
 import type { Sql } from '../../lib/db/client';
 
@@ -48,4 +48,14 @@ export async function batchLog(sql: Sql) {
     completedJobs: v.completed_jobs,
     failedJobs: v.failed_jobs,
   };
+}
+
+/**
+ * The register's indexes after the run: partitions still lacking a deferred index (none once
+ * every build is done) and indexes left invalid (a build cut off must leave none behind).
+ */
+export async function indexState(sql: Sql): Promise<{ pending: number; invalid: number }> {
+  const { pending } = await indexBuildProgress(sql);
+  const [r] = await sql<{ n: number }[]>`select count(*)::int as n from pg_index where not indisvalid`;
+  return { pending, invalid: r?.n ?? 0 };
 }

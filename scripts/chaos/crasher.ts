@@ -29,22 +29,38 @@ export class PostgresCrasher {
 
   /**
    * Crashes it as soon as a job is in `status` (for `running`, once a batch of it completed,
-   * so the crash lands between batches applied and batches to come), unless the round is
-   * `over` first.
+   * so the crash lands between batches applied and batches to come; `indexing`: a completed
+   * FULL's deferred indexes are being built, some built and some not), unless the round is
+   * `over` first. Resolves true when it crashed.
    */
-  when(label: string, status: JobStatus, over: Promise<void>): void {
+  when(label: string, status: JobStatus | 'indexing', over: Promise<void>): Promise<boolean> {
     let ended = false;
     void over.then(() => (ended = true));
-    this.pending = this.pending.then(async () => {
+    const hit = this.pending.then(async () => {
       while (!ended) {
-        const [hit] = await this.sql`
-          select 1 from import_jobs j where j.status = ${status}
-            and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status = ${BATCH.completed}))
-          limit 1`.catch(() => []);
-        if (hit) return this.crash(label);
+        if (await this.reached(status)) {
+          await this.crash(label);
+          return true;
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
+      return false;
     });
+    this.pending = hit.then(() => undefined);
+    return hit;
+  }
+
+  /** Whether a job is in `status` now (see `when`). */
+  async reached(status: JobStatus | 'indexing'): Promise<boolean> {
+    const [hit] = await (status === 'indexing'
+      ? this.sql`
+          select 1 from import_jobs j where j.indexing and j.status = ${JOB.completed} limit 1`
+      : this.sql`
+          select 1 from import_jobs j where j.status = ${status}
+            and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status = ${BATCH.completed}))
+          limit 1`
+    ).catch(() => []);
+    return Boolean(hit);
   }
 
   /** Waits for every crash scheduled to be over (the server up again). */

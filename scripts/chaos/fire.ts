@@ -25,12 +25,19 @@ export class Fire {
 
   constructor(private readonly o: FireOptions) {}
 
+  /** Drivers killed, and PostgreSQL crashes, while a FULL's deferred indexes were being built. */
+  readonly duringBuilds = { kills: 0, crashes: 0 };
+
   /**
    * Runs `drivers` CLIs with `args` at once, killing them at random, round after round, until `done`.
-   * `crashAt`: in the first round, crash PostgreSQL as soon as a job is in this status (mid-prepare, mid-batch, mid-undo).
+   * `crashAt`: crash PostgreSQL as soon as a job is in each of these statuses, in turn (mid-prepare,
+   * mid-batch, mid-undo, `indexing`: mid-build), from the first round until each was hit. While
+   * `indexing` is among them, the round's drivers are also all killed mid-build, once.
    */
-  async underFire(label: string, args: string[], done: () => Promise<boolean>, minChance = 0.15, crashAt?: JobStatus): Promise<void> {
+  async underFire(label: string, args: string[], done: () => Promise<boolean>, minChance = 0.15, crashAt: (JobStatus | 'indexing')[] = []): Promise<void> {
     const { drivers, minKills, minPgKills, env, rnd, crash, patience } = this.o;
+    const crashes = [...crashAt];
+    let killMidBuild = crashAt.includes('indexing');
     for (let round = 1; ; round++) {
       if (round > 200) throw new Error(`${label} did not finish in 200 rounds`);
       // Kill often until the quota is met (with room to spare), then rarely, so the run ends.
@@ -39,25 +46,26 @@ export class Fire {
       // Crash PostgreSQL itself now and then while the drivers work (always in a first round asked to).
       const pgChance = crash.count < minPgKills * 1.5 ? 0.45 : 0.08;
       const over = Promise.all(running.map((d) => exited(d.child))).then(() => undefined);
-      if (crashAt && round === 1) crash.when(label, crashAt, over);
+      if (crashes.length > 0) void this.crashInTurn(label, crashes, over);
       else if (rnd() < pgChance) {
         // Once a driver is at work (or all have exited, for a round with nothing to do).
         const begun = Promise.race([...running.map((d) => d.active), over]);
         crash.schedule(label, begun, 100 + Math.floor(rnd() * 1_200));
       }
+      if (killMidBuild) void this.killMidBuild(running, over).then((n) => (killMidBuild = n === 0));
       const results = await Promise.all(
         running.map(async (d, i) => {
-          let killed = false;
           if (rnd() < killChance) {
             const delay = 30 + Math.floor(rnd() * 700);
             void d.active.then(() =>
               setTimeout(() => {
-                if (d.child.exitCode === null && d.child.signalCode === null) killed = d.child.kill('SIGKILL');
+                if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
               }, delay),
             );
           }
           const code = await exited(d.child);
-          return { label, driver: i, killed: killed && d.child.signalCode === 'SIGKILL', code, output: d.output() } satisfies Round;
+          // Only this test sends SIGKILL: at random here, or mid-build (killMidBuild).
+          return { label, driver: i, killed: d.child.signalCode === 'SIGKILL', code, output: d.output() } satisfies Round;
         }),
       );
       this.rounds.push(...results);
@@ -73,5 +81,30 @@ export class Fire {
         return;
       }
     }
+  }
+
+  /** Crashes PostgreSQL at each status of `left` in turn, taking each off the list once hit. */
+  private async crashInTurn(label: string, left: (JobStatus | 'indexing')[], over: Promise<void>): Promise<void> {
+    while (left.length > 0) {
+      const status = left[0] as JobStatus | 'indexing';
+      if (!(await this.o.crash.when(label, status, over))) return;
+      left.shift();
+      if (status === 'indexing') this.duringBuilds.crashes++;
+    }
+  }
+
+  /** SIGKILLs every driver of the round still running as soon as indexes are being built; returns how many. */
+  private async killMidBuild(running: { child: import('node:child_process').ChildProcess }[], over: Promise<void>): Promise<number> {
+    let ended = false;
+    void over.then(() => (ended = true));
+    while (!ended) {
+      if (await this.o.crash.reached('indexing')) {
+        const killed = running.filter((d) => d.child.exitCode === null && d.child.signalCode === null && d.child.kill('SIGKILL')).length;
+        this.duringBuilds.kills += killed;
+        return killed;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return 0;
   }
 }

@@ -26,9 +26,11 @@ export async function createOrResume(
   }
 }
 
-/** The options the flags give an import: --force, --on-error, --max-rejected, --max-rejected-percent. */
-export function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?: string; 'max-rejected-percent'?: string }) {
+/** The options the flags give an import: --force, --on-error, --max-rejected, --max-rejected-percent, --defer-indexes. */
+export function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?: string; 'max-rejected-percent'?: string; 'defer-indexes'?: string }) {
+  const defer = values['defer-indexes'];
   return {
+    deferIndexes: defer === undefined ? undefined : defer === 'on',
     force: values.force,
     onError: values['on-error'] as PrepareInput['onError'],
     maxRejected: values['max-rejected'] === undefined ? undefined : Number(values['max-rejected']),

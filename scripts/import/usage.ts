@@ -1,7 +1,10 @@
 /** The import CLI's usage text, printed for --help and for arguments it cannot read. */
 export const usage = `usage: npm run import -- <zip or http(s) URL> [--concurrency N] [--force] [--json]
          [--on-error continue|fail-fast] [--max-rejected N] [--max-rejected-percent P] [--wait-db SECONDS]
+         [--defer-indexes on|off]
          (--wait-db: how long to wait out a database that went away, then carry on; default 120)
+         (--defer-indexes: a FULL into an empty register loads first and builds its indexes after;
+          default: when its CSV files hold at least IMPORT_DEFER_INDEXES_MB)
        npm run import -- --job <id> [--concurrency N] [--json]   (drive an existing import)
        npm run import -- list [--json]          the imports, newest first
        npm run import -- status <id> [--json]   one import's status, as the progress page shows it

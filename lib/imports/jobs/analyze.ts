@@ -4,14 +4,16 @@ import { isDatabaseUnavailable } from '../../db/unavailable';
 import { DATA_TABLES } from '../../kbo/spec';
 import { takeAnalyzeTable } from '../sql/jobs';
 
-/** The tables an import may list for ANALYZE: the register's own. */
+/** The tables an import may list for ANALYZE: the register's own, and their partitions (`enterprises_p07`). */
 const ANALYZABLE: readonly string[] = [...DATA_TABLES, 'codes'];
+const analyzable = (table: string) => ANALYZABLE.includes(table) || ANALYZABLE.includes(table.replace(/_p\d+$/, ''));
 
 /**
  * A completed import leaves the planner's statistics of the tables it changed stale until
  * autovacuum comes by (on a fresh FULL, a name search plans 5–10× slower meanwhile). So the
  * import refreshes them itself: one ANALYZE per table (a sample of its rows, bounded whatever
- * the table's size), taken from the job's list one at a time until `deadline`, by finalize
+ * the table's size; a partitioned table's partitions one by one: finalize lists them), taken
+ * from the job's list one at a time until `deadline`, by finalize
  * and then by the step calls that follow it (the page, the CLI, the cron; a step takes at
  * least one). A table is taken and analysed in one transaction, so a crash leaves it listed
  * for the next driver; one whose ANALYZE fails is logged and left to autovacuum, so a driver
@@ -24,7 +26,7 @@ export async function analyzeSteps(sql: Sql, jobId: number, deadline: number, at
     try {
       table = await sql.begin(async (tx) => {
         const taken = await takeAnalyzeTable(tx, jobId);
-        if (taken !== undefined && ANALYZABLE.includes(taken)) await tx`analyze ${ident(tx, taken)}`;
+        if (taken !== undefined && analyzable(taken)) await tx`analyze ${ident(tx, taken)}`;
         return taken;
       });
     } catch (err) {

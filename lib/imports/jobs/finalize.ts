@@ -11,6 +11,7 @@ import { markCompleted } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, type JobStatus } from '../state/machine';
 import { dropUpload } from '../store/parts';
 import { planChangeParts } from '../sql/changes';
+import { analyzeTargets } from '../sql/indexes';
 import { analyzeSteps } from './analyze';
 import { changeListSteps } from './change-list';
 import { indexSteps } from './indexes';
@@ -94,7 +95,7 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
     const changed = await changedTables(tx, jobId);
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
-    await markCompleted(tx, jobId, totals, changed);
+    await markCompleted(tx, jobId, totals, await analyzeTargets(tx, changed));
     // A FULL into an empty register lists no changes: it added the register itself.
     if (job.mode !== 'initial') await planChangeParts(tx, jobId, job.mode === 'resync', extract);
     return { jobId, status: JOB.completed, moved: true, extractNumber: extract };

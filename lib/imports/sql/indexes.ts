@@ -59,3 +59,17 @@ export async function buildPartitionIndex(tx: Tx, index: string, partition: stri
                 then kbo_build_index_partition(${index}::regclass, ${partition}::regclass) else false end as built`;
   return Boolean(r?.built);
 }
+
+/**
+ * The tables to ANALYZE for `tables`: each partition of a partitioned one (an ANALYZE of the
+ * partitioned table itself samples every partition as well, a call that grows with the
+ * register), the table itself otherwise; ordered, so drivers take them in turn.
+ */
+export async function analyzeTargets(sql: Queryable, tables: string[]): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select coalesce(h.inhrelid::regclass::text, t.name) as name
+    from unnest(${tables}::text[]) as t(name)
+    left join pg_inherits h on h.inhparent = to_regclass(t.name)
+    order by 1`;
+  return rows.map((r) => r.name);
+}

@@ -12,6 +12,11 @@ export const ONE_ROW_TABLES: readonly TableSpec[] = KBO_TABLES.filter((t) => t.o
 
 const columnsOf = (spec: TableSpec) => spec.columns.map((c) => c.column);
 
+/** ANALYZE of the staging tables of `specs` (a sample of their rows, bounded whatever their size). */
+export async function analyzeStaging(tx: Tx, specs: readonly TableSpec[]): Promise<void> {
+  for (const spec of specs) await tx`analyze ${ident(tx, spec.staging)}`;
+}
+
 /** A staged row that would make its key current twice. */
 export interface KeyConflict {
   line: number;

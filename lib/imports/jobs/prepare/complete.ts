@@ -11,7 +11,7 @@ import { restoreIndexes } from '../indexes';
 import { BATCH, JOB } from '../../state/machine';
 import { dropUpload } from '../../store/parts';
 import { clearStaging } from '../staging';
-import { currentKeys, ONE_ROW_TABLES, readUnsorted, repeatedKeys, unstageRejected } from '../../sql/keys';
+import { analyzeStaging, currentKeys, ONE_ROW_TABLES, readUnsorted, repeatedKeys, unstageRejected } from '../../sql/keys';
 import { currentKey, repeatedKey } from '../../read/keys';
 import { extractVerdict, refusal, takeRowErrors } from './policy';
 
@@ -61,6 +61,9 @@ async function rejectKeyConflicts(tx: Tx, job: JobRow): Promise<RowError[]> {
   if (job.mode === 'initial') return []; // copied straight in, checked as each chunk was copied
   const operation = job.mode === 'resync' ? 'resync' : 'insert';
   const errors: RowError[] = [];
+  // Fresh statistics of what was just staged first: planned on an empty table's, the checks
+  // below join staging to itself row by row (a busy UPDATE's took 318 s instead of 0.1 s).
+  await analyzeStaging(tx, ONE_ROW_TABLES);
   for (const spec of ONE_ROW_TABLES) {
     const plan = filesFor(job.extractType as 'full' | 'update').find((p) => p.table === spec.table && p.operation === 'insert') as FilePlan;
     const keyColumn = spec.columns[0] as ColumnSpec;
