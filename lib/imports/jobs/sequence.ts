@@ -23,6 +23,14 @@ export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtra
       { jobId: same.id, status: same.status, resumable: true },
     );
   }
+  if (same?.indexing) {
+    // Completed, with the indexes it deferred still being built: a driver carries that on.
+    throw new ImportFailure(
+      'CONFLICT',
+      `This file was already imported as import #${same.id} (extract ${same.extractNumber}); the register's indexes it deferred are still being built.`,
+      { jobId: same.id, status: same.status, resumable: true },
+    );
+  }
   if (same) {
     throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extractNumber}).`, { jobId: same.id });
   }

@@ -100,9 +100,9 @@ export async function activeJob(sql: Queryable): Promise<JobBrief | undefined> {
 }
 
 /** A job of this very file that did not leave the register as it was. */
-export async function jobOfFile(sql: Queryable, sha256: string): Promise<JobBrief | undefined> {
-  const [job] = await sql<JobBrief[]>`
-    select id, extract_number as "extractNumber", status from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
+export async function jobOfFile(sql: Queryable, sha256: string): Promise<(JobBrief & { indexing: boolean }) | undefined> {
+  const [job] = await sql<(JobBrief & { indexing: boolean })[]>`
+    select id, extract_number as "extractNumber", status, indexing from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
   return job;
 }
 
