@@ -2,6 +2,7 @@ import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db/client';
+import { describeIndexing, indexingProgress } from '@/lib/imports';
 import { isImportFailure } from '@/lib/errors';
 import { checkQuery, LANGUAGE_COOKIE, savedLanguage, searchChoices, type SearchQuery, searchQueryOf, searchRegister, type SearchResult } from '@/lib/register';
 import { DataTable } from '../_components/data-table';
@@ -32,12 +33,12 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
   const asked = Boolean(query.q?.trim() || query.nace?.trim() || query.place?.trim() || query.form?.trim() || query.status?.trim());
   const read = await readPageData(async () => {
     const sql = await getDb();
-    const choices = await searchChoices(sql, lang);
-    if (problem || !asked) return { choices, result: null, problem };
+    const [choices, building] = await Promise.all([searchChoices(sql, lang), indexingProgress(sql)]);
+    if (problem || !asked) return { choices, building, result: null, problem };
     try {
-      return { choices, result: await searchRegister(sql, query, lang), problem: null };
+      return { choices, building, result: await searchRegister(sql, query, lang), problem: null };
     } catch (err) {
-      if (isImportFailure(err) && err.code === 'VALIDATION') return { choices, result: null, problem: err.message };
+      if (isImportFailure(err) && err.code === 'VALIDATION') return { choices, building, result: null, problem: err.message };
       throw err;
     }
   });
@@ -54,6 +55,11 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
       </div>
       <p className="text-slate-700">Search the register as it stands now: an enterprise or establishment number in any common form, or a name (any denomination, accents and case aside, by prefix or similar spelling), narrowed by NACE code, place, juridical form or status.</p>
       <SearchForm query={query} choices={choices} />
+      {read.data.building && (
+        <p role="status" data-testid="register-indexing" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          {describeIndexing(read.data.building)}
+        </p>
+      )}
       {read.data.problem && (
         <p role="alert" data-testid="register-problem" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
           {read.data.problem}

@@ -4,7 +4,7 @@ import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { cancelImport } from '../../lib/imports/jobs/controls';
-import { indexSteps } from '../../lib/imports/jobs/indexes';
+import { indexingProgress, indexSteps } from '../../lib/imports/jobs/indexes';
 import { buildProgress, pendingBuilds } from '../../lib/imports/sql/indexes';
 import { getJobStatus } from '../../lib/imports/view/status';
 import { entityView, searchRegister } from '../../lib/register';
@@ -87,10 +87,12 @@ describe('a FULL into an empty register, loaded first and indexed after', () => 
     expect(await indexSteps(t.db, Date.now(), true)).toBe(1);
     const partway = (await getJobStatus(t.db, jobId)).indexes;
     expect(partway?.built).toBeGreaterThan(0);
+    expect(await indexingProgress(t.db)).toEqual(partway); // what the register's page says
     expect(await answers(model)).toEqual(before);
 
     await driveImport(t.db, { jobId, concurrency: 2, idleMs: 10 });
     expect((await getJobStatus(t.db, jobId)).indexes).toBeNull();
+    expect(await indexingProgress(t.db)).toBeNull();
     expect(await answers(model)).toEqual(before);
   });
 

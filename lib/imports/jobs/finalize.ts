@@ -4,7 +4,7 @@ import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
 import { ident, identList, rowKey } from '../../db/sql';
 import { ImportFailure } from '../../errors';
-import { batchTotals, changedTables, countRepeatsAsDuplicates, unfinishedBatches } from '../sql/batches';
+import { batchTotals, countRepeatsAsDuplicates, staleTables, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
 import { anyIndexing, getJob } from '../sql/jobs';
 import { markCompleted } from '../state/job-moves';
@@ -92,7 +92,8 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
       );
     }
     const totals = await batchTotals(tx, jobId);
-    const changed = await changedTables(tx, jobId);
+    // Statistics only where the import changed enough for them to be stale (a tenth of a table).
+    const changed = await staleTables(tx, jobId);
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
     await markCompleted(tx, jobId, totals, await analyzeTargets(tx, changed));

@@ -1,7 +1,7 @@
 import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
 import { anyIndexing, setIndexing } from '../sql/jobs';
-import { buildPartitionIndex, deferIndexes, pendingBuilds } from '../sql/indexes';
+import { buildPartitionIndex, buildProgress, deferIndexes, pendingBuilds } from '../sql/indexes';
 import type { ImportMode } from '../../db/schema';
 
 /**
@@ -69,4 +69,11 @@ export async function restoreIndexes(tx: Tx, job: { mode: ImportMode | null }): 
   if (job.mode !== 'initial' || !(await anyIndexing(tx))) return;
   for (const p of await pendingBuilds(tx)) await buildPartitionIndex(tx, p.index, p.partition, true);
   await setIndexing(tx, null, false);
+}
+
+/** While an import's deferred indexes are being built: how many partitions' indexes are built, of all (null otherwise); what the register's pages say. */
+export async function indexingProgress(sql: Sql): Promise<{ built: number; total: number } | null> {
+  if (!(await anyIndexing(sql))) return null;
+  const { total, pending } = await buildProgress(sql);
+  return pending > 0 ? { built: total - pending, total } : null;
 }

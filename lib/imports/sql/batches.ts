@@ -67,11 +67,25 @@ export async function batchTotals(tx: Tx, jobId: number): Promise<Record<string,
   return totals ?? {};
 }
 
-/** The tables a job's batches inserted into or ended rows of. */
-export async function changedTables(tx: Tx, jobId: number): Promise<string[]> {
+/**
+ * The tables whose statistics a job left stale: those it changed by at least a tenth of their
+ * rows (the planner's estimate, over a partitioned table's partitions), or that were never
+ * analysed. Smaller changes, a normal day's, are left to autovacuum, which analyses a table
+ * once a tenth of it changed.
+ */
+export async function staleTables(tx: Tx, jobId: number): Promise<string[]> {
   const rows = await tx<{ table_name: string }[]>`
-    select table_name from import_job_batches where job_id = ${jobId}
-    group by table_name having coalesce(sum(rows_inserted), 0) + coalesce(sum(rows_ended), 0) > 0 order by table_name`;
+    select ch.table_name from (
+      select table_name, coalesce(sum(rows_inserted), 0) + coalesce(sum(rows_ended), 0) as n
+      from import_job_batches where job_id = ${jobId} group by table_name
+    ) ch
+    cross join lateral (
+      select coalesce(sum(greatest(c.reltuples, 0)), 0) as rows, coalesce(bool_or(c.reltuples < 0), true) as unknown
+      from pg_class c
+      where c.relkind = 'r' and (c.oid = to_regclass(ch.table_name) or c.oid in (select inhrelid from pg_inherits where inhparent = to_regclass(ch.table_name)))
+    ) s
+    where ch.n > 0 and (s.unknown or ch.n >= 0.1 * s.rows)
+    order by 1`;
   return rows.map((r) => r.table_name);
 }
 
