@@ -1,6 +1,6 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
-import { ident, identList, join, sameRow, type Fragment } from '../../db/sql';
+import { ident, identList, join, probingKeys, sameRow, type Fragment } from '../../db/sql';
 import type { ImportMode } from '../../db/schema';
 import { ImportFailure } from '../../errors';
 import { resyncRange as rangeOf } from '../sql/batches';
@@ -24,8 +24,8 @@ export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<
       : batch.operation === 'resync'
         ? await resyncRange(tx, job, batch)
         : batch.operation === 'delete'
-          ? await endEntities(tx, job, batch)
-          : await insertRows(tx, job, batch);
+          ? await probingKeys(tx, () => endEntities(tx, job, batch))
+          : await probingKeys(tx, () => insertRows(tx, job, batch));
   if (counts.staged !== batch.rowCount) {
     // Staging is WAL-logged, so a crash keeps it; rows missing anyway (someone deleted them)
     // must never be reported as applied.

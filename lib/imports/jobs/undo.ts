@@ -1,6 +1,6 @@
 import { DATA_TABLES, tableSpec, type TableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
-import { ident, rowKey } from '../../db/sql';
+import { ident, probingKeys, rowKey } from '../../db/sql';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { findJob, saveUndoProgress } from '../sql/jobs';
@@ -93,17 +93,18 @@ async function undoChunk(tx: Tx, table: TableName, extractNumber: number, what: 
   const row = rowKey(tx, table === 'codes' ? null : tableSpec(table).key);
   const nameKey = NAME_KEYS[table];
   const key = nameKey ? tx`${ident(tx, nameKey)}` : tx`null::text`;
-  const rows =
+  const rows = await probingKeys(tx, () =>
     what === 'remove'
-      ? await tx<{ n: string | null }[]>`
+      ? tx<{ n: string | null }[]>`
           delete from ${t} where (${row}) in (select ${row} from ${t} where extract_number = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`
-      : await tx<{ n: string | null }[]>`
+      : tx<{ n: string | null }[]>`
           update ${t} set is_current = true, deleted_at_extract = null
           where (${row}) in (select ${row} from ${t} where deleted_at_extract = ${extractNumber} limit ${env().IMPORT_UNDO_CHUNK_ROWS})
           returning ${key} as n`.catch((err: unknown) => {
           throw doubleRevival(err, table, extractNumber);
-        });
+        }),
+  );
   if (nameKey && rows.length > 0) {
     const numbers = [...new Set(rows.map((r) => r.n as string))];
     await refreshPrimaryNames(tx, tx`select unnest(${numbers}::text[]) as n`);
