@@ -9,11 +9,11 @@
  * addresses) and a second extract that changed 0.1% of the enterprises (`--changed` per mille), so history and
  * change lists have something to show. Building it takes a while; it is kept in the database
  * `kbo_bench_register` and reused while the size and the migrations are the same.
- *
  *   npm run bench:register                          # 1.9 M enterprises, 100 queries a kind
  *   npm run bench:register -- --enterprises 50000 --queries 30
  *   npm run bench:register -- --rebuild             # build the register again
  *   npm run bench:register -- --enterprises 300000 --changed 300   # an UPDATE that touched 30%: a long change list
+ *   npm run bench:register -- --leaf-stats          # the statistics an import leaves (partitions' only)
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatab
 import { ident } from '../lib/db/sql';
 import { classifiedChanges, JOB } from '../lib/imports';
 import { workOutChangeList } from './bench/change-list';
+import { estimatedRows, secondaryIndexes, statistics } from './bench/statistics';
 import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
 const DB = 'kbo_bench_register';
@@ -57,10 +58,7 @@ async function build(server: string, enterprises: number, changed: number): Prom
   // Load without the indexes, then build them: the fastest way to a register this size.
   // The register tables are partitioned (drizzle/0024): each index is dropped on the
   // partitioned table and made again there (not ON ONLY), which builds every partition's.
-  const indexes = await sql<{ name: string; def: string }[]>`
-    select x.relname as name, replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') as def
-    from pg_index i join pg_class x on x.oid = i.indexrelid join pg_class t on t.oid = i.indrelid
-    where t.relnamespace = current_schema()::regnamespace and t.relname = any(${REGISTER_TABLES}::text[]) and not i.indisprimary`;
+  const indexes = await secondaryIndexes(sql, REGISTER_TABLES);
   for (const i of indexes) await sql`drop index ${ident(sql, i.name)}`;
 
   // Helpers, dropped at the end: numbers with their mod-97 check digits, deterministic hashes,
@@ -178,9 +176,7 @@ async function build(server: string, enterprises: number, changed: number): Prom
   });
   for (const i of indexes) await step(`index ${i.name}`, () => sql.unsafe(i.def));
   await step('vacuum analyze', () => sql`vacuum analyze`);
-  const sizes = await sql<{ table: string; rows: number }[]>`
-    select t.relname as table, (select coalesce(sum(greatest(c.reltuples, 0)), 0) from pg_inherits h join pg_class c on c.oid = h.inhrelid where h.inhparent = t.oid)::float8 as rows
-    from pg_class t where t.relname = any(${REGISTER_TABLES}::text[]) order by t.relname`;
+  const sizes = await estimatedRows(sql, REGISTER_TABLES);
   console.log(`  rows: ${sizes.map((s) => `${s.table} ${fmt(s.rows)}`).join(', ')}`);
   await sql`create table bench_register_meta (fingerprint text)`;
   await sql`insert into bench_register_meta values (${await fingerprint(enterprises, changed)})`;
@@ -212,24 +208,6 @@ function misspell(name: string, r: number): string {
   return words.join(' ');
 }
 
-/**
- * `--leaf-stats`: the statistics an import leaves (it analyses each partition, never a
- * partitioned table as a whole: on PostgreSQL 15 that ANALYZE samples every partition again,
- * in one call), so the planner has none of the partitioned tables' own. Without it, those are
- * there (`vacuum analyze` made them; made again if a `--leaf-stats` run removed them).
- */
-async function statistics(sql: Sql, leafOnly: boolean): Promise<void> {
-  const [held] = await sql<{ n: number }[]>`
-    select count(*)::int as n from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${REGISTER_TABLES}::text[]))`;
-  if (leafOnly) {
-    await sql`delete from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${REGISTER_TABLES}::text[]))`;
-    console.log('statistics: each partition\'s only (as an import leaves them)');
-  } else {
-    if (!held?.n) for (const t of REGISTER_TABLES) await sql`analyze ${ident(sql, t)}`;
-    console.log('statistics: each partition\'s and each partitioned table\'s');
-  }
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -249,7 +227,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(perMille) || perMille < 1 || perMille > 1000) throw new Error('--changed takes a whole number of per mille from 1 to 1000');
   const url = await registerUrl(server, enterprises, perMille, values.rebuild ?? false);
   const sql = createSql(url, 4);
-  await statistics(sql, values['leaf-stats'] ?? false);
+  await statistics(sql, REGISTER_TABLES, values['leaf-stats'] ?? false);
 
   // Inputs drawn from the register itself.
   let seed = 42;
