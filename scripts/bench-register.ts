@@ -1,8 +1,7 @@
 /**
  * How fast the register's pages answer on a register of the real size: search by number, by
  * name (prefix, similar spelling, deep pages), by filters, the entity page now and as of an
- * earlier extract, its history, and an import's change list. Prints p50, p95 and max per
- * query kind.
+ * earlier extract, its history, and an import's change list: p50, p95 and max per kind.
  *
  * The register is built in SQL, straight into the tables, with the real proportions (for
  * 1.9 M enterprises: 1.6 M establishments, 3.2 M denominations, 36 M activities, 3.3 M
@@ -11,7 +10,7 @@
  * `kbo_bench_register` and reused while the size and the migrations are the same.
  *   npm run bench:register                          # 1.9 M enterprises, 100 queries a kind
  *   npm run bench:register -- --enterprises 50000 --queries 30
- *   npm run bench:register -- --rebuild             # build the register again
+ *   npm run bench:register -- --rebuild             # build it again
  *   npm run bench:register -- --enterprises 300000 --changed 300   # an UPDATE that touched 30%: a long change list
  *   npm run bench:register -- --leaf-stats          # the statistics an import leaves (partitions' only)
  */
