@@ -9,6 +9,7 @@ import { classified, planChangeParts } from '../../lib/imports/sql/changes';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { importChanges, importChangesCsv } from '../../lib/register';
 import { rollbackImport } from '../helpers/answers';
+import { createSql } from '../../lib/db/client';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
 
@@ -129,5 +130,38 @@ describe('the change list', () => {
     await driveImport(t.db, { jobId: job, concurrency: 1, idleMs: 10 });
     expect(await kept(job)).toEqual([]);
     expect(await importChanges(t.db, job)).toMatchObject({ changes: [], computing: null });
+  });
+
+  it('a part is taken only after the job row, so a rollback that holds the row and deletes the parts never deadlocks with it', async () => {
+    const { jobId } = await driftedResync(73, 120);
+    await driveImport(t.db, { jobId, concurrency: 1, idleMs: 10, finalize: false });
+    const { finalizeImport } = await import('../../lib/imports/jobs/finalize');
+    await finalizeImport(t.db, { jobId, budgetMs: 0 });
+    const parts = async () => (await t.db<{ n: number }[]>`select count(*)::int as n from import_change_parts where job_id = ${jobId} and not done`)[0]?.n;
+    const free = async () =>
+      (await t.db.begin((tx) => tx<{ n: number }[]>`select count(*)::int as n from (select 1 from import_change_parts where job_id = ${jobId} for update skip locked) x`))[0]?.n;
+    const left = await parts();
+    expect(left).toBeGreaterThan(1);
+    // What a rollback holds while it deletes the parts: the job's row, for update.
+    const rollback = createSql(t.url, 1);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => (locked = r));
+    const holder = rollback.begin(async (tx) => {
+      await tx`select 1 from import_jobs where id = ${jobId} for update`;
+      locked();
+      await held;
+    });
+    await holding;
+    // A change-list step meanwhile waits for that row before it takes any part.
+    const step = changeListSteps(t.db, { id: jobId, extractNumber: 3 }, Date.now(), true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await free()).toBe(left);
+    release();
+    await holder;
+    await rollback.end();
+    expect(await step).toBe(1);
+    expect(await parts()).toBe((left as number) - 1);
   });
 });

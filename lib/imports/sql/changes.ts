@@ -2,6 +2,7 @@ import type { Queryable, Tx } from '../../db/client';
 import { ident, type Fragment } from '../../db/sql';
 import { KBO_TABLES } from '../../kbo/spec';
 import { netMoves, rowContent } from './moves';
+import { JOB } from '../state/machine';
 
 /**
  * Every statement of an import's change list: planning its parts, working out one part (what
@@ -105,11 +106,15 @@ async function touchedKeyRanges(tx: Tx, n: number, partKeys: number): Promise<{ 
 }
 
 /**
- * Takes one part not yet done (another driver's is skipped), writes its changes and marks it
- * done, in the caller's transaction: a crash leaves it for the next driver, and no part is
+ * Takes one part not yet done of a completed job (another driver's is skipped), writes its
+ * changes and marks it done, in the caller's transaction: a crash leaves it for the next driver, and no part is
  * written twice. False when no part is left to take.
  */
 export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boolean> {
+  // The job's row first, as the foreign key's check would take it: a rollback holds it to
+  // delete the parts, so taking a part first and the job after deadlocked with it.
+  const [job] = await tx`select 1 from import_jobs where id = ${jobId} and status = ${JOB.completed} for key share`;
+  if (!job) return false;
   const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null }[]>`
     select part, table_name, lo, hi from import_change_parts where job_id = ${jobId} and not done
     order by part limit 1 for update skip locked`;
