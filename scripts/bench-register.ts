@@ -231,11 +231,11 @@ async function main(): Promise<number> {
   // Inputs drawn from the register itself.
   let seed = 42;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const names = (await sql<{ d: string }[]>`select denomination as d from denominations tablesample system (0.5) repeatable (7) where is_current limit ${n}`).map((r) => r.d);
-  const numbers = (await sql<{ e: string }[]>`select enterprise_number as e from enterprises tablesample system (0.5) repeatable (8) where is_current limit ${n}`).map((r) => r.e);
+  const names = (await sql<{ d: string }[]>`select denomination as d from denominations tablesample bernoulli (0.5) repeatable (7) where is_current limit ${n}`).map((r) => r.d);
+  const numbers = (await sql<{ e: string }[]>`select enterprise_number as e from enterprises tablesample bernoulli (0.5) repeatable (8) where is_current limit ${n}`).map((r) => r.e);
   const changed = (await sql<{ e: string }[]>`select distinct entity_number as e from denominations where deleted_at_extract = 2 limit ${n}`).map((r) => r.e);
-  const naces = (await sql<{ c: string }[]>`select nace_code as c from activities tablesample system (0.05) repeatable (9) where is_current limit ${n}`).map((r) => r.c);
-  const places = await sql<{ zip: string; town: string }[]>`select zipcode as zip, municipality_nl as town from addresses tablesample system (0.5) repeatable (10) where is_current limit ${n}`;
+  const naces = (await sql<{ c: string }[]>`select nace_code as c from activities tablesample bernoulli (0.05) repeatable (9) where is_current limit ${n}`).map((r) => r.c);
+  const places = await sql<{ zip: string; town: string }[]>`select zipcode as zip, municipality_nl as town from addresses tablesample bernoulli (0.5) repeatable (10) where is_current limit ${n}`;
   const forms = (await sql<{ f: string }[]>`select code as f from codes where category = 'JuridicalForm' and language = 'NL'`).map((r) => r.f);
   const [update] = await sql<{ id: number }[]>`select id from import_jobs where extract_number = 2`;
   const pick = <T>(xs: T[], i: number) => xs[i % xs.length] as T;
