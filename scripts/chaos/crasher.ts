@@ -34,24 +34,28 @@ export class PostgresCrasher {
    * `over` first. Resolves true when it crashed.
    */
   when(label: string, status: JobStatus | 'indexing', over: Promise<void>): Promise<boolean> {
-    let ended = false;
-    void over.then(() => (ended = true));
     const hit = this.pending.then(async () => {
-      while (!ended) {
-        if (await this.reached(status)) {
-          await this.crash(label);
-          return true;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return false;
+      if (!(await this.waitFor(status, over))) return false;
+      await this.crash(label);
+      return true;
     });
     this.pending = hit.then(() => undefined);
     return hit;
   }
 
+  /** Polls until a job is in `status` (true) or the round is `over` (false). */
+  async waitFor(status: JobStatus | 'indexing', over: Promise<void>): Promise<boolean> {
+    let ended = false;
+    void over.then(() => (ended = true));
+    while (!ended) {
+      if (await this.reached(status)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
   /** Whether a job is in `status` now (see `when`). */
-  async reached(status: JobStatus | 'indexing'): Promise<boolean> {
+  private async reached(status: JobStatus | 'indexing'): Promise<boolean> {
     const [hit] = await (status === 'indexing'
       ? this.sql`
           select 1 from import_jobs j where j.indexing and j.status = ${JOB.completed} limit 1`

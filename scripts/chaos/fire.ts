@@ -95,16 +95,9 @@ export class Fire {
 
   /** SIGKILLs every driver of the round still running as soon as indexes are being built; returns how many. */
   private async killMidBuild(running: { child: import('node:child_process').ChildProcess }[], over: Promise<void>): Promise<number> {
-    let ended = false;
-    void over.then(() => (ended = true));
-    while (!ended) {
-      if (await this.o.crash.reached('indexing')) {
-        const killed = running.filter((d) => d.child.exitCode === null && d.child.signalCode === null && d.child.kill('SIGKILL')).length;
-        this.duringBuilds.kills += killed;
-        return killed;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return 0;
+    if (!(await this.o.crash.waitFor('indexing', over))) return 0;
+    const killed = running.filter((d) => d.child.exitCode === null && d.child.signalCode === null && d.child.kill('SIGKILL')).length;
+    this.duringBuilds.kills += killed;
+    return killed;
   }
 }

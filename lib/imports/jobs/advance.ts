@@ -47,7 +47,7 @@ export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced>
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
   const job = await getJob(sql, input.jobId);
   const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [], listed: 0, indexed: 0 };
-  if (await buildsFirst(sql, job, JOB.completed)) {
+  if (await buildsFirst(sql, job)) {
     did.indexed = await indexSteps(sql, Date.now() + budgetMs, true);
     // The job's own work waits until the last index is built (by this driver or another).
     if (await anyIndexing(sql)) return did;

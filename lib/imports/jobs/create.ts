@@ -10,7 +10,7 @@ import type { ZipSource } from '../read/source';
 import { openExtract, type OpenedExtract } from '../read/zip';
 import { addFirstResyncBatches } from '../sql/batches';
 import { insertJobFiles, type PlannedFile } from '../sql/files';
-import { findJob, insertJob, jobOfFile, jobOfUpload, setIndexing } from '../sql/jobs';
+import { findJob, insertJob, jobOfFile, jobOfUpload, markIndexing } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
 import { findUpload } from '../sql/uploads';
 import { dropUnclaimedUpload, storeUpload } from '../store/parts';
@@ -100,7 +100,7 @@ export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOpti
       const files = filePlans(extract, batchSize, mode);
       await insertJobFiles(tx, jobId, files);
       const csvBytes = extract.files.reduce((sum, f) => sum + f.uncompressedSize, 0);
-      if (await planIndexes(tx, defersIndexes(mode, csvBytes, input.deferIndexes), mode)) await setIndexing(tx, jobId, true);
+      if (await planIndexes(tx, defersIndexes(mode, csvBytes, input.deferIndexes), mode)) await markIndexing(tx, jobId);
       // Every table's first batch exists from the start, so a table whose file is empty still
       // ends its current rows. Later batches are cut as prepare reads the keys.
       if (mode === 'resync') await addFirstResyncBatches(tx, jobId, files.filter((f) => f.operation === 'resync').map((f) => f.table));

@@ -1,6 +1,7 @@
 import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
-import { anyIndexing, setIndexing } from '../sql/jobs';
+import { anyIndexing, endIndexing } from '../sql/jobs';
+import { JOB } from '../state/machine';
 import { buildPartitionIndex, buildProgress, deferIndexes, pendingBuilds } from '../sql/indexes';
 import type { ImportMode } from '../../db/schema';
 
@@ -43,7 +44,7 @@ export async function indexSteps(sql: Sql, deadline: number, atLeastOne = false)
     const step = await sql.begin(async (tx) => {
       const pending = await pendingBuilds(tx);
       if (pending.length === 0) {
-        await setIndexing(tx, null, false);
+        await endIndexing(tx);
         return 'done';
       }
       for (const p of pending) if (await buildPartitionIndex(tx, p.index, p.partition)) return 'built';
@@ -56,8 +57,8 @@ export async function indexSteps(sql: Sql, deadline: number, atLeastOne = false)
 }
 
 /** Whether a step call for a job of `mode` in `status` builds indexes first: not while a FULL is still loading or being undone. */
-export async function buildsFirst(sql: Sql, job: { mode: ImportMode | null; status: string }, completed: string): Promise<boolean> {
-  if (job.mode === 'initial' && job.status !== completed) return false;
+export async function buildsFirst(sql: Sql, job: { mode: ImportMode | null; status: string }): Promise<boolean> {
+  if (job.mode === 'initial' && job.status !== JOB.completed) return false;
   return anyIndexing(sql);
 }
 
@@ -68,7 +69,7 @@ export async function buildsFirst(sql: Sql, job: { mode: ImportMode | null; stat
 export async function restoreIndexes(tx: Tx, job: { mode: ImportMode | null }): Promise<void> {
   if (job.mode !== 'initial' || !(await anyIndexing(tx))) return;
   for (const p of await pendingBuilds(tx)) await buildPartitionIndex(tx, p.index, p.partition, true);
-  await setIndexing(tx, null, false);
+  await endIndexing(tx);
 }
 
 /** While an import's deferred indexes are being built: how many partitions' indexes are built, of all (null otherwise); what the register's pages say. */

@@ -25,26 +25,23 @@ export async function deferIndexes(tx: Tx): Promise<number> {
   return r?.n ?? 0;
 }
 
-/** Each partition that still lacks its copy of a deferred index, the parent's name first. */
+/** Each partition's copy of each deferrable index: `missing` while it is not built and attached (a valid parent has every one). */
+const partitionCopies = (sql: Queryable) => sql`
+  select d.indexrelid::regclass::text as index, h.inhrelid::regclass::text as partition,
+         not d.valid and not exists (select 1 from pg_inherits a join pg_index x on x.indexrelid = a.inhrelid
+                                     where a.inhparent = d.indexrelid and x.indrelid = h.inhrelid) as missing
+  from (${deferrable(sql)}) d join pg_inherits h on h.inhparent = d.table_oid`;
+
+/** Each partition that still lacks its copy of a deferred index, by partition, then index. */
 export async function pendingBuilds(sql: Queryable): Promise<{ index: string; partition: string }[]> {
   return sql<{ index: string; partition: string }[]>`
-    select d.indexrelid::regclass::text as index, h.inhrelid::regclass::text as partition
-    from (${deferrable(sql)}) d
-    join pg_inherits h on h.inhparent = d.table_oid
-    where not d.valid
-      and not exists (select 1 from pg_inherits a join pg_index x on x.indexrelid = a.inhrelid
-                      where a.inhparent = d.indexrelid and x.indrelid = h.inhrelid)
-    order by h.inhrelid::regclass::text, d.indexrelid::regclass::text`;
+    select index, partition from (${partitionCopies(sql)}) c where missing order by partition, index`;
 }
 
 /** How many partitions' indexes the deferrable indexes need in all, and how many are still to build. */
 export async function buildProgress(sql: Queryable): Promise<{ total: number; pending: number }> {
   const [r] = await sql<{ total: number; pending: number }[]>`
-    select count(*)::int as total,
-           count(*) filter (where not d.valid and not exists (
-             select 1 from pg_inherits a join pg_index x on x.indexrelid = a.inhrelid
-             where a.inhparent = d.indexrelid and x.indrelid = h.inhrelid))::int as pending
-    from (${deferrable(sql)}) d join pg_inherits h on h.inhparent = d.table_oid`;
+    select count(*)::int as total, count(*) filter (where missing)::int as pending from (${partitionCopies(sql)}) c`;
   return { total: r?.total ?? 0, pending: r?.pending ?? 0 };
 }
 

@@ -205,8 +205,12 @@ export async function anyIndexing(sql: Queryable): Promise<boolean> {
   return Boolean(r?.any);
 }
 
-/** Marks whether a job owns index builds: set when its FULL defers them, cleared on every job once none is left. */
-export async function setIndexing(sql: Queryable, jobId: number | null, indexing: boolean): Promise<void> {
-  if (jobId === null) await sql`update import_jobs set indexing = false where indexing`;
-  else await sql`update import_jobs set indexing = ${indexing} where id = ${jobId}`;
+/** The job owns the register's index builds (its FULL deferred them, or found them left). */
+export async function markIndexing(sql: Queryable, jobId: number): Promise<void> {
+  await sql`update import_jobs set indexing = true where id = ${jobId}`;
+}
+
+/** No index build is left: no job owns any. */
+export async function endIndexing(sql: Queryable): Promise<void> {
+  await sql`update import_jobs set indexing = false where indexing`;
 }
