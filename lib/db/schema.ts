@@ -291,6 +291,11 @@ export const importJobBatches = pgTable(
      * where the next batch's begins. Ranges follow the FULL's key order, as prepare reads it.
      */
     rangeStart: entityKey('range_start'),
+    /**
+     * The register partition (drizzle/0024) that holds every key of this batch, so it is
+     * applied to that partition directly (lib/db/partitions.ts); NULL: keys of any partition.
+     */
+    partition: smallint('partition'),
   },
   (t) => [
     uniqueIndex('import_job_batches_key_idx').on(t.jobId, t.tableName, t.operation, t.batchNumber),

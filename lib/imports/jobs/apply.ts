@@ -1,5 +1,6 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
+import { partitionTable } from '../../db/partitions';
 import { ident, identList, join, probingKeys, sameRow, type Fragment } from '../../db/sql';
 import type { ImportMode } from '../../db/schema';
 import { ImportFailure } from '../../errors';
@@ -37,13 +38,27 @@ export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<
   return counts;
 }
 
+/**
+ * Where a batch's rows go: the partition that holds all its keys, named directly (no routing,
+ * and a statement planned over one partition rather than 32), or the partitioned table.
+ */
+function targetOf(batch: BatchRef): string {
+  return batch.partition === null ? batch.tableName : partitionTable(batch.tableName, batch.partition);
+}
+
 async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const spec = tableSpec(batch.tableName as DataTableName);
   const columns = spec.columns.map((c) => c.column);
+  const target = ident(tx, targetOf(batch));
+  // A partition has no identity of its own: its ids come from the partitioned table's.
+  const ids =
+    batch.partition === null
+      ? { column: tx``, value: tx`` }
+      : { column: tx`, id`, value: tx`, nextval((select pg_get_serial_sequence(${spec.table}, 'id'))::regclass)` };
   const notCurrent =
     job.mode === 'initial'
       ? tx`true`
-      : tx`not exists (select 1 from ${ident(tx, spec.table)} t where t.is_current and ${sameRow(tx, columns, [spec.key], 't', 's')})`;
+      : tx`not exists (select 1 from ${target} t where t.is_current and ${sameRow(tx, columns, [spec.key], 't', 's')})`;
   const [r] = await tx<{ staged: number; distinct_rows: number; inserted: number }[]>`
     with src as (
       select ${identList(tx, columns)}, count(*) as n
@@ -51,8 +66,8 @@ async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCo
       where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'insert'
       group by ${identList(tx, columns)}
     ), ins as (
-      insert into ${ident(tx, spec.table)} (${identList(tx, columns)}, extract_number, snapshot_date)
-      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      insert into ${target} (${identList(tx, columns)}, extract_number, snapshot_date${ids.column})
+      select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date${ids.value}
       from src s
       where ${notCurrent}
       returning 1
@@ -73,7 +88,7 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
       where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'delete'
       group by 1
     ), ended as (
-      update ${ident(tx, spec.table)} t
+      update ${ident(tx, targetOf(batch))} t
       set is_current = false, deleted_at_extract = ${job.extractNumber}
       from keys
       where t.${ident(tx, spec.key)} = keys.k and t.is_current

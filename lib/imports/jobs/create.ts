@@ -5,7 +5,7 @@ import type { ImportMode, ZipSourceRef } from '../../db/schema';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions } from '../options';
-import type { RejectPolicy } from '../read/rows';
+import { batchesFor, type RejectPolicy } from '../read/rows';
 import type { ZipSource } from '../read/source';
 import { openExtract, type OpenedExtract } from '../read/zip';
 import { addFirstResyncBatches } from '../sql/batches';
@@ -17,7 +17,6 @@ import { dropUnclaimedUpload, storeUpload } from '../store/parts';
 import { fileSource, sha256Of, uploadSource } from '../store/sources';
 import { defersIndexes, planIndexes } from './indexes';
 import { checkSequence } from './sequence';
-import { batchesFor } from './staging';
 
 export const prepareInput = importOptions
   .extend({

@@ -2,11 +2,6 @@ import { CODE_TABLE, KBO_TABLES } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
 import { ident } from '../../db/sql';
 
-/** Batches for a table, sized from the zip's uncompressed sizes so each holds about `batchSize` rows. */
-export function batchesFor(estimatedRows: number, batchSize: number): number {
-  return Math.max(1, Math.ceil(estimatedRows / batchSize));
-}
-
 /**
  * Drops a job's staged rows (once it is completed or cancelled). When they are the only rows
  * in a staging table, as they are since one import runs at a time, TRUNCATE frees them at once

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tableSpec } from '../../kbo/spec';
-import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote } from './rows';
+import { PARTITIONS, partitionOf } from '../../db/partitions';
+import { batchOf, batchesFor, batchPartition, checkHeader, copyLine, mapRecords, runawayQuote } from './rows';
 
 const branches = tableSpec('branches').columns;
 
@@ -49,6 +50,28 @@ describe('COPY encoding and batch numbers', () => {
     expect(batchOf('anything', 1)).toBe(0);
     const seen = new Set(Array.from({ length: 2_000 }, (_, i) => batchOf(`0${i}.000.000`, 16)));
     expect(seen.size).toBe(16);
+  });
+  it('aligns batches with partitions when there are a multiple of them: each batch holds one partition\'s keys', () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => `0${String(i * 7919).padStart(3, '0')}.${i % 1000}.113`);
+    for (const batches of [PARTITIONS, 2 * PARTITIONS, 5 * PARTITIONS]) {
+      const seen = new Set<number>();
+      for (const k of keys) {
+        const b = batchOf(k, batches);
+        seen.add(b);
+        expect(b).toBeLessThan(batches);
+        expect(batchPartition(b, batches)).toBe(partitionOf(k));
+      }
+      expect(seen.size).toBe(batches);
+    }
+    expect(batchPartition(3, 16)).toBeNull();
+    expect(batchPartition(0, 1)).toBeNull();
+  });
+  it('sizes batches: about batchSize rows, a multiple of the partitions from half as many batches on', () => {
+    expect(batchesFor(0, 5_000)).toBe(1);
+    expect(batchesFor(1_183, 5_000)).toBe(1);
+    expect(batchesFor(15 * 5_000, 5_000)).toBe(15);
+    expect(batchesFor(15 * 5_000 + 1, 5_000)).toBe(PARTITIONS);
+    expect(batchesFor(33 * 5_000, 5_000)).toBe(2 * PARTITIONS);
   });
 });
 

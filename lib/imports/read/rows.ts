@@ -1,5 +1,6 @@
 import type { ColumnSpec } from '../../kbo/spec';
 import { checkDate, checkNumber, type Checked } from '../../kbo/values';
+import { PARTITIONS, partitionOf } from '../../db/partitions';
 import type { CsvRecord } from './csv';
 
 /** A rejected row (or header), with everything a user needs to find and fix it. */
@@ -155,8 +156,34 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
+/**
+ * The batch of a staged row, from its entity key. When the batches are a multiple of the
+ * register's partitions, batch `p + PARTITIONS × j` holds keys of partition p only (j spreads a
+ * partition's keys over several batches), so each batch is applied to one partition directly;
+ * otherwise the key's hash picks any batch.
+ */
 export function batchOf(key: string, batches: number): number {
-  return batches <= 1 ? 0 : hashKey(key) % batches;
+  if (batches <= 1) return 0;
+  if (batches % PARTITIONS !== 0) return hashKey(key) % batches;
+  const perPartition = batches / PARTITIONS;
+  return partitionOf(key) + (perPartition === 1 ? 0 : PARTITIONS * (hashKey(key) % perPartition));
+}
+
+/** The partition every key of a batch falls in (see batchOf), or null when they may fall in any. */
+export function batchPartition(batch: number, batches: number): number | null {
+  return batches > 1 && batches % PARTITIONS === 0 ? batch % PARTITIONS : null;
+}
+
+/**
+ * How many batches to cut an UPDATE's table into, from the rows expected: about `batchSize`
+ * rows each, and a multiple of the partitions once there are half as many batches as
+ * partitions, so batches align with partitions without getting more than twice as small.
+ * Fewer (a normal day's update): batches across partitions, so a small import stays a few
+ * batches.
+ */
+export function batchesFor(estimatedRows: number, batchSize: number): number {
+  const n = Math.max(1, Math.ceil(estimatedRows / batchSize));
+  return n < PARTITIONS / 2 ? n : Math.ceil(n / PARTITIONS) * PARTITIONS;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

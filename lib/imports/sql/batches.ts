@@ -7,20 +7,22 @@ import { BATCH, JOB, type BatchStatus } from '../state/machine';
  * (state/batch-moves.ts). New batches are born `pending` (the column's default).
  */
 
+/** A batch a prepare step staged rows for: its first key (resync) and its partition, if it has one. */
+export interface StagedBatch {
+  batch: number;
+  rows: number;
+  rangeStart: string | null;
+  partition: number | null;
+}
+
 /** Rows a prepare step staged, added to their batches (created on first sight). */
-export async function addStagedRows(
-  tx: Tx,
-  jobId: number,
-  tableName: string,
-  operation: BatchOperation,
-  perBatch: [batch: number, rows: number][],
-  rangeStarts: (string | null)[],
-): Promise<void> {
-  if (perBatch.length === 0) return;
+export async function addStagedRows(tx: Tx, jobId: number, tableName: string, operation: BatchOperation, staged: StagedBatch[]): Promise<void> {
+  if (staged.length === 0) return;
   await tx`
-    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count, range_start)
-    select ${jobId}, ${tableName}, ${operation}, b, r, s
-    from unnest(${perBatch.map((e) => e[0])}::int[], ${perBatch.map((e) => e[1])}::int[], ${rangeStarts}::text[]) as u(b, r, s)
+    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count, range_start, partition)
+    select ${jobId}, ${tableName}, ${operation}, b, r, s, p
+    from unnest(${staged.map((e) => e.batch)}::int[], ${staged.map((e) => e.rows)}::int[], ${staged.map((e) => e.rangeStart)}::text[],
+                ${staged.map((e) => e.partition)}::int[]) as u(b, r, s, p)
     on conflict (job_id, table_name, operation, batch_number)
     do update set row_count = import_job_batches.row_count + excluded.row_count`;
 }

@@ -14,6 +14,8 @@ export interface BatchRef {
   operation: BatchOperation;
   batchNumber: number;
   rowCount: number;
+  /** The register partition all its keys fall in (applied there directly), or null. */
+  partition: number | null;
 }
 
 export interface ClaimedBatch extends BatchRef {
@@ -37,12 +39,13 @@ const from = (m: { from: readonly string[] }) => m.from as readonly string[];
 
 /**
  * pending (or processing with an expired lease) -> processing: the next runnable batch of a
- * running job, with a new lease. A table's deletes complete before its inserts start; SKIP
- * LOCKED lets concurrent drivers take different batches.
+ * running job, with a new lease. An insert batch starts once the delete batch of the same
+ * number and table has completed: both hold the same keys (batchOf), so a key's row is ended
+ * before its new one is inserted. SKIP LOCKED lets concurrent drivers take different batches.
  */
 export async function claimBatch(sql: Queryable, jobId: number, leaseSeconds: number): Promise<ClaimedBatch | undefined> {
   const [row] = await sql<
-    { id: number; table_name: string; operation: BatchOperation; batch_number: number; row_count: number; lease_token: string; attempts: number }[]
+    { id: number; table_name: string; operation: BatchOperation; batch_number: number; row_count: number; lease_token: string; attempts: number; partition: number | null }[]
   >`
     with next as (
       select b.id
@@ -55,7 +58,7 @@ export async function claimBatch(sql: Queryable, jobId: number, leaseSeconds: nu
         and (b.operation <> 'insert' or not exists (
               select 1 from import_job_batches d
               where d.job_id = b.job_id and d.table_name = b.table_name
-                and d.operation = 'delete' and d.status <> ${BATCH.completed}))
+                and d.batch_number = b.batch_number and d.operation = 'delete' and d.status <> ${BATCH.completed}))
       order by b.operation = 'insert', b.batch_number, b.table_name
       limit 1
       for update of b skip locked
@@ -65,7 +68,7 @@ export async function claimBatch(sql: Queryable, jobId: number, leaseSeconds: nu
         lease_expires_at = now() + make_interval(secs => ${leaseSeconds}), started_at = now(), error_message = null
     from next
     where b.id = next.id
-    returning b.id, b.table_name, b.operation, b.batch_number, b.row_count, b.lease_token, b.attempts`;
+    returning b.id, b.table_name, b.operation, b.batch_number, b.row_count, b.lease_token, b.attempts, b.partition`;
   if (!row) return undefined;
   return {
     id: Number(row.id),
@@ -74,6 +77,7 @@ export async function claimBatch(sql: Queryable, jobId: number, leaseSeconds: nu
     operation: row.operation,
     batchNumber: row.batch_number,
     rowCount: row.row_count,
+    partition: row.partition,
     leaseToken: row.lease_token,
     attempts: row.attempts,
   };

@@ -7,7 +7,7 @@ import { ident, identList } from '../../../db/sql';
 import { ImportFailure } from '../../../errors';
 import type { CsvChunkAt } from '../../read/csv';
 import { damagedOr, readEntry } from '../../read/inflate';
-import { checkHeader, type RowError } from '../../read/rows';
+import { batchPartition, checkHeader, type RowError } from '../../read/rows';
 import { addStagedRows } from '../../sql/batches';
 import { firstRowErrors, insertRowErrors, keptErrorCount } from '../../sql/errors';
 import { advanceFile, lockNextFile, rejectedSoFar, unreadFileCount } from '../../sql/files';
@@ -277,8 +277,13 @@ async function recordStep(step: Step, read: StepRead, rejections: StepRejections
       });
     }
   } else {
-    const entries = [...read.perBatch];
-    await addStagedRows(tx, job.id, file.tableName, file.operation, entries, entries.map(([b]) => read.ranges?.startOf(b) ?? null));
+    const staged = [...read.perBatch].map(([batch, rows]) => ({
+      batch,
+      rows,
+      rangeStart: read.ranges?.startOf(batch) ?? null,
+      partition: read.ranges ? null : batchPartition(batch, file.batches),
+    }));
+    await addStagedRows(tx, job.id, file.tableName, file.operation, staged);
   }
   await advanceFile(tx, job.id, file.fileIndex, {
     end: read.end,

@@ -1,0 +1,1 @@
+ALTER TABLE "import_job_batches" ADD COLUMN "partition" smallint;
