@@ -3,7 +3,7 @@ import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
-import { analyzeTargets } from '../../lib/imports/sql/indexes';
+import { analyzeTargets, STATISTICS_TARGET } from '../../lib/imports/sql/indexes';
 import { freshDb, type TestDb } from '../helpers/db';
 
 let t: TestDb;
@@ -50,9 +50,19 @@ describe('statistics after an import', () => {
     expect(await analysed()).toEqual([]);
     expect((await driveImport(t.db, { jobId: full, concurrency: 2, idleMs: 10 })).job.status).toBe('completed');
     expect((await changedTables(full)).length).toBeGreaterThanOrEqual(7);
+    // Small partitioned tables are analysed whole, in one call: their partitions and the table itself.
     const tables = await changed(full);
-    expect(tables).toContain('activities_p31');
-    await expect.poll(analysed).toEqual(expect.arrayContaining(tables));
+    expect(tables).toContain('activities');
+    expect(tables.some((x) => /_p\d\d$/.test(x))).toBe(false);
+    const partitions = (await analyzeTargets(t.db, tables, 0)).filter((x) => /_p\d\d$/.test(x));
+    expect(partitions).toContain('activities_p31');
+    await expect.poll(analysed).toEqual(expect.arrayContaining([...tables, ...partitions]));
+    const [inherited] = await t.db<{ n: number }[]>`select count(distinct tablename)::int as n from pg_stats where inherited and tablename = any(${tables})`;
+    expect(inherited?.n).toBe(tables.filter((x) => x !== 'codes').length);
+    // At the lower target: a histogram of at most STATISTICS_TARGET + 1 bounds.
+    const [bounds] = await t.db<{ n: number }[]>`
+      select max(cardinality(histogram_bounds::text::text[]))::int as n from pg_stats where tablename = 'enterprises' and inherited`;
+    expect(bounds?.n).toBe(STATISTICS_TARGET + 1);
     const [job] = await t.db<{ pending: string[] }[]>`select analyze_pending as pending from import_jobs where id = ${full}`;
     expect(job?.pending).toEqual([]);
 
@@ -61,6 +71,15 @@ describe('statistics after an import', () => {
     expect((await driveImport(t.db, { jobId: update, concurrency: 2, idleMs: 10 })).job.status).toBe('completed');
     expect((await staleTables(update)).length).toBeGreaterThanOrEqual(5);
     await expect.poll(analysed).toEqual(expect.arrayContaining(await changed(update)));
+  });
+
+  it('a partitioned table too large for one call is listed as its partitions', async () => {
+    const model = new RegisterModel(65);
+    await driveImport(t.db, { jobId: await prepared(model.full(1, 100, '2025-03-01')), concurrency: 1, idleMs: 10 });
+    expect(await analyzeTargets(t.db, ['codes', 'enterprises'])).toEqual(['codes', 'enterprises']);
+    const parts = await analyzeTargets(t.db, ['codes', 'enterprises'], 0);
+    expect(parts).toHaveLength(1 + 32);
+    expect(parts.slice(0, 3)).toEqual(['codes', 'enterprises_p00', 'enterprises_p01']);
   });
 
   it('a normal day (a change under a tenth of every table) leaves statistics to autovacuum', async () => {

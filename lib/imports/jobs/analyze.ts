@@ -2,6 +2,7 @@ import type { Sql } from '../../db/client';
 import { ident } from '../../db/sql';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { DATA_TABLES } from '../../kbo/spec';
+import { STATISTICS_TARGET } from '../sql/indexes';
 import { takeAnalyzeTable } from '../sql/jobs';
 
 /** The tables an import may list for ANALYZE: the register's own, and their partitions (`enterprises_p07`). */
@@ -12,7 +13,8 @@ const analyzable = (table: string) => ANALYZABLE.includes(table) || ANALYZABLE.i
  * A completed import leaves the planner's statistics of the tables it changed stale until
  * autovacuum comes by (on a fresh FULL, a name search plans 5–10× slower meanwhile). So the
  * import refreshes them itself: one ANALYZE per table (a sample of its rows, bounded whatever
- * the table's size; a partitioned table's partitions one by one: finalize lists them), taken
+ * the table's size, of STATISTICS_TARGET × 300 rows; a large partitioned table's partitions
+ * one by one: finalize lists them, sql/indexes.ts analyzeTargets), taken
  * from the job's list one at a time until `deadline`, by finalize
  * and then by the step calls that follow it (the page, the CLI, the cron; a step takes at
  * least one). A table is taken and analysed in one transaction, so a crash leaves it listed
@@ -26,7 +28,11 @@ export async function analyzeSteps(sql: Sql, jobId: number, deadline: number, at
     try {
       table = await sql.begin(async (tx) => {
         const taken = await takeAnalyzeTable(tx, jobId);
-        if (taken !== undefined && analyzable(taken)) await tx`analyze ${ident(tx, taken)}`;
+        if (taken !== undefined && analyzable(taken)) {
+          // Transaction-local, as a pooler requires (docs/deployment.md).
+          await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
+          await tx`analyze ${ident(tx, taken)}`;
+        }
         return taken;
       });
     } catch (err) {
