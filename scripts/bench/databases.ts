@@ -27,7 +27,7 @@ export async function setStaging(url: string, kind: string): Promise<void> {
  */
 const PAGE_INDEXES = {
   pages: ['establishments_current_enterprise_idx', 'branches_current_enterprise_idx'],
-  history: [...KBO_TABLES.map((t) => `${t.table}_ended_key_idx`), 'establishments_ended_enterprise_idx', 'branches_ended_enterprise_idx'],
+  history: ['establishments_ended_enterprise_idx', 'branches_ended_enterprise_idx'],
   names: ['denominations_current_name_idx', 'denominations_current_name_trgm_idx'],
   filters: ['enterprises_current_form_idx', 'addresses_current_zipcode_idx', 'activities_current_nace_idx'],
 };

@@ -26,6 +26,13 @@ describe('process-batch under concurrency', () => {
     const extract = model.update(2, '2025-03-02', 0.5);
     const prepared = await prepareImport(t.db, { fileName: extract.fileName, data: await zipExtract(extract), batchSize: 100 });
     expect(prepared.batches.total).toBeGreaterThan(40);
+    // Tables cut into a multiple of 32 batches are applied a partition per batch (lib/db/partitions.ts).
+    const [aligned] = await t.db<{ n: number; tables: number }[]>`
+      select count(*)::int as n, count(distinct table_name)::int as tables from import_job_batches where job_id = ${prepared.job.id} and partition is not null`;
+    expect(aligned?.tables).toBeGreaterThan(0);
+    const [mixed] = await t.db<{ n: number }[]>`
+      select count(*)::int as n from import_job_batches where job_id = ${prepared.job.id} and partition is not null and partition <> batch_number % 32`;
+    expect(mixed?.n).toBe(0);
 
     const outcomes: BatchOutcome[] = [];
     const worker = async () => {

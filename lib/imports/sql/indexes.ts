@@ -7,7 +7,8 @@ import { indexLockKey } from './locks';
  * register defers the ones a load keeps up row by row (every row is current: the extract, the
  * by-enterprise and the search indexes) and builds them afterwards, a partition at a time. It
  * keeps the primary key and `<table>_current_key_idx` (the load's key checks and the one-
- * current-row rule use it), and the indexes on ended rows, which a FULL leaves empty.
+ * current-row rule use it), and the indexes on ended rows (by enterprise), which a FULL leaves
+ * empty.
  */
 const deferrable = (sql: Queryable) => sql`
   select i.indexrelid, t.oid as table_oid, i.indisvalid as valid

@@ -19,7 +19,8 @@ export interface MovesPerExtract {
 /**
  * Every row an entity has or had in `tables` (each with the column that names it), as moves:
  * started by one extract, ended by another; netted per table and extract (a row ended and
- * started again unchanged is `reissued`). Current-row and ended-row indexes by number.
+ * started again unchanged is `reissued`). Current rows by the current-row index, ended ones
+ * by the primary key, which leads with the number.
  */
 export async function entityMoves(sql: Sql, number: string, tables: [table: DataTableName, key: string][]): Promise<MovesPerExtract[]> {
   const moved = tables

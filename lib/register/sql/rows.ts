@@ -10,7 +10,7 @@ export type Row = Record<string, string | null>;
  * The rows of `table` whose `keyColumn` is `key`, as they stood: now (`asOf` undefined), or
  * just after extract `asOf` was applied: made by it or an earlier import (`extract_number <=
  * asOf`) and not ended by then (current, or ended by a later import). Current rows come from
- * the current-row index, ended ones from the ended-row index (migration 0014).
+ * the current-row index, ended ones from the primary key (key, id).
  */
 export function rowsAsOf(sql: Sql, table: string, keyColumn: string, key: string, columns: string[], asOf: number | undefined): Fragment {
   const cols = identList(sql, columns);
