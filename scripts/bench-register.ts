@@ -12,7 +12,8 @@
  *   npm run bench:register -- --enterprises 50000 --queries 30
  *   npm run bench:register -- --rebuild             # build it again
  *   npm run bench:register -- --enterprises 300000 --changed 300   # an UPDATE that touched 30%: a long change list
- *   npm run bench:register -- --leaf-stats          # the statistics an import leaves (partitions' only)
+ *   npm run bench:register -- --leaf-stats          # partitions' statistics only (none of the partitioned tables')
+ *   npm run bench:register -- --import-stats        # the statistics an import leaves (lib/imports/jobs/analyze.ts)
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -215,6 +216,7 @@ async function main(): Promise<number> {
       rebuild: { type: 'boolean', default: false },
       changed: { type: 'string', default: '1' },
       'leaf-stats': { type: 'boolean', default: false },
+      'import-stats': { type: 'boolean', default: false },
     },
   });
   const enterprises = Number(values.enterprises);
@@ -226,7 +228,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(perMille) || perMille < 1 || perMille > 1000) throw new Error('--changed takes a whole number of per mille from 1 to 1000');
   const url = await registerUrl(server, enterprises, perMille, values.rebuild ?? false);
   const sql = createSql(url, 4);
-  await statistics(sql, REGISTER_TABLES, values['leaf-stats'] ?? false);
+  await statistics(sql, REGISTER_TABLES, values['import-stats'] ? 'import' : values['leaf-stats'] ? 'leaf' : 'full');
 
   // Inputs drawn from the register itself.
   let seed = 42;

@@ -1,21 +1,34 @@
 /** bench:register's reads of the catalog of the partitioned register tables, and its choice of their planner statistics. */
 import type { Sql } from '../../lib/db/client';
 import { ident } from '../../lib/db/sql';
+import { analyzeTargets, STATISTICS_TARGET } from '../../lib/imports';
 
 /**
- * `--leaf-stats`: the statistics an import leaves (it analyses each partition, never a
- * partitioned table as a whole: on PostgreSQL 15 that ANALYZE samples every partition again,
- * in one call), so the planner has none of the partitioned tables' own. Without it, those are
- * there (`vacuum analyze` made them; made again if a `--leaf-stats` run removed them).
+ * The planner statistics the queries run with:
+ * - `full` (the default): PostgreSQL's own, of each partition and each partitioned table,
+ *   made again at the default target;
+ * - `leaf`: each partition's only, none of the partitioned tables' own (what an import left
+ *   when it analysed a partition per call, as it still does for a table too large for one);
+ * - `import`: what an import leaves now (lib/imports/jobs/analyze.ts): samples at
+ *   STATISTICS_TARGET, a table small enough in one call (its own statistics too), a larger
+ *   one a partition per call.
  */
-export async function statistics(sql: Sql, tables: string[], leafOnly: boolean): Promise<void> {
-  const [held] = await sql<{ n: number }[]>`
-    select count(*)::int as n from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${tables}::text[]))`;
-  if (leafOnly) {
+export async function statistics(sql: Sql, tables: string[], kind: 'full' | 'leaf' | 'import'): Promise<void> {
+  if (kind === 'import') {
     await sql`delete from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${tables}::text[]))`;
-    console.log('statistics: each partition\'s only (as an import leaves them)');
+    const targets = await analyzeTargets(sql, tables);
+    for (const t of targets) {
+      await sql.begin(async (tx) => {
+        await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
+        await tx`analyze ${ident(tx, t)}`;
+      });
+    }
+    console.log(`statistics: as an import leaves them (${targets.length} ANALYZE calls at target ${STATISTICS_TARGET})`);
+  } else if (kind === 'leaf') {
+    await sql`delete from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${tables}::text[]))`;
+    console.log('statistics: each partition\'s only (as an import leaves a table too large for one call)');
   } else {
-    if (!held?.n) for (const t of tables) await sql`analyze ${ident(sql, t)}`;
+    for (const t of tables) await sql`analyze ${ident(sql, t)}`;
     console.log('statistics: each partition\'s and each partitioned table\'s');
   }
 }
