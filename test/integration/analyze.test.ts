@@ -3,7 +3,9 @@ import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
+import { workOutPart } from '../../lib/imports/sql/changes';
 import { analyzeTargets, STATISTICS_TARGET } from '../../lib/imports/sql/indexes';
+import { takeAnalyzeTable } from '../../lib/imports/sql/jobs';
 import { freshDb, type TestDb } from '../helpers/db';
 
 let t: TestDb;
@@ -80,6 +82,41 @@ describe('statistics after an import', () => {
     const parts = await analyzeTargets(t.db, ['codes', 'enterprises'], 0);
     expect(parts).toHaveLength(1 + 32);
     expect(parts.slice(0, 3)).toEqual(['codes', 'enterprises_p00', 'enterprises_p01']);
+  });
+
+  it('drivers analyse different tables at once, and the change list goes on meanwhile: nobody waits on the job row', async () => {
+    const model = new RegisterModel(66);
+    await driveImport(t.db, { jobId: await prepared(model.full(1, 300, '2025-03-01')), concurrency: 1, idleMs: 10 });
+    const jobId = await prepared(model.update(2, '2025-03-02', 0.3));
+    await driveImport(t.db, { jobId, concurrency: 1, idleMs: 10, budgetMs: 0, finalize: false });
+    const { finalizeImport } = await import('../../lib/imports/jobs/finalize');
+    await finalizeImport(t.db, { jobId, budgetMs: 0 });
+    const [job] = await t.db<{ pending: string[]; n: number }[]>`select analyze_pending as pending, extract_number as n from import_jobs where id = ${jobId}`;
+    expect(job?.pending.length).toBeGreaterThanOrEqual(2);
+
+    // Driver A holds a table it took, as while its ANALYZE runs.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let first: string | undefined;
+    const a = t.db.begin(async (tx) => {
+      first = await takeAnalyzeTable(tx, jobId);
+      await held;
+    });
+    await expect.poll(() => first).toBeDefined();
+    // Driver B takes another table, and a change-list step takes a part, both without waiting.
+    const second = await t.db.begin(async (tx) => {
+      await tx`select set_config('lock_timeout', '2s', true)`;
+      return takeAnalyzeTable(tx, jobId);
+    });
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    const part = await t.db.begin(async (tx) => {
+      await tx`select set_config('lock_timeout', '2s', true)`;
+      return workOutPart(tx, jobId, job?.n as number);
+    });
+    expect(part).toBe(true);
+    release();
+    await a;
   });
 
   it('a normal day (a change under a tenth of every table) leaves statistics to autovacuum', async () => {

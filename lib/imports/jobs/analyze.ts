@@ -3,7 +3,7 @@ import { ident } from '../../db/sql';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { DATA_TABLES } from '../../kbo/spec';
 import { STATISTICS_TARGET } from '../sql/indexes';
-import { takeAnalyzeTable } from '../sql/jobs';
+import { dropAnalyzeTable, takeAnalyzeTable } from '../sql/jobs';
 
 /** The tables an import may list for ANALYZE: the register's own, and their partitions (`enterprises_p07`). */
 const ANALYZABLE: readonly string[] = [...DATA_TABLES, 'codes'];
@@ -14,31 +14,36 @@ const analyzable = (table: string) => ANALYZABLE.includes(table) || ANALYZABLE.i
  * autovacuum comes by (on a fresh FULL, a name search plans 5–10× slower meanwhile). So the
  * import refreshes them itself: one ANALYZE per table (a sample of its rows, bounded whatever
  * the table's size, of STATISTICS_TARGET × 300 rows; a large partitioned table's partitions
- * one by one: finalize lists them, sql/indexes.ts analyzeTargets), taken
- * from the job's list one at a time until `deadline`, by finalize
- * and then by the step calls that follow it (the page, the CLI, the cron; a step takes at
- * least one). A table is taken and analysed in one transaction, so a crash leaves it listed
- * for the next driver; one whose ANALYZE fails is logged and left to autovacuum, so a driver
- * never loops on it. Returns the tables analysed.
+ * one by one: finalize lists them, sql/indexes.ts analyzeTargets), taken from the job's list
+ * until `deadline`, by finalize and then by the step calls that follow it (the page, the CLI,
+ * the cron; a step takes at least one). Drivers take different tables at once (a try-lock
+ * each, not the job's row), and the change list's steps go on meanwhile. A table is taken,
+ * analysed and dropped from the list in one transaction, so a crash leaves it listed for the
+ * next driver; one whose ANALYZE fails is logged and left to autovacuum, so a driver never
+ * loops on it. Returns the tables analysed.
  */
 export async function analyzeSteps(sql: Sql, jobId: number, deadline: number, atLeastOne = false): Promise<string[]> {
   const done: string[] = [];
   while (Date.now() < deadline || (atLeastOne && done.length === 0)) {
     let table: string | undefined;
+    let taken: string | undefined;
     try {
       table = await sql.begin(async (tx) => {
-        const taken = await takeAnalyzeTable(tx, jobId);
+        taken = await takeAnalyzeTable(tx, jobId);
         if (taken !== undefined && analyzable(taken)) {
           // Transaction-local, as a pooler requires (docs/deployment.md).
           await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
           await tx`analyze ${ident(tx, taken)}`;
         }
+        if (taken !== undefined) await dropAnalyzeTable(tx, jobId, taken);
         return taken;
       });
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
-      const dropped = await takeAnalyzeTable(sql, jobId);
-      console.warn(`[kbo-import] ANALYZE ${dropped ?? ''} after import #${jobId} failed; autovacuum will refresh it`, (err as Error).message);
+      console.warn(`[kbo-import] ANALYZE ${taken ?? ''} after import #${jobId} failed; autovacuum will refresh it`, (err as Error).message);
+      // Off the list, so no driver loops on it; nothing taken: the next step tries again.
+      if (taken === undefined) break;
+      await dropAnalyzeTable(sql, jobId, taken);
       continue;
     }
     if (table === undefined) break;

@@ -1,6 +1,7 @@
 import type { Tx, Queryable } from '../../db/client';
 import type { ImportJob, ImportMode, UndoProgress, ZipSourceRef } from '../../db/schema';
 import { ImportFailure } from '../../errors';
+import { analyzeLockKey } from './locks';
 import { ACTIVE_STATUSES, BATCH, DRIVEN_STATUSES, JOB, VOID_STATUSES, type JobStatus } from '../state/machine';
 
 /**
@@ -189,14 +190,30 @@ export async function lastCompletedJob(sql: Queryable): Promise<JobRow | undefin
   return job;
 }
 
-/** Takes the next table whose statistics a completed job left stale (several drivers take different ones). */
-export async function takeAnalyzeTable(sql: Queryable, jobId: number): Promise<string | undefined> {
-  const [row] = await sql<{ table: string }[]>`
-    with job as (select id, analyze_pending as pending from import_jobs where id = ${jobId} and status = ${JOB.completed} and cardinality(analyze_pending) > 0 for update)
-    update import_jobs j set analyze_pending = job.pending[2:]
-    from job where j.id = job.id
-    returning job.pending[1] as table`;
-  return row?.table;
+/**
+ * The next table whose statistics a completed job left stale, try-locked (to the end of the
+ * caller's transaction) so several drivers analyse different ones at once, without holding
+ * the job's row meanwhile (a change-list step takes it, key share, the while). Checked again
+ * once locked: a table another driver analysed and dropped just before is not taken twice.
+ */
+export async function takeAnalyzeTable(tx: Tx, jobId: number): Promise<string | undefined> {
+  const tried: string[] = [];
+  for (;;) {
+    const [row] = await tx<{ table: string }[]>`
+      select t as table from import_jobs j, unnest(j.analyze_pending) as t
+      where j.id = ${jobId} and j.status = ${JOB.completed} and t <> all(${tried}::text[])
+        and pg_try_advisory_xact_lock(${analyzeLockKey(tx, jobId, tx`t`)})
+      limit 1`;
+    if (!row) return undefined;
+    const [still] = await tx<{ pending: boolean }[]>`select ${row.table} = any(analyze_pending) as pending from import_jobs where id = ${jobId}`;
+    if (still?.pending) return row.table;
+    tried.push(row.table);
+  }
+}
+
+/** A table analysed (or whose ANALYZE failed: autovacuum will see to it), off the job's list. */
+export async function dropAnalyzeTable(sql: Queryable, jobId: number, table: string): Promise<void> {
+  await sql`update import_jobs set analyze_pending = array_remove(analyze_pending, ${table}) where id = ${jobId}`;
 }
 
 /** Whether an import has left the register's deferred indexes to build (jobs/indexes.ts). */

@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/client';
+import type { Fragment } from '../../db/sql';
 
 /**
  * The engine's advisory locks, held to the end of the caller's transaction.
@@ -27,4 +28,9 @@ export async function lockUploads(tx: Tx): Promise<void> {
 /** index: one driver builds a partition of one register index at a time (a try-lock: attaching a partition's index locks its parent until commit, so a second would only wait). */
 export function indexLockKey(tx: Tx, index: string) {
   return tx`hashtext('kbo-import-index'), hashtext(${index})`;
+}
+
+/** analyze: one driver analyses a table a job left stale at a time (a try-lock: others take another table). */
+export function analyzeLockKey(tx: Tx, jobId: number, table: Fragment) {
+  return tx`hashtext('kbo-import-analyze'), hashtext(${String(jobId)} || ':' || ${table})`;
 }
