@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { PARTITIONS, partitionOf, partitionTable } from '../../lib/db/partitions';
+import { withoutJit } from '../../lib/db/sql';
 import { freshDb, type TestDb } from '../helpers/db';
 
 let t: TestDb;
@@ -54,5 +55,19 @@ describe('partitionOf', () => {
   it('spreads the register\'s keys over every partition', () => {
     const seen = new Set(sampleKeys().slice(-200).map((k) => partitionOf(k)));
     expect(seen.size).toBe(PARTITIONS);
+  });
+});
+
+describe('withoutJit', () => {
+  it('turns JIT off to the end of its transaction only, as a transaction pooler requires', async () => {
+    const sql = t.db;
+    const before = (await sql<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit;
+    const inside = await sql.begin(async (tx) => {
+      await withoutJit(tx);
+      return (await tx<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit;
+    });
+    expect(inside).toBe('off');
+    const after = await sql.begin(async (tx) => (await tx<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit);
+    expect(after).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
 import { env } from '../../env';
-import { ident, identList, rowKey } from '../../db/sql';
+import { ident, identList, rowKey, withoutJit } from '../../db/sql';
 import { ImportFailure } from '../../errors';
 import { batchTotals, countRepeatsAsDuplicates, staleTables, unfinishedBatches } from '../sql/batches';
 import { unsortedDirectTables } from '../sql/files';
@@ -58,6 +58,7 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
 
 async function complete(db: Sql, jobId: number): Promise<Finalized> {
   return db.begin(async (tx) => {
+    await withoutJit(tx);
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) return { jobId, status: job.status, moved: false, extractNumber: job.extractNumber };
     if (!canMove(JOB_MOVES.finalize, job.status)) {

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/client';
+import { withoutJit } from '../../db/sql';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { ImportFailure } from '../../errors';
 import { findJob, type JobRow } from '../sql/jobs';
@@ -100,6 +101,7 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
         // one, so a batch either commits before the undo starts or sees the job stopped here.
         if ((await findJob(tx, job.id))?.status !== JOB.running) throw new JobStopped();
         await injectFault(tx, fault, batch);
+        await withoutJit(tx);
         const counts = await applyBatch(tx, job, batch);
         await completeBatch(tx, batch, counts, Date.now() - started);
         await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.completed);

@@ -1,6 +1,6 @@
 import { DATA_TABLES, tableSpec, type TableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
-import { ident, probingKeys, rowKey } from '../../db/sql';
+import { ident, probingKeys, rowKey, withoutJit } from '../../db/sql';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { findJob, saveUndoProgress } from '../sql/jobs';
@@ -51,6 +51,7 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
   const started = Date.now();
   return sql.begin(async (tx) => {
     if (!(await tryLockUndo(tx, jobId))) return undefined;
+    await withoutJit(tx);
     const job = await findJob(tx, jobId, 'update');
     if (!job || !isUndoing(job.status)) return undefined;
     const extract = job.extractNumber as number;

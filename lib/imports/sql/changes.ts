@@ -1,5 +1,5 @@
 import type { Queryable, Tx } from '../../db/client';
-import { ident, type Fragment } from '../../db/sql';
+import { ident, withoutJit, type Fragment } from '../../db/sql';
 import { KBO_TABLES } from '../../kbo/spec';
 import { netMoves, rowContent } from './moves';
 import { JOB } from '../state/machine';
@@ -114,6 +114,7 @@ export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boo
   // The job's row first, as the foreign key's check would take it: a rollback holds it to
   // delete the parts, so taking a part first and the job after deadlocked with it.
   const [job] = await tx`select 1 from import_jobs where id = ${jobId} and status = ${JOB.completed} for key share`;
+  await withoutJit(tx);
   if (!job) return false;
   const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null }[]>`
     select part, table_name, lo, hi from import_change_parts where job_id = ${jobId} and not done

@@ -14,6 +14,7 @@ import { clearStaging } from '../staging';
 import { analyzeStaging, currentKeys, ONE_ROW_TABLES, readUnsorted, repeatedKeys, unstageRejected } from '../../sql/keys';
 import { currentKey, repeatedKey } from '../../read/keys';
 import { extractVerdict, refusal, takeRowErrors } from './policy';
+import { withoutJit } from '../../../db/sql';
 
 /** How prepare ends: the verdict over the whole extract and the move to `running`, or the refusal. */
 
@@ -24,6 +25,7 @@ import { extractVerdict, refusal, takeRowErrors } from './policy';
 export async function completePrepare(sql: Sql, jobId: number): Promise<boolean> {
   try {
     return await sql.begin(async (tx) => {
+      await withoutJit(tx);
       const job = await findJob(tx, jobId, 'update');
       if (job?.status !== JOB.preparing) return false;
       if ((await filesOf(tx, jobId)).some((f) => !f.done)) return false;

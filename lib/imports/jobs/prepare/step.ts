@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { filesFor, tableSpec, type ColumnSpec, type DataTableName, type FilePlan } from '../../../kbo/spec';
 import type { Sql, Tx } from '../../../db/client';
 import type { ImportJobFile, ZipSourceRef } from '../../../db/schema';
-import { ident, identList } from '../../../db/sql';
+import { ident, identList, withoutJit } from '../../../db/sql';
 import { ImportFailure } from '../../../errors';
 import type { CsvChunkAt } from '../../read/csv';
 import { damagedOr, readEntry } from '../../read/inflate';
@@ -70,6 +70,7 @@ async function prepareStep(sql: Sql, jobId: number, deadline: number): Promise<S
     return await inHalfPool(sql, () => sql.begin(async (tx) => {
       // A share lock on the job for the whole step: cancel (which locks it for update) waits
       // for a step in flight, and a step never starts on a job that is no longer preparing.
+      await withoutJit(tx);
       const job = await findJob(tx, jobId, 'share');
       if (job?.status !== JOB.preparing) return undefined;
       stepping = true;
