@@ -17,7 +17,7 @@ export { retryBatches } from './jobs/retry';
 export { completeUpload, fetchSteps, startImport } from './jobs/start';
 export { openExtract } from './read/zip';
 export { activeJob, findJob, getJob, lastCompletedExtract, lastCompletedJob } from './sql/jobs';
-export { analyzeTargets, buildProgress as indexBuildProgress, STATISTICS_TARGET } from './sql/indexes';
+export { analyzeSampled, analyzeTargets, buildProgress as indexBuildProgress, STATISTICS_TARGET } from './sql/indexes';
 export { classified as classifiedChanges } from './sql/changes';
 export { netMoves, rowContent } from './sql/moves';
 export { PORTAL_SCHEME, unstartedUploadOf } from './sql/uploads';

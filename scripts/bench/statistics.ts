@@ -1,7 +1,7 @@
 /** bench:register's reads of the catalog of the partitioned register tables, and its choice of their planner statistics. */
 import type { Sql } from '../../lib/db/client';
 import { ident } from '../../lib/db/sql';
-import { analyzeTargets, STATISTICS_TARGET } from '../../lib/imports';
+import { analyzeSampled, analyzeTargets, STATISTICS_TARGET } from '../../lib/imports';
 
 /**
  * The planner statistics the queries run with:
@@ -17,12 +17,7 @@ export async function statistics(sql: Sql, tables: string[], kind: 'full' | 'lea
   if (kind === 'import') {
     await sql`delete from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${tables}::text[]))`;
     const targets = await analyzeTargets(sql, tables);
-    for (const t of targets) {
-      await sql.begin(async (tx) => {
-        await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
-        await tx`analyze ${ident(tx, t)}`;
-      });
-    }
+    for (const t of targets) await sql.begin((tx) => analyzeSampled(tx, t));
     console.log(`statistics: as an import leaves them (${targets.length} ANALYZE calls at target ${STATISTICS_TARGET})`);
   } else if (kind === 'leaf') {
     await sql`delete from pg_statistic where stainherit and starelid = any(select oid from pg_class where relname = any(${tables}::text[]))`;

@@ -1,8 +1,7 @@
 import type { Sql } from '../../db/client';
-import { ident } from '../../db/sql';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { DATA_TABLES } from '../../kbo/spec';
-import { STATISTICS_TARGET } from '../sql/indexes';
+import { analyzeSampled } from '../sql/indexes';
 import { dropAnalyzeTable, takeAnalyzeTable } from '../sql/jobs';
 
 /** The tables an import may list for ANALYZE: the register's own, and their partitions (`enterprises_p07`). */
@@ -30,11 +29,7 @@ export async function analyzeSteps(sql: Sql, jobId: number, deadline: number, at
     try {
       table = await sql.begin(async (tx) => {
         taken = await takeAnalyzeTable(tx, jobId);
-        if (taken !== undefined && analyzable(taken)) {
-          // Transaction-local, as a pooler requires (docs/deployment.md).
-          await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
-          await tx`analyze ${ident(tx, taken)}`;
-        }
+        if (taken !== undefined && analyzable(taken)) await analyzeSampled(tx, taken);
         if (taken !== undefined) await dropAnalyzeTable(tx, jobId, taken);
         return taken;
       });

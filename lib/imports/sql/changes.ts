@@ -114,8 +114,8 @@ export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boo
   // The job's row first, as the foreign key's check would take it: a rollback holds it to
   // delete the parts, so taking a part first and the job after deadlocked with it.
   const [job] = await tx`select 1 from import_jobs where id = ${jobId} and status = ${JOB.completed} for key share`;
-  await withoutJit(tx);
   if (!job) return false;
+  await withoutJit(tx);
   const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null }[]>`
     select part, table_name, lo, hi from import_change_parts where job_id = ${jobId} and not done
     order by part limit 1 for update skip locked`;

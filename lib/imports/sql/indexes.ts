@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../../db/client';
+import { ident } from '../../db/sql';
 import { DATA_TABLES } from '../../kbo/spec';
 import { indexLockKey } from './locks';
 
@@ -65,6 +66,12 @@ export async function buildPartitionIndex(tx: Tx, index: string, partition: stri
  * partitioned table cost 32 tables' samples (9 s on `busy`).
  */
 export const STATISTICS_TARGET = 10;
+
+/** ANALYZE of one table or partition at STATISTICS_TARGET; the setting is transaction-local, as a pooler requires (docs/deployment.md). */
+export async function analyzeSampled(tx: Tx, table: string): Promise<void> {
+  await tx`select set_config('default_statistics_target', ${String(STATISTICS_TARGET)}, true)`;
+  await tx`analyze ${ident(tx, table)}`;
+}
 
 /**
  * Up to this many pages read by the samples of a partitioned table's partitions (each reads at

@@ -282,7 +282,7 @@ async function recordStep(step: Step, read: StepRead, rejections: StepRejections
       batch,
       rows,
       rangeStart: read.ranges?.startOf(batch) ?? null,
-      partition: read.ranges ? null : batchPartition(batch, file.batches),
+      partition: batchPartition(batch, file.batches),
     }));
     await addStagedRows(tx, job.id, file.tableName, file.operation, staged);
   }
