@@ -50,11 +50,18 @@ async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCo
   const spec = tableSpec(batch.tableName as DataTableName);
   const columns = spec.columns.map((c) => c.column);
   const target = ident(tx, targetOf(batch));
-  // A partition has no identity of its own: its ids come from the partitioned table's.
+  // Written straight into a partition, the ids come from the partitioned table's identity
+  // sequence. Before PostgreSQL 17 a partition has no identity of its own; from 17 on it shares
+  // the parent's, as GENERATED ALWAYS, so the value we give needs OVERRIDING SYSTEM VALUE
+  // (which a column without identity ignores).
   const ids =
     batch.partition === null
-      ? { column: tx``, value: tx`` }
-      : { column: tx`, id`, value: tx`, nextval((select pg_get_serial_sequence(${spec.table}, 'id'))::regclass)` };
+      ? { column: tx``, overriding: tx``, value: tx`` }
+      : {
+          column: tx`, id`,
+          overriding: tx`overriding system value`,
+          value: tx`, nextval((select pg_get_serial_sequence(${spec.table}, 'id'))::regclass)`,
+        };
   const notCurrent =
     job.mode === 'initial'
       ? tx`true`
@@ -66,7 +73,7 @@ async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCo
       where job_id = ${batch.jobId} and batch_number = ${batch.batchNumber} and operation = 'insert'
       group by ${identList(tx, columns)}
     ), ins as (
-      insert into ${target} (${identList(tx, columns)}, extract_number, snapshot_date${ids.column})
+      insert into ${target} (${identList(tx, columns)}, extract_number, snapshot_date${ids.column}) ${ids.overriding}
       select ${identList(tx, columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date${ids.value}
       from src s
       where ${notCurrent}
