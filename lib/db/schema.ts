@@ -573,6 +573,11 @@ export const importChangeParts = pgTable(
     lo: text('lo'),
     hi: text('hi'),
     done: boolean('done').notNull().default(false),
+    /**
+     * Entities of the part the import re-issued unchanged (every row it ended it started again
+     * as it was): not in the change list, counted here so the pages can say how many.
+     */
+    reissued: integer('reissued').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.part] })],
 );

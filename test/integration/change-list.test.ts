@@ -26,7 +26,7 @@ type Row = { t: string; n: string; change: string; started: number; ended: numbe
 /** The list as one pass over the whole extract computes it (what every page did before). */
 async function wholeList(extract: number): Promise<Row[]> {
   const out: Row[] = [];
-  for (const table of KBO_TABLES) out.push(...(await t.db<Row[]>`select t, n, change, started, ended from (${classified(t.db, table, extract, null)}) c`));
+  for (const table of KBO_TABLES) out.push(...(await t.db<Row[]>`select t, n, change, started, ended from (${classified(t.db, table, extract, null)}) c where change <> 'reissued'`));
   return out.sort((a, b) => `${a.t}\u0000${a.n}`.localeCompare(`${b.t}\u0000${b.n}`));
 }
 

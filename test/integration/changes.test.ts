@@ -91,10 +91,17 @@ describe('what an import changed', () => {
       expect(got, `import #${jobId}`).toEqual(expected);
 
       const page = await importChanges(t.db, jobId);
-      expect(page.before).toBe(page.job.extractNumber! - 1);
+      // "Before" is the extract the register held: 146, 147, then 148 (149 was never imported).
+      expect(page.before).toBe([146, 147, 148][i]);
       for (const s of page.summary) {
         for (const c of ['added', 'ended', 'modified'] as const) expect(s[c], `${s.table} ${c}`).toBe(expected.filter((e) => e.table === s.table && e.change === c).length);
+        // Re-issued unchanged: every entity the import touched a row of, less those listed.
+        const spec = KBO_TABLES.find((k) => k.table === s.table)!;
+        const [touched] = await t.db<{ n: number }[]>`
+          select count(distinct ${t.db(spec.key)})::int as n from ${t.db(s.table)} where extract_number = ${page.job.extractNumber!} or deleted_at_extract = ${page.job.extractNumber!}`;
+        expect(s.reissued, `${s.table} re-issued`).toBe(touched!.n - expected.filter((e) => e.table === s.table).length);
       }
+      if (i < 2) expect(page.summary.reduce((a, x) => a + x.reissued, 0), 'an UPDATE re-issues some entities unchanged').toBeGreaterThan(0);
       const csv = await csvOf(jobId);
       expect(csv).toBe(['table,entity_number,change,rows_started,rows_ended', ...expected.map((c) => `${c.table},${c.number},${c.change},${c.started},${c.ended}`)].join('\n') + '\n');
 
@@ -116,6 +123,11 @@ describe('what an import changed', () => {
     const initial = await importChanges(t.db, first.job.id);
     expect(initial.changes).toEqual([]);
     expect(initial.loaded?.find((l) => l.table === 'enterprises')?.rows).toBe(250);
+    // What it loaded is what the register held after it (a row the file repeats is kept once), as the progress counts it.
+    for (const l of initial.loaded ?? []) {
+      expect(l.rows, l.table).toBe((states[0] as Snapshot)[l.table].length);
+      expect(l.fileRows, l.table).toBeGreaterThanOrEqual(l.rows);
+    }
     expect((await refusal(csvOf(first.job.id))).message).toMatch(/added every row/);
     expect((await refusal(importChanges(t.db, jobs[0] as number, { table: 'codes' }))).message).toMatch(/table must be one of/);
     expect((await refusal(importChanges(t.db, jobs[0] as number, { change: 'moved' }))).message).toMatch(/change must be one of/);

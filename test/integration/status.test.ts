@@ -6,6 +6,7 @@ import { registerState } from '../../lib/imports/view/home-summary';
 import { getJobStatus } from '../../lib/imports/view/status';
 import { DATA_TABLES } from '../../lib/kbo/spec';
 import { ident } from '../../lib/db/sql';
+import { setFaults } from '../../lib/imports';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { fixtureZip, importZip } from '../helpers/import';
@@ -36,6 +37,31 @@ describe('status figures', () => {
     expect(await batchSeconds(sql, jobId)).toBeCloseTo(7, 6);
     const status = await getJobStatus(t.db, jobId);
     expect(status.rowsPerSecond).toBe(Math.round(status.rows.done / 7));
+  });
+
+  it('rows per second count the whole of each batch, from its start to the end of its work, for a FULL copied straight in and an UPDATE', async () => {
+    // completed_at was once the start of the transaction that applied the batch (or copied the
+    // rows in), so a batch's own work fell outside every span: "rows/s" ran into the millions.
+    const model = new RegisterModel(11);
+    const full = model.full(146, 300, '2025-03-01');
+    const loaded = await importZip(t.db, full.fileName, await zipExtract(full), { batchSize: 100 });
+    await setFaults(t.db, { delayMs: 200 }); // every UPDATE batch holds 200 ms in its transaction
+    const update = model.update(147, '2025-03-02', 0.2);
+    const applied = await importZip(t.db, update.fileName, await zipExtract(update), { batchSize: 100 });
+    await setFaults(t.db, {});
+    for (const jobId of [loaded.job.id, applied.job.id]) {
+      const spans = await t.db<{ ms: number; span: number }[]>`
+        select duration_ms::int as ms, (extract(epoch from completed_at - started_at) * 1000)::float8 as span
+        from import_job_batches where job_id = ${jobId}`;
+      expect(spans.length, `import #${jobId}`).toBeGreaterThanOrEqual(3);
+      for (const b of spans) expect(b.span, `import #${jobId}: a span holds its batch's whole duration`).toBeGreaterThanOrEqual(b.ms - 20);
+    }
+    // Two drivers: at most two batches at a time, each at least 200 ms.
+    const batches = (await t.db<{ n: number }[]>`select count(*)::int as n from import_job_batches where job_id = ${applied.job.id}`)[0]!.n;
+    const least = (batches * 0.2) / 2;
+    expect(await batchSeconds(t.db, applied.job.id)).toBeGreaterThanOrEqual(least * 0.99);
+    const status = await getJobStatus(t.db, applied.job.id);
+    expect(status.rowsPerSecond).toBeLessThanOrEqual(status.rows.done / (least * 0.99));
   });
 
   it('the register state counts exactly the current rows of every table, through an update and its rollback', async () => {

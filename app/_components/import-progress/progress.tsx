@@ -176,6 +176,13 @@ export function Progress({ jobId }: { jobId: number }) {
                 </span>
                 <span className="col-span-2 text-xs text-slate-500 tabular-nums sm:col-span-3 sm:col-start-2" data-testid="table-counts">
                   {tableCounts(t)}
+                  {s.changeList.reissued[t.table] ? (
+                    <span data-testid="table-reissued">
+                      {' '}
+                      · of these, {fmt(s.changeList.reissued[t.table] as number)} {s.changeList.reissued[t.table] === 1 ? 'entity' : 'entities'} re-issued unchanged
+                      (ended and inserted again as they were; not in the change list)
+                    </span>
+                  ) : null}
                 </span>
               </li>
             );

@@ -24,7 +24,7 @@ export async function changeListSteps(sql: Sql, job: { id: number; extractNumber
  * A completed import's change list, planned if it never was (an import completed before the
  * list was kept): the step calls, or the cron, then work it out. How far it has come.
  */
-export async function ensureChangeList(sql: Sql, job: { id: number; mode: string | null; status: string; extractNumber: number | null }): Promise<{ done: number; total: number }> {
+export async function ensureChangeList(sql: Sql, job: { id: number; mode: string | null; status: string; extractNumber: number | null }): Promise<{ done: number; total: number; reissued: Record<string, number> }> {
   const progress = await changePartsProgress(sql, job.id);
   if (progress.total > 0 || job.status !== JOB.completed || job.mode === 'initial' || job.extractNumber === null) return progress;
   await sql.begin((tx) => planChangeParts(tx, job.id, job.mode === 'resync', job.extractNumber as number));

@@ -45,20 +45,21 @@ function movedRows(sql: Queryable, table: Table, n: number, range: KeyRange | nu
  * Per entity of one table, what import N did to its rows: the rows it started and ended,
  * less the ones it ended and started again unchanged (an UPDATE re-issues every row of a key
  * it touches), classified: `added` (it had no rows in this table before), `ended` (none
- * after), `modified` (some before and after, not the same). One probe per entity tells
- * whether it kept other rows across N.
+ * after), `modified` (some before and after, not the same), or `reissued` (every row it
+ * touched it started again as it was: no change, and not in the change list). One probe per
+ * entity tells whether it kept other rows across N (none for one it re-issued).
  */
 export function classified(sql: Queryable, table: Table, n: number, range: KeyRange | null): Fragment {
   const t = ident(sql, table.table);
   const key = ident(sql, table.key);
   return sql`
     select ${table.table}::text as t, k.n, k.started, k.ended,
-           case when kept then 'modified' when k.ended = 0 then 'added' when k.started = 0 then 'ended' else 'modified' end as change
+           case when k.started = 0 and k.ended = 0 then 'reissued'
+                when kept then 'modified' when k.ended = 0 then 'added' when k.started = 0 then 'ended' else 'modified' end as change
     from (${netMoves(sql, movedRows(sql, table, n, range), ['n'])}) k
     cross join lateral (select k.reissued > 0
          or exists (select 1 from ${t} u where u.${key} = k.n and u.is_current and u.extract_number < ${n})
-         or exists (select 1 from ${t} u where u.${key} = k.n and not u.is_current and u.extract_number < ${n} and u.deleted_at_extract > ${n}) as kept) kept
-    where k.started > 0 or k.ended > 0`;
+         or exists (select 1 from ${t} u where u.${key} = k.n and not u.is_current and u.extract_number < ${n} and u.deleted_at_extract > ${n}) as kept) kept`;
 }
 
 /** Entities a part covers at most, when a table's part is cut by the keys the extract touched. */
@@ -121,23 +122,35 @@ export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boo
     order by part limit 1 for update skip locked`;
   if (!part) return false;
   const table = KBO_TABLES.find((t) => t.table === part.table_name);
+  let reissued = 0;
   if (table) {
     const range = part.lo === null && part.hi === null ? null : { lo: part.lo, hi: part.hi };
-    await tx`
-      insert into import_changes (job_id, o, n, t, change, started, ended)
-      select ${jobId}, ${TABLE_ORDER.indexOf(table.table) + 1}, c.n, c.t, c.change, c.started, c.ended
-      from (${classified(tx, table, n, range)}) c
-      on conflict do nothing`;
+    const [r] = await tx<{ reissued: number }[]>`
+      with c as (${classified(tx, table, n, range)}),
+      listed as (
+        insert into import_changes (job_id, o, n, t, change, started, ended)
+        select ${jobId}, ${TABLE_ORDER.indexOf(table.table) + 1}, c.n, c.t, c.change, c.started, c.ended
+        from c where c.change <> 'reissued'
+        on conflict do nothing
+      )
+      select count(*)::int as reissued from c where c.change = 'reissued'`;
+    reissued = r?.reissued ?? 0;
   }
-  await tx`update import_change_parts set done = true where job_id = ${jobId} and part = ${part.part}`;
+  await tx`update import_change_parts set done = true, reissued = ${reissued} where job_id = ${jobId} and part = ${part.part}`;
   return true;
 }
 
-/** How far a job's change list has come: its parts done, of all (0 of 0: never planned). */
-export async function changePartsProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number }> {
-  const [r] = await sql<{ done: number; total: number }[]>`
-    select count(*) filter (where done)::int as done, count(*)::int as total from import_change_parts where job_id = ${jobId}`;
-  return r ?? { done: 0, total: 0 };
+/**
+ * How far a job's change list has come: its parts done, of all (0 of 0: never planned), and
+ * per table the entities re-issued unchanged in the parts done (left out of the list).
+ */
+export async function changePartsProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number; reissued: Record<string, number> }> {
+  const rows = await sql<{ table_name: string; done: number; total: number; reissued: number }[]>`
+    select table_name, count(*) filter (where done)::int as done, count(*)::int as total, coalesce(sum(reissued), 0)::int as reissued
+    from import_change_parts where job_id = ${jobId} group by table_name`;
+  const reissued: Record<string, number> = {};
+  for (const r of rows) if (r.reissued > 0) reissued[r.table_name] = r.reissued;
+  return { done: rows.reduce((a, r) => a + r.done, 0), total: rows.reduce((a, r) => a + r.total, 0), reissued };
 }
 
 /** Forgets a job's change list (its rows and parts): a rolled-back import changed nothing. */

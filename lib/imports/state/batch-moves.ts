@@ -110,11 +110,11 @@ export async function renewLease(sql: Queryable, batch: ClaimedBatch, leaseSecon
   return renewed.length > 0;
 }
 
-/** processing -> completed, in the transaction that applied it. */
+/** processing -> completed, in the transaction that applied it (at the end of its work: `now()` would be when that transaction began). */
 export async function completeBatch(tx: Tx, batch: ClaimedBatch, counts: BatchCounts, durationMs: number): Promise<void> {
   await tx`
     update import_job_batches
-    set status = ${complete.to}, completed_at = now(), lease_expires_at = null,
+    set status = ${complete.to}, completed_at = clock_timestamp(), lease_expires_at = null,
         duration_ms = ${durationMs}, rows_inserted = ${counts.inserted}, rows_ended = ${counts.ended},
         rows_unchanged = ${counts.unchanged}, rows_duplicate = ${counts.duplicate}, rows_noop = ${counts.noop}
     where id = ${batch.id} and status = any(${from(complete)}::text[])`;
@@ -178,7 +178,7 @@ export async function insertCompletedBatch(
     insert into import_job_batches (job_id, table_name, operation, batch_number, status, row_count, attempts,
                                     started_at, completed_at, duration_ms, rows_inserted, rows_ended, rows_unchanged, rows_duplicate, rows_noop)
     values (${b.jobId}, ${b.tableName}, 'insert', ${b.batchNumber}, ${BATCH.completed}, ${b.rows}, 1,
-            ${startedAt}::timestamptz, now(), ${Date.now() - b.startedAt.getTime()}, ${b.inserted}, 0, 0, ${b.duplicate}, 0)
+            ${startedAt}::timestamptz, clock_timestamp(), ${Date.now() - b.startedAt.getTime()}, ${b.inserted}, 0, 0, ${b.duplicate}, 0)
     returning id`;
   await logAttempt(tx, { id: Number((batch as { id: number }).id), jobId: b.jobId }, 1, b.startedAt, ATTEMPT.completed);
 }

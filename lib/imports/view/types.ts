@@ -71,7 +71,8 @@ export interface JobStatusView {
   /** An UPDATE whose deletes nearly all matched nothing: the register is not at the base it was made for. */
   baseWarning: string | null;
   /** Its change list, worked out once it completed: parts done of all (0 of 0: none to list). */
-  changeList: { done: number; total: number };
+  /** The change list: parts done of all, and per table the entities re-issued unchanged (not listed). */
+  changeList: { done: number; total: number; reissued: Record<string, number> };
   /** While the register's deferred indexes are being built after this FULL: partitions' indexes built, of all. */
   indexes: { built: number; total: number } | null;
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/client';
+import { JOB } from '../../imports';
 import type { DataTableName } from '../../kbo/spec';
 import type { Change } from '../query/change-filter';
 
@@ -13,6 +14,20 @@ export interface ChangeRow {
   change: Change;
   started: number;
   ended: number;
+}
+
+/** The latest extract a completed import brought in before extract `n`: what the register held just before it. */
+export async function extractHeldBefore(sql: Sql, n: number): Promise<number | null> {
+  const [r] = await sql<{ n: number | null }[]>`
+    select max(extract_number)::int as n from import_jobs where status = ${JOB.completed} and extract_number < ${n}`;
+  return r?.n ?? null;
+}
+
+/** Per register table, the rows an import's batches inserted. */
+export async function rowsInserted(sql: Sql, jobId: number): Promise<Record<string, number>> {
+  const rows = await sql<{ t: string; n: number }[]>`
+    select table_name as t, coalesce(sum(rows_inserted), 0)::int as n from import_job_batches where job_id = ${jobId} group by table_name`;
+  return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
 
 type Filter = { table?: string; change?: string; number?: string };

@@ -3,19 +3,29 @@ import { ImportFailure } from '../../errors';
 import { ensureChangeList, getJob, JOB } from '../../imports';
 import { KBO_TABLES, type DataTableName } from '../../kbo/spec';
 import { checkChangeFilter, type Change, type ChangeFilter, type EntityChange } from '../query/change-filter';
-import { changeCounts, changeCursor, changePage } from '../sql/changes';
+import { changeCounts, changeCursor, changePage, extractHeldBefore, rowsInserted } from '../sql/changes';
 
 export interface ChangePage {
   job: { id: number; extractNumber: number | null; mode: string | null; status: string };
-  /** The extract just before this one: `asOf` it shows an entity as it was before the import. */
+  /**
+   * The extract the register held just before this import (the latest one imported before
+   * it, not N − 1, which may never have been imported): `asOf` it shows an entity as it was
+   * before the import. Null when nothing was imported before it.
+   */
   before: number | null;
   /**
    * A FULL loaded into an empty register added every row it had: its change list would be the
-   * register itself, so it is not listed; these are the rows it loaded per table instead.
+   * register itself, so it is not listed; these are the rows it loaded per table instead (what
+   * the register holds, as the progress counts them), beside the rows its file held (more when
+   * the file repeats a row: one is kept).
    */
-  loaded: { table: DataTableName; rows: number }[] | null;
-  /** Per table, how many entities each kind of change touched (whatever the filter). */
-  summary: { table: DataTableName; added: number; ended: number; modified: number }[];
+  loaded: { table: DataTableName; rows: number; fileRows: number }[] | null;
+  /**
+   * Per table, how many entities each kind of change touched (whatever the filter), and how
+   * many the import re-issued unchanged: it ended rows and started them again as they were, so
+   * they are not listed, but the import's row counts include them.
+   */
+  summary: { table: DataTableName; added: number; ended: number; modified: number; reissued: number }[];
   changes: EntityChange[];
   page: number;
   pageSize: number;
@@ -44,18 +54,18 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
   const n = job.extractNumber;
   const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false, computing: null };
   if (n === null || !holdsItsRows(job)) return empty;
-  if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts) };
-  const progress = await ensureChangeList(sql, job);
-  if (progress.done < progress.total) return { ...empty, before: n - 1, computing: progress };
+  if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts, await rowsInserted(sql, job.id)) };
+  const [progress, before] = await Promise.all([ensureChangeList(sql, job), extractHeldBefore(sql, n)]);
+  if (progress.done < progress.total) return { ...empty, before, computing: { done: progress.done, total: progress.total } };
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
   const [summary, rows] = await Promise.all([changeCounts(sql, jobId, f.number), changePage(sql, jobId, f, offset, CHANGES_PAGE_SIZE)]);
   return {
     job: head,
-    before: n - 1,
+    before,
     loaded: null,
     summary: KBO_TABLES.map((t) => {
       const of = (c: Change) => summary.find((s) => s.t === t.table && s.change === c)?.entities ?? 0;
-      return { table: t.table, added: of('added'), ended: of('ended'), modified: of('modified') };
+      return { table: t.table, added: of('added'), ended: of('ended'), modified: of('modified'), reissued: f.number ? 0 : (progress.reissued[t.table] ?? 0) };
     }),
     changes: rows.slice(0, CHANGES_PAGE_SIZE).map((r) => ({ table: r.t, number: r.n, change: r.change, started: r.started, ended: r.ended })),
     page: f.page,
@@ -102,8 +112,8 @@ function holdsItsRows(job: { status: string }): boolean {
   return job.status === JOB.completed;
 }
 
-/** Rows per register table from a job's counts (`files`: rows read per CSV file). */
-function loadedRows(counts: Record<string, unknown>): { table: DataTableName; rows: number }[] {
+/** Rows per register table: inserted by the batches, and read from its CSV file (a job's counts' `files`). */
+function loadedRows(counts: Record<string, unknown>, inserted: Record<string, number>): { table: DataTableName; rows: number; fileRows: number }[] {
   const files = (counts.files ?? {}) as Record<string, number>;
-  return KBO_TABLES.map((t) => ({ table: t.table, rows: Number(files[`${t.file}.csv`] ?? 0) }));
+  return KBO_TABLES.map((t) => ({ table: t.table, rows: inserted[t.table] ?? 0, fileRows: Number(files[`${t.file}.csv`] ?? 0) }));
 }

@@ -49,8 +49,11 @@ export function Changes({ jobId }: { jobId: number }) {
           <p>This FULL was loaded into an empty register: it added every row below, so its change list is the register itself. <Link className="text-sky-700 underline underline-offset-2" href="/register">Search the register</Link> to see them.</p>
           <ul className="grid grid-cols-2 gap-1 sm:grid-cols-4">
             {c.loaded.map((l) => (
-              <li key={l.table}>
+              <li key={l.table} data-testid="changes-loaded-table" data-table={l.table} data-rows={l.rows}>
                 {l.table}: {formatCount(l.rows)}
+                {l.fileRows > l.rows && (
+                  <span className="text-slate-500"> (the file held {formatCount(l.fileRows)}: {formatCount(l.fileRows - l.rows)} repeated, kept once)</span>
+                )}
               </li>
             ))}
           </ul>
@@ -63,9 +66,14 @@ export function Changes({ jobId }: { jobId: number }) {
       )}
       {c && !c.loaded && !c.computing && (
         <>
-          <DataTable head={['table', ...CHANGE_KINDS.map((k) => `entities ${k}`)]} testId="changes-summary">
+          <p className="text-sm text-slate-600" data-testid="changes-explained">
+            These count entities (an enterprise, an establishment…), where the import&apos;s progress above counts rows. An UPDATE ends and
+            starts again every row of an entity it names; an entity whose rows all came back as they were is re-issued unchanged: its rows
+            count above as ended and inserted, and it is not listed here (the last column counts them).
+          </p>
+          <DataTable head={['table', ...CHANGE_KINDS.map((k) => `entities ${k}`), 're-issued unchanged (not listed)']} testId="changes-summary">
             {c.summary.map((s) => (
-              <tr key={s.table} className="border-t border-slate-100">
+              <tr key={s.table} className="border-t border-slate-100" data-testid="changes-summary-row" data-table={s.table}>
                 <td className="px-3 py-2">{s.table}</td>
                 {CHANGE_KINDS.map((k) => (
                   <td key={k} className="px-3 py-2">
@@ -78,6 +86,9 @@ export function Changes({ jobId }: { jobId: number }) {
                     )}
                   </td>
                 ))}
+                <td className="px-3 py-2 text-slate-500" data-testid="changes-reissued">
+                  {formatCount(s.reissued)}
+                </td>
               </tr>
             ))}
           </DataTable>
@@ -128,6 +139,10 @@ export function Changes({ jobId }: { jobId: number }) {
                   <td className="px-3 py-2 whitespace-nowrap">
                     {e.table === 'branches' ? (
                       '—'
+                    ) : c.before === null ? (
+                      <Link className="text-sky-700 underline underline-offset-2" data-testid="change-after" href={`/register/${e.number}?asOf=${c.job.extractNumber}`}>
+                        after
+                      </Link>
                     ) : (
                       <>
                         <Link className="text-sky-700 underline underline-offset-2" data-testid="change-before" href={`/register/${e.number}?asOf=${c.before}`}>

@@ -1,0 +1,1 @@
+ALTER TABLE "import_change_parts" ADD COLUMN "reissued" integer DEFAULT 0 NOT NULL;
