@@ -6,6 +6,7 @@ import { env } from '@/lib/env';
 import { historyPage, registerAt } from '@/lib/imports';
 import { portalConfigured } from '@/lib/sync';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
+import { SyncSetup } from '../_components/sync-setup';
 import { readPageData } from '../_lib/read';
 import { requireAdmin } from '../_lib/session';
 import { HISTORY_PAGE } from './_lib/history';
@@ -29,6 +30,7 @@ export default async function ImportsPage() {
         <h1 id="imports-heading" className="text-2xl font-semibold">
           Imports
         </h1>
+        {!portalConfigured() && <SyncSetup />}
         {portalConfigured() && (
           <p className="text-sm">
             <Link href="/sync" data-testid="sync-link" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white hover:bg-slate-700">

@@ -12,5 +12,5 @@ export { asOfParam } from './query/number';
 export { checkQuery, MAX_PAGE, PAGE_SIZE, searchQueryOf, type SearchHit, type SearchQuery, type SearchResult } from './query/search-query';
 export { type ChangePage, importChanges, importChangesCsv } from './view/changes';
 export { entityView, type EntityView } from './view/entity';
-export { entityHistory, type HistoryEvent } from './view/history';
+export { asOfExtract, entityHistory, type HistoryEvent } from './view/history';
 export { searchChoices, searchRegister } from './view/search';

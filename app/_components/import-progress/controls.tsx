@@ -39,6 +39,7 @@ export function Controls({
   s,
   run,
   busy,
+  pending,
   concurrency,
   setConcurrency,
   jobId,
@@ -46,6 +47,8 @@ export function Controls({
   s: JobStatusView;
   run: (verb: string) => void;
   busy: boolean;
+  /** The verb sent and not yet answered: its button says so at once. */
+  pending: string | null;
   concurrency: number;
   setConcurrency: (n: number) => void;
   jobId: number;
@@ -72,12 +75,12 @@ export function Controls({
       )}
       {actions.pause && (
         <Button onClick={() => run('pause')} disabled={busy} data-testid="pause">
-          Pause
+          {pending === 'pause' ? 'Pausing…' : 'Pause'}
         </Button>
       )}
       {actions.resume && (
         <Button tone="primary" onClick={() => run('resume')} disabled={busy} data-testid="resume">
-          Resume
+          {pending === 'resume' ? 'Resuming…' : 'Resume'}
         </Button>
       )}
       {actions.cancel && (

@@ -37,6 +37,9 @@ export function Progress({ jobId }: { jobId: number }) {
       queryClient.setQueryData(statusKey(jobId), 'progress' in r ? r.progress : r);
       void queryClient.invalidateQueries({ queryKey: ['imports'] });
     },
+    // Refused (the import moved on meanwhile: a Pause as the last batch finished): read where
+    // it stands now, so the page shows that beside the reason, not the state it was clicked in.
+    onError: () => void queryClient.invalidateQueries({ queryKey: statusKey(jobId) }),
   });
   const run = (verb: string, body?: unknown) => action.mutate({ verb, body });
 
@@ -74,7 +77,7 @@ export function Progress({ jobId }: { jobId: number }) {
         </p>
       </header>
 
-      <Controls s={s} run={run} busy={action.isPending} concurrency={concurrency} setConcurrency={setConcurrency} jobId={jobId} />
+      <Controls s={s} run={run} busy={action.isPending} pending={action.isPending ? action.variables.verb : null} concurrency={concurrency} setConcurrency={setConcurrency} jobId={jobId} />
 
       <div className="space-y-2" aria-live="polite">
         {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}

@@ -2,7 +2,7 @@ import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { isImportFailure } from '@/lib/errors';
 import { getDb } from '@/lib/db/client';
-import { asOfParam, type Coded, entityHistory, entityView, type EntityView, type HistoryEvent, LANGUAGE_COOKIE, savedLanguage } from '@/lib/register';
+import { asOfExtract, asOfParam, type Coded, entityHistory, entityView, type EntityView, type HistoryEvent, LANGUAGE_COOKIE, savedLanguage } from '@/lib/register';
 import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
 import { readPageData } from '../../_lib/read';
@@ -31,7 +31,8 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         if (history && isImportFailure(err) && err.code === 'NOT_FOUND') return { missing: err.message };
         throw err;
       });
-      return { view, history, asOf };
+      const extract = asOf === undefined ? null : await asOfExtract(sql, asOf);
+      return { view, history, asOf, extract };
     } catch (err) {
       if (isImportFailure(err) && (err.code === 'NOT_FOUND' || err.code === 'VALIDATION')) return { problem: err.message };
       throw err;
@@ -49,7 +50,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
       </div>
     );
   }
-  const { view, history, asOf } = read.data;
+  const { view, history, asOf, extract } = read.data;
   const events = history?.events ?? [];
   const timeline = history && <Timeline number={history.number} events={events} asOf={asOf} />;
   if ('missing' in view) {
@@ -58,7 +59,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         <h1 className="text-2xl font-semibold" data-testid="entity-title">
           {history?.number}
         </h1>
-        <AsOfBanner number={history?.number ?? number} asOf={asOf} events={events} />
+        <AsOfBanner number={history?.number ?? number} asOf={asOf} extract={extract} events={events} />
         <p role="alert" data-testid="entity-problem" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-amber-900">
           {view.missing}
         </p>
@@ -80,7 +81,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         <LanguageToggle current={lang} />
       </div>
       <SearchForm />
-      <AsOfBanner number={v.number} asOf={asOf} events={events} />
+      <AsOfBanner number={v.number} asOf={asOf} extract={extract} events={events} />
       <Facts view={v} />
       <Section title="Denominations" testId="entity-denominations" empty={v.denominations.length === 0}>
         <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, text(d.type), text(d.language)])} />
@@ -128,16 +129,20 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
 }
 
 /** Which state the page shows: now, or just after an earlier extract, with a way back and forth. */
-function AsOfBanner({ number, asOf, events }: { number: string; asOf: number | undefined; events: HistoryEvent[] }) {
+function AsOfBanner({ number, asOf, extract, events }: { number: string; asOf: number | undefined; extract: Awaited<ReturnType<typeof asOfExtract>> | null; events: HistoryEvent[] }) {
   if (asOf === undefined) return null;
   const newer = [...events].reverse().find((e) => e.extractNumber > asOf);
   const older = events.find((e) => e.extractNumber < asOf);
-  const at = events.find((e) => e.extractNumber === asOf);
+  const held = extract?.held ?? null;
+  const about = (h: NonNullable<typeof held>) => [h.extractType?.toUpperCase(), h.snapshotDate && `snapshot ${h.snapshotDate}`].filter(Boolean).join(', ');
   return (
     <div className="flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 p-3 text-sm text-sky-900" data-testid="as-of-banner">
-      <span>
-        As it stood just after extract {asOf}
-        {at?.snapshotDate ? ` (snapshot ${at.snapshotDate})` : ''}.
+      <span data-testid="as-of-text">
+        {held === null
+          ? `No extract up to ${asOf} was ever imported: the register held nothing then.`
+          : extract?.imported
+            ? `As it stood just after extract ${asOf} (${about(held)}).`
+            : `Extract ${asOf} was never imported: this is the register as extract ${held.extractNumber} (${about(held)}) left it.`}
       </span>
       {older && (
         <Link className="underline underline-offset-2" data-testid="as-of-older" href={`/register/${number}?asOf=${older.extractNumber}`}>

@@ -9,6 +9,7 @@ import { afterStep, isProblem, SYNC_STEP } from '@/lib/sync/shared';
 import type { SyncProgress, SyncStatus } from '@/lib/sync';
 import { api, fetchStatus, statusKey } from '../../_lib/api';
 import { Progress } from '../../_components/import-progress/progress';
+import { SyncSetup } from '../../_components/sync-setup';
 
 type Status = Omit<SyncStatus, 'lastCheck' | 'nextCheckAt' | 'runs'> & {
   lastCheck: { at: string | null; outcome: string | null };
@@ -96,10 +97,9 @@ export function SyncPanel({ initial }: { initial: Status }) {
           >
             {running ? 'Syncing…' : 'Import daily update'}
           </button>
-        ) : (
-          <p className="text-sm text-slate-600">Set KBO_PORTAL_USER and KBO_PORTAL_PASSWORD to sync (docs/configuration.md).</p>
-        )}
+        ) : null}
       </div>
+      {!s.configured && <SyncSetup />}
 
       <dl className="grid grid-cols-1 gap-x-6 gap-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm sm:grid-cols-2" data-testid="sync-status">
         <Fact label="Register at">{s.register ? `extract ${s.register.extractNumber}, snapshot ${s.register.snapshotDate ?? '?'}` : 'empty'}</Fact>

@@ -39,7 +39,7 @@ describe('the job state machine', () => {
   it('offers an action only where its move can start', () => {
     for (const s of JOB_STATUSES) {
       const a = actionsFor(s, facts);
-      expect(a.pause).toBe([...JOB_MOVES.pause.from, ...JOB_MOVES.pauseUndo.from].includes(s as never));
+      expect(actionsFor(s, { ...facts, allBatchesDone: false }).pause).toBe([...JOB_MOVES.pause.from, ...JOB_MOVES.pauseUndo.from].includes(s as never));
       expect(a.resume).toBe((JOB_MOVES.resume.from as readonly JobStatus[]).includes(s));
       expect(a.cancel).toBe((JOB_MOVES.cancel.from as readonly JobStatus[]).includes(s));
       expect(a.rollback).toBe((JOB_MOVES.rollback.from as readonly JobStatus[]).includes(s));
@@ -47,6 +47,9 @@ describe('the job state machine', () => {
     }
     expect(actionsFor(JOB.completed, { ...facts, latestAndIdle: false }).rollback).toBe(false);
     expect(actionsFor(JOB.running, { ...facts, allBatchesDone: false }).finalize).toBe(false);
+    // Every batch done: nothing left to pause, finalize is next.
+    expect(actionsFor(JOB.running, { ...facts, allBatchesDone: true })).toMatchObject({ pause: false, finalize: true });
+    expect(actionsFor(JOB.running, { ...facts, allBatchesDone: false }).pause).toBe(true);
     expect(actionsFor(JOB.running, { ...facts, failedBatches: 0 }).retry).toBe(false);
     // A paused undo can only be resumed.
     expect(actionsFor(JOB.paused, { ...facts, undoPaused: true })).toMatchObject({ resume: true, cancel: false, retry: false });

@@ -143,7 +143,9 @@ export const canRetry = (status: JobStatus, undoPaused: boolean) => RETRYABLE_ST
 
 export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
   return {
-    pause: canMove(JOB_MOVES.pause, status) || canMove(JOB_MOVES.pauseUndo, status),
+    // Once every batch is done nothing is left to pause: the next call finalizes (and a Pause
+    // clicked then would meet a completed import).
+    pause: (canMove(JOB_MOVES.pause, status) && !(status === JOB.running && facts.allBatchesDone)) || canMove(JOB_MOVES.pauseUndo, status),
     resume: canMove(JOB_MOVES.resume, status),
     cancel: canMove(JOB_MOVES.cancel, status) && !facts.undoPaused,
     rollback: canMove(JOB_MOVES.rollback, status) && facts.latestAndIdle,

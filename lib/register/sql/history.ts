@@ -53,3 +53,12 @@ export async function jobsThatApplied(sql: Sql, extracts: number[]): Promise<App
     from import_jobs
     where extract_number = any(${extracts}::int[]) and status = ${JOB.completed} order by extract_number, id desc`;
 }
+
+/** The extract the register held just after extract `n`: the latest one a completed import brought in, at or before `n` (null: none). */
+export async function extractHeld(sql: Sql, n: number): Promise<ApplyingJob | null> {
+  const [r] = await sql<ApplyingJob[]>`
+    select extract_number as "extractNumber", id, snapshot_date as "snapshotDate", extract_type as "extractType"
+    from import_jobs
+    where extract_number <= ${n} and status = ${JOB.completed} order by extract_number desc, id desc limit 1`;
+  return r ?? null;
+}

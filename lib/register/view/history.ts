@@ -2,7 +2,7 @@ import type { Sql } from '../../db/client';
 import { ImportFailure } from '../../errors';
 import type { DataTableName } from '../../kbo/spec';
 import { parseRegisterNumber } from '../query/number';
-import { entityMoves, jobsThatApplied } from '../sql/history';
+import { entityMoves, extractHeld, jobsThatApplied, type ApplyingJob } from '../sql/history';
 
 /**
  * What one import did to one entity, per table: rows that started, rows that ended, and rows
@@ -66,4 +66,14 @@ export async function entityHistory(sql: Sql, typed: string): Promise<{ kind: 'e
         .sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table)),
     })),
   };
+}
+
+/**
+ * What "as of extract N" shows: the register as the latest extract imported at or before N
+ * left it (`held`). `imported` says whether N itself was imported; when it was not (a missed
+ * extract, a resync's "before"), the page says which extract it shows instead.
+ */
+export async function asOfExtract(sql: Sql, n: number): Promise<{ asked: number; imported: boolean; held: ApplyingJob | null }> {
+  const held = await extractHeld(sql, n);
+  return { asked: n, imported: held?.extractNumber === n, held };
 }
