@@ -1,30 +1,40 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import JSZip from 'jszip';
 import { generateSeries, RegisterModel, zipExtract } from '../lib/generator';
 
 /**
  * Writes sample extracts to public/samples (once) to try the app with: a FULL 146, UPDATEs
  * 147–149, then (extract 150 missed, rows corrected upstream) a FULL 151 that resyncs. Their
- * names carry the dates of the real register's files (extract 147 is 2025_10_12). Samples
- * of an older run, named otherwise, are replaced.
+ * names carry the dates of the real register's files (extract 147 is 2025_10_12). Each carries
+ * the real register's code table (21,500 rows, from the extract kept in test/fixtures/kbo), so
+ * statuses, forms, NACE codes and the rest read as text. Samples of an older run (another
+ * VERSION) are replaced.
  */
+const VERSION = '2: the real code table';
+const REAL_EXTRACT = path.join(process.cwd(), 'test', 'fixtures', 'kbo', 'KboOpenData_0147_2025_10_12_Update.zip');
+
 async function main() {
   const dir = path.join(process.cwd(), 'public', 'samples');
-  const last = path.join(dir, 'KboOpenData_0151_2025_10_16_Full.zip');
-  if (existsSync(last)) return;
+  const marker = path.join(dir, 'VERSION');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === VERSION) return;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  const codes = await (await JSZip.loadAsync(readFileSync(REAL_EXTRACT))).file('code.csv')?.async('string');
+  if (!codes) throw new Error(`${REAL_EXTRACT} has no code.csv`);
+  const write = async (extract: ReturnType<RegisterModel['snapshot']>, note = '') => {
+    await writeFile(path.join(dir, extract.fileName), await zipExtract({ ...extract, files: { ...extract.files, 'code.csv': codes } }));
+    console.log(`sample: public/samples/${extract.fileName}${note}`);
+  };
   let model: RegisterModel | undefined;
   for (const step of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-11' })) {
-    await writeFile(path.join(dir, step.extract.fileName), await zipExtract(step.extract));
-    console.log(`sample: public/samples/${step.extract.fileName}`);
+    await write(step.extract);
     model = step.model;
   }
   (model as RegisterModel).drift(0.01);
-  const resync = (model as RegisterModel).snapshot(151, '2025-10-16');
-  await writeFile(path.join(dir, resync.fileName), await zipExtract(resync));
-  console.log(`sample: public/samples/${resync.fileName} (a resync)`);
+  await write((model as RegisterModel).snapshot(151, '2025-10-16'), ' (a resync)');
+  await writeFile(marker, VERSION);
 }
 
 main().catch((err) => {

@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db/client';
 import { describeIndexing, indexingProgress } from '@/lib/imports';
 import { isImportFailure } from '@/lib/errors';
-import { checkQuery, LANGUAGE_COOKIE, savedLanguage, searchChoices, type SearchQuery, searchQueryOf, searchRegister, type SearchResult } from '@/lib/register';
+import { checkQuery, type Coded, LANGUAGE_COOKIE, savedLanguage, searchChoices, type SearchHit, type SearchQuery, searchQueryOf, searchRegister, type SearchResult } from '@/lib/register';
 import { DataTable } from '../_components/data-table';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';
@@ -65,12 +65,12 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
           {read.data.problem}
         </p>
       )}
-      {result && <Results result={result} query={query} />}
+      {result && <Results result={result} query={query} lang={lang} />}
     </div>
   );
 }
 
-function Results({ result, query }: { result: SearchResult; query: SearchQuery }) {
+function Results({ result, query, lang }: { result: SearchResult; query: SearchQuery; lang: string }) {
   const checked = checkQuery(query);
   const link = (page: number) => {
     const p = new URLSearchParams();
@@ -87,22 +87,51 @@ function Results({ result, query }: { result: SearchResult; query: SearchQuery }
         {checked.nace && ` NACE ${checked.nace}${result.naceText ? `: ${result.naceText}` : ' (not in the code table)'}.`}
       </p>
       {result.hits.length > 0 && (
-        <DataTable head={['number', 'name', 'juridical form', 'address', 'status']} testId="register-results">
-          {result.hits.map((h) => (
-            <tr key={h.number} className="border-t border-slate-100" data-testid="register-hit">
-              <td className="px-3 py-2 whitespace-nowrap">
-                <Link className="text-sky-700 underline underline-offset-2" href={`/register/${h.number}`}>
+        <>
+          {/* Wide screens: a table. */}
+          <div className="hidden sm:block">
+            <DataTable head={['number', 'name', 'juridical form', 'address', 'status']} testId="register-results">
+              {result.hits.map((h) => (
+                <tr key={h.number} className="border-t border-slate-100" data-testid="register-hit">
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <Link className="text-sky-700 underline underline-offset-2" href={`/register/${h.number}`}>
+                      {h.number}
+                    </Link>
+                    {h.kind === 'establishment' && <span className="ml-1 text-xs text-slate-500">establishment</span>}
+                  </td>
+                  <td className="px-3 py-2">
+                    {h.name ?? '—'}
+                    <MatchedName hit={h} />
+                  </td>
+                  <td className="px-3 py-2">{codeText(h.juridicalForm, lang)}</td>
+                  <td className="px-3 py-2">{h.address ?? '—'}</td>
+                  <td className="px-3 py-2" data-testid="hit-status">
+                    {codeText(h.status, lang)}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+          </div>
+          {/* A phone: each hit a card, every field on it. */}
+          <ul className="space-y-2 sm:hidden" data-testid="register-cards">
+            {result.hits.map((h) => (
+              <li key={h.number} className="rounded-md border border-slate-200 bg-white p-3 text-sm" data-testid="register-card">
+                <Link className="font-medium text-sky-700 underline underline-offset-2" href={`/register/${h.number}`}>
                   {h.number}
                 </Link>
                 {h.kind === 'establishment' && <span className="ml-1 text-xs text-slate-500">establishment</span>}
-              </td>
-              <td className="px-3 py-2">{h.name ?? '—'}</td>
-              <td className="px-3 py-2">{h.juridicalForm.text ?? h.juridicalForm.code ?? '—'}</td>
-              <td className="px-3 py-2">{h.address ?? '—'}</td>
-              <td className="px-3 py-2">{h.status.text ?? h.status.code ?? '—'}</td>
-            </tr>
-          ))}
-        </DataTable>
+                <p className="font-medium">
+                  {h.name ?? '—'}
+                  <MatchedName hit={h} />
+                </p>
+                <p className="text-slate-700">{h.address ?? 'no address'}</p>
+                <p className="text-slate-600">
+                  <span data-testid="card-status">{codeText(h.status, lang)}</span> · {codeText(h.juridicalForm, lang)}
+                </p>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
       <nav className="flex gap-3 text-sm" aria-label="Pages">
         {result.page > 1 && (
@@ -117,5 +146,21 @@ function Results({ result, query }: { result: SearchResult; query: SearchQuery }
         )}
       </nav>
     </section>
+  );
+}
+
+/** A code's text (or the code), marked with its language when it fell back from the one chosen. */
+function codeText(c: Coded, lang: string): string {
+  if (!c.text) return c.code ?? '—';
+  return c.language && c.language !== lang.toUpperCase() ? `${c.text} (${c.language})` : c.text;
+}
+
+/** The name a search by name matched, when it is not the one shown. */
+function MatchedName({ hit }: { hit: SearchHit }) {
+  if (!hit.matchedName) return null;
+  return (
+    <span className="block text-xs text-slate-500" data-testid="hit-matched-name">
+      found by the name {hit.matchedName}
+    </span>
   );
 }

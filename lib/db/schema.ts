@@ -241,6 +241,10 @@ export const importJobs = pgTable(
      */
     indexing: boolean('indexing').notNull().default(false),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** When the import was paused (null: not paused): a pause is not counted in its duration. */
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
+    /** The seconds its pauses that ended (resumed or cancelled) lasted. */
+    pausedSeconds: doublePrecision('paused_seconds').notNull().default(0),
   },
   (t) => [
     // A file is imported once; an attempt that left the register unchanged does not count.

@@ -5,10 +5,30 @@ import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import { writeFullZip } from './full-zip';
 import { generateSeries, RegisterModel, zipExtract } from './generator';
-import { filesFor } from '../kbo/spec';
+import { filesFor, KBO_TABLES } from '../kbo/spec';
 import { checkNumber } from '../kbo/values';
 
 describe('generator', () => {
+  it('never lists a key twice where the register holds one row per key: the samples series, its drift and resync', () => {
+    // The samples (scripts/samples.ts): FULL 146, UPDATEs 147–149, then drift and the FULL 151.
+    let model: RegisterModel | undefined;
+    const extracts = [];
+    for (const step of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-11' })) {
+      extracts.push(step.extract);
+      model = step.model;
+    }
+    model!.drift(0.01);
+    extracts.push(model!.snapshot(151, '2025-10-16'));
+    for (const x of extracts) {
+      for (const t of KBO_TABLES.filter((k) => k.oneRowPerKey)) {
+        const name = x.type === 'full' ? `${t.file}.csv` : `${t.file}_insert.csv`;
+        const keys = (x.files[name] ?? '').split('\n').slice(1).filter(Boolean).map((l) => l.split(',')[0]);
+        if (x.type === 'full') expect(keys.length, `${x.fileName} ${name}`).toBeGreaterThan(0);
+        expect(new Set(keys).size, `${x.fileName} ${name}: a key twice`).toBe(keys.length);
+      }
+    }
+  });
+
   it('is deterministic for a seed', async () => {
     const run = async () => {
       const out: string[] = [];

@@ -23,7 +23,9 @@ const TOWNS: [string, string, string][] = [
   ['3000', 'Leuven', 'Louvain'],
 ];
 const NAMES = ['Janssens', 'Peeters', 'Maes', 'Dubois', 'Lambert', 'Dupont', 'Claes', 'Willems', 'Mertens', 'Leroy'];
-const NACE = ['62010', '47110', '56101', '43210', '69201', '70220', '86210', '41101', '96021', '01110'];
+// Codes the real code table holds under both NACE 2008 and NACE 2025 (test/fixtures/kbo), so
+// the samples, which ship that table, show a text for every activity.
+const NACE = ['69201', '47730', '56210', '43320', '86210', '68201', '10711', '55100', '49410', '01110'];
 
 /**
  * Makes up the register's content from one seeded sequence: numbers (valid mod-97, issued in

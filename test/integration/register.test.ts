@@ -170,3 +170,43 @@ describe('an entity as it stood, and its history', () => {
     expect((await refusal(entityHistory(t.db, '0200.065.765'))).code).toBe('NOT_FOUND');
   });
 });
+
+describe('what the pages need to say', () => {
+  it("names the language a code's text fell back to, the name a search matched, the extract an as-of shows, and the rows of an entity whose own row ended", async () => {
+    const model = new RegisterModel(3011);
+    const full = model.full(146, 200, '2025-10-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const { asOfExtract, searchRegister } = await import('../../lib/register');
+
+    // The generator's code table has French and Dutch texts only: German falls back to Dutch, and says so.
+    const someone = model.currentRows('enterprises').find((r) => r[4] === '014')![0] as string;
+    const de = await entityView(t.db, someone, 'de');
+    expect(de.enterprise!.juridicalForm).toMatchObject({ code: '014', text: 'Naamloze vennootschap', language: 'NL' });
+    expect((await entityView(t.db, someone, 'fr')).enterprise!.juridicalForm).toMatchObject({ text: 'Société anonyme, "SA"', language: 'FR' });
+
+    // An enterprise found by a name that is not its main one: the hit says which name matched.
+    const names = model.currentRows('denominations');
+    const other = names.find((d) => d[2] === '003' && names.some((m) => m[0] === d[0] && m[2] === '001' && m[3] !== d[3]))!;
+    const result = await searchRegister(t.db, { q: other[3] as string });
+    const hit = result.hits.find((h) => h.number === other[0])!;
+    expect(hit.name).not.toBe(other[3]);
+    expect(hit.matchedName).toBe(other[3]);
+    expect(result.hits.filter((h) => h.name === other[3]).every((h) => h.matchedName === undefined)).toBe(true);
+
+    // A FULL (a resync) that lists an enterprise's names and address but not the enterprise itself.
+    const gone = someone;
+    model.state.enterprises.delete(gone);
+    const resync = model.snapshot(148, '2025-10-03');
+    expect((await importZip(t.db, resync.fileName, await zipExtract(resync), { force: true })).job.status).toBe('completed');
+    const left = await entityView(t.db, gone);
+    expect(left.ownRowEnded).toBe(true);
+    expect(left.enterprise).toBeNull();
+    expect(left.denominations.length).toBe(names.filter((d) => d[0] === gone).length);
+    expect((await entityView(t.db, gone, 'nl', 146)).ownRowEnded).toBe(false);
+
+    // As of an extract never imported (147): the register as 146 left it, and the page says which.
+    expect(await asOfExtract(t.db, 147)).toMatchObject({ asked: 147, imported: false, held: { extractNumber: 146, extractType: 'full', snapshotDate: '2025-10-01' } });
+    expect(await asOfExtract(t.db, 148)).toMatchObject({ imported: true, held: { extractNumber: 148 } });
+    expect(await asOfExtract(t.db, 100)).toMatchObject({ imported: false, held: null });
+  });
+});

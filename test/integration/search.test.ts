@@ -114,11 +114,11 @@ describe('register search', () => {
 
   it('filters by NACE code, postcode or municipality, juridical form and status, alone or together, as the model says', async () => {
     const model = await loaded();
-    const nace = '62010';
+    const nace = '69201';
     const byNace = numbersWhere(model, 'activities', (r) => r[3] === nace);
     const r1 = await searchRegister(t.db, { nace });
     expect(r1.match).toBe('filters');
-    expect(r1.naceText).toMatch(/Activity 62010 \(NL\)/);
+    expect(r1.naceText).toMatch(/Activity 69201 \(NL\)/);
     expect((await allHits({ nace })).map((h) => h.number)).toEqual(byNace);
 
     const inGent = numbersWhere(model, 'addresses', (r) => r[4] === '9000');

@@ -6,7 +6,9 @@ import { registerState } from '../../lib/imports/view/home-summary';
 import { getJobStatus } from '../../lib/imports/view/status';
 import { DATA_TABLES } from '../../lib/kbo/spec';
 import { ident } from '../../lib/db/sql';
-import { setFaults } from '../../lib/imports';
+import { cancelImport, listJobs, pauseImport, resumeImport, setFaults } from '../../lib/imports';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { prepareImport } from '../../lib/imports/drive/prepare';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { fixtureZip, importZip } from '../helpers/import';
@@ -62,6 +64,33 @@ describe('status figures', () => {
     expect(await batchSeconds(t.db, applied.job.id)).toBeGreaterThanOrEqual(least * 0.99);
     const status = await getJobStatus(t.db, applied.job.id);
     expect(status.rowsPerSecond).toBeLessThanOrEqual(status.rows.done / (least * 0.99));
+  });
+
+  it("an import's duration leaves out the time it was paused, and a cancel ends the pause", async () => {
+    const model = new RegisterModel(12);
+    const full = model.full(146, 100, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const pausedFor = async (update: ReturnType<RegisterModel['update']>, then: 'resume' | 'cancel') => {
+      const started = Date.now();
+      const prepared = await prepareImport(t.db, { fileName: update.fileName, data: await zipExtract(update) });
+      await pauseImport(t.db, { jobId: prepared.job.id });
+      await new Promise((r) => setTimeout(r, 2_000));
+      if (then === 'resume') await resumeImport(t.db, { jobId: prepared.job.id });
+      else await cancelImport(t.db, { jobId: prepared.job.id });
+      const done = await driveImport(t.db, { jobId: prepared.job.id, concurrency: 1, idleMs: 10 });
+      const wall = (Date.now() - started) / 1000;
+      const [listed] = await listJobs(t.db, 1);
+      expect(listed!.id).toBe(done.job.id);
+      return { wall, duration: listed!.durationSeconds, status: done.job.status };
+    };
+    const resumed = await pausedFor(model.update(147, '2025-03-02'), 'resume');
+    expect(resumed.status).toBe('completed');
+    expect(resumed.duration).toBeLessThanOrEqual(resumed.wall - 1.9);
+    const cancelled = await pausedFor(model.update(148, '2025-03-03'), 'cancel');
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.duration).toBeLessThanOrEqual(cancelled.wall - 1.9);
+    const [row] = await t.db<{ paused_at: Date | null }[]>`select paused_at from import_jobs where id = (select max(id) from import_jobs)`;
+    expect(row!.paused_at).toBeNull();
   });
 
   it('the register state counts exactly the current rows of every table, through an update and its rollback', async () => {

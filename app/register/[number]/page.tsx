@@ -82,15 +82,22 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
       </div>
       <SearchForm />
       <AsOfBanner number={v.number} asOf={asOf} extract={extract} events={events} />
-      <Facts view={v} />
+      {v.ownRowEnded && (
+        <p role="status" data-testid="entity-own-ended" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          The register holds no {v.kind} row for {v.number} {asOf === undefined ? 'now' : `just after extract ${asOf}`}: it ended (see the history below), while
+          other rows of it listed here are still current. The extracts that followed no longer list the {v.kind} itself but still list these.
+        </p>
+      )}
+      <FallbackNote view={v} lang={lang} />
+      <Facts view={v} lang={lang} />
       <Section title="Denominations" testId="entity-denominations" empty={v.denominations.length === 0}>
-        <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, text(d.type), text(d.language)])} />
+        <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, text(d.type, lang), text(d.language, lang)])} />
       </Section>
       <Section title="Addresses" testId="entity-addresses" empty={v.addresses.length === 0}>
         <Table
           head={['type', 'address', 'municipality', 'country']}
           rows={v.addresses.map((a) => [
-            text(a.type),
+            text(a.type, lang),
             [lang === 'fr' ? (a.streetFr ?? a.streetNl) : (a.streetNl ?? a.streetFr), a.houseNumber, a.box ? `box ${a.box}` : null].filter(Boolean).join(' '),
             [a.zipcode, lang === 'fr' ? (a.municipalityFr ?? a.municipalityNl) : (a.municipalityNl ?? a.municipalityFr)].filter(Boolean).join(' '),
             lang === 'fr' ? (a.countryFr ?? a.countryNl) : (a.countryNl ?? a.countryFr),
@@ -98,10 +105,10 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         />
       </Section>
       <Section title="Activities" testId="entity-activities" empty={v.activities.length === 0}>
-        <Table head={['NACE', 'description', 'classification', 'group']} rows={v.activities.map((a) => [`${a.nace.code ?? ''} (${a.naceVersion ?? '?'})`, a.nace.text, text(a.classification), text(a.group)])} />
+        <Table head={['NACE', 'description', 'classification', 'group']} rows={v.activities.map((a) => [`${a.nace.code ?? ''} (${a.naceVersion ?? '?'})`, a.nace.text && fellBack(a.nace, lang) ? `${a.nace.text} (${a.nace.language})` : a.nace.text, text(a.classification, lang), text(a.group, lang)])} />
       </Section>
       <Section title="Contacts" testId="entity-contacts" empty={v.contacts.length === 0}>
-        <Table head={['type', 'value', 'of']} rows={v.contacts.map((c) => [text(c.type), c.value, text(c.entityContact)])} />
+        <Table head={['type', 'value', 'of']} rows={v.contacts.map((c) => [text(c.type, lang), c.value, text(c.entityContact, lang)])} />
       </Section>
       {v.kind === 'enterprise' && (
         <Section title="Establishments and branches" testId="entity-establishments" empty={v.establishments.length + v.branches.length === 0}>
@@ -202,15 +209,43 @@ function Timeline({ number, events, asOf }: { number: string; events: HistoryEve
   );
 }
 
-const text = (c: Coded) => (c.text ? c.text : c.code);
+const LANGUAGE_NAMES: Record<string, string> = { NL: 'Dutch', FR: 'French', DE: 'German', EN: 'English' };
 
-function Facts({ view: v }: { view: EntityView }) {
+/** A code's text, marked with the language it is in when the code table had none in the one chosen. */
+const text = (c: Coded, lang: string) => (c.text ? (fellBack(c, lang) ? `${c.text} (${c.language})` : c.text) : c.code);
+const fellBack = (c: Coded, lang: string) => Boolean(c.text && c.language && c.language !== lang.toUpperCase());
+
+/** Every code the view shows, to tell whether any text fell back to another language. */
+function codesOf(v: EntityView): Coded[] {
+  const e = v.enterprise;
+  return [
+    ...(e ? [e.status, e.juridicalSituation, e.typeOfEnterprise, e.juridicalForm, e.juridicalFormCac] : []),
+    ...v.denominations.flatMap((d) => [d.type, d.language]),
+    ...v.addresses.map((a) => a.type),
+    ...v.activities.flatMap((a) => [a.nace, a.classification, a.group]),
+    ...v.contacts.flatMap((c) => [c.type, c.entityContact]),
+  ];
+}
+
+/** Says which languages the texts fell back to, when the code table lacks the one chosen. */
+function FallbackNote({ view, lang }: { view: EntityView; lang: string }) {
+  const used = [...new Set(codesOf(view).filter((c) => fellBack(c, lang)).map((c) => c.language as string))];
+  if (used.length === 0) return null;
+  return (
+    <p className="text-sm text-slate-600" data-testid="code-fallback">
+      The code table has no {LANGUAGE_NAMES[lang.toUpperCase()] ?? lang.toUpperCase()} text for some codes: those are shown in{' '}
+      {used.map((l) => LANGUAGE_NAMES[l] ?? l).join(' or ')}, marked ({used.join(', ')}).
+    </p>
+  );
+}
+
+function Facts({ view: v, lang }: { view: EntityView; lang: string }) {
   const facts: [string, string | null | undefined][] = v.enterprise
     ? [
-        ['Status', text(v.enterprise.status)],
-        ['Juridical situation', text(v.enterprise.juridicalSituation)],
-        ['Type', text(v.enterprise.typeOfEnterprise)],
-        ['Juridical form', text(v.enterprise.juridicalForm)],
+        ['Status', text(v.enterprise.status, lang)],
+        ['Juridical situation', text(v.enterprise.juridicalSituation, lang)],
+        ['Type', text(v.enterprise.typeOfEnterprise, lang)],
+        ['Juridical form', text(v.enterprise.juridicalForm, lang)],
         ['Start date', v.enterprise.startDate],
       ]
     : [['Start date', v.establishment?.startDate]];

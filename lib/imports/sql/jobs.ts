@@ -167,10 +167,11 @@ export async function saveUndoProgress(tx: Tx, jobId: number, undo: UndoProgress
 /** Per job: the counts of its batches, rejected rows and how long it has run (the history). */
 export async function jobSummaries(sql: Queryable, jobIds: number[]) {
   return sql<
-    { id: number; seconds: number; total: number; completed: number; failed: number; inserted: number; ended: number; unchanged: number; rejected: number }[]
+    { id: number; seconds: number; paused: number; total: number; completed: number; failed: number; inserted: number; ended: number; unchanged: number; rejected: number }[]
   >`
     select j.id,
       extract(epoch from (coalesce(j.finished_at, now()) - j.created_at))::float8 as seconds,
+      (j.paused_seconds + coalesce(extract(epoch from coalesce(j.finished_at, now()) - j.paused_at), 0))::float8 as paused,
       coalesce(b.total, 0)::int as total, coalesce(b.completed, 0)::int as completed, coalesce(b.failed, 0)::int as failed,
       coalesce(b.inserted, 0)::int as inserted, coalesce(b.ended, 0)::int as ended, coalesce(b.unchanged, 0)::int as unchanged,
       greatest((select count(*) from import_errors e where e.job_id = j.id), (j.counts->>'rejected')::int)::int as rejected

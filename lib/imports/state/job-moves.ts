@@ -35,7 +35,10 @@ export const markRefused = (tx: Tx, jobId: number, error: JobError) =>
 export const markRefusedAfterCopy = (tx: Tx, jobId: number, undo: UndoProgress, error: JobError) =>
   move(tx, jobId, 'refusedAfterCopy', tx`, undo = ${JSON.stringify(undo)}::jsonb, error = ${JSON.stringify(error)}::jsonb`);
 
-export const markPaused = (sql: Queryable, jobId: number) => move(sql, jobId, 'pause', sql``);
+export const markPaused = (sql: Queryable, jobId: number) => move(sql, jobId, 'pause', sql`, paused_at = now()`);
+
+/** Ends the import's pause, if it is in one: its seconds go to paused_seconds (not counted in its duration). */
+const endPause = (sql: Queryable) => sql`, paused_seconds = paused_seconds + coalesce(extract(epoch from now() - paused_at), 0), paused_at = null`;
 
 /** cancelling | rolling_back -> paused, remembering which undo it was (`undo.pausedFrom`). */
 export const markUndoPaused = (sql: Queryable, jobId: number) =>
@@ -52,14 +55,14 @@ export async function markResumed(sql: Queryable, jobId: number): Promise<boolea
   return (
     (await move(sql, jobId, 'resumeCancel', undo, pausedFrom(JOB.cancelling))) ||
     (await move(sql, jobId, 'resumeRollback', undo, pausedFrom(JOB.rolling_back))) ||
-    (await move(sql, jobId, 'resumeStaging', sql``, sql`prepared_at is null and ${notUndo}`)) ||
-    move(sql, jobId, 'resume', sql``, sql`prepared_at is not null and ${notUndo}`)
+    (await move(sql, jobId, 'resumeStaging', endPause(sql), sql`prepared_at is null and ${notUndo}`)) ||
+    move(sql, jobId, 'resume', endPause(sql), sql`prepared_at is not null and ${notUndo}`)
   );
 }
 
 /** preparing | running | paused -> cancelling, with what undoing it will remove and restore. */
 export const markCancelling = (tx: Tx, jobId: number, undo: UndoProgress) =>
-  move(tx, jobId, 'cancel', tx`, undo = ${JSON.stringify(undo)}::jsonb`);
+  move(tx, jobId, 'cancel', tx`, undo = ${JSON.stringify(undo)}::jsonb ${endPause(tx)}`);
 
 /** running -> completed, with the totals of its batches and the tables whose statistics it left stale. */
 export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, number>, analyze: string[]) =>

@@ -37,17 +37,18 @@ export async function listJobs(sql: Sql, limit = 50, offset = 0, filter: JobFilt
       ended: n(r?.ended),
       unchanged: n(r?.unchanged),
       rejected: n(r?.rejected),
-      durationSeconds: importSeconds(job, n(r?.seconds)),
+      durationSeconds: importSeconds(job, n(r?.seconds), n(r?.paused)),
     };
   });
 }
 
 /**
- * How long the import itself took: to its finish, or, for one undone later (cancelled, rolled
+ * How long the import itself took, its pauses left out: to its finish, or, for one undone later (cancelled, rolled
  * back), to when its undo began, so a rollback's time is not counted as the import's.
  */
-function importSeconds(job: JobRow, untilFinishOrNow: number): number {
+function importSeconds(job: JobRow, untilFinishOrNow: number, paused: number): number {
   const undoStarted = job.undo?.startedAt ? Date.parse(job.undo.startedAt) : NaN;
-  if (isVoid(job.status) && Number.isFinite(undoStarted)) return Math.max(0, (undoStarted - new Date(job.createdAt).getTime()) / 1000);
-  return untilFinishOrNow;
+  // A cancel ends the import's pause (paused_seconds then holds all of it); its undo's pauses are not counted there.
+  if (isVoid(job.status) && Number.isFinite(undoStarted)) return Math.max(0, (undoStarted - new Date(job.createdAt).getTime()) / 1000 - paused);
+  return Math.max(0, untilFinishOrNow - paused);
 }

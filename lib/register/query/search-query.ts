@@ -28,6 +28,8 @@ export interface SearchHit {
   status: Coded;
   /** The registered seat (an establishment: its own address), one line. */
   address: string | null;
+  /** A search by name: the name that matched, when it is not the one shown (a trade name, say). */
+  matchedName?: string;
 }
 
 export interface SearchResult {

@@ -47,18 +47,22 @@ function prefixEnd(prefix: string): string {
   return points.join('') + String.fromCodePoint((last.codePointAt(0) as number) + 1);
 }
 
-/** Entity numbers by name: prefix matches in name order, or else similar names best first; at most `want`. */
-export async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean }> {
+/**
+ * Entity numbers by name: prefix matches in name order, or else similar names best first; at
+ * most `want`. `names`: per number, the name that matched (the first in name order, or the
+ * most similar), which need not be the entity's main name.
+ */
+export async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean; names: Map<string, string> }> {
   const folded = await fold(sql, q);
   if (!folded) throw new ImportFailure('VALIDATION', 'The search text has no letters or digits to search for.');
   const lo = folded;
   const hi = prefixEnd(folded);
   const out: string[] = [];
-  const seen = new Set<string>();
-  const take = (rows: { n: string }[]) => {
-    for (const { n } of rows) {
-      if (seen.has(n)) continue;
-      seen.add(n);
+  const names = new Map<string, string>();
+  const take = (rows: { n: string; name: string | null }[]) => {
+    for (const { n, name } of rows) {
+      if (names.has(n)) continue;
+      names.set(n, name ?? '');
       out.push(n);
     }
   };
@@ -66,8 +70,8 @@ export async function byName(sql: Sql, q: string, want: number, filter: Filter):
   // stopped (name, then number) until there are enough entities or no more names.
   let after: { f: string; n: string } | null = null;
   for (let reads = 0; out.length < want && reads < 20; reads++) {
-    const rows: { n: string; f: string }[] = await sql<{ n: string; f: string }[]>`
-      select d.entity_number as n, kbo_fold(d.denomination) collate "C" as f from denominations d
+    const rows: { n: string; f: string; name: string | null }[] = await sql<{ n: string; f: string; name: string | null }[]>`
+      select d.entity_number as n, kbo_fold(d.denomination) collate "C" as f, d.denomination as name from denominations d
       where d.is_current and kbo_fold(d.denomination) collate "C" >= ${lo} and kbo_fold(d.denomination) collate "C" < ${hi}
         ${after ? sql`and (kbo_fold(d.denomination) collate "C", d.entity_number) > (${after.f}::text collate "C", ${after.n}::text collate "C")` : sql``}
         and ${filter(sql`d.entity_number`)}
@@ -82,15 +86,16 @@ export async function byName(sql: Sql, q: string, want: number, filter: Filter):
   // candidates by the text's longest word (the short and common ones, "nv", "de", would make
   // it read most of the index), at most SIMILAR_CANDIDATES rows, ranked by the word similarity
   // of the whole text (at least SIMILARITY, pg_trgm's own default threshold).
-  if (out.length > 0) return { numbers: out.slice(0, want), similar: false };
+  if (out.length > 0) return { numbers: out.slice(0, want), similar: false, names };
   const longest = folded.split(' ').reduce((a, b) => (b.length > a.length ? b : a), '');
   const driver = longest.length >= 3 ? longest : folded;
   take(
-    await sql<{ n: string }[]>`
-      select n from (
-        select d.entity_number as n, max(word_similarity(${folded}, d.f)) as score
+    await sql<{ n: string; name: string | null }[]>`
+      select n, name from (
+        select d.entity_number as n, max(word_similarity(${folded}, d.f)) as score,
+               (array_agg(d.denomination order by word_similarity(${folded}, d.f) desc, d.denomination))[1] as name
         from (
-          select d.entity_number, kbo_fold(d.denomination) as f from denominations d
+          select d.entity_number, kbo_fold(d.denomination) as f, d.denomination from denominations d
           where d.is_current and ${driver} <% kbo_fold(d.denomination)
             and word_similarity(${folded}, kbo_fold(d.denomination)) >= ${SIMILARITY}
             and ${filter(sql`d.entity_number`)}
@@ -101,7 +106,7 @@ export async function byName(sql: Sql, q: string, want: number, filter: Filter):
         limit ${want * 2}
       ) ranked`,
   );
-  return { numbers: out.slice(0, want), similar: true };
+  return { numbers: out.slice(0, want), similar: true, names };
 }
 
 /** Entity numbers matching the filters alone, in number order: one page and one more, after `offset`. */

@@ -41,6 +41,13 @@ export interface EntityView {
   /** An enterprise's current establishments and branches (empty for an establishment). */
   establishments: { number: string; startDate: string | null }[];
   branches: { id: string; startDate: string | null }[];
+  /**
+   * The entity's own row (its enterprise or establishment row) had ended, while other rows of
+   * it (names, addresses, activities…) were still current: a FULL that no longer lists the
+   * entity but still lists some of its rows does that. `enterprise` or `establishment` is then
+   * null, and the rows that remain are shown.
+   */
+  ownRowEnded: boolean;
 }
 
 /**
@@ -55,7 +62,8 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
   const { kind, number } = parsed;
   const r = await entityRows(sql, kind, number, asOf);
   const self = r.own[0];
-  if (!self) {
+  const others = r.denominations.length + r.addresses.length + r.contacts.length + r.activities.length + r.establishments.length + r.branches.length;
+  if (!self && others === 0) {
     throw new ImportFailure(
       'NOT_FOUND',
       asOf === undefined
@@ -71,10 +79,10 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
 type Coder = (category: string, code: string | null | undefined) => Coded;
 
 /** The (category, code) pairs whose texts the view shows. */
-function codesShown(kind: 'enterprise' | 'establishment', self: Row, r: EntityRows): [string, string | null][] {
+function codesShown(kind: 'enterprise' | 'establishment', self: Row | undefined, r: EntityRows): [string, string | null][] {
   const { denominations, addresses, contacts, activities } = r;
   return [
-    ...(kind === 'enterprise'
+    ...(kind === 'enterprise' && self
       ? ([
           ['Status', self.status],
           ['JuridicalSituation', self.juridical_situation],
@@ -93,13 +101,14 @@ function codesShown(kind: 'enterprise' | 'establishment', self: Row, r: EntityRo
 }
 
 /** The rows as the page shows them, each code with its text. */
-function viewOf(kind: 'enterprise' | 'establishment', number: string, self: Row, r: EntityRows, coded: Coder): EntityView {
+function viewOf(kind: 'enterprise' | 'establishment', number: string, self: Row | undefined, r: EntityRows, coded: Coder): EntityView {
   const { denominations, addresses, contacts, activities, establishments, branches } = r;
   return {
     kind,
     number,
+    ownRowEnded: !self,
     enterprise:
-      kind === 'enterprise'
+      kind === 'enterprise' && self
         ? {
             status: coded('Status', self.status),
             juridicalSituation: coded('JuridicalSituation', self.juridical_situation),
@@ -110,7 +119,7 @@ function viewOf(kind: 'enterprise' | 'establishment', number: string, self: Row,
             primaryName: r.primaryName,
           }
         : null,
-    establishment: kind === 'establishment' ? { startDate: self.start_date ?? null, enterpriseNumber: self.enterprise_number ?? null } : null,
+    establishment: kind === 'establishment' && self ? { startDate: self.start_date ?? null, enterpriseNumber: self.enterprise_number ?? null } : null,
     denominations: denominations.map((d) => ({ language: coded('Language', d.language), type: coded('TypeOfDenomination', d.type_of_denomination), denomination: d.denomination ?? null })),
     addresses: addresses.map((a) => ({
       type: coded('TypeOfAddress', a.type_of_address),

@@ -28,6 +28,7 @@ export async function searchRegister(sql: Sql, raw: SearchQuery, language: Langu
 
   let match: SearchResult['match'];
   let numbers: string[];
+  let matched = new Map<string, string>();
   if (query.q && looksLikeNumber(query.q)) {
     const parsed = parseRegisterNumber(query.q);
     if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
@@ -37,12 +38,17 @@ export async function searchRegister(sql: Sql, raw: SearchQuery, language: Langu
     const found = await byName(sql, query.q, want, filter);
     match = found.similar ? 'similar' : 'name';
     numbers = found.numbers;
+    matched = found.names;
   } else {
     match = 'filters';
     numbers = await byFilters(sql, { ...query, zips }, offset, filter);
   }
   const pageNumbers = match === 'filters' ? numbers : numbers.slice(offset);
-  const hits = await hitsOf(sql, pageNumbers.slice(0, PAGE_SIZE), language);
+  // The name that matched, beside the one shown, when they differ ("Dubois" found by a trade name).
+  const hits = (await hitsOf(sql, pageNumbers.slice(0, PAGE_SIZE), language)).map((h) => {
+    const name = matched.get(h.number);
+    return name && name !== h.name ? { ...h, matchedName: name } : h;
+  });
   return { match, hits, page, pageSize: PAGE_SIZE, hasMore: pageNumbers.length > PAGE_SIZE, naceText };
 }
 
@@ -51,7 +57,7 @@ async function naceDescription(sql: Sql, nace: string, language: Language): Prom
   const versions = await naceVersionsOf(sql, nace);
   if (versions.length === 0) return null;
   const texts = await codeTexts(sql, versions.map((v) => [v, nace]), language);
-  return texts.get(codeKey(versions[0] as string, nace)) ?? null;
+  return texts.get(codeKey(versions[0] as string, nace))?.text ?? null;
 }
 
 /** The juridical forms and statuses the code table names, for the search form's choices, in `language` (else NL, else FR). */
@@ -60,7 +66,7 @@ export async function searchChoices(sql: Sql, language: Language = 'nl'): Promis
   const of = (category: string) =>
     rows
       .filter((r) => r.category === category)
-      .map((r) => ({ code: r.code, text: r.description }))
+      .map((r) => ({ code: r.code, text: r.description, language: r.language }))
       .sort((a, b) => (a.text ?? a.code).localeCompare(b.text ?? b.code));
   return { forms: of('JuridicalForm'), statuses: of('Status') };
 }
