@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import JSZip from 'jszip';
 import { generateSeries, RegisterModel, zipExtract } from '../lib/generator';
 
@@ -15,29 +16,40 @@ import { generateSeries, RegisterModel, zipExtract } from '../lib/generator';
 const VERSION = '2: the real code table';
 const REAL_EXTRACT = path.join(process.cwd(), 'test', 'fixtures', 'kbo', 'KboOpenData_0147_2025_10_12_Update.zip');
 
+/** The samples, as files: their names and bytes, in the order to import them. */
+export async function sampleFiles(): Promise<{ name: string; bytes: Buffer; note: string }[]> {
+  const codes = await (await JSZip.loadAsync(readFileSync(REAL_EXTRACT))).file('code.csv')?.async('string');
+  if (!codes) throw new Error(`${REAL_EXTRACT} has no code.csv`);
+  const out: { name: string; bytes: Buffer; note: string }[] = [];
+  const add = async (extract: ReturnType<RegisterModel['snapshot']>, note = '') =>
+    out.push({ name: extract.fileName, bytes: await zipExtract({ ...extract, files: { ...extract.files, 'code.csv': codes } }), note });
+  let model: RegisterModel | undefined;
+  for (const step of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-11' })) {
+    await add(step.extract);
+    model = step.model;
+  }
+  (model as RegisterModel).drift(0.01);
+  await add((model as RegisterModel).snapshot(151, '2025-10-16'), ' (a resync)');
+  return out;
+}
+
 async function main() {
   const dir = path.join(process.cwd(), 'public', 'samples');
   const marker = path.join(dir, 'VERSION');
   if (existsSync(marker) && readFileSync(marker, 'utf8') === VERSION) return;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const codes = await (await JSZip.loadAsync(readFileSync(REAL_EXTRACT))).file('code.csv')?.async('string');
-  if (!codes) throw new Error(`${REAL_EXTRACT} has no code.csv`);
-  const write = async (extract: ReturnType<RegisterModel['snapshot']>, note = '') => {
-    await writeFile(path.join(dir, extract.fileName), await zipExtract({ ...extract, files: { ...extract.files, 'code.csv': codes } }));
-    console.log(`sample: public/samples/${extract.fileName}${note}`);
-  };
-  let model: RegisterModel | undefined;
-  for (const step of generateSeries({ enterprises: 2_000, updates: 3, base: 146, seed: 1, start: '2025-10-11' })) {
-    await write(step.extract);
-    model = step.model;
+  for (const f of await sampleFiles()) {
+    await writeFile(path.join(dir, f.name), f.bytes);
+    console.log(`sample: public/samples/${f.name}${f.note}`);
   }
-  (model as RegisterModel).drift(0.01);
-  await write((model as RegisterModel).snapshot(151, '2025-10-16'), ' (a resync)');
   await writeFile(marker, VERSION);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run as a script (npm run dev / start); imported by the e2e story for the same files.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -121,9 +121,15 @@ export function Controls({
         <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report`} download data-testid="report-json">
           Report (JSON)
         </a>
-        <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report?format=csv`} download data-testid="report-csv">
-          Rejected rows (CSV)
-        </a>
+        {s.rejected > 0 ? (
+          <a className="text-sky-700 underline underline-offset-2" href={`/api/imports/${jobId}/report?format=csv`} download data-testid="report-csv">
+            Rejected rows (CSV)
+          </a>
+        ) : (
+          <span className="text-slate-500" data-testid="report-none-rejected">
+            No rows rejected
+          </span>
+        )}
       </span>
     </div>
   );

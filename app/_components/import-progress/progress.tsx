@@ -141,7 +141,7 @@ export function Progress({ jobId }: { jobId: number }) {
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
           <Stat label="File rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
-          <Stat label="File rows/s (while applying)" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} />
+          <Stat label="File rows/s (while applying)" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} testId="rows-per-second" />
           <Stat label="ETA" value={job.status === JOB.running ? formatDuration(s.etaSeconds) : '–'} />
         </dl>
         <p className="min-h-5 text-sm text-slate-700" data-testid="current-operation">
