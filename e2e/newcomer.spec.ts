@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
+import { databaseUrl, resolveDatabaseUrl } from '../lib/db/client';
 import { KBO_TABLES, type DataTableName } from '../lib/kbo/spec';
 import { sampleFiles } from '../scripts/samples';
+import { E2E_AUTH, E2E_DATABASE, E2E_PORT } from './auth';
 import { ImportsPage, ProgressPage, screenshot, signIn, storyDatabase } from './pages';
 import { emptyRegister, withApi } from './setup';
 
@@ -176,4 +179,31 @@ test('the register: one row per entity, the same texts on every page, from a rea
   await expect(card).toContainText(/\d{4} /); // the postcode of its address
   await page.screenshot({ path: screenshot('newcomer-phone.png') });
   expect(errors.filter((e) => /same key|unique "key"/i.test(e))).toEqual([]);
+});
+
+test('without a portal account, Import daily update says it is off, which variables turn it on, where, and that a restart follows', async ({ page }) => {
+  // The same build, started as a newcomer starts it: no KBO_PORTAL_USER or KBO_PORTAL_PASSWORD.
+  const port = E2E_PORT + 5;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...E2E_AUTH, DATABASE_URL: databaseUrl(await resolveDatabaseUrl(), E2E_DATABASE) };
+  delete env.KBO_PORTAL_USER;
+  delete env.KBO_PORTAL_PASSWORD;
+  const server = spawn('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], { env, stdio: 'ignore', detached: true });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await expect.poll(async () => (await page.request.get(`${base}/login`).catch(() => null))?.status() ?? 0, { timeout: 60_000 }).toBe(200);
+    const login = await page.request.post(`${base}/api/auth/login`, { data: { password: E2E_AUTH.ADMIN_PASSWORD }, headers: { origin: base } });
+    expect(login.ok()).toBe(true);
+    for (const path of ['/imports', '/sync']) {
+      await page.goto(`${base}${path}`);
+      const setup = page.getByTestId('sync-setup');
+      await expect(setup).toContainText('Import daily update is off');
+      await expect(setup).toContainText('KBO_PORTAL_USER');
+      await expect(setup).toContainText('KBO_PORTAL_PASSWORD');
+      await expect(setup).toContainText('.env.local');
+      await expect(setup).toContainText('restart the app');
+    }
+    await expect(page.getByTestId('sync-start')).toHaveCount(0);
+  } finally {
+    if (server.pid) process.kill(-server.pid, 'SIGTERM');
+  }
 });
