@@ -138,3 +138,30 @@ test('a rollback paused between its undo steps holds still, and Resume finishes 
   await progress.button('resume').click();
   await progress.expectStatus('rolled back', 60_000);
 });
+
+test('an action the import has moved past (cancelled from elsewhere) is refused with its reason, and the page then shows where it stands', async ({ page, request }) => {
+  const imports = new ImportsPage(page);
+  await imports.open();
+  await imports.setConcurrency(1);
+  await setFaults(request, { stallMs: 6_000 });
+  // The rollback above left the register at base + 3: the next UPDATE is base + 4 again.
+  const progress = await imports.start(zipName(base + 4, 'Update'), await zipExtract(model.update(base + 4, dayOf(base + 4))));
+  await progress.expectStatus('running', 30_000);
+  await progress.button('pause').click();
+  await progress.expectStatus('paused', 10_000);
+  // The page stops hearing about the import (its status reads held), and another client cancels it.
+  const statusUrl = page.url().replace('/imports/', '/api/imports/');
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route(statusUrl, async (route) => {
+    await held;
+    await route.fallback();
+  });
+  expect((await request.post(`${statusUrl}/cancel`, { headers: bearer, data: {} })).ok()).toBe(true);
+  // Resume, clicked on the page that still says paused: refused, and the page says why.
+  await progress.button('resume').click();
+  await expect(page.getByTestId('action-error')).toContainText('only a paused import can be resumed');
+  release();
+  await progress.expectStatus('cancelled', 60_000);
+  await setFaults(request, {});
+});
