@@ -204,9 +204,21 @@ describe('what the pages need to say', () => {
     expect(left.denominations.length).toBe(names.filter((d) => d[0] === gone).length);
     expect((await entityView(t.db, gone, 'nl', 146)).ownRowEnded).toBe(false);
 
+    // An enterprise struck off with all its own rows, while a branch of it stays listed: no
+    // entity (a branch is a link to it, not a row of it).
+    const branch = model.currentRows('branches').find((b) => b[2] !== gone)!;
+    const struck = branch[2] as string;
+    for (const table of ['enterprises', 'denominations', 'addresses', 'contacts', 'activities'] as const) model.state[table].delete(struck);
+    const again = model.snapshot(149, '2025-10-04');
+    expect((await importZip(t.db, again.fileName, await zipExtract(again), { force: true })).job.status).toBe('completed');
+    const [stillThere] = await t.db<{ n: number }[]>`select count(*)::int as n from branches where is_current and enterprise_number = ${struck}`;
+    expect(stillThere!.n).toBeGreaterThan(0);
+    expect((await refusal(entityView(t.db, struck))).code).toBe('NOT_FOUND');
+
     // As of an extract never imported (147): the register as 146 left it, and the page says which.
     expect(await asOfExtract(t.db, 147)).toMatchObject({ asked: 147, imported: false, held: { extractNumber: 146, extractType: 'full', snapshotDate: '2025-10-01' } });
     expect(await asOfExtract(t.db, 148)).toMatchObject({ imported: true, held: { extractNumber: 148 } });
+    expect(await asOfExtract(t.db, 150)).toMatchObject({ imported: false, held: { extractNumber: 149 } });
     expect(await asOfExtract(t.db, 100)).toMatchObject({ imported: false, held: null });
   });
 });

@@ -85,7 +85,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
       {v.ownRowEnded && (
         <p role="status" data-testid="entity-own-ended" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
           The register holds no {v.kind} row for {v.number} {asOf === undefined ? 'now' : `just after extract ${asOf}`}: it ended (see the history below), while
-          other rows of it listed here are still current. The extracts that followed no longer list the {v.kind} itself but still list these.
+          the rows of it shown here were still current.
         </p>
       )}
       <FallbackNote view={v} lang={lang} />
@@ -240,6 +240,7 @@ function FallbackNote({ view, lang }: { view: EntityView; lang: string }) {
 }
 
 function Facts({ view: v, lang }: { view: EntityView; lang: string }) {
+  if (v.ownRowEnded) return null; // its own fields ended with its row
   const facts: [string, string | null | undefined][] = v.enterprise
     ? [
         ['Status', text(v.enterprise.status, lang)],

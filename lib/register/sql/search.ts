@@ -49,20 +49,24 @@ function prefixEnd(prefix: string): string {
 
 /**
  * Entity numbers by name: prefix matches in name order, or else similar names best first; at
- * most `want`. `names`: per number, the name that matched (the first in name order, or the
- * most similar), which need not be the entity's main name.
+ * most `want`. `names`: per number, the names that matched as read (in name order; the most
+ * similar), which need not include the entity's main name.
  */
-export async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean; names: Map<string, string> }> {
+export async function byName(sql: Sql, q: string, want: number, filter: Filter): Promise<{ numbers: string[]; similar: boolean; names: Map<string, string[]> }> {
   const folded = await fold(sql, q);
   if (!folded) throw new ImportFailure('VALIDATION', 'The search text has no letters or digits to search for.');
   const lo = folded;
   const hi = prefixEnd(folded);
   const out: string[] = [];
-  const names = new Map<string, string>();
+  const names = new Map<string, string[]>();
   const take = (rows: { n: string; name: string | null }[]) => {
     for (const { n, name } of rows) {
-      if (names.has(n)) continue;
-      names.set(n, name ?? '');
+      const seen = names.get(n);
+      if (seen) {
+        if (name !== null) seen.push(name);
+        continue;
+      }
+      names.set(n, name === null ? [] : [name]);
       out.push(n);
     }
   };

@@ -43,8 +43,8 @@ export interface EntityView {
   branches: { id: string; startDate: string | null }[];
   /**
    * The entity's own row (its enterprise or establishment row) had ended, while other rows of
-   * it (names, addresses, activities…) were still current: a FULL that no longer lists the
-   * entity but still lists some of its rows does that. `enterprise` or `establishment` is then
+   * it (names, addresses, contacts, activities) were still current: a FULL that no longer lists
+   * the entity but still lists some of its rows does that. `enterprise` or `establishment` is then
    * null, and the rows that remain are shown.
    */
   ownRowEnded: boolean;
@@ -62,7 +62,10 @@ export async function entityView(sql: Sql, typed: string, language: Language = '
   const { kind, number } = parsed;
   const r = await entityRows(sql, kind, number, asOf);
   const self = r.own[0];
-  const others = r.denominations.length + r.addresses.length + r.contacts.length + r.activities.length + r.establishments.length + r.branches.length;
+  // Rows keyed by the entity's own number (an enterprise's establishments and branches are
+  // keyed by it too, but as links to other entities: a branch left current does not make an
+  // ended enterprise one).
+  const others = r.denominations.length + r.addresses.length + r.contacts.length + r.activities.length;
   if (!self && others === 0) {
     throw new ImportFailure(
       'NOT_FOUND',

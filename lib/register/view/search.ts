@@ -28,7 +28,7 @@ export async function searchRegister(sql: Sql, raw: SearchQuery, language: Langu
 
   let match: SearchResult['match'];
   let numbers: string[];
-  let matched = new Map<string, string>();
+  let matched = new Map<string, string[]>();
   if (query.q && looksLikeNumber(query.q)) {
     const parsed = parseRegisterNumber(query.q);
     if (!parsed.ok) throw new ImportFailure('VALIDATION', parsed.message);
@@ -44,10 +44,11 @@ export async function searchRegister(sql: Sql, raw: SearchQuery, language: Langu
     numbers = await byFilters(sql, { ...query, zips }, offset, filter);
   }
   const pageNumbers = match === 'filters' ? numbers : numbers.slice(offset);
-  // The name that matched, beside the one shown, when they differ ("Dubois" found by a trade name).
+  // The name that matched, beside the one shown, when the one shown did not match ("Dubois"
+  // found by a trade name).
   const hits = (await hitsOf(sql, pageNumbers.slice(0, PAGE_SIZE), language)).map((h) => {
-    const name = matched.get(h.number);
-    return name && name !== h.name ? { ...h, matchedName: name } : h;
+    const names = matched.get(h.number) ?? [];
+    return names[0] !== undefined && !names.includes(h.name ?? '') ? { ...h, matchedName: names[0] } : h;
   });
   return { match, hits, page, pageSize: PAGE_SIZE, hasMore: pageNumbers.length > PAGE_SIZE, naceText };
 }
