@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db/client';
 import { describeIndexing, indexingProgress } from '@/lib/imports';
 import { isImportFailure } from '@/lib/errors';
-import { checkQuery, type Coded, LANGUAGE_COOKIE, savedLanguage, searchChoices, type SearchHit, type SearchQuery, searchQueryOf, searchRegister, type SearchResult } from '@/lib/register';
+import { checkQuery, codeLabel, type Coded, LANGUAGE_COOKIE, savedLanguage, searchChoices, type SearchHit, type SearchQuery, searchQueryOf, searchRegister, type SearchResult } from '@/lib/register';
 import { DataTable } from '../_components/data-table';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';
@@ -150,10 +150,7 @@ function Results({ result, query, lang }: { result: SearchResult; query: SearchQ
 }
 
 /** A code's text (or the code), marked with its language when it fell back from the one chosen. */
-function codeText(c: Coded, lang: string): string {
-  if (!c.text) return c.code ?? '—';
-  return c.language && c.language !== lang.toUpperCase() ? `${c.text} (${c.language})` : c.text;
-}
+const codeText = (c: Coded, lang: string): string => codeLabel(c, lang) ?? '—';
 
 /** The name a search by name matched, when it is not the one shown. */
 function MatchedName({ hit }: { hit: SearchHit }) {

@@ -6,7 +6,7 @@
  * statement on the register's tables), view/ (what the pages and the API show, built from them).
  */
 export * from './shared';
-export { type Coded } from './query/coded';
+export { codeLabel, type Coded, fellBack } from './query/coded';
 export { changeFilterOf, type EntityChange } from './query/change-filter';
 export { asOfParam } from './query/number';
 export { checkQuery, MAX_PAGE, PAGE_SIZE, searchQueryOf, type SearchHit, type SearchQuery, type SearchResult } from './query/search-query';

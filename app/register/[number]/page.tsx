@@ -2,7 +2,7 @@ import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { isImportFailure } from '@/lib/errors';
 import { getDb } from '@/lib/db/client';
-import { asOfExtract, asOfParam, type Coded, entityHistory, entityView, type EntityView, type HistoryEvent, LANGUAGE_COOKIE, savedLanguage } from '@/lib/register';
+import { asOfExtract, asOfParam, codeLabel, type Coded, entityHistory, entityView, type EntityView, fellBack, type HistoryEvent, LANGUAGE_COOKIE, savedLanguage } from '@/lib/register';
 import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
 import { readPageData } from '../../_lib/read';
@@ -91,13 +91,13 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
       <FallbackNote view={v} lang={lang} />
       <Facts view={v} lang={lang} />
       <Section title="Denominations" testId="entity-denominations" empty={v.denominations.length === 0}>
-        <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, text(d.type, lang), text(d.language, lang)])} />
+        <Table head={['name', 'type', 'language']} rows={v.denominations.map((d) => [d.denomination, codeLabel(d.type, lang), codeLabel(d.language, lang)])} />
       </Section>
       <Section title="Addresses" testId="entity-addresses" empty={v.addresses.length === 0}>
         <Table
           head={['type', 'address', 'municipality', 'country']}
           rows={v.addresses.map((a) => [
-            text(a.type, lang),
+            codeLabel(a.type, lang),
             [lang === 'fr' ? (a.streetFr ?? a.streetNl) : (a.streetNl ?? a.streetFr), a.houseNumber, a.box ? `box ${a.box}` : null].filter(Boolean).join(' '),
             [a.zipcode, lang === 'fr' ? (a.municipalityFr ?? a.municipalityNl) : (a.municipalityNl ?? a.municipalityFr)].filter(Boolean).join(' '),
             lang === 'fr' ? (a.countryFr ?? a.countryNl) : (a.countryNl ?? a.countryFr),
@@ -105,10 +105,10 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         />
       </Section>
       <Section title="Activities" testId="entity-activities" empty={v.activities.length === 0}>
-        <Table head={['NACE', 'description', 'classification', 'group']} rows={v.activities.map((a) => [`${a.nace.code ?? ''} (${a.naceVersion ?? '?'})`, a.nace.text && fellBack(a.nace, lang) ? `${a.nace.text} (${a.nace.language})` : a.nace.text, text(a.classification, lang), text(a.group, lang)])} />
+        <Table head={['NACE', 'description', 'classification', 'group']} rows={v.activities.map((a) => [`${a.nace.code ?? ''} (${a.naceVersion ?? '?'})`, a.nace.text ? codeLabel(a.nace, lang) : null, codeLabel(a.classification, lang), codeLabel(a.group, lang)])} />
       </Section>
       <Section title="Contacts" testId="entity-contacts" empty={v.contacts.length === 0}>
-        <Table head={['type', 'value', 'of']} rows={v.contacts.map((c) => [text(c.type, lang), c.value, text(c.entityContact, lang)])} />
+        <Table head={['type', 'value', 'of']} rows={v.contacts.map((c) => [codeLabel(c.type, lang), c.value, codeLabel(c.entityContact, lang)])} />
       </Section>
       {v.kind === 'enterprise' && (
         <Section title="Establishments and branches" testId="entity-establishments" empty={v.establishments.length + v.branches.length === 0}>
@@ -212,8 +212,6 @@ function Timeline({ number, events, asOf }: { number: string; events: HistoryEve
 const LANGUAGE_NAMES: Record<string, string> = { NL: 'Dutch', FR: 'French', DE: 'German', EN: 'English' };
 
 /** A code's text, marked with the language it is in when the code table had none in the one chosen. */
-const text = (c: Coded, lang: string) => (c.text ? (fellBack(c, lang) ? `${c.text} (${c.language})` : c.text) : c.code);
-const fellBack = (c: Coded, lang: string) => Boolean(c.text && c.language && c.language !== lang.toUpperCase());
 
 /** Every code the view shows, to tell whether any text fell back to another language. */
 function codesOf(v: EntityView): Coded[] {
@@ -243,10 +241,10 @@ function Facts({ view: v, lang }: { view: EntityView; lang: string }) {
   if (v.ownRowEnded) return null; // its own fields ended with its row
   const facts: [string, string | null | undefined][] = v.enterprise
     ? [
-        ['Status', text(v.enterprise.status, lang)],
-        ['Juridical situation', text(v.enterprise.juridicalSituation, lang)],
-        ['Type', text(v.enterprise.typeOfEnterprise, lang)],
-        ['Juridical form', text(v.enterprise.juridicalForm, lang)],
+        ['Status', codeLabel(v.enterprise.status, lang)],
+        ['Juridical situation', codeLabel(v.enterprise.juridicalSituation, lang)],
+        ['Type', codeLabel(v.enterprise.typeOfEnterprise, lang)],
+        ['Juridical form', codeLabel(v.enterprise.juridicalForm, lang)],
         ['Start date', v.enterprise.startDate],
       ]
     : [['Start date', v.establishment?.startDate]];

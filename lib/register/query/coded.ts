@@ -25,3 +25,9 @@ export function codedBy(texts: Map<string, CodeText>): (category: string, code: 
     return { code: code ?? null, text: found?.text ?? null, language: found?.language ?? null };
   };
 }
+
+/** The text is in another language than `lang` (it fell back to Dutch, then French). */
+export const fellBack = (c: Coded, lang: string): boolean => Boolean(c.text && c.language && c.language !== lang.toUpperCase());
+
+/** A code as a page shows it: its text, marked with its language when it fell back ("Actief (NL)"), else the code. */
+export const codeLabel = (c: Coded, lang: string): string | null => (c.text ? (fellBack(c, lang) ? `${c.text} (${c.language})` : c.text) : c.code);

@@ -1,5 +1,4 @@
 import type { Sql } from '../../db/client';
-import { JOB } from '../../imports';
 import type { DataTableName } from '../../kbo/spec';
 import type { Change } from '../query/change-filter';
 
@@ -14,13 +13,6 @@ export interface ChangeRow {
   change: Change;
   started: number;
   ended: number;
-}
-
-/** The latest extract a completed import brought in before extract `n`: what the register held just before it. */
-export async function extractHeldBefore(sql: Sql, n: number): Promise<number | null> {
-  const [r] = await sql<{ n: number | null }[]>`
-    select max(extract_number)::int as n from import_jobs where status = ${JOB.completed} and extract_number < ${n}`;
-  return r?.n ?? null;
 }
 
 /** Per register table, the rows an import's batches inserted. */

@@ -3,7 +3,8 @@ import { ImportFailure } from '../../errors';
 import { ensureChangeList, getJob, JOB } from '../../imports';
 import { KBO_TABLES, type DataTableName } from '../../kbo/spec';
 import { checkChangeFilter, type Change, type ChangeFilter, type EntityChange } from '../query/change-filter';
-import { changeCounts, changeCursor, changePage, extractHeldBefore, rowsInserted } from '../sql/changes';
+import { changeCounts, changeCursor, changePage, rowsInserted } from '../sql/changes';
+import { extractHeld } from '../sql/history';
 
 export interface ChangePage {
   job: { id: number; extractNumber: number | null; mode: string | null; status: string };
@@ -55,7 +56,8 @@ export async function importChanges(sql: Sql, jobId: number, raw: ChangeFilter =
   const empty = { job: head, before: null, loaded: null, summary: [], changes: [], page: f.page, pageSize: CHANGES_PAGE_SIZE, hasMore: false, computing: null };
   if (n === null || !holdsItsRows(job)) return empty;
   if (job.mode === 'initial') return { ...empty, loaded: loadedRows(job.counts, await rowsInserted(sql, job.id)) };
-  const [progress, before] = await Promise.all([ensureChangeList(sql, job), extractHeldBefore(sql, n)]);
+  const [progress, held] = await Promise.all([ensureChangeList(sql, job), extractHeld(sql, n - 1)]);
+  const before = held?.extractNumber ?? null;
   if (progress.done < progress.total) return { ...empty, before, computing: { done: progress.done, total: progress.total } };
   const offset = (f.page - 1) * CHANGES_PAGE_SIZE;
   const [summary, rows] = await Promise.all([changeCounts(sql, jobId, f.number), changePage(sql, jobId, f, offset, CHANGES_PAGE_SIZE)]);
