@@ -20,6 +20,8 @@ const schema = z.object({
   IMPORT_UNDO_CHUNK_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** A FULL into an empty register whose CSV files hold at least this many MB loads first and builds its indexes after, a partition at a time (lib/imports/jobs/indexes.ts). */
   IMPORT_DEFER_INDEXES_MB: z.coerce.number().min(0).max(1_000_000).default(64),
+  /** A preview (dry run) left alone this many hours after it was worked out is discarded, its staging dropped. */
+  PREVIEW_TTL_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(24),
   /** How long one step call keeps claiming further batches. */
   IMPORT_BATCH_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(1_500),
   /** Test-only fault switch: `1` makes batches, prepare and undo meet the plan the suites write into import_test_faults; never set it in production. */

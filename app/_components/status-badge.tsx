@@ -10,6 +10,8 @@ const STYLE: Record<JobStatus, string> = {
   cancelled: 'bg-slate-100 text-slate-600 ring-slate-300',
   rolling_back: 'bg-orange-50 text-orange-800 ring-orange-300',
   rolled_back: 'bg-slate-100 text-slate-600 ring-slate-300',
+  previewed: 'bg-violet-50 text-violet-800 ring-violet-300',
+  discarded: 'bg-slate-100 text-slate-600 ring-slate-300',
 };
 
 /** The job's status as a badge; `label` adds context such as "with 2 failed batches". */

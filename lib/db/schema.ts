@@ -245,17 +245,39 @@ export const importJobs = pgTable(
     pausedAt: timestamp('paused_at', { withTimezone: true }),
     /** The seconds its pauses that ended (resumed or cancelled) lasted. */
     pausedSeconds: doublePrecision('paused_seconds').notNull().default(0),
+    /**
+     * A preview (dry run): staged and worked out like an import, every batch undone as soon as
+     * it was applied, so the register never changes; Apply turns it into the import (false).
+     */
+    preview: boolean('preview').notNull().default(false),
+    /** The last completed import when the preview began (0: none): Apply refuses once it is not. */
+    previewBasis: integer('preview_basis'),
+    /** When the preview's batches were all worked out (it expires a day after, left alone). */
+    previewedAt: timestamp('previewed_at', { withTimezone: true }),
   },
   (t) => [
     // A file is imported once; an attempt that left the register unchanged does not count.
     // These predicates spell the state machine's groups (VOID_STATUSES, ACTIVE_STATUSES in
     // lib/imports/state/machine.ts) as SQL; lib/imports/state/machine.test.ts keeps them equal.
-    uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`status not in ('failed', 'cancelled', 'rolled_back')`),
+    // A preview changes nothing, so neither index counts one.
+    uniqueIndex('import_jobs_sha256_idx').on(t.sha256).where(sql`not preview and status not in ('failed', 'cancelled', 'rolled_back', 'discarded')`),
     // One import at a time per dataset: updates apply strictly in sequence.
     uniqueIndex('import_jobs_one_active_idx')
       .on(t.dataset)
-      .where(sql`status in ('preparing', 'running', 'paused', 'cancelling', 'rolling_back')`),
-    oneOf('import_jobs_status_check', t.status, ['preparing', 'running', 'paused', 'completed', 'failed', 'cancelling', 'cancelled', 'rolling_back', 'rolled_back']),
+      .where(sql`not preview and status in ('preparing', 'running', 'paused', 'cancelling', 'rolling_back')`),
+    oneOf('import_jobs_status_check', t.status, [
+      'preparing',
+      'running',
+      'paused',
+      'completed',
+      'failed',
+      'cancelling',
+      'cancelled',
+      'rolling_back',
+      'rolled_back',
+      'previewed',
+      'discarded',
+    ]),
     oneOf('import_jobs_mode_check', t.mode, ['initial', 'update', 'resync'], true),
     oneOf('import_jobs_extract_type_check', t.extractType, ['full', 'update'], true),
     oneOf('import_jobs_on_error_check', t.onError, ['continue', 'fail-fast']),

@@ -12,6 +12,7 @@ export { changeListSteps, ensureChangeList } from './jobs/change-list';
 export { createImport, type PrepareInput } from './jobs/create';
 export { faultPlan, faultsEnabled, setFaults } from './jobs/faults';
 export { finalizeImport } from './jobs/finalize';
+export { applyPreview, discardPreview, expirePreviews, previewExpiresAt } from './jobs/preview';
 export { indexingProgress } from './jobs/indexes';
 export { retryBatches } from './jobs/retry';
 export { completeUpload, fetchSteps, startImport } from './jobs/start';

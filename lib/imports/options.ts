@@ -22,10 +22,15 @@ export const importOptions = z.object({
    * partition at a time (default: when its CSV files hold at least IMPORT_DEFER_INDEXES_MB).
    */
   deferIndexes: z.boolean().optional(),
+  /**
+   * Preview first (a dry run): stage and work out what the import would do, changing nothing;
+   * then Apply (reusing what was staged) or Discard.
+   */
+  preview: z.boolean().optional(),
 });
 export type ImportOptions = z.infer<typeof importOptions>;
 
-/** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`, `deferIndexes=true|false`. */
+/** The same options sent as form fields (strings): `force=true`, `onError`, `maxRejected`, `maxRejectedPercent`, `deferIndexes=true|false`, `preview=true`. */
 export function importOptionsFromForm(form: { get(name: string): unknown }): ImportOptions {
   // A field that is not a string (a file) is passed on as it is, for zod to refuse.
   const field = (name: string) => form.get(name) ?? undefined;
@@ -39,5 +44,6 @@ export function importOptionsFromForm(form: { get(name: string): unknown }): Imp
     maxRejected: number('maxRejected'),
     maxRejectedPercent: number('maxRejectedPercent'),
     deferIndexes: field('deferIndexes') === undefined ? undefined : field('deferIndexes') === 'true',
+    preview: field('preview') === 'true' || undefined,
   });
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/client';
+import { expirePreviews } from '../jobs/preview';
 import { fetchSteps } from '../jobs/start';
 import { nextDrivenJob } from '../sql/jobs';
 import { pendingFetch } from '../sql/uploads';
@@ -10,12 +11,14 @@ import { driveImport } from './loop';
  * One cron tick, within `budgetMs`: first a URL fetch that its page left (fetched on until the
  * import exists), then the active import: its prepare steps (when its zip is stored here, not
  * on a CLI's disk), its batches, or its undo while it is cancelled or rolled back. The next
- * tick carries on. Paused or finished jobs are left alone. Uploads abandoned for a day are
- * dropped on the way (a few per tick), whether or not anyone starts another.
+ * tick carries on. Paused or finished jobs, and previews, are left alone. Uploads abandoned for
+ * a day are dropped on the way (a few per tick), and previews left alone for a day discarded,
+ * whether or not anyone starts another.
  */
 export async function cronTick(db: Sql, budgetMs: number): Promise<{ job: JobStatusView | null }> {
   const until = Date.now() + budgetMs;
   await dropAbandonedUploads(db, 20);
+  await expirePreviews(db);
   const fetching = await pendingFetch(db);
   let made: number | null = null;
   if (fetching !== undefined) {

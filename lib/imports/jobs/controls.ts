@@ -10,6 +10,7 @@ import { forgetChanges } from '../sql/changes';
 import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPaused } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, statusLabel, type JobMove, type JobStatus } from '../state/machine';
 import { undoSteps, type UndoOutcome } from './undo';
+import { discardPreview } from './preview';
 
 export const controlInput = z.object({
   jobId: z.number().int().positive(),
@@ -89,6 +90,8 @@ export async function resumeImport(db: Sql, raw: ControlInput): Promise<Controll
 export async function cancelImport(db: Sql, raw: ControlInput): Promise<Controlled> {
   const input = controlInput.parse(raw);
   const { jobId } = input;
+  // A preview applied nothing: cancelling it is discarding it.
+  if ((await getJob(db, jobId)).preview) return discardPreview(db, { jobId });
   const did = await db.begin(async (tx) => {
     const job = await getJob(tx, jobId, 'update');
     if (job.status === JOB.completed) refuse(jobId, job.status, 'roll it back instead of cancelling it.');

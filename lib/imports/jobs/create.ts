@@ -10,7 +10,7 @@ import type { ZipSource } from '../read/source';
 import { openExtract, type OpenedExtract } from '../read/zip';
 import { addFirstResyncBatches } from '../sql/batches';
 import { insertJobFiles, type PlannedFile } from '../sql/files';
-import { findJob, insertJob, jobOfFile, jobOfUpload, markIndexing } from '../sql/jobs';
+import { findJob, insertJob, jobOfFile, jobOfUpload, markIndexing, registerHead } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
 import { findUpload } from '../sql/uploads';
 import { dropUnclaimedUpload, storeUpload } from '../store/parts';
@@ -80,7 +80,7 @@ export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOpti
         joined = existing.joined;
         return existing.created;
       }
-      const mode = await checkSequence(tx, sha256, extract, input.force);
+      const mode = await checkSequence(tx, sha256, extract, input.force, input.preview === true);
       const jobId = await insertJob(tx, {
         fileName: input.fileName,
         fileSize: size,
@@ -95,6 +95,7 @@ export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOpti
         warnings: extract.warnings,
         ...policy,
         source: ref,
+        ...(input.preview ? { preview: { basis: await registerHead(tx) } } : {}),
       });
       const files = filePlans(extract, batchSize, mode);
       await insertJobFiles(tx, jobId, files);

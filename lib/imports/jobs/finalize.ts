@@ -17,6 +17,7 @@ import { changeListSteps } from './change-list';
 import { indexSteps } from './indexes';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
+import { finishPreview } from './preview';
 
 export const finalizeInput = z.object({
   jobId: z.number().int().positive(),
@@ -42,6 +43,8 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
   const { jobId, budgetMs = env().IMPORT_BATCH_BUDGET_MS } = finalizeInput.parse(raw);
   const deadline = Date.now() + budgetMs;
   const finalized = await complete(db, jobId);
+  // A preview stops here: nothing was written, so nothing is left to index, analyse or list.
+  if (finalized.status === JOB.previewed) return finalized;
   // A FULL that loaded without its indexes builds them first (indexes.ts): statistics and
   // the rest wait for the last, so the planner's sample sees every index.
   if (finalized.moved && (await anyIndexing(db))) {
@@ -60,7 +63,11 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
   return db.begin(async (tx) => {
     await withoutJit(tx);
     const job = await getJob(tx, jobId, 'update');
-    if (job.status === JOB.completed) return { jobId, status: job.status, moved: false, extractNumber: job.extractNumber };
+    if (job.status === JOB.completed || job.status === JOB.previewed) return { jobId, status: job.status, moved: false, extractNumber: job.extractNumber };
+    if (job.preview && job.status === JOB.running) {
+      await finishPreview(tx, job);
+      return { jobId, status: JOB.previewed, moved: true, extractNumber: job.extractNumber };
+    }
     if (!canMove(JOB_MOVES.finalize, job.status)) {
       throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is ${job.status}; only a running import can be finalized.`);
     }

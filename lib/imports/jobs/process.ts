@@ -17,6 +17,7 @@ import {
 } from '../state/batch-moves';
 import { ATTEMPT, JOB, type AttemptOutcome } from '../state/machine';
 import { applyBatch } from './apply';
+import { discardMoved, previewBatch, RegisterMoved } from './preview';
 import { batchFault, injectFault, injectStall } from './faults';
 
 export interface BatchOutcome {
@@ -99,10 +100,14 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
         if (!(await holdLease(tx, batch))) throw new LeaseLost();
         // Read after taking the batch row: a cancel's undo first waits for rows held like this
         // one, so a batch either commits before the undo starts or sees the job stopped here.
-        if ((await findJob(tx, job.id))?.status !== JOB.running) throw new JobStopped();
+        // Read here, not from the call's start: a preview applied meanwhile is an import now. A
+        // preview's batch holds its job's row (shared), so Discard waits for it.
+        let now = await findJob(tx, job.id);
+        if (now?.preview) now = await findJob(tx, job.id, 'share');
+        if (now?.status !== JOB.running) throw new JobStopped();
         await injectFault(tx, fault, batch);
         await withoutJit(tx);
-        const counts = await applyBatch(tx, job, batch);
+        const counts = now.preview ? await previewBatch(tx, now, batch) : await applyBatch(tx, now, batch);
         await completeBatch(tx, batch, counts, Date.now() - started);
         await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.completed);
         return counts;
@@ -112,6 +117,12 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
       if (err instanceof LeaseLost) {
         await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.lease_lost);
         return ended(ATTEMPT.lease_lost);
+      }
+      if (err instanceof RegisterMoved) {
+        // Another import moved the register while this preview ran: what it says is stale.
+        await releaseBatch(sql, batch);
+        await discardMoved(sql, job.id, err);
+        return ended(ATTEMPT.released, { error: err.message });
       }
       if (err instanceof JobStopped) {
         // Nothing was applied: hand the batch back untouched, as if it had never been claimed.

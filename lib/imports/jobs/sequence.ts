@@ -11,7 +11,7 @@ import { isActive, JOB, statusLabel } from '../state/machine';
  * Refuses a repeat, a conflicting or an out-of-sequence extract; otherwise says how to apply
  * it. Runs under the sequence lock, so two uploads cannot both pass.
  */
-export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean): Promise<ImportMode> {
+export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtract, force: boolean, preview = false): Promise<ImportMode> {
   const { meta } = extract;
   const active = await activeJob(tx);
   const same = await jobOfFile(tx, sha256);
@@ -60,8 +60,9 @@ export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtra
   const last = await lastCompletedExtract(tx);
 
   if (meta.extractType === 'full') {
-    // A FULL into tables that hold current rows compares with them (resync); into empty ones it is copied.
-    return (await firstNonEmptyTable(tx)) ? 'resync' : 'initial';
+    // A FULL into tables that hold current rows compares with them (resync); into empty ones it
+    // is copied, but not in a preview, which must stage it to leave the register as it is.
+    return preview || (await firstNonEmptyTable(tx)) ? 'resync' : 'initial';
   }
   if (force) return 'update';
   if (last === undefined) {

@@ -9,6 +9,7 @@ import { dropUnclaimedUpload } from '../store/parts';
 import { sha256Of, uploadSource } from '../store/sources';
 import { loadUpload, missingParts, uploadView, viewOf, type PartedUpload, type UploadView } from '../store/uploads';
 import { createImport, type CreateOptions, type PrepareInput } from './create';
+import { expirePreviews } from './preview';
 import { prepareSteps } from './prepare/step';
 
 /**
@@ -25,6 +26,8 @@ export async function startImport(
   callStarted = Date.now(),
   opts: CreateOptions = {},
 ): Promise<{ jobId: number }> {
+  // Previews left alone for a day go first: their staging is not kept forever.
+  await expirePreviews(db);
   const { jobId } = await createImport(db, input, opts);
   // The budget is the call's: what storing the upload and creating the job took comes off it.
   await prepareSteps(db, jobId, Math.max(0, callStarted + budgetMs - Date.now()));

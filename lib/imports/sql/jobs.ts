@@ -18,7 +18,8 @@ function jobColumns(sql: Queryable) {
     extract_type as "extractType", snapshot_date as "snapshotDate", extract_timestamp as "extractTimestamp", status, mode,
     forced, batch_size as "batchSize", on_error as "onError", max_rejected as "maxRejected",
     max_rejected_percent as "maxRejectedPercent", counts, warnings, error, created_at as "createdAt",
-    prepared_at as "preparedAt", staging, source, undo, analyze_pending as "analyzePending", indexing, finished_at as "finishedAt"`;
+    prepared_at as "preparedAt", staging, source, undo, analyze_pending as "analyzePending", indexing, finished_at as "finishedAt",
+    preview, preview_basis as "previewBasis", previewed_at as "previewedAt"`;
 }
 
 /** A job's row; `lock` takes its row lock for the rest of the transaction. */
@@ -74,6 +75,8 @@ export interface NewJob {
   maxRejected: number | null;
   maxRejectedPercent: number | null;
   source: ZipSourceRef;
+  /** A preview, made on the register as the import `previewBasis` (0: none) left it. */
+  preview?: { basis: number };
 }
 
 /** A new job, in `preparing`: where every job starts. */
@@ -81,11 +84,12 @@ export async function insertJob(tx: Tx, j: NewJob): Promise<number> {
   const [row] = await tx<{ id: number }[]>`
     insert into import_jobs (file_name, file_size, sha256, extract_number, extract_type, snapshot_date,
                              extract_timestamp, status, mode, forced, batch_size, warnings,
-                             on_error, max_rejected, max_rejected_percent, source)
+                             on_error, max_rejected, max_rejected_percent, source, preview, preview_basis)
     values (${j.fileName}, ${j.fileSize}, ${j.sha256}, ${j.extractNumber}, ${j.extractType},
             ${j.snapshotDate}, ${j.extractTimestamp}, ${JOB.preparing}, ${j.mode}, ${j.forced}, ${j.batchSize},
             ${JSON.stringify(j.warnings)}::jsonb,
-            ${j.onError}, ${j.maxRejected}, ${j.maxRejectedPercent}, ${JSON.stringify(j.source)}::jsonb)
+            ${j.onError}, ${j.maxRejected}, ${j.maxRejectedPercent}, ${JSON.stringify(j.source)}::jsonb,
+            ${j.preview !== undefined}, ${j.preview?.basis ?? null})
     returning id`;
   return (row as { id: number }).id;
 }
@@ -93,17 +97,18 @@ export async function insertJob(tx: Tx, j: NewJob): Promise<number> {
 /** A job's id, extract and status, named as drizzle names them. */
 export type JobBrief = Pick<JobRow, 'id' | 'extractNumber' | 'status'>;
 
-/** The active job (one at most), if any. */
+/** The active import (one at most; previews are not counted), if any. */
 export async function activeJob(sql: Queryable): Promise<JobBrief | undefined> {
   const [job] = await sql<JobBrief[]>`
-    select id, extract_number as "extractNumber", status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) limit 1`;
+    select id, extract_number as "extractNumber", status from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) and not preview limit 1`;
   return job;
 }
 
-/** A job of this very file that did not leave the register as it was. */
+/** A job of this very file that did not leave the register as it was (not a preview). */
 export async function jobOfFile(sql: Queryable, sha256: string): Promise<(JobBrief & { indexing: boolean }) | undefined> {
   const [job] = await sql<(JobBrief & { indexing: boolean })[]>`
-    select id, extract_number as "extractNumber", status, indexing from import_jobs where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) limit 1`;
+    select id, extract_number as "extractNumber", status, indexing from import_jobs
+    where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) and not preview limit 1`;
   return job;
 }
 
@@ -127,6 +132,15 @@ export async function lastCompletedExtract(sql: Queryable): Promise<number | und
   return last?.extractNumber;
 }
 
+/**
+ * The import the register is at: the last one completed (0: none). A preview is made on it and
+ * may be applied only while it still is; a rollback or a later import changes it.
+ */
+export async function registerHead(sql: Queryable): Promise<number> {
+  const [r] = await sql<{ id: number | null }[]>`select max(id) as id from import_jobs where status = ${JOB.completed}`;
+  return r?.id ?? 0;
+}
+
 /** The newest job completed after this one, if any. */
 export async function completedAfter(sql: Queryable, jobId: number): Promise<JobBrief | undefined> {
   const [later] = await sql<JobBrief[]>`
@@ -138,7 +152,7 @@ export async function completedAfter(sql: Queryable, jobId: number): Promise<Job
 export async function isLatestAndIdle(sql: Queryable, jobId: number): Promise<boolean> {
   const [r] = await sql<{ ok: boolean }[]>`
     select not exists (select 1 from import_jobs where status = ${JOB.completed} and id > ${jobId})
-       and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[])) as ok`;
+       and not exists (select 1 from import_jobs where status = any(${ACTIVE_STATUSES}::text[]) and not preview) as ok`;
   return Boolean(r?.ok);
 }
 
@@ -153,7 +167,7 @@ export async function jobOfUpload(sql: Queryable, uploadId: number): Promise<num
 export async function nextDrivenJob(sql: Queryable): Promise<number | undefined> {
   const [active] = await sql<{ id: number }[]>`
     select id from import_jobs
-    where status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload')
+    where not preview and (status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload'))
        or (status = ${JOB.completed} and (indexing or cardinality(analyze_pending) > 0))
        or (status = ${JOB.completed} and exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done))
     order by id limit 1`;

@@ -71,7 +71,23 @@ export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, numb
     jobId,
     'finalize',
     tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb), analyze_pending = ${analyze}::text[]`,
+    tx`not preview`,
   );
+
+/** running -> previewed (a preview only): every batch worked out, with the totals they would apply. */
+export const markPreviewed = (tx: Tx, jobId: number, totals: Record<string, number>) =>
+  move(tx, jobId, 'previewDone', tx`, previewed_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb)`, tx`preview`);
+
+/**
+ * previewed -> running, no longer a preview: its batches go back to pending (the caller resets
+ * them) and run for real. The time it waited is not counted in its duration, like a pause.
+ */
+export const markApplied = (tx: Tx, jobId: number) =>
+  move(tx, jobId, 'apply', tx`, preview = false, paused_seconds = paused_seconds + extract(epoch from now() - previewed_at)`, tx`preview`);
+
+/** A preview dropped, with why (discarded, expired, the register moved on): it changed nothing. */
+export const markDiscarded = (tx: Tx, jobId: number, why: JobError) =>
+  move(tx, jobId, 'discard', tx`, finished_at = now(), paused_at = null, error = ${JSON.stringify(why)}::jsonb`, tx`preview`);
 
 /** completed -> rolling_back, with what undoing it will remove and restore. */
 export const markRollingBack = (tx: Tx, jobId: number, undo: UndoProgress) =>

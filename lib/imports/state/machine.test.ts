@@ -18,14 +18,15 @@ import {
   JOB_STATUSES,
   TERMINAL_STATUSES,
   VOID_STATUSES,
+  WAITING_STATUSES,
   type JobStatus,
 } from './machine';
 
 const facts = { latestAndIdle: true, failedBatches: 1, allBatchesDone: true };
 
 describe('the job state machine', () => {
-  it('every status is either active or terminal, never both', () => {
-    for (const s of JOB_STATUSES) expect(ACTIVE_STATUSES.includes(s) !== TERMINAL_STATUSES.includes(s)).toBe(true);
+  it('every status is exactly one of active, waiting (a preview worked out) or terminal', () => {
+    for (const s of JOB_STATUSES) expect([ACTIVE_STATUSES, WAITING_STATUSES, TERMINAL_STATUSES].filter((g) => g.includes(s))).toHaveLength(1);
     for (const s of VOID_STATUSES) expect(TERMINAL_STATUSES).toContain(s);
   });
 
@@ -33,6 +34,16 @@ describe('the job state machine', () => {
     for (const [name, m] of Object.entries(JOB_MOVES)) {
       const fromTerminal = m.from.some((s) => TERMINAL_STATUSES.includes(s));
       expect(fromTerminal ? name : 'ok').toBe(fromTerminal ? 'rollback' : 'ok');
+    }
+  });
+
+  it('a preview is discarded, never cancelled, and applied once worked out', () => {
+    const preview = { ...facts, preview: true };
+    for (const s of JOB_STATUSES) {
+      expect(actionsFor(s, preview).cancel).toBe(false);
+      expect(actionsFor(s, preview).discard).toBe((JOB_MOVES.discard.from as readonly JobStatus[]).includes(s));
+      expect(actionsFor(s, preview).apply).toBe(s === JOB.previewed);
+      expect(actionsFor(s, facts)).toMatchObject({ apply: false, discard: false });
     }
   });
 
@@ -62,8 +73,8 @@ describe('the job state machine', () => {
       return dialect.sqlToQuery(index?.config.where as never).sql;
     };
     const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
-    expect(where('import_jobs_sha256_idx')).toBe(`status not in (${list(VOID_STATUSES)})`);
-    expect(where('import_jobs_one_active_idx')).toBe(`status in (${list(ACTIVE_STATUSES)})`);
+    expect(where('import_jobs_sha256_idx')).toBe(`not preview and status not in (${list(VOID_STATUSES)})`);
+    expect(where('import_jobs_one_active_idx')).toBe(`not preview and status in (${list(ACTIVE_STATUSES)})`);
     const status = getTableConfig(importJobBatches).columns.find((c) => c.name === 'status');
     expect(status?.default).toBe(BATCH.pending);
   });

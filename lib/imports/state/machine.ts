@@ -13,7 +13,19 @@ function named<const T extends readonly string[]>(...names: T): { readonly [K in
   return Object.fromEntries(names.map((n) => [n, n])) as { readonly [K in T[number]]: K };
 }
 
-export const JOB = named('preparing', 'running', 'paused', 'completed', 'failed', 'cancelling', 'cancelled', 'rolling_back', 'rolled_back');
+export const JOB = named(
+  'preparing',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelling',
+  'cancelled',
+  'rolling_back',
+  'rolled_back',
+  'previewed',
+  'discarded',
+);
 export type JobStatus = (typeof JOB)[keyof typeof JOB];
 export const JOB_STATUSES = Object.values(JOB) as readonly JobStatus[];
 
@@ -28,14 +40,21 @@ export type AttemptOutcome = (typeof ATTEMPT)[keyof typeof ATTEMPT];
 // ---------------------------------------------------------------------------------------------
 // Groups
 
-/** At most one job of a dataset is in one of these (a unique partial index enforces it). */
+/**
+ * At most one import of a dataset is in one of these (a unique partial index enforces it). A
+ * preview (`import_jobs.preview`) goes through the same first ones, staging and working out
+ * its batches, without counting: it writes nothing to the register, so it holds nobody up.
+ */
 export const ACTIVE_STATUSES: readonly JobStatus[] = [JOB.preparing, JOB.running, JOB.paused, JOB.cancelling, JOB.rolling_back];
 
+/** A preview whose every batch was worked out waits here for Apply or Discard (or its expiry). */
+export const WAITING_STATUSES: readonly JobStatus[] = [JOB.previewed];
+
 /** A job in one of these left the register as it was: its file may be imported again. */
-export const VOID_STATUSES: readonly JobStatus[] = [JOB.failed, JOB.cancelled, JOB.rolled_back];
+export const VOID_STATUSES: readonly JobStatus[] = [JOB.failed, JOB.cancelled, JOB.rolled_back, JOB.discarded];
 
 /** Nothing more will happen to a job in one of these. */
-export const TERMINAL_STATUSES: readonly JobStatus[] = [JOB.completed, JOB.failed, JOB.cancelled, JOB.rolled_back];
+export const TERMINAL_STATUSES: readonly JobStatus[] = [JOB.completed, JOB.failed, JOB.cancelled, JOB.rolled_back, JOB.discarded];
 
 /** Undoing what the job applied, in short steps driven like batches. */
 export const UNDOING_STATUSES: readonly JobStatus[] = [JOB.cancelling, JOB.rolling_back];
@@ -89,6 +108,12 @@ export const JOB_MOVES = {
   /** The undo of a prepare refused after copying rows ends here. */
   refusalUndone: { from: [JOB.cancelling], to: JOB.failed, by: 'undone (refused)' },
   rollbackUndone: { from: [JOB.rolling_back], to: JOB.rolled_back, by: 'undone' },
+  /** A preview's batches were all worked out (and undone): it waits, its staging kept. */
+  previewDone: { from: [JOB.running], to: JOB.previewed, by: 'preview worked out' },
+  /** Apply a preview: its staged batches run again, for real, from the start. */
+  apply: { from: [JOB.previewed], to: JOB.running, by: 'apply (preview)' },
+  /** A preview dropped (Discard, a day left alone, the register moved on): staging goes. */
+  discard: { from: [JOB.preparing, JOB.running, JOB.paused, JOB.previewed], to: JOB.discarded, by: 'discard (preview)' },
 } as const satisfies Record<string, Move<JobStatus>>;
 export type JobMove = keyof typeof JOB_MOVES;
 
@@ -122,6 +147,10 @@ export interface JobActions {
   rollback: boolean;
   retry: boolean;
   finalize: boolean;
+  /** A preview worked out: run it for real. */
+  apply: boolean;
+  /** A preview: drop it and its staging. */
+  discard: boolean;
 }
 
 /** The facts besides the status that some actions need (each also checked where the action runs). */
@@ -133,6 +162,8 @@ export interface ActionFacts {
   failedBatches: number;
   /** Every batch completed. */
   allBatchesDone: boolean;
+  /** The job is a preview: it is discarded, never cancelled, and applied once worked out. */
+  preview?: boolean;
 }
 
 /** Retry puts failed batches back while the job can still run them. */
@@ -147,10 +178,12 @@ export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
     // clicked then would meet a completed import).
     pause: (canMove(JOB_MOVES.pause, status) && !(status === JOB.running && facts.allBatchesDone)) || canMove(JOB_MOVES.pauseUndo, status),
     resume: canMove(JOB_MOVES.resume, status),
-    cancel: canMove(JOB_MOVES.cancel, status) && !facts.undoPaused,
+    cancel: canMove(JOB_MOVES.cancel, status) && !facts.undoPaused && !facts.preview,
     rollback: canMove(JOB_MOVES.rollback, status) && facts.latestAndIdle,
     retry: canRetry(status, Boolean(facts.undoPaused)) && facts.failedBatches > 0,
     finalize: canMove(JOB_MOVES.finalize, status) && facts.allBatchesDone,
+    apply: canMove(JOB_MOVES.apply, status) && Boolean(facts.preview),
+    discard: canMove(JOB_MOVES.discard, status) && Boolean(facts.preview),
   };
 }
 
@@ -160,6 +193,6 @@ export function actionsFor(status: JobStatus, facts: ActionFacts): JobActions {
 /** The moves as a plain-text table: the move's name, where it starts, where it leads, what makes it. */
 export function diagram(moves: Record<string, Move<string>>): string {
   return Object.entries(moves)
-    .map(([name, m]) => `${name.padEnd(18)} ${m.from.join(' | ').padEnd(28)} ─► ${m.to.padEnd(13)} ${m.by}`.trimEnd())
+    .map(([name, m]) => `${name.padEnd(18)} ${m.from.join(' | ').padEnd(41)} ─► ${m.to.padEnd(13)} ${m.by}`.trimEnd())
     .join('\n');
 }

@@ -3,7 +3,8 @@ import { batchSeconds, finishedTimeline, openBatches, progressGroups, type Batch
 import { changePartsProgress } from '../sql/changes';
 import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
-import { getJob, isLatestAndIdle } from '../sql/jobs';
+import { getJob, isLatestAndIdle, registerHead } from '../sql/jobs';
+import { previewExpiresAt } from '../jobs/preview';
 import { buildProgress } from '../sql/indexes';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
 import { baseMismatch, describeDrift } from './describe';
@@ -31,7 +32,7 @@ function toView(r: BatchRowBrief): BatchView {
 /** status: a pure read of a job's progress (no writes, safe to poll). */
 export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusView> {
   const job = await getJob(sql, jobId);
-  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList, building] = await Promise.all([
+  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList, building, head] = await Promise.all([
     progressGroups(sql, jobId),
     openBatches(sql, jobId),
     batchSeconds(sql, jobId),
@@ -42,6 +43,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     keptErrorsWithCode(sql, jobId, 'KEY_CURRENT'),
     changePartsProgress(sql, jobId),
     job.indexing ? buildProgress(sql) : null, // lib/imports/jobs/indexes.ts
+    registerHead(sql),
   ]);
   job.staging = files.get(jobId) ?? job.staging;
 
@@ -57,10 +59,12 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === JOB.running;
   const undoPaused = Boolean(job.undo?.pausedFrom);
-  const actions = actionsFor(job.status, { latestAndIdle, failedBatches: batches.failed, allBatchesDone: batches.total === batches.completed, undoPaused });
+  const facts = { latestAndIdle, failedBatches: batches.failed, allBatchesDone: batches.total === batches.completed, undoPaused, preview: job.preview };
+  const actions = actionsFor(job.status, facts);
 
   return {
     job,
+    preview: job.preview ? { basis: job.previewBasis ?? 0, head, expiresAt: previewExpiresAt(job).toISOString() } : null,
     changeList,
     indexes: building && { built: building.total - building.pending, total: building.total },
     batches,

@@ -51,6 +51,11 @@ export interface Drift extends DriftCounts {
 
 export interface JobStatusView {
   job: JobRow;
+  /**
+   * A preview: the import it was made on (`basis`, 0: none) and the one the register is at now
+   * (`head`): Apply is refused once they differ. It is discarded at `expiresAt` if left alone.
+   */
+  preview: { basis: number; head: number; expiresAt: string } | null;
   /** `blocked`: pending batches that wait on a failed one (a table's inserts wait for its deletes). */
   batches: { total: number; pending: number; processing: number; completed: number; failed: number; blocked: number };
   rows: { total: number; done: number };

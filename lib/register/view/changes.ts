@@ -108,10 +108,11 @@ export async function* importChangesCsv(sql: Sql, jobId: number, raw: ChangeFilt
 
 /**
  * Rows name their extract, not their job: only the completed job holds extract N's rows (an
- * extract is applied once at a time; one rolled back, failed or still running has none of its own).
+ * extract is applied once at a time; one rolled back, failed or still running has none of its
+ * own). A preview worked out to the end holds what it would change (lib/imports/jobs/preview.ts).
  */
 function holdsItsRows(job: { status: string }): boolean {
-  return job.status === JOB.completed;
+  return job.status === JOB.completed || job.status === JOB.previewed;
 }
 
 /** Rows per register table: inserted by the batches, and read from its CSV file (a job's counts' `files`). */
