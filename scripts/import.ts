@@ -6,7 +6,8 @@ import { ConfigError } from '../lib/env';
 import { driveImport, getJobStatus, JOB, type Patience, patiently } from '../lib/imports';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { isImportFailure } from '../lib/errors';
-import { bar, errorCode, summary } from './import/format';
+import { importChanges } from '../lib/register';
+import { bar, errorCode, previewSummary, summary } from './import/format';
 import { show } from './import/show';
 import { createOrResume, fetchImport, options } from './import/start';
 import { usage } from './import/usage';
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
       'max-rejected': { type: 'string' },
       'max-rejected-percent': { type: 'string' },
       'defer-indexes': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       job: { type: 'string' },
       'wait-db': { type: 'string', default: '120' },
@@ -93,12 +95,15 @@ async function main(): Promise<number> {
   const status = final.job.status === JOB.completed ? final : await patiently(patience, () => getJobStatus(db, jobId));
   // Resuming a paused cancel or rollback finishes that undo.
   const undoEnds: Record<string, string> = { [JOB.cancelling]: JOB.cancelled, [JOB.rolling_back]: JOB.rolled_back };
-  const wanted = (verb === 'resume' && resumedTo ? undoEnds[resumedTo] : undefined) ?? SUCCESS[verb ?? 'import'];
+  // A preview driven on (--job, resume, retry) ends worked out, as --dry-run does.
+  const previewing = status.job.preview && status.job.status !== JOB.discarded && verb !== 'discard';
+  const wanted = (verb === 'resume' && resumedTo ? undoEnds[resumedTo] : undefined) ?? (previewing ? SUCCESS.preview : SUCCESS[verb ?? 'import']);
 
   if (values.json) console.log(JSON.stringify({ ...status, prepareSeconds, elapsedSeconds: elapsed }, null, 2));
   else {
     const total = prepareSeconds + elapsed;
     console.log(summary(status));
+    if (status.job.status === JOB.previewed) console.log(previewSummary(status, (await importChanges(db, jobId)).summary));
     console.log(
       `time: prepare ${prepareSeconds.toFixed(2)} s + batches and finalize ${elapsed.toFixed(2)} s = ${total.toFixed(2)} s` +
         (prepareSeconds && !verb ? `, end to end ${Math.round(status.rows.total / total).toLocaleString('en')} rows/s` : ''),

@@ -29,7 +29,7 @@ export function summary(s: JobStatusView): string {
       ]
     : [];
   return [
-    `import #${job.id}: ${job.extractType} extract ${job.extractNumber} (${printable(job.fileName)}) ${job.status}`,
+    `${job.preview ? 'preview' : 'import'} #${job.id}: ${job.extractType} extract ${job.extractNumber} (${printable(job.fileName)}) ${job.status}`,
     fmt(head),
     ...lines.map(fmt),
     `total: ${s.rows.done.toLocaleString('en')} of ${s.rows.total.toLocaleString('en')} staged rows applied` +
@@ -38,6 +38,27 @@ export function summary(s: JobStatusView): string {
     ...(s.drift ? [`resync: ${s.drift.summary}`] : []),
     ...(s.baseWarning ? [`warning: ${s.baseWarning}`] : []),
     ...(s.rejected > 0 ? [`rejected: ${s.rejected.toLocaleString('en')} bad rows were left out (GET /api/imports/${job.id}/report?format=csv lists them)`] : []),
+  ].join('\n');
+}
+
+/**
+ * What a preview worked out, after its table of rows: the entities each table would gain, end
+ * and change (and re-issue unchanged), that nothing changed, and how to apply or discard it.
+ */
+export function previewSummary(s: JobStatusView, changes: { table: string; added: number; ended: number; modified: number; reissued: number }[]): string {
+  const id = s.job.id;
+  const touched = changes.filter((c) => c.added + c.ended + c.modified + c.reissued > 0);
+  return [
+    `preview: nothing was changed; applying extract ${s.job.extractNumber} would change these entities:`,
+    ...(touched.length === 0 ? ['  none'] : []),
+    ...touched.map(
+      (c) =>
+        `  ${c.table.padEnd(15)} ${c.added.toLocaleString('en')} added, ${c.ended.toLocaleString('en')} ended, ${c.modified.toLocaleString('en')} modified` +
+        (c.reissued ? ` (${c.reissued.toLocaleString('en')} re-issued unchanged)` : ''),
+    ),
+    `the list, entity by entity: GET /api/imports/${id}/changes (?format=csv), or the import's page`,
+    `apply it (from what it staged): npm run import -- apply ${id}`,
+    `discard it: npm run import -- discard ${id}`,
   ].join('\n');
 }
 

@@ -27,9 +27,10 @@ export async function createOrResume(
 }
 
 /** The options the flags give an import: --force, --on-error, --max-rejected, --max-rejected-percent, --defer-indexes. */
-export function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?: string; 'max-rejected-percent'?: string; 'defer-indexes'?: string }) {
+export function options(values: { force?: boolean; 'on-error'?: string; 'max-rejected'?: string; 'max-rejected-percent'?: string; 'defer-indexes'?: string; 'dry-run'?: boolean }) {
   const defer = values['defer-indexes'];
   return {
+    preview: values['dry-run'] || undefined,
     deferIndexes: defer === undefined ? undefined : defer === 'on',
     force: values.force,
     onError: values['on-error'] as PrepareInput['onError'],

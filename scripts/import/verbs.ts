@@ -1,6 +1,18 @@
-/** The import CLI's verbs on an existing import (pause, resume, cancel, rollback, retry), and the status each leaves it in when it did what was asked. */
+/** The import CLI's verbs on an existing import (pause, resume, cancel, rollback, retry; apply and discard a preview), and the status each leaves it in when it did what was asked. */
 import type { Sql } from '../../lib/db/client';
-import { cancelImport, getJobStatus, JOB, type Patience, patiently, pauseImport, resumeImport, retryBatches, rollbackImport } from '../../lib/imports';
+import {
+  applyPreview,
+  cancelImport,
+  discardPreview,
+  getJobStatus,
+  JOB,
+  type Patience,
+  patiently,
+  pauseImport,
+  resumeImport,
+  retryBatches,
+  rollbackImport,
+} from '../../lib/imports';
 import { isImportFailure } from '../../lib/errors';
 
 const VERBS = {
@@ -9,6 +21,8 @@ const VERBS = {
   cancel: cancelImport,
   rollback: rollbackImport,
   retry: retryBatches,
+  apply: applyPreview,
+  discard: (db: Sql, input: { jobId: number }) => discardPreview(db, input),
 } as const;
 export type Verb = keyof typeof VERBS;
 export const isVerb = (v: string | undefined): v is Verb => v !== undefined && v in VERBS;
@@ -20,6 +34,8 @@ const TOOK_EFFECT: Record<Verb, string[]> = {
   cancel: [JOB.cancelling, JOB.cancelled],
   rollback: [JOB.rolling_back, JOB.rolled_back],
   retry: [JOB.running, JOB.completed],
+  apply: [JOB.running, JOB.completed],
+  discard: [JOB.discarded],
 };
 
 /**
@@ -40,8 +56,11 @@ export async function patientVerb(db: Sql, verb: Verb, jobId: number, patience: 
 }
 
 /** The status a command leaves the job in when it did what was asked. */
-export const SUCCESS: Record<Verb | 'import', string> = {
+export const SUCCESS: Record<Verb | 'import' | 'preview', string> = {
   import: JOB.completed,
+  preview: JOB.previewed,
+  apply: JOB.completed,
+  discard: JOB.discarded,
   resume: JOB.completed,
   retry: JOB.completed,
   pause: JOB.paused,

@@ -33,6 +33,39 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string 
 }
 
 describe('the CLI', () => {
+  it('previews a file with --dry-run (nothing changes), then applies it, or discards another', async () => {
+    const model = new RegisterModel(73);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(146, 80, '2025-10-01')));
+    const before = await Promise.all(DATA_TABLES.map((table) => currentRows(t.db, table)));
+    const update = model.update(147, '2025-10-02', 0.2);
+    const file = path.join(dir, update.fileName);
+    await writeFile(file, await zipExtract(update));
+    const dry = await cli(file, '--dry-run', '--concurrency', '2');
+    expect(dry.stdout).toContain('update extract 147');
+    expect(dry.stdout).toMatch(/^preview #(\d+): update extract 147 .* previewed$/m);
+    expect(dry.stdout).toMatch(/^preview: nothing was changed; applying extract 147 would change these entities:$/m);
+    expect(dry.stdout).toMatch(/^  enterprises +\d+ added, \d+ ended, [1-9]\d* modified/m);
+    const id = Number(/^preview #(\d+)/m.exec(dry.stdout)?.[1]);
+    expect(dry.stdout).toContain(`apply it (from what it staged): npm run import -- apply ${id}`);
+    expect(await Promise.all(DATA_TABLES.map((table) => currentRows(t.db, table)))).toEqual(before);
+
+    const applied = await cli('apply', String(id));
+    expect(applied.stdout).toMatch(new RegExp(`^import #${id}: update extract 147 .* completed$`, 'm'));
+    for (const table of DATA_TABLES) expect(await currentRows(t.db, table), table).toEqual(model.currentRows(table));
+
+    const next = model.update(148, '2025-10-03', 0.2);
+    await writeFile(path.join(dir, next.fileName), await zipExtract(next));
+    const second = Number(/^preview #(\d+)/m.exec((await cli(path.join(dir, next.fileName), '--dry-run')).stdout)?.[1]);
+    expect((await cli('discard', String(second))).stdout).toMatch(new RegExp(`^preview #${second}: update extract 148 .* discarded$`, 'm'));
+    // Applying a discarded preview is refused, saying why.
+    const refused = await cli('apply', String(second)).then(
+      () => undefined,
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toMatch(new RegExp(`error \\(PRECONDITION_FAILED\\): Preview #${second} cannot be applied: it was discarded`));
+  });
+
   it('loads a FULL, then resyncs with the next FULL from disk, and a FULL from a URL', async () => {
     const model = new RegisterModel(71);
     const first = model.full(146, 120, '2025-10-01');

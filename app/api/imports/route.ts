@@ -30,7 +30,7 @@ export const GET = route({}, async (request) => {
 /**
  * prepare: multipart `file` (the KBO zip), stored in the database, then checked and turned
  * into a job (`preparing`, or `running` once staged); optional `force=true`, `onError`,
- * `maxRejected`, `maxRejectedPercent`.
+ * `maxRejected`, `maxRejectedPercent`, and `preview=true` (a dry run: Apply or Discard it after).
  */
 export const POST = route({ maxBodyBytes: () => env().MAX_UPLOAD_MB * 1024 * 1024 }, async (request) => {
   const started = Date.now();

@@ -41,7 +41,7 @@ export async function startImport(
  * Completing twice, one after the other or at the same moment (a retry after a lost answer, a
  * double click), gives the same import.
  */
-export async function completeUpload(sql: Sql, uploadId: number, sha256: string | null, opts: CreateOptions = {}): Promise<{ jobId: number }> {
+export async function completeUpload(sql: Sql, uploadId: number, sha256: string | null, opts: CreateOptions & { preview?: boolean } = {}): Promise<{ jobId: number }> {
   const made = await jobOfUpload(sql, uploadId);
   if (made !== undefined) return { jobId: made };
   const u = await loadUpload(sql, uploadId);
@@ -59,7 +59,7 @@ export async function completeUpload(sql: Sql, uploadId: number, sha256: string 
 /** What reading an upload whose parts vanish mid-read looks like. */
 const READ_FAILURE = /damaged|truncated|not a readable|no longer stored/;
 
-async function checkAndStart(sql: Sql, u: PartedUpload, sha256: string | null, opts: CreateOptions): Promise<{ jobId: number }> {
+async function checkAndStart(sql: Sql, u: PartedUpload, sha256: string | null, opts: CreateOptions & { preview?: boolean }): Promise<{ jobId: number }> {
   const uploadId = u.id;
   const missing = missingParts(u, await viewOf(sql, u));
   if (missing.length > 0) {
@@ -80,7 +80,9 @@ async function checkAndStart(sql: Sql, u: PartedUpload, sha256: string | null, o
     }
     await markUploadComplete(sql, uploadId, actual);
   }
-  return startImport(sql, { fileName: u.fileName, uploadId, ...(u.options as ImportOptions) }, undefined, undefined, opts);
+  const { preview, ...create } = opts;
+  const options = { ...(u.options as ImportOptions), ...(preview === undefined ? {} : { preview }) };
+  return startImport(sql, { fileName: u.fileName, uploadId, ...options }, undefined, undefined, create);
 }
 
 export interface FetchProgress {
