@@ -10,6 +10,7 @@ export * from './shared';
 export { portalConfigured, portalFromEnv } from './config';
 export { syncTick } from './drive/cron';
 export { runSync, type SyncResult } from './drive/run';
+export { previewSync, type SyncPreview } from './drive/preview';
 export { type Portal, KboPortal } from './portal';
 export { releaseLease } from './sql/state';
 export { newHolder, type SyncProgress, syncStep } from './steps/step';

@@ -3,6 +3,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSync } from '../../lib/sync';
+import { applyPreview } from '../../lib/imports/jobs/preview';
+import { driveImport } from '../../lib/imports/drive/loop';
+import { tableChecksums } from '../helpers/import';
 import { freshDb, type TestDb } from '../helpers/db';
 import { startPortal, type PortalImitation } from '../helpers/portal';
 import { PART, startWebhook, syncHelpers } from '../helpers/sync';
@@ -161,5 +164,28 @@ describe('npm run sync', () => {
     expect(status.stdout).toContain("portal's newest: 142 (2025-10-03); behind by 0 extract(s), 0 day(s)");
     expect(status.stdout).toMatch(/run #2 .* \(cli\): up_to_date; from empty: 142/);
     expect(status.stdout).toMatch(/run #1 .* \(cli\): error; from empty: nothing new; The KBO portal refused/);
+  });
+
+  it('--dry-run prints the plan and previews its first file, changing nothing; the preview then applies', async () => {
+    const days = await Days.start();
+    await days.upTo(141);
+    expect((await runSync(t.db, client())).current).toBe(true);
+    await days.upTo(143);
+    const before = await tableChecksums(t.db);
+    const dry = await syncCli(portal.password, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('2 to import after extract 141: 142, 143.');
+    expect(dry.stdout).toMatch(/^preview #(\d+): update extract 142 .* previewed$/m);
+    expect(dry.stdout).toMatch(/^preview: nothing was changed; applying extract 142 would change these entities:$/m);
+    expect(await tableChecksums(t.db)).toEqual(before);
+    // No run recorded: the sync is where it was.
+    expect((await t.db`select count(*)::int as n from sync_runs`)[0]!.n).toBe(1);
+    const id = Number(/^preview #(\d+)/m.exec(dry.stdout)?.[1]);
+    await applyPreview(t.db, { jobId: id });
+    await driveImport(t.db, { jobId: id, concurrency: 2, idleMs: 10 });
+    await expectRegisterAt(days, 142);
+    // The next sync carries on from there.
+    expect((await runSync(t.db, client())).current).toBe(true);
+    await expectRegisterAt(days, 143);
   });
 });

@@ -14,9 +14,9 @@ export interface Fetched {
 /**
  * Fetches a portal file into an upload of its own, a range request per part until the
  * deadline (at least one part), resuming the parts stored by an earlier run; once every part
- * is in, starts its import through the same path as any upload.
+ * is in, starts its import (or, `preview`, its preview) through the same path as any upload.
  */
-export async function fetchFile(sql: Sql, portal: Portal, file: PortalFile, deadline: number): Promise<Fetched> {
+export async function fetchFile(sql: Sql, portal: Portal, file: PortalFile, deadline: number, opts: { preview?: boolean } = {}): Promise<Fetched> {
   const url = `${PORTAL_SCHEME}${file.name}`;
   let uploadId = await unstartedUploadOf(sql, url);
   if (uploadId === undefined) {
@@ -34,7 +34,7 @@ export async function fetchFile(sql: Sql, portal: Portal, file: PortalFile, dead
   );
   if (view.received.length < u.parts) return { jobId: null, bytes: view.bytesReceived, size: u.size };
   // A sync running at the same moment (or an upload of the same file) may have made its import:
-  // this sync follows that import instead of being refused as a repeat.
-  const { jobId } = await completeUpload(sql, uploadId, null, { joinSameFile: true });
+  // this sync follows that import instead of being refused as a repeat. A dry run previews it.
+  const { jobId } = await completeUpload(sql, uploadId, null, opts.preview ? { preview: true } : { joinSameFile: true });
   return { jobId, bytes: u.size, size: u.size };
 }
