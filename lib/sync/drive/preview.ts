@@ -2,7 +2,7 @@ import type { Sql } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { driveImport, lastCompletedExtract } from '../../imports';
-import type { JobStatusView } from '../../imports/view/status';
+import type { JobStatusView } from '../../imports';
 import { planSync } from '../plan';
 import type { Portal } from '../portal';
 import { fetchFile } from '../steps/fetch';
