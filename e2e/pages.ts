@@ -111,12 +111,12 @@ export class ProgressPage {
     await expect.poll(() => this.completedBatches(), { timeout: 60_000 }).toBeGreaterThanOrEqual(n);
   }
 
-  button(testId: 'pause' | 'resume' | 'cancel' | 'rollback' | 'retry-all') {
+  button(testId: 'pause' | 'resume' | 'cancel' | 'rollback' | 'retry-all' | 'apply' | 'discard') {
     return this.page.getByTestId(testId);
   }
 
   /** Clicks a confirming button, then confirms in its dialog. */
-  async confirm(testId: 'cancel' | 'rollback') {
+  async confirm(testId: 'cancel' | 'rollback' | 'apply' | 'discard') {
     await this.button(testId).click();
     await expect(this.page.getByTestId(`${testId}-dialog`)).toBeVisible();
     await this.page.getByTestId(`${testId}-confirm`).click();

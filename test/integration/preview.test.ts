@@ -179,7 +179,7 @@ describe('a preview', () => {
     await cronTick(t.db, 1_000);
     const s = await getJobStatus(t.db, c);
     expect(s.job.status).toBe('discarded');
-    expect(s.job.error?.message).toMatch(/^Expired: left alone for more than 24 hours/);
+    expect(s.job.error?.message).toMatch(/^Preview expired: left alone for more than 24 hours/);
     expect(await staged(c)).toBe(0);
     // One still young is kept.
     const d = await preview(update);

@@ -32,7 +32,10 @@ export function ConfirmButton({
   onConfirm,
   disabled,
   testId,
+  tone = 'danger',
 }: {
+  /** `danger` (the default) for what undoes or drops; `primary` for what goes ahead. */
+  tone?: 'danger' | 'primary';
   label: string;
   title: string;
   body: React.ReactNode;
@@ -46,7 +49,7 @@ export function ConfirmButton({
   const dialog = useRef<HTMLDialogElement>(null);
   return (
     <>
-      <Button tone="danger" disabled={disabled} onClick={() => dialog.current?.showModal()} data-testid={testId}>
+      <Button tone={tone} disabled={disabled} onClick={() => dialog.current?.showModal()} data-testid={testId}>
         {label}
       </Button>
       <dialog
@@ -65,7 +68,7 @@ export function ConfirmButton({
               {dismiss}
             </Button>
             <Button
-              tone="danger"
+              tone={tone}
               onClick={() => {
                 dialog.current?.close();
                 onConfirm();

@@ -95,6 +95,36 @@ export function Controls({
           testId="cancel"
         />
       )}
+      {actions.apply && (
+        <ConfirmButton
+          label="Apply"
+          tone="primary"
+          title={`Apply preview #${job.id}?`}
+          body={
+            <p>
+              Extract {job.extractNumber} is imported from the rows this preview staged: the register changes as the preview said. Refused if the register
+              moved on since.
+            </p>
+          }
+          confirm="Apply to the register"
+          dismiss="Not now"
+          onConfirm={() => run('apply')}
+          disabled={busy}
+          testId="apply"
+        />
+      )}
+      {actions.discard && (
+        <ConfirmButton
+          label="Discard"
+          title={`Discard preview #${job.id}?`}
+          body={<p>Its staged rows and what it worked out are dropped. The register never changed; the file can be previewed or imported again.</p>}
+          confirm="Discard preview"
+          dismiss="Keep it"
+          onConfirm={() => run('discard')}
+          disabled={busy}
+          testId="discard"
+        />
+      )}
       {actions.rollback && (
         <ConfirmButton
           label="Roll back"

@@ -9,7 +9,7 @@ import { api, ApiError, fetchStatus, statusKey } from '../../_lib/api';
 import { Button } from './confirm-button';
 import { Controls, useConcurrency } from './controls';
 import { Alert, Retrying, Stat } from './notices';
-import { DriftView, UndoProgress } from './sections';
+import { DriftView, PreviewNote, UndoProgress } from './sections';
 import { TimelineChart } from './timeline-chart';
 import { useDriver } from './use-driver';
 
@@ -21,7 +21,8 @@ export function Progress({ jobId }: { jobId: number }) {
   const status = useQuery({
     queryKey: statusKey(jobId),
     queryFn: () => fetchStatus(jobId),
-    refetchInterval: (q) => (q.state.data && isTerminal(q.state.data.job.status) ? false : 1_000),
+    // A preview worked out waits for Apply or Discard (from here or elsewhere): a slower poll.
+    refetchInterval: (q) => (q.state.data && isTerminal(q.state.data.job.status) ? false : q.state.data?.job.status === JOB.previewed ? 5_000 : 1_000),
     retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 1_000,
     retryDelay: (n) => Math.min(15_000, 500 * 2 ** n),
   });
@@ -66,7 +67,7 @@ export function Progress({ jobId }: { jobId: number }) {
       <header className="space-y-1">
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="text-2xl font-semibold">
-            Import #{job.id}: {job.extractType} {job.extractNumber}
+            {job.preview ? 'Preview' : 'Import'} #{job.id}: {job.extractType} {job.extractNumber}
             {job.mode === 'resync' ? ' (resync)' : ''}
           </h1>
           <StatusBadge status={job.status} testId="job-status" />
@@ -80,7 +81,8 @@ export function Progress({ jobId }: { jobId: number }) {
       <Controls s={s} run={run} busy={action.isPending} pending={action.isPending ? action.variables.verb : null} concurrency={concurrency} setConcurrency={setConcurrency} jobId={jobId} />
 
       <div className="space-y-2" aria-live="polite">
-        {job.error && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
+        <PreviewNote s={s} />
+        {job.error && job.status !== JOB.discarded && <Alert tone="red" testId="job-error">{job.error.message}</Alert>}
         {s.rejected > 0 && job.status !== JOB.failed && (
           <Alert tone="amber" testId="rejected-note">
             {fmt(s.rejected)} bad row{s.rejected === 1 ? ' was' : 's were'} rejected and not imported (mode: {job.onError}).{' '}
@@ -140,7 +142,7 @@ export function Progress({ jobId }: { jobId: number }) {
         <ProgressBar value={pct} label="Overall progress" testId="overall-progress" tone={job.status === JOB.paused ? 'amber' : 'emerald'} />
         <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
           <Stat label="Batches" value={`${fmt(s.batches.completed)} / ${fmt(s.batches.total)}`} testId="batches-count" />
-          <Stat label="File rows applied" value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
+          <Stat label={job.preview ? 'File rows worked out' : 'File rows applied'} value={`${fmt(s.rows.done)} / ${fmt(s.rows.total)}`} testId="rows-count" />
           <Stat label="File rows/s (while applying)" value={s.rowsPerSecond ? fmt(s.rowsPerSecond) : '–'} testId="rows-per-second" />
           <Stat label="ETA" value={job.status === JOB.running ? formatDuration(s.etaSeconds) : '–'} />
         </dl>

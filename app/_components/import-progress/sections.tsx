@@ -1,7 +1,7 @@
 'use client';
 
 import { ProgressBar } from '@/app/_components/progress-bar';
-import { formatCount, JOB, type JobStatusView, percent } from '@/lib/imports/shared';
+import { describePreview, formatCount, JOB, type JobStatusView, percent } from '@/lib/imports/shared';
 
 const fmt = formatCount;
 
@@ -57,6 +57,23 @@ export function UndoProgress({ undo, status }: { undo: NonNullable<JobStatusView
         removed {fmt(sum(undo.removed))} rows this import added, restored {fmt(sum(undo.restored))} rows it ended
         {!finished && planned > 0 ? ` (of about ${fmt(planned)})` : ''}.
       </p>
+    </div>
+  );
+}
+
+const PREVIEW_TONE = {
+  violet: 'border-violet-200 bg-violet-50 text-violet-900',
+  amber: 'border-amber-200 bg-amber-50 text-amber-900',
+  slate: 'border-slate-200 bg-slate-50 text-slate-700',
+};
+
+/** A preview: what it is, what it found, and whether it can still be applied. */
+export function PreviewNote({ s }: { s: JobStatusView }) {
+  const note = describePreview(s);
+  if (!note) return null;
+  return (
+    <div role="status" className={`rounded-md border px-3 py-2 text-sm ${PREVIEW_TONE[note.tone]}`} data-testid="preview-note" data-tone={note.tone}>
+      {note.text}
     </div>
   );
 }

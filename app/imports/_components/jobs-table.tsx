@@ -34,10 +34,10 @@ function noteOf(j: Row): string | undefined {
   return undefined;
 }
 
-/** Counts of an import that was undone later are shown struck through: the register no longer holds them. */
+/** Counts of an import that was undone later, or of a preview, are shown struck through: the register does not hold them. */
 function Count({ j, n }: { j: Row; n: number }) {
-  return isVoid(j.status) ? (
-    <s className="text-slate-400" title="undone: cancelled or rolled back">
+  return isVoid(j.status) || j.preview ? (
+    <s className="text-slate-400" title={j.preview ? 'a preview: what applying it would do; nothing was applied' : 'undone: cancelled or rolled back'}>
       {fmt(n)}
     </s>
   ) : (
@@ -112,6 +112,7 @@ export function JobsTable({ initial }: { initial: { imports: Row[]; total: numbe
               <Link className="font-medium text-sky-700 underline underline-offset-2" href={`/imports/${j.id}`}>
                 #{j.id} · {j.extractType ?? '–'} {j.extractNumber ?? ''}
                 {j.mode === 'resync' ? ' · resync' : ''}
+                {j.preview ? ' · preview' : ''}
               </Link>
               <StatusBadge status={j.status} testId="import-card-status" note={noteOf(j)} />
             </div>
@@ -152,6 +153,7 @@ export function JobsTable({ initial }: { initial: { imports: Row[]; total: numbe
                 <td className="px-3 py-2 whitespace-nowrap">
                   {j.extractType ?? '–'} {j.extractNumber ?? ''}
                   {j.mode === 'resync' && <span className="text-slate-500"> · resync</span>}
+                  {j.preview && <span className="text-violet-700" data-testid="import-preview"> · preview</span>}
                   <span className="block text-xs text-slate-500">{j.snapshotDate ?? '–'}</span>
                 </td>
                 <td className="max-w-64 break-all px-3 py-2" title={j.fileName} data-testid="import-file">

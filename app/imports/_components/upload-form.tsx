@@ -61,6 +61,7 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [force, setForce] = useState(false);
+  const [preview, setPreview] = useState(false);
   const [onError, setOnError] = useState<'continue' | 'fail-fast'>('continue');
   const [dragging, setDragging] = useState(false);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
@@ -111,7 +112,7 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
     if (!url.trim() || busy) return;
     setError(null);
     setPhase({ kind: 'uploading', sent: 0, total: 0, parts: true, fetching: true });
-    await viaParts(() => fetchFromUrl(url.trim(), { force, onError }, progressOf(true)));
+    await viaParts(() => fetchFromUrl(url.trim(), { force, onError, ...(preview ? { preview } : {}) }, progressOf(true)));
   }
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
@@ -120,12 +121,13 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
     setError(null);
     if (file.size > partBytes) {
       setPhase({ kind: 'uploading', sent: 0, total: file.size, parts: true });
-      await viaParts(() => uploadInParts(file, { force, onError }, progressOf(false)));
+      await viaParts(() => uploadInParts(file, { force, onError, ...(preview ? { preview } : {}) }, progressOf(false)));
       return;
     }
     const form = new FormData();
     form.set('file', file);
     if (force) form.set('force', 'true');
+    if (preview) form.set('preview', 'true');
     form.set('onError', onError);
     setPhase({ kind: 'uploading', sent: 0, total: file.size });
     try {
@@ -194,7 +196,7 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
           className="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:opacity-50"
           data-testid="upload-submit"
         >
-          {submitLabel(file?.name ?? null, registerAt)}
+          {preview ? `Preview ${file ? 'this file' : 'a file'}` : submitLabel(file?.name ?? null, registerAt)}
         </button>
         <label className="flex items-center gap-2 text-sm text-slate-600">
           Bad rows
@@ -212,6 +214,10 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
         <label className="flex items-center gap-2 text-sm text-slate-600">
           <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} disabled={busy} data-testid="upload-force" />
           Apply even if out of sequence
+        </label>
+        <label className="flex items-center gap-2 text-sm text-slate-600" title="Stage the file and work out what it would do, changing nothing; then apply it or discard it">
+          <input type="checkbox" checked={preview} onChange={(e) => setPreview(e.target.checked)} disabled={busy} data-testid="upload-preview" />
+          Preview first (change nothing until I apply)
         </label>
       </div>
 
@@ -264,7 +270,7 @@ export function UploadForm({ partBytes, registerAt }: { partBytes: number; regis
         className="rounded-md border border-slate-300 px-3 py-1 font-medium text-slate-800 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-50"
         data-testid="url-submit"
       >
-        Fetch and import
+        {preview ? 'Fetch and preview' : 'Fetch and import'}
       </button>
     </form>
     </div>

@@ -166,7 +166,7 @@ export async function applyPreview(db: Sql, raw: z.input<typeof previewInput>): 
       throw new ImportFailure('PRECONDITION_FAILED', `Import #${jobId} is not a preview; there is nothing to apply.`, { status: job.status });
     }
     if (job.status !== JOB.previewed) {
-      const why = job.status === JOB.discarded ? `it was discarded (${job.error?.message ?? 'by hand'})` : `it is ${statusLabel(job.status)}; only a preview worked out to the end can be applied`;
+      const why = job.status === JOB.discarded ? `it was discarded (${job.error?.message ?? 'on request'})` : `it is ${statusLabel(job.status)}; only a preview worked out to the end can be applied`;
       throw new ImportFailure('PRECONDITION_FAILED', `Preview #${jobId} cannot be applied: ${why}.`, { status: job.status });
     }
     if (previewExpiresAt(job).getTime() <= Date.now()) {
@@ -196,7 +196,7 @@ export async function applyPreview(db: Sql, raw: z.input<typeof previewInput>): 
  * Discard a preview: its staging, its uploaded zip and what it worked out go; the job stays,
  * `discarded`, with why. A batch being worked out finishes first (it holds the job's row).
  */
-export async function discardPreview(db: Sql, raw: z.input<typeof previewInput>, why = 'Discarded.'): Promise<PreviewControlled> {
+export async function discardPreview(db: Sql, raw: z.input<typeof previewInput>, why = 'Preview discarded on request.'): Promise<PreviewControlled> {
   const { jobId } = previewInput.parse(raw);
   return db.begin(async (tx) => discardIn(tx, jobId, why));
 }
@@ -231,7 +231,7 @@ export async function expirePreviews(db: Sql): Promise<number[]> {
     order by id`;
   const expired: number[] = [];
   for (const { id } of old) {
-    const r = await discardPreview(db, { jobId: id }, `Expired: left alone for more than ${hours} hour${hours === 1 ? '' : 's'}.`).catch(() => undefined);
+    const r = await discardPreview(db, { jobId: id }, `Preview expired: left alone for more than ${hours} hour${hours === 1 ? '' : 's'}.`).catch(() => undefined);
     if (r?.moved) expired.push(id);
   }
   return expired;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCurrent, describeDrift, describePause, submitLabel, formatDuration, percent, tableState, tableStateText } from './describe';
+import { describeCurrent, describeDrift, describePause, describePreview, submitLabel, formatDuration, percent, tableState, tableStateText } from './describe';
 import type { BatchView, OperationProgress, TableProgress } from './status';
 
 const op = (operation: string, batches: number, completed: number, extra: Partial<OperationProgress> = {}): OperationProgress => ({
@@ -87,5 +87,27 @@ describe('describePause', () => {
     expect(describePause({ job: { undo: null, preparedAt: null }, batches: { completed: 0, total: 0 } })).toMatch(/^Paused while staging the files/);
     expect(describePause({ job: { undo: null, preparedAt: prepared }, batches: { completed: 3, total: 3 } })).toBe('Paused: every batch is applied. Resume to finish the import.');
     expect(describePause({ job: { undo: null, preparedAt: prepared }, batches: { completed: 0, total: 3 } })).toBe('Paused: no batch is being applied. Resume to carry on from batch 1 of 3.');
+  });
+});
+
+describe('describePreview', () => {
+  const job = { preview: true, previewedAt: new Date('2026-12-07T10:00:00Z'), status: 'previewed' as const, extractNumber: 150, error: null };
+  const preview = { basis: 7, head: 7, expiresAt: '2026-12-08T10:00:00.000Z' };
+  const totals = { inserted: 1_234, ended: 1 };
+  it('says what a preview worked out would do, until when it is kept, and nothing for an import never previewed', () => {
+    expect(describePreview({ job, preview, totals })).toEqual({
+      tone: 'violet',
+      text: 'Preview worked out; the register has not changed. Applying extract 150 would leave 1,234 rows inserted and 1 ended (per table below), and change the entities listed below. It is kept until 2026-12-08 10:00 UTC unless applied or discarded.',
+    });
+    expect(describePreview({ job: { ...job, status: 'running' }, preview, totals })?.text).toMatch(/^Preview: every batch is worked out as the import would apply it, then undone at once/);
+    expect(describePreview({ job: { ...job, preview: false, previewedAt: null, status: 'completed' }, preview: null, totals })).toBeNull();
+    expect(describePreview({ job: { ...job, preview: false, status: 'completed' }, preview: null, totals })?.text).toBe('Previewed first, then applied from the rows the preview staged.');
+  });
+
+  it('warns before Apply once the register moved on, either way, and says why one was discarded', () => {
+    expect(describePreview({ job, preview: { ...preview, head: 9 }, totals })).toMatchObject({ tone: 'amber', text: expect.stringMatching(/^The register moved on since this preview was made \(import #9 completed\): Apply would be refused/) });
+    expect(describePreview({ job, preview: { ...preview, head: 5 }, totals })?.text).toMatch(/\(import #7 was rolled back\)/);
+    const discarded = { ...job, status: 'discarded' as const, error: { code: 'DISCARDED', message: 'Preview expired: left alone for more than 24 hours.' } };
+    expect(describePreview({ job: discarded, preview, totals })).toEqual({ tone: 'slate', text: 'Preview expired: left alone for more than 24 hours. The register never changed.' });
   });
 });

@@ -154,3 +154,27 @@ export const formatCount = (n: number) => n.toLocaleString('en');
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.floor((100 * done) / total) : 0;
 }
+
+/**
+ * What a preview is and where it stands, for its page: worked out so far, waiting for Apply or
+ * Discard (and until when), refused in advance when the register moved on, or discarded and
+ * why. Null for an import that never was a preview.
+ */
+export function describePreview(s: { job: Pick<JobStatusView['job'], 'preview' | 'previewedAt' | 'status' | 'extractNumber' | 'error'>; preview: JobStatusView['preview']; totals: Pick<JobStatusView['totals'], 'inserted' | 'ended'> }): { tone: 'violet' | 'amber' | 'slate'; text: string } | null {
+  const { job, preview } = s;
+  if (!job.preview) return job.previewedAt ? { tone: 'slate', text: 'Previewed first, then applied from the rows the preview staged.' } : null;
+  if (job.status === JOB.discarded) return { tone: 'slate', text: `${job.error?.message ?? 'Discarded.'} The register never changed.` };
+  if (job.status === JOB.failed) return { tone: 'slate', text: 'Preview: the file would be refused, as said above. The register never changed.' };
+  if (job.status !== JOB.previewed) {
+    return { tone: 'violet', text: 'Preview: every batch is worked out as the import would apply it, then undone at once; the register does not change. Once it is worked out, apply it or discard it.' };
+  }
+  const rows = `${formatCount(s.totals.inserted)} row${s.totals.inserted === 1 ? '' : 's'} inserted and ${formatCount(s.totals.ended)} ended`;
+  const kept = preview ? ` It is kept until ${preview.expiresAt.slice(0, 16).replace('T', ' ')} UTC unless applied or discarded.` : '';
+  if (preview && preview.head !== preview.basis) {
+    return {
+      tone: 'amber',
+      text: `The register moved on since this preview was made (${preview.head > preview.basis ? `import #${preview.head} completed` : `import #${preview.basis} was rolled back`}): Apply would be refused. Discard it and preview the file again.`,
+    };
+  }
+  return { tone: 'violet', text: `Preview worked out; the register has not changed. Applying extract ${job.extractNumber} would leave ${rows} (per table below), and change the entities listed below.${kept}` };
+}

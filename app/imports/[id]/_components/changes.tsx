@@ -11,10 +11,12 @@ import { api, fetchStatus, statusKey } from '../../../_lib/api';
 const CHANGE_KINDS = ['added', 'ended', 'modified'] as const;
 const input = 'rounded-md border border-slate-300 px-2 py-1 text-sm';
 
-/** What a completed import changed in the register: counts per table, then the entities, filtered and paged, and the CSV. */
+/** What a completed import changed in the register (or a preview would): counts per table, then the entities, filtered and paged, and the CSV. */
 export function Changes({ jobId }: { jobId: number }) {
   const status = useQuery({ queryKey: statusKey(jobId), queryFn: () => fetchStatus(jobId) });
-  const completed = status.data?.job.status === JOB.completed;
+  // A preview worked out lists what applying it would change, in the same shape.
+  const previewed = status.data?.job.status === JOB.previewed;
+  const completed = status.data?.job.status === JOB.completed || previewed;
   const [filter, setFilter] = useState({ table: '', change: '', number: '' });
   const [typed, setTyped] = useState('');
   const [page, setPage] = useState(1);
@@ -36,8 +38,8 @@ export function Changes({ jobId }: { jobId: number }) {
   const csv = new URLSearchParams(Object.entries({ ...filter, format: 'csv' }).filter(([, v]) => v !== ''));
 
   return (
-    <section className="space-y-3" data-testid="import-changes" aria-label="What this import changed">
-      <h2 className="text-lg font-semibold">What this import changed</h2>
+    <section className="space-y-3" data-testid="import-changes" aria-label={previewed ? 'What applying it would change' : 'What this import changed'}>
+      <h2 className="text-lg font-semibold">{previewed ? 'What applying it would change' : 'What this import changed'}</h2>
       {changes.error && (
         <p role="alert" className="text-sm text-red-700" data-testid="changes-error">
           {(changes.error as Error).message}
