@@ -43,7 +43,7 @@ test('preview an UPDATE: read what it would change with the register untouched, 
   const id = Number(page.url().split('/').pop());
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Preview #${id}: update ${n}`);
   await expect(page.getByTestId('job-status')).toHaveText('previewed', { timeout: 90_000 });
-  await expect(page.getByTestId('preview-note')).toContainText(`Preview worked out; the register has not changed. Applying extract ${n} would leave`);
+  await expect(page.getByTestId('preview-note')).toContainText(`Preview worked out; the register has not changed. Applying extract ${n} would insert`);
   await expect(page.getByRole('heading', { name: 'What applying it would change' })).toBeVisible();
   const summary = page.getByTestId('changes-summary');
   await expect(summary).toBeVisible({ timeout: 30_000 });

@@ -56,7 +56,7 @@ export function Controls({
   const { actions, job } = s;
   return (
     <div className="flex flex-wrap items-center gap-3" role="toolbar" aria-label="Import controls">
-      {!isTerminal(job.status) && (
+      {!isTerminal(job.status) && job.status !== JOB.previewed && (
       <label className="flex items-center gap-2 text-sm text-slate-700">
         Parallel batches
         <select

@@ -97,7 +97,7 @@ describe('describePreview', () => {
   it('says what a preview worked out would do, until when it is kept, and nothing for an import never previewed', () => {
     expect(describePreview({ job, preview, totals })).toEqual({
       tone: 'violet',
-      text: 'Preview worked out; the register has not changed. Applying extract 150 would leave 1,234 rows inserted and 1 ended (per table below), and change the entities listed below. It is kept until 2026-12-08 10:00 UTC unless applied or discarded.',
+      text: 'Preview worked out; the register has not changed. Applying extract 150 would insert 1,234 rows and end 1 (per table below), and change the entities listed below. It is kept until 2026-12-08 10:00 UTC unless applied or discarded.',
     });
     expect(describePreview({ job: { ...job, status: 'running' }, preview, totals })?.text).toMatch(/^Preview: every batch is worked out as the import would apply it, then undone at once/);
     expect(describePreview({ job: { ...job, preview: false, previewedAt: null, status: 'completed' }, preview: null, totals })).toBeNull();

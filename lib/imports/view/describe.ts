@@ -168,7 +168,7 @@ export function describePreview(s: { job: Pick<JobStatusView['job'], 'preview' |
   if (job.status !== JOB.previewed) {
     return { tone: 'violet', text: 'Preview: every batch is worked out as the import would apply it, then undone at once; the register does not change. Once it is worked out, apply it or discard it.' };
   }
-  const rows = `${formatCount(s.totals.inserted)} row${s.totals.inserted === 1 ? '' : 's'} inserted and ${formatCount(s.totals.ended)} ended`;
+  const rows = `insert ${formatCount(s.totals.inserted)} row${s.totals.inserted === 1 ? '' : 's'} and end ${formatCount(s.totals.ended)}`;
   const kept = preview ? ` It is kept until ${preview.expiresAt.slice(0, 16).replace('T', ' ')} UTC unless applied or discarded.` : '';
   if (preview && preview.head !== preview.basis) {
     return {
@@ -176,5 +176,5 @@ export function describePreview(s: { job: Pick<JobStatusView['job'], 'preview' |
       text: `The register moved on since this preview was made (${preview.head > preview.basis ? `import #${preview.head} completed` : `import #${preview.basis} was rolled back`}): Apply would be refused. Discard it and preview the file again.`,
     };
   }
-  return { tone: 'violet', text: `Preview worked out; the register has not changed. Applying extract ${job.extractNumber} would leave ${rows} (per table below), and change the entities listed below.${kept}` };
+  return { tone: 'violet', text: `Preview worked out; the register has not changed. Applying extract ${job.extractNumber} would ${rows} (per table below), and change the entities listed below.${kept}` };
 }
