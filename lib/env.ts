@@ -83,6 +83,27 @@ const schema = z.object({
     .transform((v) => v === '1'),
   /** A scheduled sync asks the portal's listing at most this often, in minutes. */
   SYNC_CHECK_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  /**
+   * Notifications (lib/notify/): where a JSON POST (with a Slack-compatible `text`) goes when an
+   * import completes, fails or stalls (default: SYNC_WEBHOOK_URL, which the sync's alerts use).
+   */
+  NOTIFY_WEBHOOK_URL: z.string().url().optional(),
+  /** Email through this SMTP server (`smtp://user:pass@host:587`, `smtps://…:465`); with NOTIFY_EMAIL_TO. */
+  SMTP_URL: z.string().url().optional(),
+  /** Comma-separated addresses notifications are emailed to. */
+  NOTIFY_EMAIL_TO: z.string().min(3).optional(),
+  /** The sender of those emails. */
+  NOTIFY_EMAIL_FROM: z.string().min(3).default('KBO import <kbo-import@localhost>'),
+  /** A job with work left that nothing drove for this many minutes is reported stalled (by the cron). */
+  NOTIFY_STALL_MINUTES: z.coerce.number().min(0.01).max(10_080).default(30),
+  /** A notification that could not be delivered is tried again after this many seconds, doubling each time (at most an hour apart). */
+  NOTIFY_RETRY_SECONDS: z.coerce.number().min(0.01).max(3_600).default(30),
+  /** …and given up after this many attempts. */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  /** A monitor outside the app (healthchecks.io and its peers): each sync run pings `<url>/start`, then `<url>` or `<url>/fail`. */
+  HEALTHCHECK_URL: z.string().url().optional(),
+  /** The app's public address, for the links in notifications (`https://kbo.example.org`); without it they are paths. */
+  APP_URL: z.string().url().optional(),
   /** Pool size of the one postgres.js client. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });

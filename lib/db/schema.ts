@@ -254,6 +254,8 @@ export const importJobs = pgTable(
     previewBasis: integer('preview_basis'),
     /** When the preview's batches were all worked out (it expires a day after, left alone). */
     previewedAt: timestamp('previewed_at', { withTimezone: true }),
+    /** When an undo step (cancel, rollback) last moved it. */
+    undoStepAt: timestamp('undo_step_at', { withTimezone: true }),
   },
   (t) => [
     // A file is imported once; an attempt that left the register unchanged does not count.
@@ -501,6 +503,8 @@ export const importJobFiles = pgTable(
     maxKey: text('max_key'),
     openRows: integer('open_rows').notNull().default(0),
     done: boolean('done').notNull().default(false),
+    /** When a prepare step last moved this file (a job nothing drives is noticed by it: lib/imports/jobs/stalls.ts). */
+    stepAt: timestamp('step_at', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.jobId, t.fileIndex] }),
@@ -628,3 +632,46 @@ export const importChanges = pgTable(
     oneOf('import_changes_change_check', t.change, ['added', 'ended', 'modified']),
   ],
 );
+
+/**
+ * The notifications outbox (lib/notify/): one row per event and channel, written in the
+ * transaction that made the event (an import completed, a file refused, a batch failed, a job
+ * stalled, a sync failed or lagged, a monitor's ping), so an event is recorded once whatever
+ * the number of drivers (the unique key), and delivered by whichever process comes by next:
+ * claimed with a lease, retried with backoff, every attempt's outcome kept on the row.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** What happened, once: `import:12:completed`, `import:12:batch:345:failed:2`, `sync:run:7:failed`… */
+    eventKey: text('event_key').notNull(),
+    /** One of NOTIFY_EVENTS (lib/notify/events.ts). */
+    event: text('event').notNull(),
+    /** `webhook`, `email` or `healthcheck`. */
+    channel: text('channel').notNull(),
+    /** Who it goes to, as a person reads it (the webhook's host, the addresses); the secret URL itself stays in the settings. */
+    recipient: text('recipient').notNull(),
+    jobId: integer('job_id').references(() => importJobs.id, { onDelete: 'cascade' }),
+    syncRunId: integer('sync_run_id'),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    /** `pending` (waiting for its next attempt), `sending` (claimed, lease until `lease_until`), `delivered`, `failed` (gave up). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('notifications_event_idx').on(t.eventKey, t.channel),
+    index('notifications_due_idx').on(t.nextAttemptAt).where(sql`status in ('pending', 'sending')`),
+    index('notifications_job_idx').on(t.jobId),
+    oneOf('notifications_status_check', t.status, ['pending', 'sending', 'delivered', 'failed']),
+    oneOf('notifications_channel_check', t.channel, ['webhook', 'email', 'healthcheck']),
+  ],
+);
+export type NotificationRow = typeof notifications.$inferSelect;

@@ -1,4 +1,5 @@
 import { env } from '../env';
+import { eventTargets } from '../notify';
 import { KboPortal, type Portal } from './portal';
 
 /** The sync's settings, read from the environment (docs/configuration.md). */
@@ -17,8 +18,7 @@ export function portalFromEnv(): Portal | null {
 
 /** How often a scheduled sync asks the portal's listing (SYNC_CHECK_MINUTES). */
 export const checkMinutes = () => env().SYNC_CHECK_MINUTES;
-/** Where alerts go (SYNC_WEBHOOK_URL); none: no alerts. */
-export const webhookUrl = () => env().SYNC_WEBHOOK_URL;
-export const alertsConfigured = () => Boolean(webhookUrl());
+/** Alerts go wherever notifications go (lib/notify: the webhook, email); none set: no alerts. */
+export const alertsConfigured = () => eventTargets().length > 0;
 export const maxLagDays = () => env().SYNC_MAX_LAG_DAYS;
 export const alertOnSuccess = () => env().SYNC_ALERT_ON_SUCCESS;

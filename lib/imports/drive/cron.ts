@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/client';
 import { expirePreviews } from '../jobs/preview';
+import { noticeStalls, sendNotices } from '../jobs/notices';
 import { fetchSteps } from '../jobs/start';
 import { nextDrivenJob } from '../sql/jobs';
 import { pendingFetch } from '../sql/uploads';
@@ -19,6 +20,9 @@ export async function cronTick(db: Sql, budgetMs: number): Promise<{ job: JobSta
   const until = Date.now() + budgetMs;
   await dropAbandonedUploads(db, 20);
   await expirePreviews(db);
+  // A job nothing drove for NOTIFY_STALL_MINUTES is told of (once per stall), and what is due goes out.
+  await noticeStalls(db);
+  await sendNotices(db, Date.now() + 2_000);
   const fetching = await pendingFetch(db);
   let made: number | null = null;
   if (fetching !== undefined) {

@@ -9,6 +9,7 @@ import { buildsFirst, indexSteps } from './indexes';
 import { prepareSteps, type StepOutcome } from './prepare/step';
 import { processBatches, type BatchOutcome } from './process';
 import { undoSteps, type UndoOutcome } from './undo';
+import { sendNotices } from './notices';
 
 export const advanceInput = z.object({
   jobId: z.number().int().positive(),
@@ -45,6 +46,7 @@ export interface Advanced {
 export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced> {
   const input = advanceInput.parse(raw);
   const budgetMs = input.budgetMs ?? env().IMPORT_BATCH_BUDGET_MS;
+  const started = Date.now();
   const job = await getJob(sql, input.jobId);
   const did: Advanced = { processed: [], undone: [], prepared: [], analyzed: [], listed: 0, indexed: 0 };
   if (await buildsFirst(sql, job)) {
@@ -58,5 +60,7 @@ export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced>
   else if (job.status === JOB.completed && job.analyzePending.length > 0) did.analyzed = await analyzeSteps(sql, job.id, Date.now() + budgetMs, true);
   // No part left: the first claim finds none and this is 0.
   else if (job.status === JOB.completed) did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
+  // What this call (or another) recorded and has not gone out yet: a refused file, a failed batch, a retry due.
+  await sendNotices(sql, started + budgetMs);
   return did;
 }

@@ -18,6 +18,7 @@ import { indexSteps } from './indexes';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
 import { finishPreview } from './preview';
+import { noticeOf, sendNotices } from './notices';
 
 export const finalizeInput = z.object({
   jobId: z.number().int().positive(),
@@ -45,6 +46,8 @@ export async function finalizeImport(db: Sql, raw: z.input<typeof finalizeInput>
   const finalized = await complete(db, jobId);
   // A preview stops here: nothing was written, so nothing is left to index, analyse or list.
   if (finalized.status === JOB.previewed) return finalized;
+  // Its notification, recorded as it completed, goes out first.
+  if (finalized.moved) await sendNotices(db, deadline);
   // A FULL that loaded without its indexes builds them first (indexes.ts): statistics and
   // the rest wait for the last, so the planner's sample sees every index.
   if (finalized.moved && (await anyIndexing(db))) {
@@ -105,6 +108,7 @@ async function complete(db: Sql, jobId: number): Promise<Finalized> {
     await clearStaging(tx, jobId);
     await dropUpload(tx, job.source);
     await markCompleted(tx, jobId, totals, await analyzeTargets(tx, changed));
+    await noticeOf(tx, jobId, { kind: 'completed' });
     // A FULL into an empty register lists no changes: it added the register itself.
     if (job.mode !== 'initial') await planChangeParts(tx, jobId, job.mode === 'resync', extract);
     return { jobId, status: JOB.completed, moved: true, extractNumber: extract };

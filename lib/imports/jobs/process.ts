@@ -18,6 +18,7 @@ import {
 import { ATTEMPT, JOB, type AttemptOutcome } from '../state/machine';
 import { applyBatch } from './apply';
 import { discardMoved, previewBatch, RegisterMoved } from './preview';
+import { noticeOf } from './notices';
 import { batchFault, injectFault, injectStall } from './faults';
 
 export interface BatchOutcome {
@@ -141,8 +142,11 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
         continue;
       }
       console.error(`[kbo-import] batch ${batch.id} failed`, err);
-      await failBatch(sql, batch, message, Date.now() - started);
-      await logAttempt(sql, batch, attempt, attemptStarted, ATTEMPT.failed, message);
+      await sql.begin(async (tx) => {
+        await failBatch(tx, batch, message, Date.now() - started);
+        await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.failed, message);
+        await noticeOf(tx, job.id, { kind: 'batchFailed', batch, attempt, error: message });
+      });
       return ended(ATTEMPT.failed, { error: message });
     }
   }

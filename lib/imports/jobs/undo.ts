@@ -13,6 +13,7 @@ import { injectUndoDelay } from './faults';
 import { restoreIndexes } from './indexes';
 import { refreshPrimaryNames } from './primary-names';
 import { clearStaging } from './staging';
+import { noticeOf } from './notices';
 
 /** Tables whose changes can move an enterprise's primary name, with the column naming it. */
 const NAME_KEYS: Partial<Record<TableName, string>> = { enterprises: 'enterprise_number', denominations: 'entity_number' };
@@ -81,6 +82,8 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
     await restoreIndexes(tx, job);
     // A prepare that failed after it had copied rows undoes them as a cancel does, and stays `failed`.
     await markUndone(tx, jobId, Boolean(job.error));
+    // A refused FULL that had copied rows fails only now, its rows undone.
+    if (job.error) await noticeOf(tx, jobId, { kind: 'failed' });
     return { table: null, removed: 0, restored: 0, finished: true, durationMs: Date.now() - started };
   });
 }

@@ -74,7 +74,8 @@ export async function advanceFile(tx: Tx, jobId: number, fileIndex: number, a: F
     set bytes_done = ${a.end.offset}, next_line = ${a.end.line}, steps = steps + 1, rows = rows + ${a.rows},
         rejected = rejected + ${a.rejected}, duplicates = duplicates + ${a.duplicates},
         run_key = ${a.runKey}, run_rows = ${JSON.stringify(a.runRows)}::jsonb, sorted = ${a.sorted},
-        cuts = ${JSON.stringify(a.ranges.cuts)}::jsonb, max_key = ${a.ranges.maxKey}, open_rows = ${a.ranges.openRows}, done = ${a.done}
+        cuts = ${JSON.stringify(a.ranges.cuts)}::jsonb, max_key = ${a.ranges.maxKey}, open_rows = ${a.ranges.openRows}, done = ${a.done},
+        step_at = now()
     where job_id = ${jobId} and file_index = ${fileIndex}`;
 }
 

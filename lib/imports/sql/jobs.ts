@@ -175,7 +175,7 @@ export async function nextDrivenJob(sql: Queryable): Promise<number | undefined>
 }
 
 export async function saveUndoProgress(tx: Tx, jobId: number, undo: UndoProgress): Promise<void> {
-  await tx`update import_jobs set undo = ${JSON.stringify(undo)}::jsonb where id = ${jobId}`;
+  await tx`update import_jobs set undo = ${JSON.stringify(undo)}::jsonb, undo_step_at = now() where id = ${jobId}`;
 }
 
 /** Per job: the counts of its batches, rejected rows and how long it has run (the history). */

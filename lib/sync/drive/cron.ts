@@ -1,7 +1,8 @@
 import type { Sql } from '../../db/client';
 import { driveImport } from '../../imports';
 import type { Portal } from '../portal';
-import { afterStep, SYNC_TRIGGER } from '../state';
+import { afterStep, SYNC_STEP, SYNC_TRIGGER } from '../state';
+import { pingMonitor } from '../steps/pings';
 import { releaseLease } from '../sql/state';
 import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 
@@ -14,6 +15,7 @@ import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
   const holder = newHolder(SYNC_TRIGGER.cron);
   const steps: SyncProgress[] = [];
+  await pingMonitor(db, holder, 'start', 'sync tick started');
   try {
     while (Date.now() < until) {
       const started = performance.now();
@@ -31,5 +33,7 @@ export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: 
   } finally {
     await releaseLease(db, holder).catch(() => {});
   }
+  const last = steps.at(-1);
+  await pingMonitor(db, holder, last?.state === SYNC_STEP.error ? 'fail' : 'success', last?.message ?? 'nothing to do this tick');
   return steps;
 }

@@ -5,12 +5,15 @@ import type { Portal } from '../portal';
 import { afterStep, endsCurrent, SYNC_STEP, SYNC_TRIGGER, type SyncTrigger } from '../state';
 import { releaseLease, takeLease } from '../sql/state';
 import { newHolder, syncStep, type SyncProgress } from '../steps/step';
+import { pingMonitor } from '../steps/pings';
 
 export interface SyncResult {
   /** The register is at the portal's newest extract (or the portal lists nothing newer). */
   current: boolean;
   message: string;
   runId: number | null;
+  /** It ended on an error, or on an import with failed batches (the monitor hears `fail`). */
+  failed?: boolean;
 }
 
 /**
@@ -19,9 +22,22 @@ export interface SyncResult {
  * An interrupted run is carried on by the next: its stored parts and its import are picked up.
  */
 export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTrigger; log?: (line: string) => void; concurrency?: number } = {}): Promise<SyncResult> {
+  const holder = newHolder(opts.trigger ?? SYNC_TRIGGER.cli);
+  await pingMonitor(db, holder, 'start', 'sync started');
+  let result: SyncResult;
+  try {
+    result = await run(db, portal, holder, opts);
+  } catch (err) {
+    await pingMonitor(db, holder, 'fail', (err as Error).message);
+    throw err;
+  }
+  await pingMonitor(db, holder, result.failed ? 'fail' : 'success', result.message);
+  return result;
+}
+
+async function run(db: Sql, portal: Portal, holder: string, opts: { trigger?: SyncTrigger; log?: (line: string) => void; concurrency?: number }): Promise<SyncResult> {
   const trigger = opts.trigger ?? SYNC_TRIGGER.cli;
   const log = opts.log ?? (() => {});
-  const holder = newHolder(trigger);
   let check = true;
   let lastFetchLog = 0;
   // Keep the lease while an import runs longer than it.
@@ -35,7 +51,7 @@ export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTri
       if (next === 'stop') {
         // An error or a paused import is the result's message; the caller prints it.
         if (p.state !== SYNC_STEP.error && p.state !== SYNC_STEP.waiting) log(p.message);
-        return { current: endsCurrent(p.state), message: p.message, runId: p.state === SYNC_STEP.busy ? null : (p.run?.id ?? null) };
+        return { current: endsCurrent(p.state), message: p.message, runId: p.state === SYNC_STEP.busy ? null : (p.run?.id ?? null), failed: p.state === SYNC_STEP.error };
       }
       if (next === 'step') {
         const throttled = p.state === SYNC_STEP.fetching && Date.now() - lastFetchLog <= 2_000;
@@ -45,7 +61,7 @@ export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTri
       }
       log(p.message);
       const stopped = await driveSyncImport(db, p.jobId as number, opts.concurrency ?? 2, log);
-      if (stopped) return { current: false, message: stopped, runId: p.run?.id ?? null };
+      if (stopped) return { current: false, message: stopped.message, runId: p.run?.id ?? null, failed: stopped.failed };
       // Applied, or refused: the next step goes on, or reports the refusal and ends the run.
     }
   } finally {
@@ -59,7 +75,7 @@ export async function runSync(db: Sql, portal: Portal, opts: { trigger?: SyncTri
  * Drives a sync's import to its end. Null when the sync goes on (applied, or refused: the next
  * step reports that); otherwise why the sync stops here (a failed batch or a pause).
  */
-async function driveSyncImport(db: Sql, jobId: number, concurrency: number, log: (line: string) => void): Promise<string | null> {
+async function driveSyncImport(db: Sql, jobId: number, concurrency: number, log: (line: string) => void): Promise<{ message: string; failed: boolean } | null> {
   const status = await driveImport(db, { jobId, concurrency });
   const { job } = status;
   if (job.status === JOB.completed) {
@@ -67,5 +83,8 @@ async function driveSyncImport(db: Sql, jobId: number, concurrency: number, log:
     return null;
   }
   if (isTerminal(job.status)) return null;
-  return `Import #${job.id} (extract ${job.extractNumber}) is ${job.status}${status.failures.length ? ` with ${status.failures.length} failed batch(es): retry them (npm run import -- retry ${job.id})` : ''}; the next sync carries on from there.`;
+  return {
+    message: `Import #${job.id} (extract ${job.extractNumber}) is ${job.status}${status.failures.length ? ` with ${status.failures.length} failed batch(es): retry them (npm run import -- retry ${job.id})` : ''}; the next sync carries on from there.`,
+    failed: status.failures.length > 0,
+  };
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/client';
-import { alertOnSuccess, alertsConfigured, maxLagDays, webhookUrl } from '../config';
+import { deliverNow, lastError, notify, NOTIFY_EVENTS } from '../../notify';
+import { alertOnSuccess, alertsConfigured, maxLagDays } from '../config';
 import { alertDelivered, alertUndelivered, lagAlertDue, lagDays } from '../sql/state';
 import { ALERT, alertsAfter, SYNC_STEP, type AlertKind, type SyncStepState } from '../state';
 
@@ -15,34 +17,35 @@ export interface Alert {
 
 const ATTEMPTS = 3;
 
+const EVENT = { [ALERT.failure]: NOTIFY_EVENTS.syncFailed, [ALERT.lag]: NOTIFY_EVENTS.syncLagging, [ALERT.success]: NOTIFY_EVENTS.syncUpToDate } as const;
+
 /**
- * POSTs the alert to SYNC_WEBHOOK_URL as JSON (with a Slack-compatible `text`), trying up to
- * three times with a growing pause. What could not be delivered is kept in sync_state for the
- * status page; a delivery clears it. `pause` is for tests. Without a webhook, does nothing.
+ * Records the alert in the notifications outbox for every channel set (the webhook: JSON with a
+ * Slack-compatible `text`; email) and sends it at once, up to three tries with a growing pause;
+ * what still failed is retried later with backoff by whichever process comes by, and the
+ * webhook's failure is kept in sync_state for the status page (a delivery clears it). `pause`
+ * is for tests. With no channel set, does nothing.
  */
-export async function sendAlert(sql: Sql, alert: Alert, pause = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<boolean> {
-  const url = webhookUrl();
-  if (!url) return false;
-  let problem = '';
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...alert, text: `KBO sync: ${alert.text}` }),
-        signal: AbortSignal.timeout(5_000),
-      });
-      if (res.ok) {
-        await alertDelivered(sql, alert.kind);
-        return true;
-      }
-      problem = `the webhook answered ${res.status}`;
-    } catch {
-      problem = 'the webhook could not be reached';
-    }
-    if (attempt < ATTEMPTS) await pause(500 * 2 ** (attempt - 1));
+export async function sendAlert(sql: Sql, alert: Alert, pause?: (ms: number) => Promise<unknown>): Promise<boolean> {
+  const text = `KBO sync: ${alert.text}`;
+  const facts = { kind: alert.kind, registerExtract: alert.registerExtract, portalNewest: alert.portalNewest, lagDays: alert.lagDays, runId: alert.runId };
+  const ids = await notify(sql, {
+    key: `sync:${alert.kind}:${alert.runId ?? 'none'}:${randomUUID()}`,
+    event: EVENT[alert.kind],
+    syncRunId: alert.runId,
+    subject: `[KBO sync] ${alert.kind === ALERT.failure ? 'failed' : alert.kind === ALERT.lag ? 'the register lags' : 'up to date'}`,
+    text,
+    payload: facts,
+  });
+  if (ids.length === 0) return false;
+  const delivered = await deliverNow(sql, ids, ATTEMPTS, pause);
+  const failed = ids.filter((id) => !delivered.includes(id));
+  if (failed.length === 0) {
+    await alertDelivered(sql, alert.kind);
+    return true;
   }
-  const note = `${alert.kind} alert of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC not delivered (${problem}, ${ATTEMPTS} tries): ${alert.text}`;
+  const problems = await Promise.all(failed.map((id) => lastError(sql, id)));
+  const note = `${alert.kind} alert of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC not delivered (${problems.filter(Boolean).join('; ')}, ${ATTEMPTS} tries): ${alert.text}`;
   await alertUndelivered(sql, note);
   return false;
 }

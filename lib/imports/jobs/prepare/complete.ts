@@ -15,6 +15,7 @@ import { analyzeStaging, currentKeys, ONE_ROW_TABLES, readUnsorted, repeatedKeys
 import { currentKey, repeatedKey } from '../../read/keys';
 import { extractVerdict, refusal, takeRowErrors } from './policy';
 import { withoutJit } from '../../../db/sql';
+import { noticeOf } from '../notices';
 
 /** How prepare ends: the verdict over the whole extract and the move to `running`, or the refusal. */
 
@@ -103,6 +104,7 @@ export async function failPrepare(sql: Sql, jobId: number, failure: ImportFailur
       // Nothing was copied: the indexes a FULL deferred come back on its empty tables.
       await restoreIndexes(tx, job);
       await markRefused(tx, jobId, error);
+      await noticeOf(tx, jobId, { kind: 'failed' });
     }
   });
 }
