@@ -40,6 +40,12 @@ export function eventTargets(): Target[] {
   return out;
 }
 
+/** Every channel set, monitor included, as the pages show them. */
+export function notifyChannels(): Target[] {
+  const url = healthcheckUrl();
+  return [...eventTargets(), ...(url ? [{ channel: 'healthcheck' as const, recipient: shownUrl(url) }] : [])];
+}
+
 /** A link to a page of the app: absolute with APP_URL, else the path. */
 export function appLink(path: string): string {
   const base = env().APP_URL;

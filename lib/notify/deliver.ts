@@ -33,7 +33,7 @@ export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?:
         await markDelivered(sql, n);
         delivered++;
       } else {
-        await markUndelivered(sql, n, problem, retryDelaySeconds(n.attempts + 1));
+        await markUndelivered(sql, n, problem, retryDelaySeconds(n.attempts));
       }
     }
   } catch (err) {

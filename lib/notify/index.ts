@@ -4,7 +4,7 @@
  * (the step calls, the cron, the sync), to a webhook, by email (SMTP) and to a monitor outside
  * the app. Depends on the database and the settings only.
  */
-export { appLink, eventTargets, type Channel } from './config';
+export { appLink, eventTargets, notifyChannels, type Channel } from './config';
 export { deliverDue, deliverNow, emailBody, lastError, retryDelaySeconds } from './deliver';
 export { notify, NOTIFY_EVENTS, recordPing, type NotifyEvent } from './events';
 export { jobNotifications, recentNotifications, type NotificationView } from './sql';

@@ -29,6 +29,7 @@ export async function insertNotifications(sql: Queryable, n: NewNotification, ta
   return rows.map((r) => Number(r.id));
 }
 
+/** A claimed notification; `attempts` counts the attempt being made. */
 export type Claimed = Pick<NotificationRow, 'id' | 'eventKey' | 'event' | 'channel' | 'subject' | 'text' | 'payload' | 'attempts' | 'jobId'>;
 
 const claimedColumns = (sql: Queryable) =>
@@ -58,7 +59,7 @@ export async function claimDue(sql: Queryable, leaseSeconds: number, ids?: numbe
 export async function markDelivered(sql: Queryable, n: Pick<Claimed, 'id' | 'attempts'>): Promise<void> {
   await sql`
     update notifications set status = 'delivered', delivered_at = now(), lease_until = null, last_error = null
-    where id = ${n.id} and status = 'sending' and attempts = ${n.attempts + 1}`;
+    where id = ${n.id} and status = 'sending' and attempts = ${n.attempts}`;
 }
 
 /** Not delivered: tried again after `retryInSeconds`, or given up (`failed`) when that is null. */
@@ -67,7 +68,7 @@ export async function markUndelivered(sql: Queryable, n: Pick<Claimed, 'id' | 'a
     update notifications
     set status = ${retryInSeconds === null ? 'failed' : 'pending'}, last_error = ${error}, lease_until = null,
         next_attempt_at = now() + make_interval(secs => ${retryInSeconds ?? 0})
-    where id = ${n.id} and status = 'sending' and attempts = ${n.attempts + 1}`;
+    where id = ${n.id} and status = 'sending' and attempts = ${n.attempts}`;
 }
 
 /** Whether anything is due now (one indexed probe: the step calls ask it every time). */

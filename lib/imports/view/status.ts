@@ -5,6 +5,7 @@ import { keptErrorCount, keptErrorsWithCode } from '../sql/errors';
 import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle, registerHead } from '../sql/jobs';
 import { previewExpiresAt } from '../jobs/preview';
+import { jobNotifications } from '../../notify';
 import { buildProgress } from '../sql/indexes';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
 import { baseMismatch, describeDrift } from './describe';
@@ -32,7 +33,7 @@ function toView(r: BatchRowBrief): BatchView {
 /** status: a pure read of a job's progress (no writes, safe to poll). */
 export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusView> {
   const job = await getJob(sql, jobId);
-  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList, building, head] = await Promise.all([
+  const [groups, open, seconds, timeline, kept, latestAndIdle, files, currentKeys, changeList, building, head, notices] = await Promise.all([
     progressGroups(sql, jobId),
     openBatches(sql, jobId),
     batchSeconds(sql, jobId),
@@ -44,6 +45,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     changePartsProgress(sql, jobId),
     job.indexing ? buildProgress(sql) : null, // lib/imports/jobs/indexes.ts
     registerHead(sql),
+    jobNotifications(sql, jobId),
   ]);
   job.staging = files.get(jobId) ?? job.staging;
 
@@ -66,6 +68,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     job,
     preview: job.preview ? { basis: job.previewBasis ?? 0, head, expiresAt: previewExpiresAt(job).toISOString() } : null,
     changeList,
+    notifications: notices,
     indexes: building && { built: building.total - building.pending, total: building.total },
     batches,
     rows,

@@ -4,6 +4,7 @@ import type { JobRow } from '../sql/jobs';
 
 export type { OperationProgress };
 import type { JobActions } from '../state/machine';
+import type { NotificationView } from '../../notify/sql';
 
 /** The read model's shapes: what status, the history and the report answer with (the pages read them too). */
 
@@ -78,6 +79,8 @@ export interface JobStatusView {
   /** Its change list, worked out once it completed: parts done of all (0 of 0: none to list). */
   /** The change list: parts done of all, and per table the entities re-issued unchanged (not listed). */
   changeList: { done: number; total: number; reissued: Record<string, number> };
+  /** What the import told people (lib/notify/): each notification, its channel and whether it went out. */
+  notifications: NotificationView[];
   /** While the register's deferred indexes are being built after this FULL: partitions' indexes built, of all. */
   indexes: { built: number; total: number } | null;
 }
