@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { zipExtract, type RegisterModel } from '../lib/generator';
 import { KBO_TABLES } from '../lib/kbo/spec';
+import { E2E_DB_SWITCH } from './auth';
 import { ImportsPage, screenshot, signIn, storyDatabase } from './pages';
 import { dayOf, importModelFull, withApi } from './setup';
 
@@ -68,6 +69,15 @@ test('preview an UPDATE: read what it would change with the register untouched, 
   await expect(summary).toBeVisible({ timeout: 60_000 });
   expect(await summary.textContent()).toBe(said);
   expect(await rowsOf(n)).toBeGreaterThan(0);
+  // Its completion was told, by webhook and by email, and the page shows both delivered; the preview told nobody.
+  const told = page.getByTestId('notifications').getByTestId('notification');
+  await expect(told.filter({ hasText: 'import.completed' })).toHaveCount(2, { timeout: 30_000 });
+  await expect(told.locator('[data-testid="notification-outcome"]').filter({ hasText: /^delivered/ })).toHaveCount(2, { timeout: 30_000 });
+  await expect(told.filter({ hasText: 'email: desk@example.org' })).toHaveCount(1);
+  const heard = (await (await fetch(`${E2E_DB_SWITCH}/heard`)).json()) as { webhook: { key: string; body: { event: string; import?: { id: number } } }[]; mails: { subject: string }[] };
+  expect(heard.webhook.filter((w) => w.key === `import:${id}:completed`)).toHaveLength(1);
+  expect(heard.webhook.find((w) => w.key === `import:${id}:completed`)?.body).toMatchObject({ event: 'import.completed', import: { id } });
+  expect(heard.mails.filter((m) => m.subject === `[KBO import] #${id} completed: update ${n}`)).toHaveLength(1);
   const enterprises = await db()<{ n: number }[]>`select count(*)::int as n from enterprises where is_current`;
   expect(enterprises[0]!.n).toBe(model.currentRows('enterprises').length);
 

@@ -4,13 +4,15 @@ import { E2E_AUTH, E2E_DATABASE, E2E_DB_SWITCH } from '../e2e/auth';
 import { closeDb, databaseUrl, recreateDatabase, resolveDatabaseUrl } from '../lib/db/client';
 import { startCutProxy } from '../test/helpers/cut-proxy';
 import { startPortal } from '../test/helpers/portal';
+import { startListener, startSmtp } from '../test/helpers/listeners';
 
 /**
  * Serves the built app on a database of its own (dropped and re-created each run), reached
  * through a proxy that a test can cut (POST /down on E2E_DB_SWITCH) and restore (POST /up), so
  * the app meets a database that really went away. Beside it, an imitation of the KBO portal
  * (test/helpers/portal.ts) that the app syncs from; a test publishes a file on it with
- * PUT /portal/<name> on the same switch.
+ * PUT /portal/<name> on the same switch. And a webhook and an SMTP server the app notifies;
+ * GET /heard on the switch answers what they received.
  */
 async function main() {
   const port = process.argv[2] ?? '3100';
@@ -21,8 +23,16 @@ async function main() {
   const viaProxy = new URL(databaseUrl(serverUrl, E2E_DATABASE));
   viaProxy.port = String(proxy.port);
   const portal = await startPortal();
+  // Where the app's notifications go: a webhook and an SMTP server; GET /heard on the switch tells what arrived.
+  const hook = await startListener();
+  const smtp = await startSmtp();
   const control = new URL(E2E_DB_SWITCH);
   createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/heard') {
+      const webhook = hook.heard.map((h) => ({ key: h.headers['idempotency-key'], body: JSON.parse(h.body || '{}') as unknown }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ webhook, mails: smtp.mails }));
+      return;
+    }
     const published = /^\/portal\/([A-Za-z0-9_.]+)$/.exec(req.url ?? '')?.[1];
     if (req.method === 'PUT' && published) {
       const chunks: Buffer[] = [];
@@ -50,6 +60,9 @@ async function main() {
       KBO_PORTAL_URL: portal.base,
       KBO_PORTAL_USER: portal.user,
       KBO_PORTAL_PASSWORD: portal.password,
+      NOTIFY_WEBHOOK_URL: `${hook.url}/hook`,
+      SMTP_URL: smtp.url,
+      NOTIFY_EMAIL_TO: 'desk@example.org',
       ...E2E_AUTH,
     },
   });

@@ -81,6 +81,8 @@ export async function anyDue(sql: Queryable): Promise<boolean> {
 /** What the pages show of a notification. */
 export interface NotificationView {
   id: number;
+  /** The import it tells of (null: the sync's own). */
+  jobId: number | null;
   event: string;
   channel: Channel;
   recipient: string;
@@ -95,7 +97,7 @@ export interface NotificationView {
 
 const iso = (sql: Queryable, column: string) => sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 const viewColumns = (sql: Queryable) => sql`
-  id::float8 as id, event, channel, recipient, subject, status, attempts, ${iso(sql, 'created_at')} as "createdAt",
+  id::float8 as id, job_id as "jobId", event, channel, recipient, subject, status, attempts, ${iso(sql, 'created_at')} as "createdAt",
   ${iso(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${iso(sql, 'next_attempt_at')} end as "nextAttemptAt",
   last_error as "lastError"`;
 

@@ -10,6 +10,7 @@ import { Button } from './confirm-button';
 import { Controls, useConcurrency } from './controls';
 import { Alert, Retrying, Stat } from './notices';
 import { DriftView, PreviewNote, UndoProgress } from './sections';
+import { NotificationsTable } from '../notifications-table';
 import { TimelineChart } from './timeline-chart';
 import { useDriver } from './use-driver';
 
@@ -202,6 +203,14 @@ export function Progress({ jobId }: { jobId: number }) {
           <TimelineChart points={s.timeline} />
         </div>
       </section>
+
+      {s.notifications.length > 0 && (
+        <section className="space-y-2" aria-label="Notifications">
+          <h2 className="font-semibold">Notifications</h2>
+          <p className="text-xs text-slate-500">What this import told people (the webhook, email: docs/configuration.md), and whether it went out; a failed delivery is tried again, pausing longer each time.</p>
+          <NotificationsTable notifications={s.notifications} />
+        </section>
+      )}
 
       {s.failures.length > 0 && (
         <section className="rounded-lg border border-red-200 bg-white p-4 shadow-sm" aria-label="Failed batches">

@@ -7,6 +7,7 @@ import { DataTable } from '@/app/_components/data-table';
 import { isTerminal } from '@/lib/imports/shared';
 import { afterStep, isProblem, SYNC_STEP } from '@/lib/sync/shared';
 import type { SyncProgress, SyncStatus } from '@/lib/sync';
+import { NotificationsTable } from '@/app/_components/notifications-table';
 import { api, fetchStatus, statusKey } from '../../_lib/api';
 import { Progress } from '../../_components/import-progress/progress';
 import { SyncSetup } from '../../_components/sync-setup';
@@ -146,6 +147,16 @@ export function SyncPanel({ initial }: { initial: Status }) {
           <Progress jobId={jobId} />
         </section>
       )}
+
+      <section className="space-y-2" aria-label="Notifications">
+        <h2 className="text-lg font-semibold">Notifications</h2>
+        <p className="text-sm text-slate-600" data-testid="notify-channels">
+          {s.notify.channels.length === 0
+            ? 'None are sent: set NOTIFY_WEBHOOK_URL (or SYNC_WEBHOOK_URL), SMTP_URL with NOTIFY_EMAIL_TO, and HEALTHCHECK_URL for a monitor (docs/configuration.md).'
+            : `Sent to ${s.notify.channels.map((c) => `${c.channel === 'healthcheck' ? 'the monitor' : c.channel === 'email' ? 'email' : 'the webhook'} (${c.recipient})`).join(', ')}: every import's end, a stall, the sync's failures and lag${s.notify.channels.some((c) => c.channel === 'healthcheck') ? ', and a ping at each sync run' : ''}.`}
+        </p>
+        {s.notify.recent.length > 0 && <NotificationsTable notifications={s.notify.recent} withImport />}
+      </section>
 
       <section className="space-y-2" aria-label="Sync runs">
         <h2 className="text-lg font-semibold">Runs</h2>

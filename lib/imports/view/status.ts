@@ -52,11 +52,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
   const tables = tablesOf(groups);
   const ops = tables.flatMap((t) => t.operations);
   const sum = (k: keyof OperationProgress) => ops.reduce((s, o) => s + (o[k] as number), 0);
-  const blocked = tables.reduce((acc, t) => {
-    const deletesFailed = t.operations.some((o) => o.operation === 'delete' && o.failed > 0);
-    return acc + (deletesFailed ? t.operations.filter((o) => o.operation === 'insert').reduce((a, o) => a + o.pending, 0) : 0);
-  }, 0);
-  const batches = { total: sum('batches'), pending: sum(BATCH.pending), processing: sum(BATCH.processing), completed: sum(BATCH.completed), failed: sum(BATCH.failed), blocked };
+  const batches = { total: sum('batches'), pending: sum(BATCH.pending), processing: sum(BATCH.processing), completed: sum(BATCH.completed), failed: sum(BATCH.failed), blocked: blockedOf(tables) };
   const rows = { total: sum('rows'), done: sum('rowsDone') };
   const rowsPerSecond = rows.done > 0 && seconds > 0 ? Math.round(rows.done / seconds) : null;
   const active = job.status === JOB.running;
@@ -95,6 +91,14 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     drift: job.mode === 'resync' ? driftOf(tables, job.status) : null,
     baseWarning: job.mode === 'update' ? baseMismatch(tables, currentKeys) : null,
   };
+}
+
+/** Pending insert batches that wait on a failed delete batch of their table (a retry frees them). */
+function blockedOf(tables: TableProgress[]): number {
+  return tables.reduce((acc, t) => {
+    const deletesFailed = t.operations.some((o) => o.operation === 'delete' && o.failed > 0);
+    return acc + (deletesFailed ? t.operations.filter((o) => o.operation === 'insert').reduce((a, o) => a + o.pending, 0) : 0);
+  }, 0);
 }
 
 function tablesOf(groups: (OperationProgress & { table: string })[]): TableProgress[] {
