@@ -256,6 +256,8 @@ export const importJobs = pgTable(
     previewedAt: timestamp('previewed_at', { withTimezone: true }),
     /** When an undo step (cancel, rollback) last moved it. */
     undoStepAt: timestamp('undo_step_at', { withTimezone: true }),
+    /** When its status last changed (every move sets it): a job resumed or applied a moment ago has not stalled. */
+    movedAt: timestamp('moved_at', { withTimezone: true }),
   },
   (t) => [
     // A file is imported once; an attempt that left the register unchanged does not count.

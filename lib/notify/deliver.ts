@@ -17,15 +17,18 @@ export function retryDelaySeconds(attempts: number, base = env().NOTIFY_RETRY_SE
 
 /**
  * Delivers what is due, one notification at a time, until `deadline` (epoch ms) or none is
- * left: each claimed (so drivers at the same moment take different ones), sent, and marked
- * delivered or given its next attempt. With `ids`, only those. Returns how many were delivered.
- * Never throws: a notification that cannot be sent waits for its next attempt.
+ * left (`atLeastOne`: one even past the deadline): each claimed (so drivers at the same moment
+ * take different ones), sent, and marked delivered or given its next attempt. With `ids`, only
+ * those. Returns how many were delivered. Never throws: a notification that cannot be sent
+ * waits for its next attempt.
  */
-export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?: number[] }): Promise<number> {
+export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?: number[]; atLeastOne?: boolean }): Promise<number> {
   let delivered = 0;
+  let tried = 0;
   try {
     if (!opts.ids && !(await anyDue(sql))) return 0;
-    while (Date.now() < opts.deadline) {
+    while (Date.now() < opts.deadline || (opts.atLeastOne && tried === 0)) {
+      tried++;
       const n = await claimDue(sql, LEASE_SECONDS, opts.ids);
       if (!n) break;
       const problem = await send(n);

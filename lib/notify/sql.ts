@@ -106,7 +106,13 @@ export async function jobNotifications(sql: Queryable, jobId: number): Promise<N
   return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where job_id = ${jobId} order by id`;
 }
 
-/** The latest notifications of the sync (its alerts and pings) and of every import, newest first. */
+/** The latest notifications of the sync (its alerts) and of every import, newest first; the monitor's pings apart. */
 export async function recentNotifications(sql: Queryable, limit: number): Promise<NotificationView[]> {
-  return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications order by id desc limit ${limit}`;
+  return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where channel <> 'healthcheck' order by id desc limit ${limit}`;
+}
+
+/** The monitor's latest ping (HEALTHCHECK_URL), if any. */
+export async function lastPing(sql: Queryable): Promise<NotificationView | null> {
+  const [p] = await sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where channel = 'healthcheck' order by id desc limit 1`;
+  return p ?? null;
 }

@@ -8,7 +8,7 @@
  */
 export * from './shared';
 export { portalConfigured, portalFromEnv } from './config';
-export { syncTick } from './drive/cron';
+export { scheduledTick, syncTick } from './drive/cron';
 export { runSync, type SyncResult } from './drive/run';
 export { previewSync, type SyncPreview } from './drive/preview';
 export { type Portal, KboPortal } from './portal';

@@ -6,6 +6,7 @@ import { advanceJob } from '../../lib/imports/jobs/advance';
 import { driveImport } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { setFaults } from '../../lib/imports/jobs/faults';
+import { applyPreview } from '../../lib/imports/jobs/preview';
 import { retryBatches } from '../../lib/imports/jobs/retry';
 import { getJobStatus } from '../../lib/imports/view/status';
 import { deliverDue } from '../../lib/notify';
@@ -143,6 +144,33 @@ describe('notifications', () => {
     await cronTick(t.db, 1_000);
     await until(() => events().filter((e) => e.event === 'import.completed').length === 2, 'its completion is heard');
     expect(events().filter((e) => e.event === 'import.stalled')).toHaveLength(2);
+  });
+
+  it('a preview applied after a long wait has not stalled, nor a job whose only work left waits behind a failed delete batch', async () => {
+    const model = new RegisterModel(4204);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 60, '2025-05-01')));
+    const update = model.update(2, '2025-05-02', 0.3);
+    const preview = (await prepareImport(t.db, { fileName: update.fileName, data: await zipExtract(update), preview: true })).job.id;
+    await driveImport(t.db, { jobId: preview, concurrency: 2, idleMs: 10 });
+    await new Promise((r) => setTimeout(r, 3_500));
+    await applyPreview(t.db, { jobId: preview });
+    await cronTick(t.db, 1);
+    await driveImport(t.db, { jobId: preview, concurrency: 2, idleMs: 10 });
+
+    // A delete batch fails; the inserts of its number wait for its retry.
+    const next = model.update(3, '2025-05-03', 0.3);
+    await setFaults(t.db, { failBatches: 1, table: 'enterprises' });
+    const job = (await prepareImport(t.db, { fileName: next.fileName, data: await zipExtract(next), batchSize: 20 })).job.id;
+    const left = await driveImport(t.db, { jobId: job, concurrency: 2, idleMs: 10 });
+    expect(left.failures.map((f) => `${f.table} ${f.operation}`)).toEqual(['enterprises delete']);
+    expect(left.batches.blocked).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 3_500));
+    await cronTick(t.db, 1);
+    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
+    expect(events().map((e) => e.event).sort()).toEqual(['import.batch_failed', 'import.completed', 'import.completed']);
+    await retryBatches(t.db, { jobId: job });
+    await driveImport(t.db, { jobId: job, concurrency: 2, idleMs: 10 });
+    await until(() => events().filter((e) => e.event === 'import.completed').length === 3, 'the third completion is heard');
   });
 
   it('a receiver that fails is tried again with growing pauses until it takes it, every attempt recorded', async () => {

@@ -9,6 +9,7 @@ import { cancelImport } from '../../lib/imports/jobs/controls';
 import { changePartsProgress } from '../../lib/imports/sql/changes';
 import { getJobStatus } from '../../lib/imports/view/status';
 import { DATA_TABLES, KBO_TABLES } from '../../lib/kbo/spec';
+import { identList } from '../../lib/db/sql';
 import { importChanges } from '../../lib/register';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
@@ -188,4 +189,34 @@ describe('a preview', () => {
     await apply(d);
     await expectModel(model);
   });
+
+  it('discarded, never drops the rows another job is staging at that moment in the same table', async () => {
+    const model = new RegisterModel(4106);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 60, '2025-04-01')));
+    const update = model.update(2, '2025-04-02', 0.3);
+    const a = await preview(update);
+    const b = await preview(update);
+    const rows = async (jobId: number) => (await t.db`select count(*)::int as n from import_staging_enterprises where job_id = ${jobId}`)[0]!.n as number;
+    const staged = await rows(b);
+    expect(staged).toBeGreaterThan(0);
+    // B's enterprises are being staged again, in a transaction still open (a prepare step in flight).
+    await t.db`delete from import_staging_enterprises where job_id = ${b}`;
+    let commit!: () => void;
+    const open = new Promise<void>((r) => (commit = r));
+    const step = t.db.begin(async (tx) => {
+      const columns = ['batch_number', 'operation', 'line', ...KBO_TABLES.find((x) => x.table === 'enterprises')!.columns.map((c) => c.column)];
+      await tx`insert into import_staging_enterprises (job_id, ${identList(tx, columns)}) select ${b}, ${identList(tx, columns)} from import_staging_enterprises where job_id = ${a}`;
+      await open;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    // A is discarded meanwhile: seen alone in the table, it would be truncated, B's step with it.
+    const discarding = discardPreview(t.db, { jobId: a });
+    await new Promise((r) => setTimeout(r, 300));
+    commit();
+    await step;
+    await discarding;
+    expect(await rows(a)).toBe(0);
+    expect(await rows(b)).toBe(staged);
+  });
 });
+

@@ -155,6 +155,12 @@ export function SyncPanel({ initial }: { initial: Status }) {
             ? 'None are sent: set NOTIFY_WEBHOOK_URL (or SYNC_WEBHOOK_URL), SMTP_URL with NOTIFY_EMAIL_TO, and HEALTHCHECK_URL for a monitor (docs/configuration.md).'
             : `Sent to ${s.notify.channels.map((c) => `${c.channel === 'healthcheck' ? 'the monitor' : c.channel === 'email' ? 'email' : 'the webhook'} (${c.recipient})`).join(', ')}: every import's end, a stall, the sync's failures and lag${s.notify.channels.some((c) => c.channel === 'healthcheck') ? ', and a ping at each sync run' : ''}.`}
         </p>
+        {s.notify.lastPing && (
+          <p className="text-sm text-slate-600" data-testid="notify-last-ping">
+            The monitor&apos;s last ping: {s.notify.lastPing.subject}, {s.notify.lastPing.status === 'delivered' ? 'delivered' : `not delivered (${s.notify.lastPing.lastError ?? s.notify.lastPing.status})`} at{' '}
+            {s.notify.lastPing.createdAt.slice(0, 16).replace('T', ' ')} UTC.
+          </p>
+        )}
         {s.notify.recent.length > 0 && <NotificationsTable notifications={s.notify.recent} withImport />}
       </section>
 

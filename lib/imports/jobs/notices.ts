@@ -108,8 +108,10 @@ async function summaryOf(tx: Queryable, job: JobRow) {
 /**
  * Jobs with work left that nothing drove for NOTIFY_STALL_MINUTES (the cron asks): staging,
  * batches or an undo, not paused (a pause is someone's choice) and not only failed batches
- * waiting for a retry (their failure was told already). Each stall is told once: its key is
- * the job's last move, so a job driven again and left again is told again.
+ * waiting for a retry, nor inserts waiting behind a failed delete batch (their failure was told
+ * already). Its last move is the latest of its status change, a staged file, a batch or an
+ * undo step. Each stall is told once: its key is that move, so a job driven again and left
+ * again is told again.
  */
 export async function noticeStalls(sql: Sql): Promise<number[]> {
   const minutes = env().NOTIFY_STALL_MINUTES;
@@ -120,19 +122,30 @@ export async function noticeStalls(sql: Sql): Promise<number[]> {
                 else 'an undo' end as left
     from import_jobs j
     cross join lateral (
-      select greatest(j.created_at, j.prepared_at, j.undo_step_at,
+      select greatest(j.created_at, j.moved_at, j.prepared_at, j.undo_step_at,
                       (select max(step_at) from import_job_files f where f.job_id = j.id),
                       (select max(greatest(b.started_at, b.completed_at)) from import_job_batches b where b.job_id = j.id)) as since
     ) a
     where not j.preview and j.status in (${JOB.preparing}, ${JOB.running}, ${JOB.cancelling}, ${JOB.rolling_back})
       and a.since < now() - make_interval(secs => ${minutes * 60})
-      and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status in ('pending', 'processing')))`;
+      and (j.status <> ${JOB.running} or exists (
+            select 1 from import_job_batches b
+            where b.job_id = j.id and b.status in ('pending', 'processing')
+              -- an insert batch behind its failed delete batch waits for a retry, like the failed one
+              and not (b.operation = 'insert' and exists (
+                    select 1 from import_job_batches d
+                    where d.job_id = b.job_id and d.table_name = b.table_name and d.batch_number = b.batch_number
+                      and d.operation = 'delete' and d.status = 'failed'))))`;
   const ids: number[] = [];
   for (const s of stalled) ids.push(...(await noticeOf(sql, s.id, { kind: 'stalled', since: s.since, minutes: s.minutes, left: s.left })));
   return ids;
 }
 
-/** Sends what is due within the call's time (any driver's call does; none waits on it for long). */
+/**
+ * Sends what is due within the call's time, and one at least when something is due (a step
+ * call has usually spent its budget): any driver's call sends, so none waits on it for long,
+ * and a notification goes out with the next call after it was recorded.
+ */
 export async function sendNotices(sql: Sql, deadline: number): Promise<void> {
-  await deliverDue(sql, { deadline: Math.max(deadline, Date.now() + 2_000) });
+  await deliverDue(sql, { deadline, atLeastOne: true });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Sql, Tx } from '../../db/client';
+import type { Queryable, Sql, Tx } from '../../db/client';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { KBO_TABLES } from '../../kbo/spec';
@@ -110,7 +110,7 @@ async function stillOnBasis(tx: Tx, jobId: number, basis: number): Promise<void>
 }
 
 /** Why the register is not where a preview made on `basis` found it (undefined: it is). */
-async function movedOn(tx: Tx, basis: number): Promise<string | undefined> {
+async function movedOn(tx: Queryable, basis: number): Promise<string | undefined> {
   const active = await activeJob(tx);
   if (active) return `Import #${active.id} (extract ${active.extractNumber}) is ${statusLabel(active.status)}`;
   const head = await registerHead(tx);
@@ -208,12 +208,25 @@ async function discardIn(tx: Tx, jobId: number, why: string): Promise<PreviewCon
   if (!canMove(JOB_MOVES.discard, job.status)) {
     throw new ImportFailure('PRECONDITION_FAILED', `Preview #${jobId} is ${statusLabel(job.status)}; there is nothing to discard.`, { status: job.status });
   }
-  await tx`update import_job_batches set status = 'pending', lease_token = null, lease_expires_at = null where job_id = ${jobId} and status = 'processing'`;
+  // Its batches are left as they are (a discarded job runs none): a batch being worked out holds
+  // its row and then waits for this one's, so touching batches here would deadlock with it.
   await clearStaging(tx, jobId);
   await forgetChanges(tx, jobId);
   await dropUpload(tx, job.source);
   await markDiscarded(tx, jobId, { code: 'DISCARDED', message: why });
   return { jobId, status: JOB.discarded, moved: true };
+}
+
+/**
+ * Whether the register moved away from a preview (another import active or completed, its
+ * basis rolled back): a preview's batch that failed is then dropped rather than failed, since
+ * what it ran into (another import's rows) is the move itself.
+ */
+export async function previewMoved(sql: Sql, jobId: number): Promise<RegisterMoved | null> {
+  const job = await getJob(sql, jobId);
+  if (!job.preview) return null;
+  const why = await movedOn(sql, job.previewBasis ?? 0);
+  return why ? new RegisterMoved('CONFLICT', `${why} while import #${jobId} was being previewed, so the preview no longer says what applying the file would do; it was discarded. Preview the file again.`) : null;
 }
 
 /** Drops a preview the register moved away from while it was being worked out (process.ts). */

@@ -17,7 +17,7 @@ import {
 } from '../state/batch-moves';
 import { ATTEMPT, JOB, type AttemptOutcome } from '../state/machine';
 import { applyBatch } from './apply';
-import { discardMoved, previewBatch, RegisterMoved } from './preview';
+import { discardMoved, previewBatch, previewMoved, RegisterMoved } from './preview';
 import { noticeOf } from './notices';
 import { batchFault, injectFault, injectStall } from './faults';
 
@@ -142,14 +142,38 @@ async function runClaimed(sql: Sql, job: JobRow, batch: ClaimedBatch): Promise<B
         continue;
       }
       console.error(`[kbo-import] batch ${batch.id} failed`, err);
-      await sql.begin(async (tx) => {
-        await failBatch(tx, batch, message, Date.now() - started);
-        await logAttempt(tx, batch, attempt, attemptStarted, ATTEMPT.failed, message);
-        await noticeOf(tx, job.id, { kind: 'batchFailed', batch, attempt, error: message });
-      });
+      const moved = await failBatchOf(sql, job, batch, { attempt, attemptStarted, message, durationMs: Date.now() - started });
+      if (moved) return ended(ATTEMPT.released, { error: moved.message });
       return ended(ATTEMPT.failed, { error: message });
     }
   }
+}
+
+/**
+ * A batch that failed for good: failed (with its attempt logged and its notice recorded, the
+ * job's row taken first, as an undo takes it before the batches: the other order deadlocked with
+ * a cancel). A preview whose register moved meanwhile (what it ran into was another import's
+ * rows) is dropped instead: returned, for the caller to report the batch handed back.
+ */
+async function failBatchOf(
+  sql: Sql,
+  job: JobRow,
+  batch: ClaimedBatch,
+  f: { attempt: number; attemptStarted: Date; message: string; durationMs: number },
+): Promise<RegisterMoved | null> {
+  const moved = job.preview ? await previewMoved(sql, job.id) : null;
+  if (moved) {
+    await releaseBatch(sql, batch);
+    await discardMoved(sql, job.id, moved);
+    return moved;
+  }
+  await sql.begin(async (tx) => {
+    await tx`select 1 from import_jobs where id = ${job.id} for key share`;
+    if (!(await failBatch(tx, batch, f.message, f.durationMs))) return;
+    await logAttempt(tx, batch, f.attempt, f.attemptStarted, ATTEMPT.failed, f.message);
+    await noticeOf(tx, job.id, { kind: 'batchFailed', batch, attempt: f.attempt, error: f.message });
+  });
+  return null;
 }
 
 function batchErrorMessage(err: unknown, tries: number): string {

@@ -121,11 +121,13 @@ export async function completeBatch(tx: Tx, batch: ClaimedBatch, counts: BatchCo
 }
 
 /** processing -> failed, with the message a person reads; waits for a retry. */
-export async function failBatch(sql: Queryable, batch: ClaimedBatch, message: string, durationMs: number): Promise<void> {
-  await sql`
+export async function failBatch(sql: Queryable, batch: ClaimedBatch, message: string, durationMs: number): Promise<boolean> {
+  const failed = await sql`
     update import_job_batches
     set status = ${fail.to}, error_message = ${message}, lease_expires_at = null, duration_ms = ${durationMs}
-    where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = any(${from(fail)}::text[])`;
+    where id = ${batch.id} and lease_token = ${batch.leaseToken} and status = any(${from(fail)}::text[])
+    returning id`;
+  return failed.length > 0;
 }
 
 /** processing -> pending, as if never claimed (attempt not counted): the job stopped before it applied. */

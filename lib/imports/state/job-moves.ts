@@ -12,7 +12,7 @@ import { JOB, JOB_MOVES, type JobMove } from './machine';
 async function move(sql: Queryable, jobId: number, name: JobMove, set: Fragment, also?: Fragment): Promise<boolean> {
   const m = JOB_MOVES[name];
   const rows = await sql`
-    update import_jobs set status = ${m.to} ${set}
+    update import_jobs set status = ${m.to}, moved_at = now() ${set}
     where id = ${jobId} and status = any(${m.from as readonly string[]}::text[]) ${also ? sql`and ${also}` : sql``}
     returning id`;
   return rows.length > 0;

@@ -2,7 +2,8 @@ import type { Sql } from '../../db/client';
 import { driveImport } from '../../imports';
 import type { Portal } from '../portal';
 import { afterStep, SYNC_STEP, SYNC_TRIGGER } from '../state';
-import { pingMonitor } from '../steps/pings';
+import { pingMonitor, prunePings } from '../steps/pings';
+import { cronTick } from '../../imports';
 import { releaseLease } from '../sql/state';
 import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 
@@ -15,7 +16,6 @@ import { newHolder, syncStep, type SyncProgress } from '../steps/step';
 export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: (what: 'sync step' | 'import step', ms: number) => void): Promise<SyncProgress[]> {
   const holder = newHolder(SYNC_TRIGGER.cron);
   const steps: SyncProgress[] = [];
-  await pingMonitor(db, holder, 'start', 'sync tick started');
   try {
     while (Date.now() < until) {
       const started = performance.now();
@@ -33,7 +33,28 @@ export async function syncTick(db: Sql, portal: Portal, until: number, onCall?: 
   } finally {
     await releaseLease(db, holder).catch(() => {});
   }
-  const last = steps.at(-1);
-  await pingMonitor(db, holder, last?.state === SYNC_STEP.error ? 'fail' : 'success', last?.message ?? 'nothing to do this tick');
   return steps;
+}
+
+/**
+ * What the scheduler runs each time (the cron route, every minute): the imports' tick (the
+ * active import, previews expired, stalls told), then, with a portal account, the sync's, within
+ * `budgetMs`. The monitor (HEALTHCHECK_URL) hears `start` before and `success` or `fail` after,
+ * every tick, however long an import keeps the tick busy: a scheduler that died is noticed.
+ */
+export async function scheduledTick(db: Sql, portal: Portal | null, budgetMs: number) {
+  const until = Date.now() + budgetMs;
+  const holder = newHolder(SYNC_TRIGGER.cron);
+  await pingMonitor(db, holder, 'start', 'scheduled tick started');
+  try {
+    const { job } = await cronTick(db, budgetMs);
+    const sync = portal && Date.now() < until - 1_000 ? await syncTick(db, portal, until) : [];
+    const last = sync.at(-1);
+    await pingMonitor(db, holder, last?.state === SYNC_STEP.error ? 'fail' : 'success', last?.message ?? (job ? `import #${job.job.id} ${job.job.status}` : 'nothing to do'));
+    await prunePings(db);
+    return { job, sync };
+  } catch (err) {
+    await pingMonitor(db, holder, 'fail', (err as Error).message);
+    throw err;
+  }
 }

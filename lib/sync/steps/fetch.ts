@@ -17,7 +17,8 @@ export interface Fetched {
  * is in, starts its import (or, `preview`, its preview) through the same path as any upload.
  */
 export async function fetchFile(sql: Sql, portal: Portal, file: PortalFile, deadline: number, opts: { preview?: boolean } = {}): Promise<Fetched> {
-  const url = `${PORTAL_SCHEME}${file.name}`;
+  // A dry run downloads its own copy: the sync's download in progress stays the sync's.
+  const url = `${PORTAL_SCHEME}${file.name}${opts.preview ? '#preview' : ''}`;
   let uploadId = await unstartedUploadOf(sql, url);
   if (uploadId === undefined) {
     const size = await portal.size(file.name);

@@ -17,3 +17,8 @@ export async function pingMonitor(sql: Sql, run: string, what: 'start' | 'succes
     console.warn('[kbo-import] the monitor was not pinged:', (err as Error).message);
   }
 }
+
+/** Pings older than a day are dropped (two a minute otherwise pile up); the latest stay for the sync page. */
+export async function prunePings(sql: Sql): Promise<void> {
+  await sql`delete from notifications where channel = 'healthcheck' and status in ('delivered', 'failed') and created_at < now() - interval '1 day'`;
+}

@@ -5,7 +5,7 @@ import { checkMinutes, portalConfigured } from '../config';
 import { shownUrl } from '../portal';
 import { recentRuns, type SyncRunRow } from '../sql/runs';
 import { lagDays, readSyncState } from '../sql/state';
-import { notifyChannels, recentNotifications, type NotificationView } from '../../notify';
+import { lastPing, notifyChannels, recentNotifications, type NotificationView } from '../../notify';
 
 /** Where the sync stands: what the status page and `npm run sync -- --status` show. */
 export interface SyncStatus {
@@ -22,12 +22,12 @@ export interface SyncStatus {
   alertUndelivered: string | null;
   runs: SyncRunRow[];
   /** Where notifications go (the webhook's host, the addresses, the monitor's host), and the latest ones sent, of the sync and of every import. */
-  notify: { channels: { channel: string; recipient: string }[]; recent: NotificationView[] };
+  notify: { channels: { channel: string; recipient: string }[]; recent: NotificationView[]; lastPing: NotificationView | null };
 }
 
 export async function syncStatus(sql: Sql, limit = 20): Promise<SyncStatus> {
   const e = env();
-  const [state, runs, job, lag, recent] = await Promise.all([readSyncState(sql), recentRuns(sql, limit), lastCompletedJob(sql), lagDays(sql), recentNotifications(sql, limit)]);
+  const [state, runs, job, lag, recent, ping] = await Promise.all([readSyncState(sql), recentRuns(sql, limit), lastCompletedJob(sql), lagDays(sql), recentNotifications(sql, limit), lastPing(sql)]);
   const register = job?.extractNumber ? { extractNumber: job.extractNumber, snapshotDate: job.snapshotDate ?? null } : null;
   const newest = state?.newestOnPortal ?? null;
   const at = state?.lastCheckAt ?? null;
@@ -42,6 +42,6 @@ export async function syncStatus(sql: Sql, limit = 20): Promise<SyncStatus> {
     nextCheckAt: at ? new Date(at.getTime() + checkMinutes() * 60_000) : null,
     alertUndelivered: state?.alertUndelivered ?? null,
     runs,
-    notify: { channels: notifyChannels(), recent },
+    notify: { channels: notifyChannels(), recent, lastPing: ping },
   };
 }

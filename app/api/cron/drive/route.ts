@@ -1,8 +1,7 @@
 import { getDb } from '@/lib/db/client';
 import { json } from '@/lib/http/respond';
 import { route } from '@/lib/http/route';
-import { cronTick } from '@/lib/imports';
-import { portalFromEnv, syncTick } from '@/lib/sync';
+import { portalFromEnv, scheduledTick } from '@/lib/sync';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -13,14 +12,10 @@ const BUDGET_MS = 45_000;
 /**
  * Cron (Vercel Cron calls it with `Authorization: Bearer $CRON_SECRET`), for up to ~45 s: drive
  * the active import; then, with a KBO portal account set, the sync: check the portal when due,
- * fetch the next file in parts and drive its import.
+ * fetch the next file in parts and drive its import. A monitor (HEALTHCHECK_URL) hears each tick.
  */
 export const GET = route({}, async () => {
-  const until = Date.now() + BUDGET_MS;
-  const db = await getDb();
-  const { job } = await cronTick(db, BUDGET_MS);
-  const portal = portalFromEnv();
-  const sync = portal && Date.now() < until - 1_000 ? await syncTick(db, portal, until) : [];
+  const { job, sync } = await scheduledTick(await getDb(), portalFromEnv(), BUDGET_MS);
   const last = sync[sync.length - 1];
   return json({
     ...(job ? { jobId: job.job.id, status: job.job.status, batches: job.batches } : { idle: sync.length === 0 }),

@@ -1,0 +1,1 @@
+ALTER TABLE "import_jobs" ADD COLUMN "moved_at" timestamp with time zone;
