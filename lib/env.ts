@@ -33,6 +33,8 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(8, 'use at least 8 characters').optional(),
   /** More admins: `alice:password1,bob:password2`. */
   ADMIN_USERS: z.string().optional(),
+  /** Readers, `name:password,…`: they search the register, read entities and change lists and keep watchlists, never import or control. */
+  READER_USERS: z.string().optional(),
   /** Key that signs session cookies (at least 32 characters); derived from the credentials when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
   /** Bearer token for the CLI over HTTP and the cron route (at least 24 characters); unset: no bearer access. */

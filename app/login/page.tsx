@@ -1,6 +1,6 @@
 import { redirect } from 'next/navigation';
 import { safeNextPath } from '@/lib/auth/next-path';
-import { currentAdmin } from '../_lib/session';
+import { currentUser } from '../_lib/session';
 import { LoginForm } from './login-form';
 
 export const dynamic = 'force-dynamic';
@@ -9,7 +9,7 @@ export const dynamic = 'force-dynamic';
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
   // Only a path of this site: never send a signed-in admin elsewhere.
   const next = safeNextPath((await searchParams).next);
-  if (await currentAdmin()) redirect(next);
+  if (await currentUser()) redirect(next);
   return (
     <div className="mx-auto max-w-sm space-y-4 pt-8">
       <h1 className="text-2xl font-semibold">Sign in</h1>

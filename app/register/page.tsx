@@ -8,7 +8,7 @@ import { checkQuery, codeLabel, type Coded, LANGUAGE_COOKIE, savedLanguage, sear
 import { DataTable } from '../_components/data-table';
 import { DatabaseUnavailable } from '../_components/database-unavailable';
 import { readPageData } from '../_lib/read';
-import { requireAdmin } from '../_lib/session';
+import { requireUser } from '../_lib/session';
 import { LanguageToggle } from './_components/language-toggle';
 import { SearchForm } from './_components/search-form';
 
@@ -20,7 +20,7 @@ type Params = Record<string, string | string[] | undefined>;
 export default async function RegisterPage({ searchParams }: { searchParams: Promise<Params> }) {
   const raw = await searchParams;
   const params = new URLSearchParams(Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
-  await requireAdmin(`/register${params.size ? `?${params}` : ''}`);
+  await requireUser(`/register${params.size ? `?${params}` : ''}`);
   const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
 
   let query: SearchQuery = {};
@@ -53,6 +53,11 @@ export default async function RegisterPage({ searchParams }: { searchParams: Pro
         <h1 className="text-2xl font-semibold">Register</h1>
         <LanguageToggle current={lang} />
       </div>
+      {params.get('admins') && (
+        <p role="status" data-testid="admins-only" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          {params.get('admins')?.slice(0, 80)} is for admins: you are signed in as a reader, who searches the register, reads entities and change lists and keeps watchlists.
+        </p>
+      )}
       <p className="text-slate-700">Search the register as it stands now: an enterprise or establishment number in any common form, or a name (any denomination, accents and case aside, by prefix or similar spelling), narrowed by NACE code, place, juridical form or status.</p>
       <SearchForm query={query} choices={choices} />
       {read.data.building && (

@@ -677,3 +677,25 @@ export const notifications = pgTable(
   ],
 );
 export type NotificationRow = typeof notifications.$inferSelect;
+
+/**
+ * API keys of programs (lib/auth/keys.ts): each its own, scoped to reading and watching, stored
+ * as the SHA-256 of the key (the key itself is shown once, when it is made), with its last use;
+ * a revoked key is refused at once.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** The key's first characters, to tell keys apart on the page. */
+    prefix: text('prefix').notNull(),
+    scope: text('scope').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash), oneOf('api_keys_scope_check', t.scope, ['read'])],
+);

@@ -42,12 +42,13 @@ export function parseIndex(raw: string): number {
 }
 
 /** The `[id]` segment as the id of an import or an upload, or a VALIDATION error. */
-async function idFrom(params: Promise<{ id: string }>, what: 'import' | 'upload'): Promise<number> {
+async function idFrom(params: Promise<{ id: string }>, what: 'import' | 'upload' | 'API key'): Promise<number> {
   return parseId((await params).id, what);
 }
 
 export const jobIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'import');
 export const uploadIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'upload');
+export const keyIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'API key');
 
 /** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. */
 export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T): Promise<z.infer<T>> {

@@ -1,4 +1,5 @@
-import { checkBodySize, checkOrigin, authenticate, type Principal } from './guard';
+import { checkBodySize, checkOrigin, checkRole, authenticate, type Principal } from './guard';
+import type { Role } from '../auth/config';
 import { refuseNulInUrl } from './nul';
 import { handle } from './respond';
 
@@ -9,11 +10,14 @@ export interface RouteOptions {
   maxBodyBytes?: number | (() => number);
   /** No sign-in needed (the login route); origin and size checks still apply. */
   public?: boolean;
+  /** Who may call it: `admin` (the default: imports, controls, the sync, keys) or `reader` too (reading and watching). */
+  allow?: Role;
 }
 
 /**
- * Every API handler goes through this: size limit, authentication (session cookie or bearer
- * token), the cross-site check for state-changing methods, no NUL in the address, then the handler; any error
+ * Every API handler goes through this: size limit, authentication (session cookie, the API
+ * token or an API key), the cross-site check for state-changing methods, the caller's role
+ * (admins only unless the route allows readers), no NUL in the address, then the handler; any error
  * becomes the one error shape (lib/http/respond.ts).
  */
 export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, principal: Principal | null) => Promise<Response>) {
@@ -23,6 +27,7 @@ export function route<C>(opts: RouteOptions, fn: (request: Request, ctx: C, prin
       checkBodySize(request, max ?? JSON_BODY_LIMIT, max === undefined);
       const principal = opts.public ? null : await authenticate(request);
       checkOrigin(request, principal);
+      checkRole(principal, opts.allow ?? 'admin');
       refuseNulInUrl(request);
       return fn(request, ctx, principal);
     });

@@ -6,7 +6,7 @@ import { asOfExtract, asOfParam, codeLabel, type Coded, entityHistory, entityVie
 import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
 import { readPageData } from '../../_lib/read';
-import { requireAdmin } from '../../_lib/session';
+import { requireUser } from '../../_lib/session';
 import { LanguageToggle } from '../_components/language-toggle';
 import { SearchForm } from '../_components/search-form';
 
@@ -16,7 +16,7 @@ export const dynamic = 'force-dynamic';
 export default async function EntityPage({ params, searchParams }: { params: Promise<{ number: string }>; searchParams: Promise<{ asOf?: string | string[] }> }) {
   const { number } = await params;
   const rawAsOf = (await searchParams).asOf;
-  await requireAdmin(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
+  await requireUser(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
   const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
   const read = await readPageData(async () => {
     try {

@@ -13,7 +13,7 @@ export const dynamic = 'force-dynamic';
 const input = z.object({ everywhere: z.boolean().optional() });
 
 /** Sign out: ends this session (`{ "everywhere": true }`: every session of this user) and clears its cookie. */
-export const POST = route({}, async (request, _ctx, principal) => {
+export const POST = route({ allow: 'reader' }, async (request, _ctx, principal) => {
   const { everywhere = false } = await jsonBody(request, input);
   const ended = principal?.via === 'session' ? await signOut(await getDb(), { user: principal.user, sid: principal.sid, exp: 0 }, everywhere) : 0;
   return json({ signedOut: true, sessionsEnded: ended }, 200, { 'set-cookie': sessionCookie('', { maxAgeSeconds: 0, secure: ownOrigin(request).startsWith('https:') }) });

@@ -9,7 +9,7 @@ export const dynamic = 'force-dynamic';
 type Context = { params: Promise<{ number: string }> };
 
 /** Every change the imports made to one entity, newest first. */
-export const GET = route<Context>({}, async (_request, { params }) => {
+export const GET = route<Context>({ allow: 'reader' }, async (_request, { params }) => {
   const { number } = await params;
   return json(await entityHistory(await getDb(), number));
 });
