@@ -10,6 +10,7 @@ export const E2E_DB_SWITCH = `http://127.0.0.1:${E2E_PORT + 1}`;
 export const E2E_AUTH = {
   ADMIN_PASSWORD: 'e2e-admin-password',
   ADMIN_USERS: 'second:second-admin-password',
+  READER_USERS: 'reader:reader-password-0123',
   API_TOKEN: 'e2e-api-token-0123456789abcdef',
   SESSION_SECRET: 'e2e-session-secret-0123456789abcdef-0123456789',
   TRUST_PROXY: '1',
