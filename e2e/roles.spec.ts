@@ -9,7 +9,18 @@ const routes = apiRoutes();
 const PUBLIC = new Set(['/api/auth/login']);
 
 /** What only reading and watching may use: every other route is for admins. */
-const READER_ROUTES = new Set(['GET /api/register', 'GET /api/register/1', 'GET /api/register/1/history', 'GET /api/imports/1/changes', 'POST /api/auth/logout']);
+const READER_ROUTES = new Set([
+  'GET /api/register',
+  'GET /api/register/1',
+  'GET /api/register/1/history',
+  'GET /api/imports/1/changes',
+  'POST /api/auth/logout',
+  'GET /api/watchlists',
+  'POST /api/watchlists',
+  'GET /api/watchlists/1',
+  'PATCH /api/watchlists/1',
+  'DELETE /api/watchlists/1',
+]);
 
 test('a reader and an API key may read, and are refused (403) on every import, control, sync and key route; a revoked key at once', async ({ playwright, page, browser }) => {
   const reader = await playwright.request.newContext({ baseURL: E2E_BASE_URL, extraHTTPHeaders: { origin: E2E_BASE_URL } });
@@ -75,3 +86,29 @@ test('an admin makes an API key on the page, sees it once, and its prefix after'
   const res = await page.request.get('/api/register?q=a', { headers: { authorization: `Bearer ${key}` } });
   expect(res.status()).toBe(200);
 });
+
+test('a reader and a key keep watchlists of their own through the API: another\'s is not found, an admin sees all', async ({ playwright }) => {
+  const reader = await playwright.request.newContext({ baseURL: E2E_BASE_URL, extraHTTPHeaders: { origin: E2E_BASE_URL } });
+  expect((await reader.post('/api/auth/login', { data: { user: 'reader', password: 'reader-password-0123' } })).status()).toBe(200);
+  const admin = await playwright.request.newContext({ baseURL: E2E_BASE_URL, extraHTTPHeaders: bearer });
+  const { key } = (await (await admin.post('/api/keys', { data: { name: 'watching program', scope: 'read' } })).json()) as { key: string };
+  const program = await playwright.request.newContext({ baseURL: E2E_BASE_URL, extraHTTPHeaders: { authorization: `Bearer ${key}` } });
+  // 100,000 numbers in one body (a CSV's worth): within the route's own limit.
+  const numbers = Array.from({ length: 100_000 }, (_, i) => {
+    const first8 = String(30_000_000 + i).padStart(8, '0');
+    return `${first8}${String(97 - (Number(first8) % 97)).padStart(2, '0')}`;
+  });
+  const made = await reader.post('/api/watchlists', { data: { name: 'customers', numbers: [...numbers, 'not a number'] } });
+  expect(made.status(), await made.text()).toBe(201);
+  const created = (await made.json()) as { id: number; secret: string; members: number; invalid: { value: string }[] };
+  expect(created).toMatchObject({ members: 100_000, invalid: [{ value: 'not a number' }] });
+  const theirs = (await (await program.post('/api/watchlists', { data: { name: 'feed', search: { status: 'AC' } } })).json()) as { id: number };
+  expect((await program.get(`/api/watchlists/${created.id}`)).status()).toBe(404);
+  expect((await reader.patch(`/api/watchlists/${theirs.id}`, { data: { name: 'x' } })).status()).toBe(404);
+  expect(((await (await reader.get('/api/watchlists')).json()) as { watchlists: { id: number }[] }).watchlists.map((w) => w.id)).toEqual([created.id]);
+  const all = ((await (await admin.get('/api/watchlists')).json()) as { watchlists: { id: number }[] }).watchlists.map((w) => w.id);
+  expect(all).toEqual(expect.arrayContaining([created.id, theirs.id]));
+  expect((await program.delete(`/api/watchlists/${theirs.id}`)).status()).toBe(200);
+  await Promise.all([reader.dispose(), admin.dispose(), program.dispose()]);
+});
+

@@ -699,3 +699,35 @@ export const apiKeys = pgTable(
   },
   (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash), oneOf('api_keys_scope_check', t.scope, ['read'])],
 );
+
+/**
+ * Watchlists (lib/watch/): a named list of entity numbers, a saved search of the register, or
+ * both, kept by one user or API key (its `owner`), with where its digests go and the secret
+ * that signs them.
+ */
+export const watchlists = pgTable('watchlists', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  /** A user's name, or `key:<id>` for an API key. */
+  owner: text('owner').notNull(),
+  name: text('name').notNull(),
+  /** The register's own filters: `{ q?, nace?, place?, form?, status? }` (null: numbers only). */
+  search: jsonb('search').$type<{ q?: string; nace?: string; place?: string; form?: string; status?: string }>(),
+  webhookUrl: text('webhook_url'),
+  email: text('email'),
+  /** Signs each webhook digest (HMAC-SHA256 of its body). */
+  secret: text('secret').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The entity numbers a watchlist follows, in the register's own spelling. */
+export const watchlistMembers = pgTable(
+  'watchlist_members',
+  {
+    watchlistId: integer('watchlist_id')
+      .notNull()
+      .references(() => watchlists.id, { onDelete: 'cascade' }),
+    number: text('number').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.watchlistId, t.number] }), index('watchlist_members_number_idx').on(t.number)],
+);

@@ -50,10 +50,10 @@ export const jobIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'im
 export const uploadIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'upload');
 export const keyIdFrom = (params: Promise<{ id: string }>) => idFrom(params, 'API key');
 
-/** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. */
-export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T): Promise<z.infer<T>> {
+/** A JSON body (or none) parsed with a schema; an unreadable body is a VALIDATION error. `limit`: the route's own, when larger. */
+export async function jsonBody<T extends z.ZodTypeAny>(request: Request, schema: T, limit = JSON_BODY_LIMIT): Promise<z.infer<T>> {
   // The JSON routes' limit, applied here too while reading a body sent without its length.
-  const text = await bodyText(request, JSON_BODY_LIMIT);
+  const text = await bodyText(request, limit);
   let value: unknown = {};
   if (text.trim()) {
     try {
