@@ -20,6 +20,7 @@ const READER_ROUTES = new Set([
   'GET /api/watchlists/1',
   'PATCH /api/watchlists/1',
   'DELETE /api/watchlists/1',
+  'GET /api/watchlists/1/matches',
 ]);
 
 test('a reader and an API key may read, and are refused (403) on every import, control, sync and key route; a revoked key at once', async ({ playwright, page, browser }) => {

@@ -258,6 +258,8 @@ export const importJobs = pgTable(
     undoStepAt: timestamp('undo_step_at', { withTimezone: true }),
     /** When its status last changed (every move sets it): a job resumed or applied a moment ago has not stalled. */
     movedAt: timestamp('moved_at', { withTimezone: true }),
+    /** A completed import whose matching against the watchlists is yet to be planned (watch_parts). */
+    watchPending: boolean('watch_pending').notNull().default(false),
   },
   (t) => [
     // A file is imported once; an attempt that left the register unchanged does not count.
@@ -730,4 +732,51 @@ export const watchlistMembers = pgTable(
     number: text('number').notNull(),
   },
   (t) => [primaryKey({ columns: [t.watchlistId, t.number] }), index('watchlist_members_number_idx').on(t.number)],
+);
+
+/** A completed import's matching against the watchlists, in parts: a range of one watchlist's numbers each (lib/watch/match.ts). */
+export const watchParts = pgTable(
+  'watch_parts',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    watchlistId: integer('watchlist_id')
+      .notNull()
+      .references(() => watchlists.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    /** The watchlist's numbers in [lo, hi); null: open on that side. */
+    lo: text('lo'),
+    hi: text('hi'),
+    done: boolean('done').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.watchlistId, t.part] })],
+);
+
+/**
+ * What an import changed of a watched entity, per watchlist: the kind of change and, in words
+ * an officer reads, each field before and after, each row added or ended (`changes`), with the
+ * rows themselves (`rows`). A rollback of the import withdraws it (`withdrawn_at`).
+ */
+export const watchMatches = pgTable(
+  'watch_matches',
+  {
+    watchlistId: integer('watchlist_id')
+      .notNull()
+      .references(() => watchlists.id, { onDelete: 'cascade' }),
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    extractNumber: integer('extract_number').notNull(),
+    number: text('number').notNull(),
+    kind: text('kind').notNull(),
+    changes: jsonb('changes').$type<{ table: string; entity?: string; field?: string; before?: string | null; after?: string | null }[]>().notNull(),
+    rows: jsonb('rows').$type<{ table: string; entity: string; started: Record<string, unknown>[]; ended: Record<string, unknown>[] }[]>().notNull(),
+    withdrawnAt: timestamp('withdrawn_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.watchlistId, t.jobId, t.number] }),
+    index('watch_matches_feed_idx').on(t.watchlistId, t.extractNumber, t.number),
+    oneOf('watch_matches_kind_check', t.kind, ['added', 'ended', 'modified']),
+  ],
 );

@@ -46,16 +46,17 @@ export function nextMove(s: DriveSnapshot): DriveMove {
 }
 
 /** A step call did work when it staged, applied, handed back, undid or analysed something. */
-export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[]; listed?: number; indexed?: number }) =>
+export const didWork = (r: { processed: unknown[]; undone: unknown[]; prepared?: unknown[]; analyzed?: unknown[]; listed?: number; indexed?: number; matched?: number }) =>
   r.processed.length > 0 ||
   r.undone.length > 0 ||
   (r.prepared?.length ?? 0) > 0 ||
   (r.analyzed?.length ?? 0) > 0 ||
   (r.listed ?? 0) > 0 ||
+  (r.matched ?? 0) > 0 ||
   (r.indexed ?? 0) > 0;
 
 /** The snapshot of a status answer; `didWork` from the step call that returned it. */
-export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize' | 'changeList'>, didWork: boolean): DriveSnapshot {
+export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFinalize' | 'changeList'> & Partial<Pick<JobStatusView, 'watch'>>, didWork: boolean): DriveSnapshot {
   return {
     status: p.job.status,
     pending: p.batches.pending,
@@ -63,7 +64,8 @@ export function snapshotOf(p: Pick<JobStatusView, 'job' | 'batches' | 'readyToFi
     blocked: p.batches.blocked,
     readyToFinalize: p.readyToFinalize,
     finishing:
-      p.job.status === JOB.completed && (Boolean(p.job.indexing) || (p.job.analyzePending?.length ?? 0) > 0 || p.changeList.done < p.changeList.total),
+      p.job.status === JOB.completed &&
+      (Boolean(p.job.indexing) || (p.job.analyzePending?.length ?? 0) > 0 || p.changeList.done < p.changeList.total || Boolean(p.watch && (p.watch.pending || p.watch.done < p.watch.total))),
     didWork,
   };
 }

@@ -10,6 +10,8 @@ import { prepareSteps, type StepOutcome } from './prepare/step';
 import { processBatches, type BatchOutcome } from './process';
 import { undoSteps, type UndoOutcome } from './undo';
 import { sendNotices } from './notices';
+import { changePartsProgress } from '../sql/changes';
+import { matchSteps } from '../../watch';
 
 export const advanceInput = z.object({
   jobId: z.number().int().positive(),
@@ -32,6 +34,8 @@ export interface Advanced {
   listed: number;
   /** Partitions' indexes built, after a FULL that deferred them (indexes.ts). */
   indexed: number;
+  /** Parts of its matching against the watchlists done, once its change list was (lib/watch). */
+  matched?: number;
 }
 
 /**
@@ -59,7 +63,12 @@ export async function advanceJob(sql: Sql, raw: AdvanceInput): Promise<Advanced>
   else if (isUndoing(job.status)) did.undone = await undoSteps(sql, job.id, budgetMs);
   else if (job.status === JOB.completed && job.analyzePending.length > 0) did.analyzed = await analyzeSteps(sql, job.id, Date.now() + budgetMs, true);
   // No part left: the first claim finds none and this is 0.
-  else if (job.status === JOB.completed) did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
+  else if (job.status === JOB.completed) {
+    did.listed = await changeListSteps(sql, job, Date.now() + budgetMs, true);
+    // Then the watchlists, once every part of the list is in (a part another driver holds is not yet).
+    const list = await changePartsProgress(sql, job.id);
+    if (did.listed === 0 && list.done === list.total) did.matched = await matchSteps(sql, job.id, Date.now() + budgetMs, true);
+  }
   // What this call (or another) recorded and has not gone out yet: a refused file, a failed batch, a retry due.
   await sendNotices(sql, started + budgetMs);
   return did;

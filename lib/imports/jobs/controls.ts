@@ -11,6 +11,7 @@ import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPause
 import { canMove, JOB, JOB_MOVES, statusLabel, type JobMove, type JobStatus } from '../state/machine';
 import { undoSteps, type UndoOutcome } from './undo';
 import { discardPreview } from './preview';
+import { withdrawMatches } from '../../watch';
 
 export const controlInput = z.object({
   jobId: z.number().int().positive(),
@@ -132,8 +133,10 @@ export async function rollbackImport(db: Sql, raw: ControlInput): Promise<Contro
           });
         }
         await refuseDoubleRevival(tx, jobId);
-        // Undone, it will have changed nothing: its change list goes with it.
+        // Undone, it will have changed nothing: its change list goes with it, and its watchlist
+        // matches are withdrawn (kept, marked, so a program that read them hears of it).
         await forgetChanges(tx, jobId);
+        await withdrawMatches(tx, jobId);
         return markRollingBack(tx, jobId, await undoPlan(tx, jobId));
       },
       [JOB.rolled_back],

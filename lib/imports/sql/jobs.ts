@@ -170,6 +170,7 @@ export async function nextDrivenJob(sql: Queryable): Promise<number | undefined>
     where not preview and (status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload'))
        or (status = ${JOB.completed} and (indexing or cardinality(analyze_pending) > 0))
        or (status = ${JOB.completed} and exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done))
+       or (status = ${JOB.completed} and (watch_pending or exists (select 1 from watch_parts w where w.job_id = import_jobs.id and not w.done)))
     order by id limit 1`;
   return active?.id;
 }

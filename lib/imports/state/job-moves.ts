@@ -70,7 +70,7 @@ export const markCompleted = (tx: Tx, jobId: number, totals: Record<string, numb
     tx,
     jobId,
     'finalize',
-    tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb), analyze_pending = ${analyze}::text[]`,
+    tx`, finished_at = now(), counts = counts || jsonb_build_object('totals', ${JSON.stringify(totals)}::jsonb), analyze_pending = ${analyze}::text[], watch_pending = true`,
     tx`not preview`,
   );
 

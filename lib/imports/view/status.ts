@@ -6,6 +6,7 @@ import { stagingOf } from '../sql/files';
 import { getJob, isLatestAndIdle, registerHead } from '../sql/jobs';
 import { previewExpiresAt } from '../jobs/preview';
 import { jobNotifications } from '../../notify';
+import { matchingProgress } from '../../watch';
 import { buildProgress } from '../sql/indexes';
 import { actionsFor, BATCH, JOB, type JobStatus } from '../state/machine';
 import { baseMismatch, describeDrift } from './describe';
@@ -47,6 +48,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     registerHead(sql),
     jobNotifications(sql, jobId),
   ]);
+  const watch = await matchingProgress(sql, jobId);
   job.staging = files.get(jobId) ?? job.staging;
 
   const tables = tablesOf(groups);
@@ -65,6 +67,7 @@ export async function getJobStatus(sql: Sql, jobId: number): Promise<JobStatusVi
     preview: job.preview ? { basis: job.previewBasis ?? 0, head, expiresAt: previewExpiresAt(job).toISOString() } : null,
     changeList,
     notifications: notices,
+    watch,
     indexes: building && { built: building.total - building.pending, total: building.total },
     batches,
     rows,

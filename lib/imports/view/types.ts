@@ -79,6 +79,8 @@ export interface JobStatusView {
   /** Its change list, worked out once it completed: parts done of all (0 of 0: none to list). */
   /** The change list: parts done of all, and per table the entities re-issued unchanged (not listed). */
   changeList: { done: number; total: number; reissued: Record<string, number> };
+  /** Its matching against the watchlists (lib/watch/), once its change list is: parts done of all, and whether it is yet to be planned. */
+  watch: { done: number; total: number; pending: boolean };
   /** What the import told people (lib/notify/): each notification, its channel and whether it went out. */
   notifications: NotificationView[];
   /** While the register's deferred indexes are being built after this FULL: partitions' indexes built, of all. */

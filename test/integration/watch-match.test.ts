@@ -1,0 +1,141 @@
+/** Each import's changes matched against a watchlist of numbers equal the model's differences for its entities, field by field; a rollback withdraws them. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract, type Row } from '../../lib/generator/generator';
+import { KBO_TABLES, type DataTableName } from '../../lib/kbo/spec';
+import { createWatchlist, describeRows, matchFeed, type FeedMatch } from '../../lib/watch';
+import { rollbackImport } from '../helpers/answers';
+import { freshDb, type TestDb } from '../helpers/db';
+import { importZip } from '../helpers/import';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+type Rec = Record<string, string | null>;
+type State = Record<DataTableName, Rec[]>;
+
+/** The model's current rows of every table, as records of their columns. */
+function stateOf(model: RegisterModel): State {
+  const out = {} as State;
+  for (const spec of KBO_TABLES) out[spec.table] = model.currentRows(spec.table).map((r: Row) => Object.fromEntries(spec.columns.map((c, i) => [c.column, r[i] ?? null])));
+  return out;
+}
+
+const keyOf = (table: DataTableName) => KBO_TABLES.find((s) => s.table === table)!.key;
+const canon = (r: Rec) => JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b))));
+
+/** What the model says changed for a watched enterprise between two states: per table and entity, the rows started and ended. */
+function expected(before: State, after: State, e: string) {
+  const entities = new Set([e]);
+  for (const s of [before, after]) {
+    for (const r of s.establishments) if (r.enterprise_number === e) entities.add(r.establishment_number as string);
+    for (const r of s.branches) if (r.enterprise_number === e) entities.add(r.branch_id as string);
+  }
+  const out: { table: string; entity: string; started: string[]; ended: string[] }[] = [];
+  for (const spec of KBO_TABLES) {
+    for (const entity of [...entities].sort()) {
+      const rows = (s: State) => s[spec.table].filter((r) => r[keyOf(spec.table)] === entity).map(canon);
+      const [b, a] = [rows(before), rows(after)];
+      const started = a.filter((x) => !b.includes(x)).sort();
+      const ended = b.filter((x) => !a.includes(x)).sort();
+      if (started.length || ended.length) out.push({ table: spec.table, entity, started, ended });
+    }
+  }
+  const own = (s: State) => s.enterprises.some((r) => r.enterprise_number === e);
+  const kind = !own(before) && own(after) ? 'added' : own(before) && !own(after) ? 'ended' : 'modified';
+  return out.length ? { kind, rows: out } : null;
+}
+
+async function matchesOf(watchlist: number, jobId: number) {
+  const rows = await t.db<{ number: string; kind: string; rows: { table: string; entity: string; started: Rec[]; ended: Rec[] }[]; withdrawn: boolean }[]>`
+    select number, kind, rows, withdrawn_at is not null as withdrawn from watch_matches where watchlist_id = ${watchlist} and job_id = ${jobId} order by number`;
+  return new Map(
+    rows.map((m) => [
+      m.number,
+      {
+        kind: m.kind,
+        withdrawn: m.withdrawn,
+        rows: m.rows
+          .map((r) => ({ table: r.table, entity: r.entity, started: r.started.map(canon).sort(), ended: r.ended.map(canon).sort() }))
+          .sort((x, y) => `${KBO_TABLES.findIndex((s) => s.table === x.table)}\u0000${x.entity}`.localeCompare(`${KBO_TABLES.findIndex((s) => s.table === y.table)}\u0000${y.entity}`)),
+      },
+    ]),
+  );
+}
+
+describe('watchlist matching', () => {
+  it('after two UPDATEs and a resync equals the model\u2019s differences for every watched enterprise, field by field; re-issued rows are no match; a rollback withdraws them', async () => {
+    const model = new RegisterModel(4301);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 150, '2025-06-01')));
+    const watched = model.currentRows('enterprises').map((r) => r[0] as string).filter((_, i) => i % 3 === 0);
+    const w = await createWatchlist(t.db, { owner: 'desk', admin: false }, { name: 'a third of them', numbers: [...watched, '0200.065.765'] });
+    const steps: (() => ReturnType<RegisterModel['update']>)[] = [
+      () => model.update(2, '2025-06-02', 0.3),
+      () => model.update(3, '2025-06-03', 0.3),
+      () => {
+        model.drift(0.1);
+        return model.snapshot(4, '2025-06-04');
+      },
+    ];
+    let last = 0;
+    for (const step of steps) {
+      const before = stateOf(model);
+      const e = step();
+      const after = stateOf(model);
+      const job = (await importZip(t.db, e.fileName, await zipExtract(e), { batchSize: 40 })).job.id;
+      last = job;
+      const got = await matchesOf(w.id, job);
+      let matched = 0;
+      for (const number of watched) {
+        const want = expected(before, after, number);
+        const have = got.get(number);
+        if (!want) {
+          expect(have, `${e.fileName}: ${number} did not change`).toBeUndefined();
+          continue;
+        }
+        matched++;
+        expect(have, `${e.fileName}: ${number}`).toEqual({ kind: want.kind, withdrawn: false, rows: want.rows });
+      }
+      expect(matched, `${e.fileName} changes some watched enterprises`).toBeGreaterThan(0);
+      expect([...got.keys()].every((n) => watched.includes(n))).toBe(true);
+    }
+    await rollbackImport(t.db, { jobId: last });
+    expect([...(await matchesOf(w.id, last)).values()].every((m) => m.withdrawn)).toBe(true);
+    // The feed, page by page, oldest first: every match once, the withdrawn ones saying so.
+    const all = (await t.db<{ n: number }[]>`select count(*)::int as n from watch_matches where watchlist_id = ${w.id}`)[0]!.n;
+    const seen: FeedMatch[] = [];
+    let after: string | undefined = '1';
+    for (let i = 0; i < 100 && after !== undefined; i++) {
+      const page = await matchFeed(t.db, w.id, after, 7);
+      seen.push(...page.matches);
+      after = page.next ?? undefined;
+    }
+    expect(seen).toHaveLength(all);
+    expect(new Set(seen.map((m) => `${m.extractNumber}:${m.number}`)).size).toBe(all);
+    expect(seen.map((m) => m.extractNumber)).toEqual([...seen.map((m) => m.extractNumber)].sort((a, b) => a - b));
+    expect(seen.filter((m) => m.withdrawnAt !== null).every((m) => m.jobId === last)).toBe(true);
+    expect(seen.find((m) => m.changes.some((c) => c.field !== undefined))?.changes[0]).toMatchObject({ table: expect.any(String), field: expect.any(String) });
+    expect((await matchFeed(t.db, w.id, '4')).matches).toEqual([]);
+  });
+
+  it('says what changed in words: a field before and after, a row added or ended', () => {
+    expect(
+      describeRows({
+        table: 'enterprises',
+        entity: '0200.065.765',
+        ended: [{ enterprise_number: '0200.065.765', status: 'AC', juridical_form: '014' }],
+        started: [{ enterprise_number: '0200.065.765', status: 'ST', juridical_form: '014' }],
+      }),
+    ).toEqual([{ table: 'enterprises', entity: '0200.065.765', field: 'status', before: 'AC', after: 'ST' }]);
+    expect(
+      describeRows({ table: 'denominations', entity: '0200.065.765', ended: [{ entity_number: '0200.065.765', language: '2', type_of_denomination: '001', denomination: 'Old' }], started: [{ entity_number: '0200.065.765', language: '2', type_of_denomination: '001', denomination: 'New' }] }),
+    ).toEqual([
+      { table: 'denominations', entity: '0200.065.765', before: 'language: 2, type_of_denomination: 001, denomination: Old' },
+      { table: 'denominations', entity: '0200.065.765', after: 'language: 2, type_of_denomination: 001, denomination: New' },
+    ]);
+  });
+});
