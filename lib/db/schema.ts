@@ -658,6 +658,8 @@ export const notifications = pgTable(
     recipient: text('recipient').notNull(),
     jobId: integer('job_id').references(() => importJobs.id, { onDelete: 'cascade' }),
     syncRunId: integer('sync_run_id'),
+    /** A watchlist's digest: sent to its own webhook (signed with its secret) or address. */
+    watchlistId: integer('watchlist_id').references(() => watchlists.id, { onDelete: 'cascade' }),
     subject: text('subject').notNull(),
     text: text('text').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),

@@ -139,6 +139,19 @@ export async function remoteGet(url: string, headers: Record<string, string>, ma
 }
 
 /**
+ * POSTs to a URL a user gave (a watchlist's webhook): the address checked as a fetch's is (a
+ * host in IMPORT_FETCH_ALLOW_HOSTS skips it), no redirect followed, `timeoutMs` at most.
+ */
+export function guardedPost(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<RemoteResponse> {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ImportFailure('VALIDATION', `${url} is not an http or https URL.`);
+  const host = hostOf(target);
+  const allowed = allowedHosts().has(host);
+  if (!allowed && isIP(host) && isRefusedAddress(host)) throw refused(url, 0);
+  return requestOnce(target, { method: 'POST', headers, body }, 64 * 1024, allowed, url, 0, timeoutMs);
+}
+
+/**
  * One request to a server the operator configured (the KBO portal): no address check, no
  * redirect followed (the caller reads each hop's cookies), at most `maxBytes` of the body.
  */
@@ -153,10 +166,11 @@ function requestOnce(
   allowed: boolean,
   shown: string,
   hop: number,
+  timeoutMs = TIMEOUT_MS,
 ): Promise<RemoteResponse> {
   const client = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const options = { method: init.method, headers: init.headers, timeout: TIMEOUT_MS, ...(allowed ? {} : { lookup: checkedLookup }) };
+    const options = { method: init.method, headers: init.headers, timeout: timeoutMs, ...(allowed ? {} : { lookup: checkedLookup }) };
     const req = client.request(target, options, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {

@@ -1,11 +1,16 @@
 import nodemailer from 'nodemailer';
 import type { Queryable } from '../db/client';
 import { env } from '../env';
+import { createHmac } from 'node:crypto';
+import { guardedPost } from '../net/remote';
 import { emailSettings, healthcheckUrl, webhookUrl } from './config';
 import { anyDue, claimDue, markDelivered, markUndelivered, type Claimed } from './sql';
 
 /** How long one claim lasts: a sender that died leaves it to another after this. */
 const LEASE_SECONDS = 60;
+/** Attempts at a watchlist's digest: with the default pauses (30 s doubling, at most an hour apart), about a day. */
+export const WATCH_DIGEST_ATTEMPTS = 30;
+
 /** One request to a webhook or a monitor, and one SMTP conversation, at most. */
 const SEND_TIMEOUT_MS = 5_000;
 
@@ -31,12 +36,13 @@ export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?:
       tried++;
       const n = await claimDue(sql, LEASE_SECONDS, opts.ids);
       if (!n) break;
-      const problem = await send(n);
+      const problem = await send(sql, n);
       if (problem === null) {
         await markDelivered(sql, n);
         delivered++;
       } else {
-        await markUndelivered(sql, n, problem, retryDelaySeconds(n.attempts));
+        // A watchlist's digest is tried for a day (WATCH_DIGEST_ATTEMPTS), the rest NOTIFY_MAX_ATTEMPTS times.
+        await markUndelivered(sql, n, problem, retryDelaySeconds(n.attempts, undefined, n.watchlistId ? WATCH_DIGEST_ATTEMPTS : undefined));
       }
     }
   } catch (err) {
@@ -68,9 +74,9 @@ export async function lastError(sql: Queryable, id: number): Promise<string | nu
 }
 
 /** One attempt at delivering: null when it went through, else why not, in a few words. */
-async function send(n: Claimed): Promise<string | null> {
+async function send(sql: Queryable, n: Claimed): Promise<string | null> {
   try {
-    if (n.channel === 'webhook') return await postWebhook(n);
+    if (n.channel === 'webhook') return n.watchlistId ? await postDigest(sql, n) : await postWebhook(n);
     if (n.channel === 'email') return await sendEmail(n);
     return await ping(n);
   } catch (err) {
@@ -92,9 +98,32 @@ async function postWebhook(n: Claimed): Promise<string | null> {
   return res.ok ? null : `the webhook answered ${res.status}`;
 }
 
+/**
+ * A watchlist's digest to its own webhook, which a reader or a program gave: the address
+ * checked as a URL fetch's (no private addresses), the body signed with the watchlist's secret
+ * (`X-KBO-Signature: sha256=<hex HMAC-SHA256 of the body>`), `Idempotency-Key: <watchlist>-<job>`.
+ */
+async function postDigest(sql: Queryable, n: Claimed): Promise<string | null> {
+  const [w] = await sql<{ url: string | null; secret: string }[]>`select webhook_url as url, secret from watchlists where id = ${n.watchlistId}`;
+  if (!w?.url) return 'the watchlist has no webhook any more';
+  const body = JSON.stringify(n.payload);
+  const signature = createHmac('sha256', w.secret).update(body).digest('hex');
+  const res = await guardedPost(
+    w.url,
+    { 'content-type': 'application/json', 'idempotency-key': (n.payload as { idempotencyKey?: string }).idempotencyKey ?? n.eventKey, 'x-kbo-signature': `sha256=${signature}` },
+    body,
+    SEND_TIMEOUT_MS,
+  ).catch((err: unknown) => (err instanceof Error && 'code' in err && (err as { code: string }).code === 'VALIDATION' ? err.message : undefined));
+  if (typeof res === 'string') return res;
+  if (!res) return 'the webhook could not be reached';
+  return res.status >= 200 && res.status < 300 ? null : `the webhook answered ${res.status}`;
+}
+
 async function sendEmail(n: Claimed): Promise<string | null> {
-  const mail = emailSettings();
-  if (!mail) return 'email is not set any more (SMTP_URL, NOTIFY_EMAIL_TO)';
+  const settings = emailSettings() ?? (n.watchlistId && env().SMTP_URL ? { smtpUrl: env().SMTP_URL as string, to: '', from: env().NOTIFY_EMAIL_FROM } : null);
+  if (!settings) return 'email is not set any more (SMTP_URL, NOTIFY_EMAIL_TO)';
+  // A watchlist's digest goes to the watchlist's own address.
+  const mail = n.watchlistId ? { ...settings, to: n.recipient } : settings;
   const url = new URL(mail.smtpUrl);
   url.searchParams.set('connectionTimeout', String(SEND_TIMEOUT_MS));
   url.searchParams.set('greetingTimeout', String(SEND_TIMEOUT_MS));

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client';
+import { env } from '../env';
 import { eventTargets, healthcheckUrl, shownUrl } from './config';
 import { insertNotifications, type NewNotification } from './sql';
 
@@ -12,6 +13,8 @@ export const NOTIFY_EVENTS = {
   syncLagging: 'sync.lagging',
   syncUpToDate: 'sync.up_to_date',
   syncPing: 'sync.ping',
+  watchDigest: 'watch.digest',
+  watchWithdrawn: 'watch.withdrawn',
 } as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[keyof typeof NOTIFY_EVENTS];
 
@@ -23,6 +26,18 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[keyof typeof NOTIFY_EVENTS];
  */
 export async function notify(sql: Queryable, n: NewNotification & { event: NotifyEvent }): Promise<number[]> {
   return insertNotifications(sql, n, eventTargets());
+}
+
+/**
+ * A watchlist's digest (or its withdrawal), to the watchlist's own webhook and address (email
+ * needs SMTP_URL): recorded once per watchlist and import, like any notification.
+ */
+export async function notifyWatchlist(sql: Queryable, n: NewNotification & { event: NotifyEvent; watchlistId: number }, to: { webhookUrl: string | null; email: string | null }): Promise<number[]> {
+  const targets = [
+    ...(to.webhookUrl ? [{ channel: 'webhook' as const, recipient: shownUrl(to.webhookUrl) }] : []),
+    ...(to.email && env().SMTP_URL ? [{ channel: 'email' as const, recipient: to.email }] : []),
+  ];
+  return insertNotifications(sql, n, targets);
 }
 
 /** A monitor's ping (HEALTHCHECK_URL): `start`, `success` or `fail`, recorded like any notification. */

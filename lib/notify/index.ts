@@ -6,5 +6,5 @@
  */
 export { appLink, eventTargets, notifyChannels, type Channel } from './config';
 export { deliverDue, deliverNow, emailBody, lastError, retryDelaySeconds } from './deliver';
-export { notify, NOTIFY_EVENTS, recordPing, type NotifyEvent } from './events';
+export { notify, NOTIFY_EVENTS, notifyWatchlist, recordPing, type NotifyEvent } from './events';
 export { jobNotifications, lastPing, recentNotifications, type NotificationView } from './sql';

@@ -9,6 +9,8 @@ export interface NewNotification {
   event: string;
   jobId?: number | null;
   syncRunId?: number | null;
+  /** A watchlist's digest: its own webhook and address, its secret. */
+  watchlistId?: number | null;
   subject: string;
   text: string;
   payload: Record<string, unknown>;
@@ -21,8 +23,8 @@ export interface NewNotification {
 export async function insertNotifications(sql: Queryable, n: NewNotification, targets: Target[]): Promise<number[]> {
   if (targets.length === 0) return [];
   const rows = await sql<{ id: number }[]>`
-    insert into notifications (event_key, event, channel, recipient, job_id, sync_run_id, subject, text, payload)
-    select ${n.key}, ${n.event}, t.channel, t.recipient, ${n.jobId ?? null}, ${n.syncRunId ?? null}, ${n.subject}, ${n.text}, ${JSON.stringify(n.payload)}::jsonb
+    insert into notifications (event_key, event, channel, recipient, job_id, sync_run_id, watchlist_id, subject, text, payload)
+    select ${n.key}, ${n.event}, t.channel, t.recipient, ${n.jobId ?? null}, ${n.syncRunId ?? null}, ${n.watchlistId ?? null}, ${n.subject}, ${n.text}, ${JSON.stringify(n.payload)}::jsonb
     from unnest(${targets.map((t) => t.channel)}::text[], ${targets.map((t) => t.recipient)}::text[]) as t(channel, recipient)
     on conflict (event_key, channel) do nothing
     returning id`;
@@ -30,10 +32,10 @@ export async function insertNotifications(sql: Queryable, n: NewNotification, ta
 }
 
 /** A claimed notification; `attempts` counts the attempt being made. */
-export type Claimed = Pick<NotificationRow, 'id' | 'eventKey' | 'event' | 'channel' | 'subject' | 'text' | 'payload' | 'attempts' | 'jobId'>;
+export type Claimed = Pick<NotificationRow, 'id' | 'eventKey' | 'event' | 'channel' | 'recipient' | 'subject' | 'text' | 'payload' | 'attempts' | 'jobId' | 'watchlistId'>;
 
 const claimedColumns = (sql: Queryable) =>
-  sql`n.id, n.event_key as "eventKey", n.event, n.channel, n.subject, n.text, n.payload, n.attempts, n.job_id as "jobId"`;
+  sql`n.id, n.event_key as "eventKey", n.event, n.channel, n.recipient, n.subject, n.text, n.payload, n.attempts, n.job_id as "jobId", n.watchlist_id as "watchlistId"`;
 
 /**
  * The next notification due (or one of `ids`), claimed for `leaseSeconds`: its attempt counted,

@@ -1,6 +1,7 @@
 import type { Queryable, Sql, Tx } from '../db/client';
 import { ident, identList } from '../db/sql';
 import { KBO_TABLES, tableSpec, type DataTableName } from '../kbo/spec';
+import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
 
 /**
  * Matching a completed import's changes against the watchlists, after its change list is
@@ -87,7 +88,50 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
       on conflict do nothing`;
   }
   await tx`update watch_parts set done = true where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and part = ${part.part}`;
+  await digestWhenDone(tx, jobId, n, part.watchlist_id);
   return true;
+}
+
+/** Matches a digest carries at most; the feed has them all. */
+export const DIGEST_MATCHES = 1_000;
+
+/**
+ * Once the last part of a watchlist's matching is done, its digest, when it has matches:
+ * exactly one per watchlist and import. The drivers that mark its last parts take a lock per
+ * watchlist and import after marking theirs, so the one that comes last sees every part done
+ * (the unique key of the notification makes a second one nothing anyway).
+ */
+async function digestWhenDone(tx: Tx, jobId: number, extractNumber: number, watchlistId: number): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtext(${`kbo-watch-digest:${watchlistId}:${jobId}`}))`;
+  const [left] = await tx<{ n: number }[]>`select count(*)::int as n from watch_parts where job_id = ${jobId} and watchlist_id = ${watchlistId} and not done`;
+  if ((left?.n ?? 1) > 0) return;
+  const matches = await tx<{ number: string; kind: string; changes: MatchChange[] }[]>`
+    select number, kind, changes from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null order by number limit ${DIGEST_MATCHES + 1}`;
+  if (matches.length === 0) return;
+  const [w] = await tx<{ name: string; webhook_url: string | null; email: string | null }[]>`select name, webhook_url, email from watchlists where id = ${watchlistId}`;
+  if (!w) return;
+  const [total] = await tx<{ n: number }[]>`select count(*)::int as n from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null`;
+  const count = total?.n ?? matches.length;
+  const shown = matches.slice(0, DIGEST_MATCHES).map((m) => ({ extractNumber, jobId, number: m.number, kind: m.kind, changes: m.changes }));
+  await notifyWatchlist(
+    tx,
+    {
+      key: `watch:${watchlistId}:${jobId}`,
+      event: NOTIFY_EVENTS.watchDigest,
+      jobId,
+      watchlistId,
+      subject: `[KBO watch] ${w.name}: ${count} change${count === 1 ? '' : 's'} in extract ${extractNumber}`,
+      text: `${count} of the entities "${w.name}" follows changed in extract ${extractNumber}:\n${shown.slice(0, 50).map((m) => `${m.number} ${m.kind}: ${m.changes.slice(0, 5).map(said).join('; ')}`).join('\n')}`,
+      payload: { watchlist: watchlistId, extractNumber, jobId, total: count, matches: shown, more: count > shown.length, idempotencyKey: `${watchlistId}-${jobId}` },
+    },
+    { webhookUrl: w.webhook_url, email: w.email },
+  );
+}
+
+/** A change as a line: `status AC → ST`, `addresses + …`, `activities − …`. */
+export function said(c: MatchChange): string {
+  if (c.field) return `${c.table}.${c.field} ${c.before ?? '∅'} → ${c.after ?? '∅'}`;
+  return c.after !== undefined ? `${c.table} + ${c.after}` : `${c.table} − ${c.before}`;
 }
 
 /** The rows extract `n` started and ended of each changed entity, netted (a row ended and started again as it was is neither). */
@@ -184,7 +228,26 @@ export async function matchSteps(sql: Sql, jobId: number, deadline: number, atLe
 
 /** A rollback undid the import: its matches are withdrawn (kept, marked, so a program that read them hears of it), its matching forgotten. */
 export async function withdrawMatches(tx: Tx, jobId: number): Promise<void> {
-  await tx`update watch_matches set withdrawn_at = now() where job_id = ${jobId} and withdrawn_at is null`;
+  const withdrawn = await tx<{ watchlist_id: number; n: number; extract: number; name: string; webhook_url: string | null; email: string | null }[]>`
+    with w as (update watch_matches set withdrawn_at = now() where job_id = ${jobId} and withdrawn_at is null returning watchlist_id, extract_number)
+    select w.watchlist_id, count(*)::int as n, max(w.extract_number) as extract, l.name, l.webhook_url, l.email
+    from w join watchlists l on l.id = w.watchlist_id group by w.watchlist_id, l.name, l.webhook_url, l.email`;
+  // Each watchlist that had matches hears that they no longer stand.
+  for (const w of withdrawn) {
+    await notifyWatchlist(
+      tx,
+      {
+        key: `watch:${w.watchlist_id}:${jobId}:withdrawn`,
+        event: NOTIFY_EVENTS.watchWithdrawn,
+        jobId,
+        watchlistId: w.watchlist_id,
+        subject: `[KBO watch] ${w.name}: the changes of extract ${w.extract} were rolled back`,
+        text: `Import #${jobId} (extract ${w.extract}) was rolled back: the ${w.n} change${w.n === 1 ? '' : 's'} it made to entities "${w.name}" follows no longer stand.`,
+        payload: { watchlist: w.watchlist_id, extractNumber: w.extract, jobId, withdrawn: w.n, idempotencyKey: `${w.watchlist_id}-${jobId}-withdrawn` },
+      },
+      { webhookUrl: w.webhook_url, email: w.email },
+    );
+  }
   await tx`delete from watch_parts where job_id = ${jobId}`;
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }

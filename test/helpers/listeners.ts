@@ -55,14 +55,14 @@ export interface Heard {
   at: number;
 }
 
-/** An HTTP listener answering `status(request number)` (200 by default) and keeping every request. */
-export async function startListener(status: (n: number) => number = () => 200): Promise<{ url: string; heard: Heard[]; close: () => Promise<void> }> {
+/** An HTTP listener answering `status(request number, path)` (200 by default) and keeping every request. */
+export async function startListener(status: (n: number, path: string) => number = () => 200): Promise<{ url: string; heard: Heard[]; close: () => Promise<void> }> {
   const heard: Heard[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
-      const answer = status(heard.length + 1);
+      const answer = status(heard.length + 1, req.url ?? '');
       heard.push({ path: req.url ?? '', headers: req.headers, body, status: answer, at: Date.now() });
       res.writeHead(answer).end();
     });

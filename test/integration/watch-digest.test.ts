@@ -1,0 +1,81 @@
+/** One signed digest per watchlist per import, whatever the drivers, retried until taken; by email too; a rollback's withdrawal. */
+import { createHmac } from 'node:crypto';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RegisterModel, zipExtract } from '../../lib/generator/generator';
+import { deliverDue } from '../../lib/notify';
+import { createWatchlist } from '../../lib/watch';
+import { rollbackImport } from '../helpers/answers';
+import { freshDb, type TestDb } from '../helpers/db';
+import { importZip } from '../helpers/import';
+import { startListener, startSmtp } from '../helpers/listeners';
+
+const smtp = await startSmtp();
+// B's receiver fails its first two requests.
+let failB = 2;
+const hook = await startListener((_n, path) => (path === '/b' && failB-- > 0 ? 500 : 200));
+process.env.SMTP_URL = smtp.url;
+process.env.NOTIFY_RETRY_SECONDS = '0.3';
+afterAll(async () => {
+  await Promise.all([smtp.close(), hook.close()]);
+});
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await freshDb();
+  hook.heard.length = 0;
+  smtp.mails.length = 0;
+  failB = 2;
+});
+afterEach(async () => {
+  await t.drop();
+});
+
+type Digest = { watchlist: number; extractNumber: number; jobId: number; total: number; matches: { number: string; kind: string; changes: unknown[] }[] };
+const taken = (path: string) => hook.heard.filter((h) => h.path === path && h.status === 200);
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) {
+    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(done(), what).toBe(true);
+}
+
+describe('watchlist digests', () => {
+  it('one per watchlist per import, signed with its secret, with two drivers; a receiver failing twice takes the third; by email to its address; a rollback says its changes no longer stand', async () => {
+    const model = new RegisterModel(4401);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 120, '2025-07-01')));
+    const numbers = model.currentRows('enterprises').map((r) => r[0] as string);
+    const who = { owner: 'desk', admin: false };
+    const a = await createWatchlist(t.db, who, { name: 'A', numbers: numbers.filter((_, i) => i % 2 === 0), webhookUrl: `${hook.url}/a` });
+    const b = await createWatchlist(t.db, who, { name: 'B', numbers: numbers.filter((_, i) => i % 2 === 1), webhookUrl: `${hook.url}/b`, email: 'watcher@example.org' });
+    const update = model.update(2, '2025-07-02', 0.3);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update), { concurrency: 2, batchSize: 30 })).job.id;
+    await until(() => taken('/a').length === 1 && taken('/b').length === 1 && smtp.mails.length === 1, 'both digests and the email arrive');
+    await new Promise((r) => setTimeout(r, 700));
+    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
+    expect(taken('/a')).toHaveLength(1);
+    expect(taken('/b')).toHaveLength(1);
+    for (const [path, w] of [['/a', a], ['/b', b]] as const) {
+      const h = taken(path)[0]!;
+      expect(h.headers['idempotency-key']).toBe(`${w.id}-${job}`);
+      expect(h.headers['x-kbo-signature']).toBe(`sha256=${createHmac('sha256', w.secret).update(h.body).digest('hex')}`);
+      expect(h.headers['x-kbo-signature']).not.toBe(`sha256=${createHmac('sha256', w.secret === a.secret ? b.secret : a.secret).update(h.body).digest('hex')}`);
+      const d = JSON.parse(h.body) as Digest;
+      expect(d).toMatchObject({ watchlist: w.id, extractNumber: 2, jobId: job });
+      const stored = await t.db<{ n: number }[]>`select count(*)::int as n from watch_matches where watchlist_id = ${w.id} and job_id = ${job}`;
+      expect(d.total).toBe(stored[0]!.n);
+      expect(d.matches).toHaveLength(d.total);
+    }
+    const tries = await t.db<{ attempts: number; status: string }[]>`select attempts, status from notifications where watchlist_id = ${b.id} and channel = 'webhook'`;
+    expect(tries).toEqual([{ attempts: 3, status: 'delivered' }]);
+    expect(hook.heard.filter((h) => h.path === '/b').map((h) => h.status)).toEqual([500, 500, 200]);
+    expect(smtp.mails[0]).toMatchObject({ to: ['watcher@example.org'], subject: expect.stringMatching(/^\[KBO watch\] B: \d+ changes? in extract 2$/) });
+
+    await rollbackImport(t.db, { jobId: job });
+    await until(() => hook.heard.filter((h) => h.status === 200).length === 4, 'the withdrawals arrive');
+    const withdrawn = hook.heard.filter((h) => h.status === 200).slice(2).map((h) => JSON.parse(h.body) as { watchlist: number; withdrawn: number });
+    expect(withdrawn.map((w) => w.watchlist).sort()).toEqual([a.id, b.id].sort());
+    expect(withdrawn.every((w) => w.withdrawn > 0)).toBe(true);
+  });
+});
