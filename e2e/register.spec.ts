@@ -39,7 +39,8 @@ test('look up an enterprise by number in any form, switch the language (remember
   expect(e, 'the register holds an enterprise with an establishment').toBeDefined();
   const texts = await db()<{ language: string; description: string }[]>`
     select language, description from codes where category = 'JuridicalForm' and code = ${e?.form ?? ''} and is_current`;
-  const form = (lang: string) => texts.find((t) => t.language === lang)?.description ?? texts.find((t) => t.language === 'NL')?.description;
+  // The code's text in that language, else Dutch; none (null) when the code table has no text for it.
+  const form = (lang: string) => texts.find((t) => t.language === lang)?.description ?? texts.find((t) => t.language === 'NL')?.description ?? null;
 
   await signIn(page);
   await page.goto('/register');
