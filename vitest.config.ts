@@ -21,7 +21,7 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
           // The test-only fault switch (lib/imports/faults.ts); the test zip servers listen on 127.0.0.1.
-          env: { IMPORT_TEST_FAULTS: '1', IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1' },
+          env: { IMPORT_TEST_FAULTS: '1', IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1', WATCH_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' },
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Two cores: two files at a time, each on its own databases.

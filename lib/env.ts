@@ -70,6 +70,8 @@ const schema = z.object({
    * address (comma-separated, as written in the URL: `files.internal,10.0.0.5`). Others are refused.
    */
   IMPORT_FETCH_ALLOW_HOSTS: z.string().optional(),
+  /** Hosts a watchlist's webhook may be on although private (tests, a closed network); comma-separated. */
+  WATCH_WEBHOOK_ALLOW_HOSTS: z.string().optional(),
   /** The KBO Open Data portal a sync fetches from, and the account it logs in with (both or neither). */
   KBO_PORTAL_URL: z.string().url().default('https://kbopub.economie.fgov.be/kbo-open-data'),
   KBO_PORTAL_USER: z.string().min(1).optional(),

@@ -57,6 +57,7 @@ async function main() {
       IMPORT_TEST_FAULTS: '1',
       // The zip server of the URL-fetch test listens there; every other private address stays refused.
       IMPORT_FETCH_ALLOW_HOSTS: '127.0.0.1',
+      WATCH_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
       KBO_PORTAL_URL: portal.base,
       KBO_PORTAL_USER: portal.user,
       KBO_PORTAL_PASSWORD: portal.password,

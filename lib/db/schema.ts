@@ -9,6 +9,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   smallint,
@@ -674,6 +675,7 @@ export const notifications = pgTable(
   },
   (t) => [
     uniqueIndex('notifications_event_idx').on(t.eventKey, t.channel),
+    index('notifications_watchlist_idx').on(t.watchlistId),
     index('notifications_due_idx').on(t.nextAttemptAt).where(sql`status in ('pending', 'sending')`),
     index('notifications_job_idx').on(t.jobId),
     oneOf('notifications_status_check', t.status, ['pending', 'sending', 'delivered', 'failed']),
@@ -755,6 +757,9 @@ export const watchParts = pgTable(
   (t) => [primaryKey({ columns: [t.jobId, t.watchlistId, t.part] })],
 );
 
+/** The order of every watchlist's feed (watch_matches.feed_seq). */
+export const watchFeedSeq = pgSequence('watch_feed_seq');
+
 /**
  * What an import changed of a watched entity, per watchlist: the kind of change and, in words
  * an officer reads, each field before and after, each row added or ended (`changes`), with the
@@ -775,10 +780,13 @@ export const watchMatches = pgTable(
     changes: jsonb('changes').$type<{ table: string; entity?: string; field?: string; before?: string | null; after?: string | null }[]>().notNull(),
     rows: jsonb('rows').$type<{ table: string; entity: string; started: Record<string, unknown>[]; ended: Record<string, unknown>[] }[]>().notNull(),
     withdrawnAt: timestamp('withdrawn_at', { withTimezone: true }),
+    /** Its place in the watchlist's feed: taken when it is written, and again when it is withdrawn, so a poller hears of both. */
+    feedSeq: bigint('feed_seq', { mode: 'number' }).notNull().default(sql`nextval('watch_feed_seq')`),
   },
   (t) => [
     primaryKey({ columns: [t.watchlistId, t.jobId, t.number] }),
-    index('watch_matches_feed_idx').on(t.watchlistId, t.extractNumber, t.number),
+    index('watch_matches_feed_idx').on(t.watchlistId, t.feedSeq),
+    index('watch_matches_job_idx').on(t.jobId),
     oneOf('watch_matches_kind_check', t.kind, ['added', 'ended', 'modified']),
   ],
 );

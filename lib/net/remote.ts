@@ -60,7 +60,10 @@ export function isRefusedAddress(address: string): boolean {
 }
 
 function allowedHosts(): Set<string> {
-  const list = env().IMPORT_FETCH_ALLOW_HOSTS ?? '';
+  return hostList(env().IMPORT_FETCH_ALLOW_HOSTS);
+}
+
+function hostList(list = ''): Set<string> {
   return new Set(
     list
       .split(',')
@@ -139,16 +142,35 @@ export async function remoteGet(url: string, headers: Record<string, string>, ma
 }
 
 /**
- * POSTs to a URL a user gave (a watchlist's webhook): the address checked as a fetch's is (a
- * host in IMPORT_FETCH_ALLOW_HOSTS skips it), no redirect followed, `timeoutMs` at most.
+ * POSTs to a URL a reader or a program gave (a watchlist's webhook) and answers its status:
+ * the address checked as a fetch's is (only hosts in WATCH_WEBHOOK_ALLOW_HOSTS skip it: the
+ * import fetch's allowed hosts are the admins' business), no redirect followed, the answer's
+ * body never read, and `timeoutMs` in all, however slowly the other side answers.
  */
-export function guardedPost(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<RemoteResponse> {
+export function guardedPost(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number }> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ImportFailure('VALIDATION', `${url} is not an http or https URL.`);
   const host = hostOf(target);
-  const allowed = allowedHosts().has(host);
+  const allowed = hostList(env().WATCH_WEBHOOK_ALLOW_HOSTS).has(host);
   if (!allowed && isIP(host) && isRefusedAddress(host)) throw refused(url, 0);
-  return requestOnce(target, { method: 'POST', headers, body }, 64 * 1024, allowed, url, 0, timeoutMs);
+  const client = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, ...(allowed ? {} : { lookup: checkedLookup }) },
+      (res) => {
+        clearTimeout(timer);
+        res.destroy();
+        resolve({ status: res.statusCode ?? 0 });
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err instanceof RefusedAddressError ? refused(url, 0) : unreachable(url, err));
+    });
+    req.end(body);
+  });
 }
 
 /**

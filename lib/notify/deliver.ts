@@ -27,14 +27,14 @@ export function retryDelaySeconds(attempts: number, base = env().NOTIFY_RETRY_SE
  * those. Returns how many were delivered. Never throws: a notification that cannot be sent
  * waits for its next attempt.
  */
-export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?: number[]; atLeastOne?: boolean }): Promise<number> {
+export async function deliverDue(sql: Queryable, opts: { deadline: number; ids?: number[]; atLeastOne?: boolean; withoutDigests?: boolean }): Promise<number> {
   let delivered = 0;
   let tried = 0;
   try {
-    if (!opts.ids && !(await anyDue(sql))) return 0;
+    if (!opts.ids && !(await anyDue(sql, opts.withoutDigests))) return 0;
     while (Date.now() < opts.deadline || (opts.atLeastOne && tried === 0)) {
       tried++;
-      const n = await claimDue(sql, LEASE_SECONDS, opts.ids);
+      const n = await claimDue(sql, LEASE_SECONDS, opts.ids, opts.withoutDigests);
       if (!n) break;
       const problem = await send(sql, n);
       if (problem === null) {
@@ -108,7 +108,7 @@ async function postDigest(sql: Queryable, n: Claimed): Promise<string | null> {
   if (!w?.url) return 'the watchlist has no webhook any more';
   const body = JSON.stringify(n.payload);
   const signature = createHmac('sha256', w.secret).update(body).digest('hex');
-  const res = await guardedPost(
+  const res: { status: number } | string | undefined = await guardedPost(
     w.url,
     { 'content-type': 'application/json', 'idempotency-key': (n.payload as { idempotencyKey?: string }).idempotencyKey ?? n.eventKey, 'x-kbo-signature': `sha256=${signature}` },
     body,

@@ -41,12 +41,13 @@ const claimedColumns = (sql: Queryable) =>
  * The next notification due (or one of `ids`), claimed for `leaseSeconds`: its attempt counted,
  * another process's claim skipped. A claim whose holder died is taken again once its lease ends.
  */
-export async function claimDue(sql: Queryable, leaseSeconds: number, ids?: number[]): Promise<Claimed | undefined> {
+export async function claimDue(sql: Queryable, leaseSeconds: number, ids?: number[], withoutDigests = false): Promise<Claimed | undefined> {
   const [row] = await sql<Claimed[]>`
     with due as (
       select id from notifications
       where status in ('pending', 'sending') and next_attempt_at <= now() and (status = 'pending' or lease_until < now())
         ${ids ? sql`and id = any(${ids}::bigint[])` : sql``}
+        ${withoutDigests ? sql`and watchlist_id is null` : sql``}
       order by next_attempt_at, id
       limit 1
       for update skip locked
@@ -74,9 +75,10 @@ export async function markUndelivered(sql: Queryable, n: Pick<Claimed, 'id' | 'a
 }
 
 /** Whether anything is due now (one indexed probe: the step calls ask it every time). */
-export async function anyDue(sql: Queryable): Promise<boolean> {
+export async function anyDue(sql: Queryable, withoutDigests = false): Promise<boolean> {
   const [r] = await sql<{ due: boolean }[]>`
-    select exists (select 1 from notifications where status in ('pending', 'sending') and next_attempt_at <= now() and (status = 'pending' or lease_until < now())) as due`;
+    select exists (select 1 from notifications where status in ('pending', 'sending') and next_attempt_at <= now() and (status = 'pending' or lease_until < now())
+                   ${withoutDigests ? sql`and watchlist_id is null` : sql``}) as due`;
   return Boolean(r?.due);
 }
 
@@ -103,9 +105,9 @@ const viewColumns = (sql: Queryable) => sql`
   ${iso(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${iso(sql, 'next_attempt_at')} end as "nextAttemptAt",
   last_error as "lastError"`;
 
-/** An import's notifications, oldest first. */
+/** An import's own notifications, oldest first (its watchlists' digests are the watchlists' own business). */
 export async function jobNotifications(sql: Queryable, jobId: number): Promise<NotificationView[]> {
-  return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where job_id = ${jobId} order by id`;
+  return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where job_id = ${jobId} and watchlist_id is null order by id limit 100`;
 }
 
 /** The latest notifications of the sync (its alerts) and of every import, newest first; the monitor's pings apart. */

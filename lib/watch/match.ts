@@ -38,6 +38,8 @@ export async function planMatching(tx: Tx, jobId: number): Promise<void> {
            lead(number) over (partition by watchlist_id order by number)
     from (select watchlist_id, number, row_number() over (partition by watchlist_id order by number) as rn from watchlist_members) m
     where (rn - 1) % ${PART_MEMBERS} = 0
+      -- a revoked API key's watchlists follow nothing any more
+      and not exists (select 1 from watchlists w join api_keys k on w.owner = 'key:' || k.id where w.id = m.watchlist_id and k.revoked_at is not null)
     on conflict do nothing`;
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
@@ -60,21 +62,28 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   // enterprise (an establishment's, a branch's rows, as they were before or after the import).
   const changed = await tx<{ t: string; n: string; change: string; subject: string }[]>`
     with watched as (select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id} and ${inRange}),
+    -- An establishment's or a branch's rows as they stood at extract n: current then, or ended by it.
     ties as (
       select number as entity, number as subject from watched
       union
-      select e.establishment_number, e.enterprise_number from establishments e join watched w on w.number = e.enterprise_number
-      where e.is_current or e.extract_number = ${n} or e.deleted_at_extract = ${n}
+      select e.establishment_number, e.enterprise_number from watched w
+      join lateral (select establishment_number, enterprise_number from establishments e
+                    where e.enterprise_number = w.number and e.extract_number <= ${n} and (e.deleted_at_extract is null or e.deleted_at_extract >= ${n})) e on true
       union
-      select b.branch_id, b.enterprise_number from branches b join watched w on w.number = b.enterprise_number
-      where b.is_current or b.extract_number = ${n} or b.deleted_at_extract = ${n}
+      select b.branch_id, b.enterprise_number from watched w
+      join lateral (select branch_id, enterprise_number from branches b
+                    where b.enterprise_number = w.number and b.extract_number <= ${n} and (b.deleted_at_extract is null or b.deleted_at_extract >= ${n})) b on true
     )
-    select c.t, c.n, c.change, ties.subject from import_changes c join ties on ties.entity = c.n
-    where c.job_id = ${jobId}`;
+    select c.t, c.n, c.change, ties.subject from ties
+    join lateral (select t, n, change from import_changes c where c.job_id = ${jobId} and c.n = ties.entity) c on true`;
   if (changed.length > 0) {
     const rows = await movedRows(tx, n, changed);
     const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
-    for (const c of changed) bySubject.set(c.subject, [...(bySubject.get(c.subject) ?? []), c]);
+    for (const c of changed) {
+      const list = bySubject.get(c.subject);
+      if (list) list.push(c);
+      else bySubject.set(c.subject, [c]);
+    }
     const matches = [...bySubject].map(([subject, cs]) => {
       const moved = cs.map((c) => rows.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
       const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments'));
@@ -145,26 +154,36 @@ async function movedRows(sql: Queryable, n: number, changed: { t: string; n: str
       select ${ident(sql, spec.key)} as k, to_jsonb(x) - ${HISTORY}::text[] as r, extract_number = ${n} as s
       from (select ${identList(sql, [...columns, 'extract_number'])} from ${ident(sql, spec.table)}
             where ${ident(sql, spec.key)} = any(${keys}::text[]) and (extract_number = ${n} or deleted_at_extract = ${n})) x`;
+    const byKey = new Map<string, { k: string; r: Record<string, unknown>; s: boolean }[]>();
+    for (const f of found) {
+      const list = byKey.get(f.k);
+      if (list) list.push(f);
+      else byKey.set(f.k, [f]);
+    }
     for (const k of keys) {
-      const mine = found.filter((f) => f.k === k);
-      const started = mine.filter((f) => f.s).map((f) => f.r);
-      const ended = mine.filter((f) => !f.s).map((f) => f.r);
+      const mine = byKey.get(k) ?? [];
       // Net: each ended row that started again as it was cancels one of its twins.
-      const left = [...ended];
-      const added = started.filter((r) => {
-        const i = left.findIndex((e) => same(e, r));
-        if (i < 0) return true;
-        left.splice(i, 1);
-        return false;
-      });
-      out.set(`${spec.table}\u0000${k}`, { table: spec.table, entity: k, started: added, ended: left });
+      const endedBy = new Map<string, Record<string, unknown>[]>();
+      for (const f of mine.filter((x) => !x.s)) {
+        const c = canon(f.r);
+        const list = endedBy.get(c);
+        if (list) list.push(f.r);
+        else endedBy.set(c, [f.r]);
+      }
+      const added: Record<string, unknown>[] = [];
+      for (const f of mine.filter((x) => x.s)) {
+        const twins = endedBy.get(canon(f.r));
+        if (twins?.length) twins.pop();
+        else added.push(f.r);
+      }
+      out.set(`${spec.table}\u0000${k}`, { table: spec.table, entity: k, started: added, ended: [...endedBy.values()].flat() });
     }
   }
   return out;
 }
 
-const same = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
-const sorted = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).sort(([x], [y]) => x.localeCompare(y)));
+/** A row's content as one string: equal rows, equal strings. */
+const canon = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
 
 /**
  * One entity's rows in words: a field before and after where one row of a one-row table was
@@ -224,59 +243,4 @@ export async function matchSteps(sql: Sql, jobId: number, deadline: number, atLe
     done++;
   }
   return done;
-}
-
-/** A rollback undid the import: its matches are withdrawn (kept, marked, so a program that read them hears of it), its matching forgotten. */
-export async function withdrawMatches(tx: Tx, jobId: number): Promise<void> {
-  const withdrawn = await tx<{ watchlist_id: number; n: number; extract: number; name: string; webhook_url: string | null; email: string | null }[]>`
-    with w as (update watch_matches set withdrawn_at = now() where job_id = ${jobId} and withdrawn_at is null returning watchlist_id, extract_number)
-    select w.watchlist_id, count(*)::int as n, max(w.extract_number) as extract, l.name, l.webhook_url, l.email
-    from w join watchlists l on l.id = w.watchlist_id group by w.watchlist_id, l.name, l.webhook_url, l.email`;
-  // Each watchlist that had matches hears that they no longer stand.
-  for (const w of withdrawn) {
-    await notifyWatchlist(
-      tx,
-      {
-        key: `watch:${w.watchlist_id}:${jobId}:withdrawn`,
-        event: NOTIFY_EVENTS.watchWithdrawn,
-        jobId,
-        watchlistId: w.watchlist_id,
-        subject: `[KBO watch] ${w.name}: the changes of extract ${w.extract} were rolled back`,
-        text: `Import #${jobId} (extract ${w.extract}) was rolled back: the ${w.n} change${w.n === 1 ? '' : 's'} it made to entities "${w.name}" follows no longer stand.`,
-        payload: { watchlist: w.watchlist_id, extractNumber: w.extract, jobId, withdrawn: w.n, idempotencyKey: `${w.watchlist_id}-${jobId}-withdrawn` },
-      },
-      { webhookUrl: w.webhook_url, email: w.email },
-    );
-  }
-  await tx`delete from watch_parts where job_id = ${jobId}`;
-  await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
-}
-
-export interface FeedMatch {
-  extractNumber: number;
-  jobId: number;
-  number: string;
-  kind: string;
-  changes: MatchChange[];
-  /** When a rollback withdrew it (null: it stands). */
-  withdrawnAt: string | null;
-}
-
-/**
- * A watchlist's matches after a point (`after`: an extract number, or `extract:number` as a
- * page's `next` gives it), oldest first, `limit` at most; `next` continues where this ends
- * (null: nothing more now). For programs that poll instead of receiving webhooks.
- */
-export async function matchFeed(sql: Queryable, watchlistId: number, after: string | undefined, limit = 500): Promise<{ matches: FeedMatch[]; next: string | null }> {
-  const [extract, number] = (after ?? '0').split(':');
-  const from = Number(extract);
-  const rows = await sql<FeedMatch[]>`
-    select extract_number as "extractNumber", job_id as "jobId", number, kind, changes,
-           to_char(withdrawn_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "withdrawnAt"
-    from watch_matches
-    where watchlist_id = ${watchlistId} and ${number === undefined ? sql`extract_number > ${from}` : sql`(extract_number, number) > (${from}, ${number})`}
-    order by extract_number, number limit ${limit + 1}`;
-  const page = rows.slice(0, limit);
-  const lastRow = page.at(-1);
-  return { matches: page, next: rows.length > limit && lastRow ? `${lastRow.extractNumber}:${lastRow.number}` : null };
 }

@@ -17,6 +17,9 @@ export interface Watcher {
   admin: boolean;
 }
 
+/** Watchlists one owner may keep. */
+export const MAX_WATCHLISTS = 100;
+
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 const search = z
@@ -87,6 +90,8 @@ export async function createWatchlist(sql: Sql, who: Watcher, raw: unknown) {
       invalid: members.invalid,
     });
   }
+  const [own] = await sql<{ n: number }[]>`select count(*)::int as n from watchlists where owner = ${who.owner}`;
+  if ((own?.n ?? 0) >= MAX_WATCHLISTS) throw new ImportFailure('PRECONDITION_FAILED', `You keep ${MAX_WATCHLISTS} watchlists already, the most one owner may; delete one first.`);
   const secret = randomBytes(24).toString('base64url');
   const id = await sql.begin(async (tx) => {
     const [row] = await tx<{ id: number }[]>`
@@ -162,7 +167,13 @@ export async function updateWatchlist(sql: Sql, who: Watcher, id: number, raw: u
 
 /** Deletes one of its watchlists (and what it follows). */
 export async function deleteWatchlist(sql: Sql, who: Watcher, id: number): Promise<{ id: number; deleted: true }> {
-  const gone = await sql`delete from watchlists where id = ${id} and (${who.admin} or owner = ${who.owner}) returning id`;
+  const gone = await sql.begin(async (tx) => {
+    await getWatchlist(tx, who, id);
+    // Its matching parts first, as a matching step takes them before the watchlist's row (the
+    // other order deadlocked with one): a part being worked out finishes, then goes.
+    await tx`delete from watch_parts where watchlist_id = ${id}`;
+    return tx`delete from watchlists where id = ${id} and (${who.admin} or owner = ${who.owner}) returning id`;
+  });
   if (gone.length === 0) throw new ImportFailure('NOT_FOUND', `Watchlist #${id} does not exist (or is not yours).`);
   return { id, deleted: true };
 }

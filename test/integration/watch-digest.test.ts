@@ -1,5 +1,9 @@
 /** One signed digest per watchlist per import, whatever the drivers, retried until taken; by email too; a rollback's withdrawal. */
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createKey, revokeKey } from '../../lib/auth/keys';
+import { guardedPost } from '../../lib/net/remote';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { deliverDue } from '../../lib/notify';
@@ -78,4 +82,29 @@ describe('watchlist digests', () => {
     expect(withdrawn.map((w) => w.watchlist).sort()).toEqual([a.id, b.id].sort());
     expect(withdrawn.every((w) => w.withdrawn > 0)).toBe(true);
   });
+
+  it('a watchlist\'s webhook is refused on a private address, and given up on when it answers too slowly, whatever trickles in', async () => {
+    await expect((async () => guardedPost('http://169.254.169.254/latest/meta-data', {}, '{}', 1_000))()).rejects.toThrow(/loopback, private, link-local or reserved address/);
+    await expect((async () => guardedPost('http://10.1.2.3/hook', {}, '{}', 1_000))()).rejects.toThrow(/loopback, private/);
+    // A server that takes the request and never answers: the whole call ends at its time.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const started = Date.now();
+    await expect(guardedPost(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`, {}, '{}', 400)).rejects.toThrow(/did not answer|could not be reached/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    silent.closeAllConnections();
+    await new Promise<void>((r) => silent.close(() => r()));
+  });
+
+  it('of a revoked API key\'s watchlist are not made: it follows nothing any more', async () => {
+    const model = new RegisterModel(4402);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 60, '2025-07-01')));
+    const key = await createKey(t.db, { name: 'gone' }, 'admin');
+    const w = await createWatchlist(t.db, { owner: `key:${key.id}`, admin: false }, { name: 'K', numbers: model.currentRows('enterprises').map((r) => r[0] as string), webhookUrl: `${hook.url}/k` });
+    await revokeKey(t.db, key.id);
+    const update = model.update(2, '2025-07-02', 0.3);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    expect((await t.db`select count(*)::int as n from watch_matches where watchlist_id = ${w.id} and job_id = ${job}`)[0]!.n).toBe(0);
+  });
 });
+

@@ -22,7 +22,7 @@ export async function cronTick(db: Sql, budgetMs: number): Promise<{ job: JobSta
   await expirePreviews(db);
   // A job nothing drove for NOTIFY_STALL_MINUTES is told of (once per stall), and what is due goes out.
   await noticeStalls(db);
-  await sendNotices(db, Date.now() + 2_000);
+  await sendNotices(db, Date.now() + 5_000, true);
   const fetching = await pendingFetch(db);
   let made: number | null = null;
   if (fetching !== undefined) {

@@ -144,8 +144,10 @@ export async function noticeStalls(sql: Sql): Promise<number[]> {
 /**
  * Sends what is due within the call's time, and one at least when something is due (a step
  * call has usually spent its budget): any driver's call sends, so none waits on it for long,
- * and a notification goes out with the next call after it was recorded.
+ * and a notification goes out with the next call after it was recorded. Watchlists' digests
+ * go to addresses readers gave, whose answers no import step should wait on: only the cron
+ * (`digests`) sends them.
  */
-export async function sendNotices(sql: Sql, deadline: number): Promise<void> {
-  await deliverDue(sql, { deadline, atLeastOne: true });
+export async function sendNotices(sql: Sql, deadline: number, digests = false): Promise<void> {
+  await deliverDue(sql, { deadline, atLeastOne: true, withoutDigests: !digests });
 }

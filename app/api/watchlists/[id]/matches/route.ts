@@ -10,9 +10,9 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 type Context = { params: Promise<{ id: string }> };
-const query = z.object({ after: z.string().regex(/^\d{1,9}(:[0-9.]{1,20})?$/, 'after is an extract number, or the next a page gave').optional() });
+const query = z.object({ after: z.string().regex(/^(\d{1,9}|s\d{1,18})$/, 'after is an extract number, or the next an earlier answer gave').optional() });
 
-/** `?after=<extract>`: the watchlist's matches after it, oldest first: `{ matches: [{ extractNumber, jobId, number, kind, changes, withdrawnAt }], next }`. */
+/** `?after=<extract>` or `?after=<next>`: the watchlist's feed since: `{ matches: [{ extractNumber, jobId, number, kind, changes, withdrawnAt }], next, more }`. */
 export const GET = route<Context>({ allow: 'reader' }, async (request, { params }, principal) => {
   const id = parseId((await params).id, 'watchlist');
   const { after } = query.parse(Object.fromEntries(new URL(request.url).searchParams));
