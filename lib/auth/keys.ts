@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Queryable } from '../db/client';
+import { isoTime } from '../db/sql';
 import { ImportFailure } from '../errors';
 
 /**
@@ -42,13 +43,11 @@ export async function createKey(sql: Queryable, raw: z.input<typeof newKeyInput>
   return { id: (row as { id: number }).id, key };
 }
 
-const iso = (sql: Queryable, column: string) => sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-
 /** Every key, newest first, revoked ones included (never the key itself). */
 export async function listKeys(sql: Queryable): Promise<KeyView[]> {
   return sql<KeyView[]>`
-    select id, name, prefix, scope, created_by as "createdBy", ${iso(sql, 'created_at')} as "createdAt",
-           ${iso(sql, 'last_used_at')} as "lastUsedAt", ${iso(sql, 'revoked_at')} as "revokedAt"
+    select id, name, prefix, scope, created_by as "createdBy", ${isoTime(sql, 'created_at')} as "createdAt",
+           ${isoTime(sql, 'last_used_at')} as "lastUsedAt", ${isoTime(sql, 'revoked_at')} as "revokedAt"
     from api_keys order by id desc`;
 }
 

@@ -12,6 +12,13 @@ export function ident(sql: Queryable, name: string): Fragment {
   return (sql as Sql)`${(sql as Sql)(name)}`;
 }
 
+/** A timestamptz column as ISO 8601 in UTC to the second (`2026-12-07T10:00:00Z`), as the pages and the API show times; null stays null. */
+export function isoTime(sql: Queryable, column: string, alias?: string): Fragment {
+  const s = sql as Sql;
+  const c = alias ? s`${ident(s, alias)}.${ident(s, column)}` : ident(s, column);
+  return s`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}
+
 /** `"a", "b", …`, optionally prefixed with a table alias: `s."a", s."b"`. */
 export function identList(sql: Queryable, names: string[], alias?: string): Fragment {
   const s = sql as Sql;

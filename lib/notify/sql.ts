@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client';
+import { isoTime } from '../db/sql';
 import type { NotificationRow } from '../db/schema';
 import type { Channel, Target } from './config';
 
@@ -99,10 +100,9 @@ export interface NotificationView {
   lastError: string | null;
 }
 
-const iso = (sql: Queryable, column: string) => sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 const viewColumns = (sql: Queryable) => sql`
-  id::float8 as id, job_id as "jobId", event, channel, recipient, subject, status, attempts, ${iso(sql, 'created_at')} as "createdAt",
-  ${iso(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${iso(sql, 'next_attempt_at')} end as "nextAttemptAt",
+  id::float8 as id, job_id as "jobId", event, channel, recipient, subject, status, attempts, ${isoTime(sql, 'created_at')} as "createdAt",
+  ${isoTime(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${isoTime(sql, 'next_attempt_at')} end as "nextAttemptAt",
   last_error as "lastError"`;
 
 /** An import's own notifications, oldest first (its watchlists' digests are the watchlists' own business). */

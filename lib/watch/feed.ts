@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../db/client';
+import { isoTime } from '../db/sql';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
 import type { MatchChange } from './match';
 
@@ -55,7 +56,7 @@ export async function matchFeed(sql: Queryable, watchlistId: number, after: stri
   const since = after?.startsWith('s') ? Number(after.slice(1)) : null;
   const rows = await sql<(FeedMatch & { seq: number })[]>`
     select extract_number as "extractNumber", job_id as "jobId", number, kind, changes, feed_seq::float8 as seq,
-           to_char(withdrawn_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "withdrawnAt"
+           ${isoTime(sql, 'withdrawn_at')} as "withdrawnAt"
     from watch_matches
     where watchlist_id = ${watchlistId} and ${since !== null ? sql`feed_seq > ${since}` : sql`extract_number > ${Number(after ?? 0)}`}
     order by feed_seq limit ${limit + 1}`;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Queryable, Sql } from '../db/client';
+import { isoTime } from '../db/sql';
 import { ImportFailure } from '../errors';
 import { checkQuery } from '../register/query/search-query';
 import { MAX_MEMBERS, readMembers, type Members } from './members';
@@ -114,8 +115,7 @@ async function addMembers(sql: Queryable, id: number, numbers: string[]): Promis
 const viewColumns = (sql: Queryable) => sql`
   w.id, w.owner, w.name, w.search, w.webhook_url as "webhookUrl", w.email,
   (select count(*) from watchlist_members m where m.watchlist_id = w.id)::int as members,
-  to_char(w.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "createdAt",
-  to_char(w.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "updatedAt"`;
+  ${isoTime(sql, 'created_at', 'w')} as "createdAt", ${isoTime(sql, 'updated_at', 'w')} as "updatedAt"`;
 
 /** Its watchlists (an admin: every one), newest first. */
 export async function listWatchlists(sql: Sql, who: Watcher): Promise<WatchlistView[]> {

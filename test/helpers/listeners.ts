@@ -2,6 +2,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { expect } from 'vitest';
+import type { Sql } from '../../lib/db/client';
+import { deliverDue } from '../../lib/notify';
 
 export interface Mail {
   from: string;
@@ -70,4 +73,13 @@ export async function startListener(status: (n: number, path: string) => number 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, heard, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Waits (bounded: ten seconds) until `done` holds, sending what is due meanwhile as the step calls and the cron would. */
+export async function untilDelivered(db: Sql, done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) {
+    await deliverDue(db, { deadline: Date.now() + 1_000 });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(done(), what).toBe(true);
 }

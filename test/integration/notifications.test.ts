@@ -13,7 +13,7 @@ import { deliverDue } from '../../lib/notify';
 import { runSync } from '../../lib/sync';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
-import { startListener, startSmtp } from '../helpers/listeners';
+import { startListener, startSmtp, untilDelivered } from '../helpers/listeners';
 import { startPortal, type PortalImitation } from '../helpers/portal';
 import { syncHelpers } from '../helpers/sync';
 
@@ -53,13 +53,7 @@ const events = () => hook.heard.filter((h) => h.status === 200).map((h) => ({ ke
 const byKey = <T extends { key: string }>(xs: T[]) => new Map(xs.map((x) => [x.key, xs.filter((y) => y.key === x.key).length]));
 
 /** Waits (bounded) until `done` holds, sending what is due meanwhile as any step call would. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !done(); i++) {
-    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(done(), what).toBe(true);
-}
+const until = (done: () => boolean, what: string) => untilDelivered(t.db, done, what);
 
 describe('notifications', () => {
   it('a completed import, a refused one and a failed batch are each told once, by webhook and by email, with two drivers', async () => {

@@ -11,7 +11,7 @@ import { createWatchlist } from '../../lib/watch';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
-import { startListener, startSmtp } from '../helpers/listeners';
+import { startListener, startSmtp, untilDelivered } from '../helpers/listeners';
 
 const smtp = await startSmtp();
 // B's receiver fails its first two requests.
@@ -37,13 +37,7 @@ afterEach(async () => {
 type Digest = { watchlist: number; extractNumber: number; jobId: number; total: number; matches: { number: string; kind: string; changes: unknown[] }[] };
 const taken = (path: string) => hook.heard.filter((h) => h.path === path && h.status === 200);
 
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !done(); i++) {
-    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(done(), what).toBe(true);
-}
+const until = (done: () => boolean, what: string) => untilDelivered(t.db, done, what);
 
 describe('watchlist digests', () => {
   it('one per watchlist per import, signed with its secret, with two drivers; a receiver failing twice takes the third; by email to its address; a rollback says its changes no longer stand', async () => {
