@@ -748,13 +748,19 @@ export const watchParts = pgTable(
     watchlistId: integer('watchlist_id')
       .notNull()
       .references(() => watchlists.id, { onDelete: 'cascade' }),
+    /**
+     * `numbers`: a range of the watchlist's numbers, planned at once. `search`: a range of the
+     * entities the import changed (of the whole register, for a FULL into an empty one) tried
+     * against its saved search; each part plans the next when it is taken.
+     */
+    kind: text('kind').notNull().default('numbers'),
     part: integer('part').notNull(),
-    /** The watchlist's numbers in [lo, hi); null: open on that side. */
+    /** The range [lo, hi) of numbers; null: open on that side. */
     lo: text('lo'),
     hi: text('hi'),
     done: boolean('done').notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.watchlistId, t.part] })],
+  (t) => [primaryKey({ columns: [t.jobId, t.watchlistId, t.kind, t.part] }), oneOf('watch_parts_kind_check', t.kind, ['numbers', 'search'])],
 );
 
 /** The order of every watchlist's feed (watch_matches.feed_seq). */

@@ -1,7 +1,8 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { ident, identList } from '../db/sql';
+import { ident, identList, type Fragment } from '../db/sql';
 import { KBO_TABLES, tableSpec, type DataTableName } from '../kbo/spec';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
+import { searchPart, type SavedSearch } from './search';
 
 /**
  * Matching a completed import's changes against the watchlists, after its change list is
@@ -31,15 +32,21 @@ export type MatchRows = { table: string; entity: string; started: Record<string,
  * transaction, which holds the job's row.
  */
 export async function planMatching(tx: Tx, jobId: number): Promise<void> {
+  // A revoked API key's watchlists follow nothing any more.
+  const live = tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
   await tx`
-    insert into watch_parts (job_id, watchlist_id, part, lo, hi)
-    select ${jobId}, watchlist_id, (rn - 1) / ${PART_MEMBERS},
+    insert into watch_parts (job_id, watchlist_id, kind, part, lo, hi)
+    select ${jobId}, watchlist_id, 'numbers', (rn - 1) / ${PART_MEMBERS},
            case when rn = 1 then null else number end,
            lead(number) over (partition by watchlist_id order by number)
     from (select watchlist_id, number, row_number() over (partition by watchlist_id order by number) as rn from watchlist_members) m
     where (rn - 1) % ${PART_MEMBERS} = 0
-      -- a revoked API key's watchlists follow nothing any more
-      and not exists (select 1 from watchlists w join api_keys k on w.owner = 'key:' || k.id where w.id = m.watchlist_id and k.revoked_at is not null)
+      and exists (select 1 from watchlists w where w.id = m.watchlist_id and ${live})
+    on conflict do nothing`;
+  // A saved search's first part; each plans the next as it is taken.
+  await tx`
+    insert into watch_parts (job_id, watchlist_id, kind, part, lo, hi)
+    select ${jobId}, w.id, 'search', 0, null, null from watchlists w where w.search is not null and ${live}
     on conflict do nothing`;
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
@@ -50,18 +57,41 @@ export async function planMatching(tx: Tx, jobId: number): Promise<void> {
  * written twice. False when none is left.
  */
 export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
-  const [job] = await tx<{ n: number }[]>`select extract_number as n from import_jobs where id = ${jobId} and status = 'completed' for key share`;
+  const [job] = await tx<{ n: number; initial: boolean }[]>`
+    select extract_number as n, mode = 'initial' as initial from import_jobs where id = ${jobId} and status = 'completed' for key share`;
   if (!job) return false;
-  const [part] = await tx<{ watchlist_id: number; part: number; lo: string | null; hi: string | null }[]>`
-    select watchlist_id, part, lo, hi from watch_parts where job_id = ${jobId} and not done
-    order by watchlist_id, part limit 1 for update skip locked`;
+  const [part] = await tx<{ watchlist_id: number; kind: 'numbers' | 'search'; part: number; lo: string | null; hi: string | null; search: SavedSearch | null }[]>`
+    select p.watchlist_id, p.kind, p.part, p.lo, p.hi, w.search from watch_parts p join watchlists w on w.id = p.watchlist_id
+    where p.job_id = ${jobId} and not p.done
+    order by p.watchlist_id, p.kind, p.part limit 1 for update of p skip locked`;
   if (!part) return false;
   const n = job.n;
-  const inRange = tx`(${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`;
+  let watched: Fragment;
+  if (part.kind === 'numbers') {
+    watched = tx`select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
+      and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`;
+  } else {
+    // A saved search's part: the changed entities it holds, and the next part from where this one stops.
+    const found = part.search ? await searchPart(tx, { id: jobId, n, initial: job.initial }, part.search, part.lo, PART_MEMBERS) : { subjects: [], next: null };
+    if (found.next !== null) {
+      await tx`update watch_parts set hi = ${found.next} where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and kind = 'search' and part = ${part.part}`;
+      await tx`insert into watch_parts (job_id, watchlist_id, kind, part, lo) values (${jobId}, ${part.watchlist_id}, 'search', ${part.part + 1}, ${found.next}) on conflict do nothing`;
+    }
+    watched = tx`select unnest(${found.subjects}::text[]) as number`;
+  }
+  // What the import did to an entity: its change list's entries; for a FULL into an empty
+  // register (which lists none: it added the register), every table that has its rows.
+  const changesOf = (entity: Fragment) =>
+    job.initial
+      ? KBO_TABLES.map(
+          (spec) => tx`select ${spec.table}::text as t, ${entity} as n, 'added'::text as change
+                       where exists (select 1 from ${ident(tx, spec.table)} x where x.${ident(tx, spec.key)} = ${entity} and x.extract_number = ${n})`,
+        ).reduce((a, b) => tx`${a} union all ${b}`)
+      : tx`select t, n, change from import_changes c where c.job_id = ${jobId} and c.n = ${entity}`;
   // Each changed entity of the import, tied to the watched number it belongs to: itself, or its
   // enterprise (an establishment's, a branch's rows, as they were before or after the import).
   const changed = await tx<{ t: string; n: string; change: string; subject: string }[]>`
-    with watched as (select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id} and ${inRange}),
+    with watched as (${watched}),
     -- An establishment's or a branch's rows as they stood at extract n: current then, or ended by it.
     ties as (
       select number as entity, number as subject from watched
@@ -75,7 +105,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
                     where b.enterprise_number = w.number and b.extract_number <= ${n} and (b.deleted_at_extract is null or b.deleted_at_extract >= ${n})) b on true
     )
     select c.t, c.n, c.change, ties.subject from ties
-    join lateral (select t, n, change from import_changes c where c.job_id = ${jobId} and c.n = ties.entity) c on true`;
+    join lateral (${changesOf(tx`ties.entity`)}) c on true`;
   if (changed.length > 0) {
     const rows = await movedRows(tx, n, changed);
     const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
@@ -96,7 +126,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
         as m(number text, kind text, changes jsonb, rows jsonb)
       on conflict do nothing`;
   }
-  await tx`update watch_parts set done = true where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and part = ${part.part}`;
+  await tx`update watch_parts set done = true where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and kind = ${part.kind} and part = ${part.part}`;
   await digestWhenDone(tx, jobId, n, part.watchlist_id);
   return true;
 }
@@ -230,12 +260,10 @@ export async function matchSteps(sql: Sql, jobId: number, deadline: number, atLe
   const [first] = await sql<{ pending: boolean }[]>`select watch_pending as pending from import_jobs where id = ${jobId}`;
   if (first?.pending) {
     await sql.begin(async (tx) => {
-      const [job] = await tx<{ pending: boolean; mode: string }[]>`
-        select watch_pending as pending, mode from import_jobs where id = ${jobId} and status = 'completed' for update`;
+      const [job] = await tx<{ pending: boolean }[]>`
+        select watch_pending as pending from import_jobs where id = ${jobId} and status = 'completed' for update`;
       if (!job?.pending) return;
-      // A FULL loaded into an empty register lists no changes (it added the register): nothing to match yet.
-      if (job.mode === 'initial') await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
-      else await planMatching(tx, jobId);
+      await planMatching(tx, jobId);
     });
   }
   while (Date.now() < deadline || (atLeastOne && done === 0)) {

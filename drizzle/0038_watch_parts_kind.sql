@@ -1,0 +1,2 @@
+ALTER TABLE "watch_parts" ADD COLUMN "kind" text DEFAULT 'numbers' NOT NULL;--> statement-breakpoint
+ALTER TABLE "watch_parts" ADD CONSTRAINT "watch_parts_kind_check" CHECK ("watch_parts"."kind" in ('numbers', 'search'));

@@ -1,0 +1,2 @@
+ALTER TABLE "watch_parts" DROP CONSTRAINT "watch_parts_job_id_watchlist_id_part_pk";--> statement-breakpoint
+ALTER TABLE "watch_parts" ADD CONSTRAINT "watch_parts_job_id_watchlist_id_kind_part_pk" PRIMARY KEY("job_id","watchlist_id","kind","part");
