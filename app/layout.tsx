@@ -19,6 +19,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             <Link href={who && !admin ? '/register' : '/'} className="font-semibold">KBO import</Link>
             {(admin || !who) && <Link href="/imports" className="text-sm text-slate-600 hover:text-slate-900">Imports</Link>}
             <Link href="/register" className="text-sm text-slate-600 hover:text-slate-900">Register</Link>
+            {who && <Link href="/watchlists" className="text-sm text-slate-600 hover:text-slate-900">Watchlists</Link>}
             {(admin || !who) && <Link href="/sync" className="text-sm text-slate-600 hover:text-slate-900">Sync</Link>}
             {admin && <Link href="/keys" className="text-sm text-slate-600 hover:text-slate-900">API keys</Link>}
             {who && <SignOut user={who.user} />}

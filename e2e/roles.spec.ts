@@ -21,6 +21,7 @@ const READER_ROUTES = new Set([
   'PATCH /api/watchlists/1',
   'DELETE /api/watchlists/1',
   'GET /api/watchlists/1/matches',
+  'POST /api/watchlists/1/test',
 ]);
 
 test('a reader and an API key may read, and are refused (403) on every import, control, sync and key route; a revoked key at once', async ({ playwright, page, browser }) => {

@@ -15,6 +15,7 @@ export const NOTIFY_EVENTS = {
   syncPing: 'sync.ping',
   watchDigest: 'watch.digest',
   watchWithdrawn: 'watch.withdrawn',
+  watchTest: 'watch.test',
 } as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[keyof typeof NOTIFY_EVENTS];
 

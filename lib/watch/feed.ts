@@ -1,7 +1,7 @@
 import type { Queryable, Tx } from '../db/client';
 import { isoTime } from '../db/sql';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
-import type { MatchChange } from './match';
+import type { MatchChange } from './words';
 
 /** What programs read of the matches (the feed), and what a rollback does to them. */
 

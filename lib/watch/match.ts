@@ -1,13 +1,15 @@
 import type { Queryable, Sql, Tx } from '../db/client';
 import { ident, identList, type Fragment } from '../db/sql';
-import { KBO_TABLES, tableSpec, type DataTableName } from '../kbo/spec';
+import { env } from '../env';
+import { KBO_TABLES } from '../kbo/spec';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
 import { searchPart, type SavedSearch } from './search';
+import { describeRows, said, type MatchChange, type MatchRows } from './words';
 
 /**
  * Matching a completed import's changes against the watchlists, after its change list is
  * worked out, in parts a driver takes one at a time like everything else (the page, the CLI,
- * the cron): a range of about PART_MEMBERS of one watchlist's numbers each.
+ * the cron): a range of WATCH_PART_SIZE of one watchlist's numbers each (for a saved search, of the entities the import changed).
  *
  * A watched enterprise is matched by its own rows and by those of its establishments and
  * branches (an establishment closed, its address moved); a watched establishment by its own.
@@ -17,14 +19,11 @@ import { searchPart, type SavedSearch } from './search';
  * each row added or ended otherwise.
  */
 
-/** Numbers of one watchlist per part. */
-export const PART_MEMBERS = 5_000;
+/** Numbers of one watchlist per part (for a saved search: entities the import changed). */
+const partSize = () => env().WATCH_PART_SIZE;
 
-const ONE_ROW = new Set<string>(KBO_TABLES.filter((t) => t.oneRowPerKey).map((t) => t.table));
 const HISTORY = ['id', 'extract_number', 'snapshot_date', 'is_current', 'deleted_at_extract', 'primary_name'];
 
-export type MatchChange = { table: string; entity?: string; field?: string; before?: string | null; after?: string | null };
-export type MatchRows = { table: string; entity: string; started: Record<string, unknown>[]; ended: Record<string, unknown>[] };
 
 /**
  * Plans a completed import's matching, once (the job's `watch_pending`): a part per range of
@@ -36,11 +35,11 @@ export async function planMatching(tx: Tx, jobId: number): Promise<void> {
   const live = tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
   await tx`
     insert into watch_parts (job_id, watchlist_id, kind, part, lo, hi)
-    select ${jobId}, watchlist_id, 'numbers', (rn - 1) / ${PART_MEMBERS},
+    select ${jobId}, watchlist_id, 'numbers', (rn - 1) / ${partSize()},
            case when rn = 1 then null else number end,
            lead(number) over (partition by watchlist_id order by number)
     from (select watchlist_id, number, row_number() over (partition by watchlist_id order by number) as rn from watchlist_members) m
-    where (rn - 1) % ${PART_MEMBERS} = 0
+    where (rn - 1) % ${partSize()} = 0
       and exists (select 1 from watchlists w where w.id = m.watchlist_id and ${live})
     on conflict do nothing`;
   // A saved search's first part; each plans the next as it is taken.
@@ -49,6 +48,28 @@ export async function planMatching(tx: Tx, jobId: number): Promise<void> {
     select ${jobId}, w.id, 'search', 0, null, null from watchlists w where w.search is not null and ${live}
     on conflict do nothing`;
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
+}
+
+type Part = { watchlist_id: number; kind: 'numbers' | 'search'; part: number; lo: string | null; hi: string | null; search: SavedSearch | null };
+
+/**
+ * The numbers a part follows: a range of the watchlist's own; for a saved search, the changed
+ * entities it holds for, the next part planned from where this one stops.
+ */
+// A fragment is a thenable (awaiting one runs it): it leaves an async function wrapped.
+async function watchedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, part: Part): Promise<{ watched: Fragment }> {
+  if (part.kind === 'numbers') {
+    return {
+      watched: tx`select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
+        and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`,
+    };
+  }
+  const found = part.search ? await searchPart(tx, job, part.search, part.lo, partSize()) : { subjects: [], next: null };
+  if (found.next !== null) {
+    await tx`update watch_parts set hi = ${found.next} where job_id = ${job.id} and watchlist_id = ${part.watchlist_id} and kind = 'search' and part = ${part.part}`;
+    await tx`insert into watch_parts (job_id, watchlist_id, kind, part, lo) values (${job.id}, ${part.watchlist_id}, 'search', ${part.part + 1}, ${found.next}) on conflict do nothing`;
+  }
+  return { watched: tx`select unnest(${found.subjects}::text[]) as number` };
 }
 
 /**
@@ -60,25 +81,13 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   const [job] = await tx<{ n: number; initial: boolean }[]>`
     select extract_number as n, mode = 'initial' as initial from import_jobs where id = ${jobId} and status = 'completed' for key share`;
   if (!job) return false;
-  const [part] = await tx<{ watchlist_id: number; kind: 'numbers' | 'search'; part: number; lo: string | null; hi: string | null; search: SavedSearch | null }[]>`
+  const [part] = await tx<Part[]>`
     select p.watchlist_id, p.kind, p.part, p.lo, p.hi, w.search from watch_parts p join watchlists w on w.id = p.watchlist_id
     where p.job_id = ${jobId} and not p.done
     order by p.watchlist_id, p.kind, p.part limit 1 for update of p skip locked`;
   if (!part) return false;
   const n = job.n;
-  let watched: Fragment;
-  if (part.kind === 'numbers') {
-    watched = tx`select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
-      and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`;
-  } else {
-    // A saved search's part: the changed entities it holds, and the next part from where this one stops.
-    const found = part.search ? await searchPart(tx, { id: jobId, n, initial: job.initial }, part.search, part.lo, PART_MEMBERS) : { subjects: [], next: null };
-    if (found.next !== null) {
-      await tx`update watch_parts set hi = ${found.next} where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and kind = 'search' and part = ${part.part}`;
-      await tx`insert into watch_parts (job_id, watchlist_id, kind, part, lo) values (${jobId}, ${part.watchlist_id}, 'search', ${part.part + 1}, ${found.next}) on conflict do nothing`;
-    }
-    watched = tx`select unnest(${found.subjects}::text[]) as number`;
-  }
+  const { watched } = await watchedOf(tx, { id: jobId, n, initial: job.initial }, part);
   // What the import did to an entity: its change list's entries; for a FULL into an empty
   // register (which lists none: it added the register), every table that has its rows.
   const changesOf = (entity: Fragment) =>
@@ -117,7 +126,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
     const matches = [...bySubject].map(([subject, cs]) => {
       const moved = cs.map((c) => rows.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
       const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments'));
-      return { subject, kind: own?.change ?? 'modified', changes: moved.flatMap(describeRows), rows: moved };
+      return { subject, kind: own?.change ?? 'modified', changes: moved.flatMap((m) => describeRows(m, subject)), rows: moved };
     });
     await tx`
       insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, changes, rows)
@@ -167,12 +176,6 @@ async function digestWhenDone(tx: Tx, jobId: number, extractNumber: number, watc
   );
 }
 
-/** A change as a line: `status AC → ST`, `addresses + …`, `activities − …`. */
-export function said(c: MatchChange): string {
-  if (c.field) return `${c.table}.${c.field} ${c.before ?? '∅'} → ${c.after ?? '∅'}`;
-  return c.after !== undefined ? `${c.table} + ${c.after}` : `${c.table} − ${c.before}`;
-}
-
 /** The rows extract `n` started and ended of each changed entity, netted (a row ended and started again as it was is neither). */
 async function movedRows(sql: Queryable, n: number, changed: { t: string; n: string }[]): Promise<Map<string, MatchRows>> {
   const out = new Map<string, MatchRows>();
@@ -185,7 +188,8 @@ async function movedRows(sql: Queryable, n: number, changed: { t: string; n: str
       from (select ${identList(sql, [...columns, 'extract_number'])} from ${ident(sql, spec.table)}
             where ${ident(sql, spec.key)} = any(${keys}::text[]) and (extract_number = ${n} or deleted_at_extract = ${n})) x`;
     const byKey = new Map<string, { k: string; r: Record<string, unknown>; s: boolean }[]>();
-    for (const f of found) {
+    // In the rows' own order, not the table's: the same import says the same words anywhere.
+    for (const f of [...found].sort((a, b) => (canon(a.r) < canon(b.r) ? -1 : canon(a.r) > canon(b.r) ? 1 : 0))) {
       const list = byKey.get(f.k);
       if (list) list.push(f);
       else byKey.set(f.k, [f]);
@@ -214,36 +218,6 @@ async function movedRows(sql: Queryable, n: number, changed: { t: string; n: str
 
 /** A row's content as one string: equal rows, equal strings. */
 const canon = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
-
-/**
- * One entity's rows in words: a field before and after where one row of a one-row table was
- * replaced (`status AC → ST`), else each row ended (`before`) and added (`after`), as a line.
- */
-export function describeRows(m: MatchRows): MatchChange[] {
-  const entity = m.entity;
-  if (ONE_ROW.has(m.table) && m.started.length === 1 && m.ended.length === 1) {
-    const [before, after] = [m.ended[0] as Record<string, unknown>, m.started[0] as Record<string, unknown>];
-    return Object.keys(after)
-      .filter((f) => String(before[f] ?? '') !== String(after[f] ?? ''))
-      .sort()
-      .map((field) => ({ table: m.table, entity, field, before: text(before[field]), after: text(after[field]) }));
-  }
-  return [
-    ...m.ended.map((r) => ({ table: m.table, entity, before: line(m.table as DataTableName, r) })),
-    ...m.started.map((r) => ({ table: m.table, entity, after: line(m.table as DataTableName, r) })),
-  ];
-}
-
-const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-
-/** A row as one line: its business columns but the entity's key, in the file's order, empty ones left out. */
-export function line(table: DataTableName, r: Record<string, unknown>): string {
-  const spec = tableSpec(table);
-  return spec.columns
-    .filter((c) => c.column !== spec.key && r[c.column] !== null && r[c.column] !== undefined && r[c.column] !== '')
-    .map((c) => `${c.column}: ${String(r[c.column])}`)
-    .join(', ');
-}
 
 /** How far a job's matching has come: parts done of all (0 of 0: nothing to match). */
 export async function matchingProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number; pending: boolean }> {

@@ -55,6 +55,8 @@ export const watchlistPatch = watchlistInput.partial().extend({
   /** Numbers to follow besides those it has, and numbers to follow no more. */
   add: z.array(z.string().max(60)).max(MAX_MEMBERS * 2).optional(),
   remove: z.array(z.string().max(60)).max(MAX_MEMBERS * 2).optional(),
+  /** A new secret for its digests, given in the answer this once (the old one stops signing). */
+  newSecret: z.literal(true).optional(),
 });
 
 export interface WatchlistView {
@@ -150,18 +152,20 @@ export async function updateWatchlist(sql: Sql, who: Watcher, id: number, raw: u
     const n = count?.n ?? 0;
     if (n > MAX_MEMBERS) throw new ImportFailure('VALIDATION', `A watchlist follows at most ${MAX_MEMBERS.toLocaleString('en')} numbers; this change would make it ${n.toLocaleString('en')}.`);
     const saved = input.search === undefined ? undefined : checkedSearch(input.search);
+    const secret = input.newSecret ? randomBytes(24).toString('base64url') : null;
     await tx`
       update watchlists set
         name = coalesce(${input.name ?? null}, name),
         search = case when ${saved === undefined} then search else ${saved ? JSON.stringify(saved) : null}::jsonb end,
         webhook_url = case when ${input.webhookUrl === undefined} then webhook_url else ${input.webhookUrl ?? null} end,
         email = case when ${input.email === undefined} then email else ${input.email ?? null} end,
+        secret = coalesce(${secret}, secret),
         updated_at = now()
       where id = ${id}`;
     const after = await getWatchlist(tx, who, id);
     if (after.members === 0 && !after.search) throw new ImportFailure('VALIDATION', 'A watchlist follows numbers, a search, or both: this change would leave it following nothing.');
     const invalid = [replaced, added, removed].flatMap((m) => m?.invalid ?? []);
-    return { ...after, invalid };
+    return { ...after, invalid, ...(secret ? { secret } : {}) };
   });
 }
 

@@ -2,6 +2,7 @@ import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { isImportFailure } from '@/lib/errors';
 import { getDb } from '@/lib/db/client';
+import { followState } from '@/lib/watch';
 import { asOfExtract, asOfParam, codeLabel, type Coded, entityHistory, entityView, type EntityView, fellBack, type HistoryEvent, LANGUAGE_COOKIE, savedLanguage } from '@/lib/register';
 import { DataTable } from '../../_components/data-table';
 import { DatabaseUnavailable } from '../../_components/database-unavailable';
@@ -9,6 +10,7 @@ import { readPageData } from '../../_lib/read';
 import { requireUser } from '../../_lib/session';
 import { LanguageToggle } from '../_components/language-toggle';
 import { SearchForm } from '../_components/search-form';
+import { Follow } from './_components/follow';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,7 +18,7 @@ export const dynamic = 'force-dynamic';
 export default async function EntityPage({ params, searchParams }: { params: Promise<{ number: string }>; searchParams: Promise<{ asOf?: string | string[] }> }) {
   const { number } = await params;
   const rawAsOf = (await searchParams).asOf;
-  await requireUser(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
+  const who = await requireUser(`/register/${encodeURIComponent(number)}${typeof rawAsOf === 'string' ? `?asOf=${encodeURIComponent(rawAsOf)}` : ''}`);
   const lang = savedLanguage((await cookies()).get(LANGUAGE_COOKIE)?.value);
   const read = await readPageData(async () => {
     try {
@@ -32,7 +34,8 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         throw err;
       });
       const extract = asOf === undefined ? null : await asOfExtract(sql, asOf);
-      return { view, history, asOf, extract };
+      const follow = 'number' in view ? await followState(sql, who.user, view.number) : { followed: [], lists: [] };
+      return { view, history, asOf, extract, ...follow };
     } catch (err) {
       if (isImportFailure(err) && (err.code === 'NOT_FOUND' || err.code === 'VALIDATION')) return { problem: err.message };
       throw err;
@@ -50,7 +53,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
       </div>
     );
   }
-  const { view, history, asOf, extract } = read.data;
+  const { view, history, asOf, extract, followed, lists } = read.data;
   const events = history?.events ?? [];
   const timeline = history && <Timeline number={history.number} events={events} asOf={asOf} />;
   if ('missing' in view) {
@@ -80,6 +83,7 @@ export default async function EntityPage({ params, searchParams }: { params: Pro
         </div>
         <LanguageToggle current={lang} />
       </div>
+      {asOf === undefined && <Follow number={v.number} followedIn={followed} lists={lists} />}
       <SearchForm />
       <AsOfBanner number={v.number} asOf={asOf} extract={extract} events={events} />
       {v.ownRowEnded && (

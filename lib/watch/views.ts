@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable, Sql } from '../db/client';
+import { isoTime } from '../db/sql';
+import { ImportFailure } from '../errors';
+import { deliverNow, lastError, notifyWatchlist, NOTIFY_EVENTS } from '../notify';
+import type { FeedMatch } from './feed';
+import { getWatchlist, type Watcher } from './watchlists';
+
+/** What the watchlists' pages read beside the watchlist itself: its matches, its deliveries, where a number is followed; and "send a test". */
+
+/** A watchlist's latest matches, newest import first (a page shows the last `limit`). */
+export async function latestMatches(sql: Queryable, who: Watcher, id: number, limit = 300): Promise<FeedMatch[]> {
+  await getWatchlist(sql, who, id);
+  return sql<FeedMatch[]>`
+    select extract_number as "extractNumber", job_id as "jobId", number, kind, changes, ${isoTime(sql, 'withdrawn_at')} as "withdrawnAt"
+    from watch_matches where watchlist_id = ${id}
+    order by job_id desc, number limit ${limit}`;
+}
+
+export interface Delivery {
+  id: number;
+  jobId: number | null;
+  event: string;
+  channel: string;
+  recipient: string;
+  status: string;
+  attempts: number;
+  createdAt: string;
+  deliveredAt: string | null;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+}
+
+/** A watchlist's digests, withdrawals and tests, newest first, each with its attempts and its last error. */
+export async function deliveries(sql: Queryable, who: Watcher, id: number, limit = 50): Promise<Delivery[]> {
+  await getWatchlist(sql, who, id);
+  return sql<Delivery[]>`
+    select id::float8 as id, job_id as "jobId", event, channel, recipient, status, attempts, ${isoTime(sql, 'created_at')} as "createdAt",
+           ${isoTime(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${isoTime(sql, 'next_attempt_at')} end as "nextAttemptAt",
+           last_error as "lastError"
+    from notifications where watchlist_id = ${id} order by id desc limit ${limit}`;
+}
+
+/** The caller's watchlists that follow `number` by name (a saved search's entities change with the register). */
+export async function followedIn(sql: Queryable, who: Watcher, number: string): Promise<{ id: number; name: string }[]> {
+  return sql<{ id: number; name: string }[]>`
+    select w.id, w.name from watchlists w
+    where w.owner = ${who.owner} and exists (select 1 from watchlist_members m where m.watchlist_id = w.id and m.number = ${number})
+    order by w.name, w.id`;
+}
+
+/**
+ * Sends a test digest to the watchlist's webhook and address now, signed as a real one, and
+ * says how each went: a test is tried once, never again later.
+ */
+export async function sendTest(sql: Sql, who: Watcher, id: number): Promise<{ sent: { channel: string; recipient: string; delivered: boolean; error: string | null }[] }> {
+  const w = await getWatchlist(sql, who, id);
+  const ids = await notifyWatchlist(
+    sql,
+    {
+      key: `watch:${id}:test:${randomUUID()}`,
+      event: NOTIFY_EVENTS.watchTest,
+      watchlistId: id,
+      subject: `[KBO watch] ${w.name}: a test`,
+      text: `A test of the digests of "${w.name}": this is how its changes will come, after each import that changes one of the entities it follows.`,
+      payload: { watchlist: id, test: true, extractNumber: null, jobId: null, total: 0, matches: [], more: false, idempotencyKey: `${id}-test-${Date.now()}` },
+    },
+    { webhookUrl: w.webhookUrl, email: w.email },
+  );
+  if (ids.length === 0) {
+    throw new ImportFailure('VALIDATION', w.email && !w.webhookUrl ? 'This watchlist sends by email only, and the server has no SMTP_URL: nothing to send a test to.' : 'This watchlist has no webhook or email address to send a test to.');
+  }
+  const delivered = await deliverNow(sql, ids, 1);
+  // Not retried: a test says how it went now.
+  await sql`update notifications set status = 'failed', next_attempt_at = now() where id = any(${ids}::bigint[]) and status = 'pending'`;
+  const rows = await sql<{ id: number; channel: string; recipient: string }[]>`select id::float8 as id, channel, recipient from notifications where id = any(${ids}::bigint[]) order by id`;
+  return {
+    sent: await Promise.all(rows.map(async (r) => ({ channel: r.channel, recipient: r.recipient, delivered: delivered.includes(r.id), error: delivered.includes(r.id) ? null : await lastError(sql, r.id) }))),
+  };
+}
+
+/** For an entity's page: the user's watchlists that follow it by name, and all the user's own (to follow it in). */
+export async function followState(sql: Queryable, user: string, number: string): Promise<{ followed: { id: number; name: string }[]; lists: { id: number; name: string }[] }> {
+  const who = { owner: user, admin: false };
+  const lists = await sql<{ id: number; name: string }[]>`select id, name from watchlists where owner = ${user} order by name, id`;
+  return { followed: await followedIn(sql, who, number), lists: [...lists] };
+}
