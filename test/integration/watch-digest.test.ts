@@ -7,7 +7,9 @@ import { guardedPost } from '../../lib/net/remote';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterModel, zipExtract } from '../../lib/generator/generator';
 import { deliverDue } from '../../lib/notify';
-import { createWatchlist } from '../../lib/watch';
+import { createWatchlist, matchSteps, sendTest, updateWatchlist } from '../../lib/watch';
+import { matchPart } from '../../lib/watch/match';
+import { createSql } from '../../lib/db/client';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
@@ -19,6 +21,8 @@ let failB = 2;
 const hook = await startListener((_n, path) => (path === '/b' && failB-- > 0 ? 500 : 200));
 process.env.SMTP_URL = smtp.url;
 process.env.NOTIFY_RETRY_SECONDS = '0.3';
+// Watchlists matched in several parts each.
+process.env.WATCH_PART_SIZE = '25';
 afterAll(async () => {
   await Promise.all([smtp.close(), hook.close()]);
 });
@@ -100,5 +104,107 @@ describe('watchlist digests', () => {
     const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
     expect((await t.db`select count(*)::int as n from watch_matches where watchlist_id = ${w.id} and job_id = ${job}`)[0]!.n).toBe(0);
   });
-});
+  it('exactly one per watchlist per import when a driver dies mid-match, its digest written and not committed: the part is taken again, its matches the same', async () => {
+    const model = new RegisterModel(4403);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 120, '2025-07-01')));
+    const who = { owner: 'desk', admin: false };
+    const a = await createWatchlist(t.db, who, { name: 'numbers', numbers: model.currentRows('enterprises').map((r) => r[0] as string), webhookUrl: `${hook.url}/m1` });
+    const b = await createWatchlist(t.db, who, { name: 'search', search: { status: 'AC' }, webhookUrl: `${hook.url}/m2` });
+    const update = model.update(2, '2025-07-02', 0.3);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    const matchesNow = () => t.db<{ watchlist_id: number; number: string; kind: string; changes: unknown }[]>`
+      select watchlist_id, number, kind, changes from watch_matches where job_id = ${job} order by watchlist_id, number`;
+    const uninterrupted = await matchesNow();
+    expect(uninterrupted.filter((m) => m.watchlist_id === a.id).length).toBeGreaterThan(0);
+    expect(uninterrupted.filter((m) => m.watchlist_id === b.id).length).toBeGreaterThan(0);
+    // The same job's matching again from the start, as if it had just completed.
+    await t.db`delete from notifications where job_id = ${job}`;
+    await t.db`delete from watch_matches where job_id = ${job}`;
+    await t.db`delete from watch_parts where job_id = ${job}`;
+    await t.db`update import_jobs set watch_pending = true where id = ${job}`;
+    await matchSteps(t.db, job, 0);
+    const parts = await t.db<{ n: number }[]>`select count(*)::int as n from watch_parts where job_id = ${job} and watchlist_id = ${a.id}`;
+    expect(parts[0]!.n).toBeGreaterThan(1);
 
+    // A's last part is held while another driver matches everything else.
+    const holder = createSql(t.url, 1);
+    const dying = createSql(t.url, 1);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const isHeld = new Promise<void>((r) => (holding = r));
+    const hold = holder.begin(async (tx) => {
+      await tx`select 1 from watch_parts where job_id = ${job} and watchlist_id = ${a.id} order by part desc limit 1 for update`;
+      holding();
+      await held;
+    });
+    await isHeld;
+    await matchSteps(t.db, job, Date.now() + 30_000);
+    const digests = (w: number) => t.db<{ n: number }[]>`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${w} and event = 'watch.digest'`;
+    expect((await digests(a.id))[0]!.n, 'A waits for its last part').toBe(0);
+    expect((await digests(b.id))[0]!.n).toBe(1);
+    release();
+    await hold;
+
+    // A driver takes that last part, writes its matches and A's digest, and dies before committing.
+    let pid = 0;
+    let took!: () => void;
+    const taken_ = new Promise<void>((r) => (took = r));
+    const died = dying
+      .begin(async (tx) => {
+        pid = (await tx<{ p: number }[]>`select pg_backend_pid() as p`)[0]!.p;
+        expect(await matchPart(tx, job)).toBe(true);
+        expect((await tx<{ n: number }[]>`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${a.id}`)[0]!.n).toBe(1);
+        took();
+        await new Promise((r) => setTimeout(r, 60_000));
+      })
+      .then(
+        () => 'committed',
+        () => 'died',
+      );
+    await taken_;
+    await t.db`select pg_terminate_backend(${pid})`;
+    expect(await died).toBe('died');
+    await dying.end().catch(() => undefined);
+    await holder.end();
+    expect((await digests(a.id))[0]!.n, 'its digest died with it').toBe(0);
+
+    // The next driver takes the part again: the same matches as uninterrupted, one digest each.
+    await matchSteps(t.db, job, Date.now() + 30_000);
+    expect(await matchesNow()).toEqual(uninterrupted);
+    expect((await digests(a.id))[0]!.n).toBe(1);
+    await until(() => taken('/m1').length === 1 && taken('/m2').length === 1, 'both digests arrive');
+    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
+    expect(taken('/m1')).toHaveLength(1);
+    expect(taken('/m2')).toHaveLength(1);
+    for (const [path, w] of [['/m1', a], ['/m2', b]] as const) {
+      const h = taken(path)[0]!;
+      expect(h.headers['x-kbo-signature']).toBe(`sha256=${createHmac('sha256', w.secret).update(h.body).digest('hex')}`);
+      expect((JSON.parse(h.body) as Digest).total).toBe(uninterrupted.filter((m) => m.watchlist_id === w.id).length);
+    }
+  });
+
+  it('a test is sent at once, signed with the secret (a new one once asked for), and said when it fails, never retried', async () => {
+    const who = { owner: 'desk', admin: false };
+    const w = await createWatchlist(t.db, who, { name: 'T', numbers: ['0200.065.765'], webhookUrl: `${hook.url}/t` });
+    const rotated = (await updateWatchlist(t.db, who, w.id, { newSecret: true })) as { secret?: string };
+    expect(rotated.secret).toBeDefined();
+    expect(rotated.secret).not.toBe(w.secret);
+    expect(await sendTest(t.db, who, w.id)).toEqual({ sent: [{ channel: 'webhook', recipient: expect.stringContaining('127.0.0.1'), delivered: true, error: null }] });
+    const h = taken('/t')[0]!;
+    expect(JSON.parse(h.body)).toMatchObject({ watchlist: w.id, test: true });
+    expect(h.headers['x-kbo-signature']).toBe(`sha256=${createHmac('sha256', rotated.secret!).update(h.body).digest('hex')}`);
+    // Another's watchlist is not found; one with nowhere to send says so.
+    await expect(sendTest(t.db, { owner: 'other', admin: false }, w.id)).rejects.toThrow(/does not exist/);
+    const quiet = await createWatchlist(t.db, who, { name: 'Q', numbers: ['0200.065.765'] });
+    await expect(sendTest(t.db, who, quiet.id)).rejects.toThrow(/no webhook or email/);
+    // A receiver that refuses: not delivered, why, and no second try later.
+    await updateWatchlist(t.db, who, w.id, { webhookUrl: `${hook.url}/b` });
+    const failed = await sendTest(t.db, who, w.id);
+    expect(failed.sent[0]).toMatchObject({ delivered: false, error: 'the webhook answered 500' });
+    await new Promise((r) => setTimeout(r, 500));
+    await deliverDue(t.db, { deadline: Date.now() + 1_000 });
+    expect(hook.heard.filter((x) => x.path === '/b')).toHaveLength(1);
+    expect((await t.db`select status from notifications where watchlist_id = ${w.id} order by id desc limit 1`)[0]!.status).toBe('failed');
+  });
+});
