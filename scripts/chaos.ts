@@ -10,6 +10,7 @@ import { PostgresCrasher } from './chaos/crasher';
 import { startDatabases } from './chaos/databases';
 import { Fire } from './chaos/fire';
 import { importReference, writeExtracts } from './chaos/reference';
+import { digestsOnce, makeWatchlists, matchChecksum, matchGroups, matchingLeft, startReceiver } from './chaos/watch';
 
 /**
  * The kill test. Imports a generated FULL and several UPDATEs with CLI drivers (two at once
@@ -52,6 +53,9 @@ async function main(): Promise<number> {
   const rollbacks = Number(values.rollbacks);
   const minPgKills = Number(values['pg-kills']);
   const rnd = prng(seed * 7919);
+  // The digests go to a receiver here (sent by this process, as the cron would).
+  process.env.WATCH_WEBHOOK_ALLOW_HOSTS = '127.0.0.1';
+  const receiver = await startReceiver();
 
   // The reference (uninterrupted) on the usual server; the chaos database on a server of its
   // own, which is killed and restarted.
@@ -63,6 +67,9 @@ async function main(): Promise<number> {
 
   // Its state before the last `rollbacks` files is what rolling those back must return to.
   const refSql = createSql(urls.ref, 10);
+  // The same watchlists in both, before the FULL: every import is matched, under fire in the chaos database.
+  const chaosSql = createSql(urls.chaos, 2);
+  const secrets = await makeWatchlists([refSql, chaosSql], { enterprises, seed, hook: receiver.url });
   const beforeLast = await importReference(refSql, files, rollbacks);
 
   // The chaos run: small batches and short leases, so kills land mid-batch and dead leases expire soon.
@@ -75,8 +82,9 @@ async function main(): Promise<number> {
     IMPORT_UNDO_CHUNK_ROWS: '100',
     // The FULL loads first and builds its indexes after, so kills land mid-build too.
     IMPORT_DEFER_INDEXES_MB: '0',
+    // Watchlists matched in many small parts, so kills land mid-match.
+    WATCH_PART_SIZE: '300',
   };
-  const chaosSql = createSql(urls.chaos, 2);
   // The checker's own reads wait out the server's restarts as the drivers do.
   const patience = { maxWaitMs: 120_000 };
   const crash = new PostgresCrasher(pg, chaosSql);
@@ -93,12 +101,13 @@ async function main(): Promise<number> {
         const [r] = await chaosSql<{ n: number }[]>`
           select count(*)::int as n from import_jobs
           where file_name = ${name} and status = ${JOB.completed} and not exists (select 1 from import_jobs where indexing)`;
-        return r?.n === 1;
+        return r?.n === 1 && !(await matchingLeft(chaosSql));
       },
       isResync ? 0.6 : undefined, // the resync is killed often whatever the count
       // PostgreSQL crashes in the FULL's prepare and its index builds (its drivers are killed
       // there too), in the resync's prepare, and in the batches of a third of the UPDATEs at least.
-      file === files[0] ? [JOB.preparing, 'indexing'] : isResync ? [JOB.preparing] : i % 3 === 1 ? [JOB.running] : [],
+      // And in the matching of another third, its drivers all killed there too.
+      file === files[0] ? [JOB.preparing, 'indexing'] : isResync ? [JOB.preparing] : i % 3 === 1 ? [JOB.running] : i % 3 === 2 ? ['matching'] : [],
     );
   }
   const chaosSeconds = (Date.now() - chaosStarted) / 1000;
@@ -114,6 +123,22 @@ async function main(): Promise<number> {
   console.log(
     `batch log: ${log.batches} batches, ${log.notOnce} not applied exactly once; attempts: ${log.attempts} ` +
       `(${log.leaseLost} lost their lease, ${log.retried} retried, ${log.released} handed back); batches taken over after a lease expired: ${log.reclaimed}`,
+  );
+
+  // Every watchlist's matches as the uninterrupted import made them, and one signed digest per
+  // watchlist and import, whatever was killed mid-match.
+  const refMatches = await matchChecksum(refSql);
+  const chaosMatches = await patiently(patience, () => matchChecksum(chaosSql));
+  const matchesEqual = refMatches.rows > 0 && refMatches.rows === chaosMatches.rows && refMatches.md5 === chaosMatches.md5;
+  if (!matchesEqual) {
+    const [a, b] = [await matchGroups(refSql), await patiently(patience, () => matchGroups(chaosSql))];
+    for (const k of new Set([...a.keys(), ...b.keys()])) if (a.get(k) !== b.get(k)) console.log(`  matches differ: ${k}`);
+  }
+  const digests = await patiently(patience, () => digestsOnce(chaosSql, receiver, secrets));
+  console.log(
+    `watchlists: ${chaosMatches.rows} matches (reference ${refMatches.rows}), ${matchesEqual ? 'equal' : 'DIFFERENT'}; ` +
+      `${digests.pairs} digests due, ${digests.wrong} not exactly once or not signed; ` +
+      `${fire.duringMatching.kills} drivers and ${fire.duringMatching.crashes} PostgreSQL kills while matching`,
   );
 
   // Then roll the last imports back, newest first, under the same fire.
@@ -149,13 +174,18 @@ async function main(): Promise<number> {
   const different = afterImports.different + afterRollbacks.different;
   console.log(`rows lost: ${lost}; tables different: ${different}; batches not applied exactly once: ${finalLog.notOnce}`);
 
+  const [standing] = await patiently(patience, () => chaosSql<{ n: number }[]>`
+    select count(*)::int as n from watch_matches m join import_jobs j on j.id = m.job_id where j.status = ${JOB.rolled_back} and m.withdrawn_at is null`);
+  console.log(`matches of rolled-back imports still standing: ${standing?.n}`);
+  await receiver.close();
   await chaosSql.end();
   await refSql.end();
   await closeDb();
   await pg.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
   const buildsHit = fire.duringBuilds.kills > 0 && fire.duringBuilds.crashes > 0 && builds.pending === 0 && builds.invalid === 0;
-  const ok = different === 0 && lost === 0 && log.notOnce === 0 && finalLog.notOnce === 0 && fire.kills >= minKills && crash.count >= minPgKills && buildsHit;
+  const matchingHit = fire.duringMatching.kills > 0 && fire.duringMatching.crashes > 0 && matchesEqual && digests.wrong === 0 && standing?.n === 0;
+  const ok = different === 0 && lost === 0 && log.notOnce === 0 && finalLog.notOnce === 0 && fire.kills >= minKills && crash.count >= minPgKills && buildsHit && matchingHit;
   console.log(ok ? 'chaos: PASS' : 'chaos: FAIL');
   return ok ? 0 : 1;
 }

@@ -21,6 +21,7 @@ import { describeRows, said, type MatchChange, type MatchRows } from './words';
 
 /** Numbers of one watchlist per part (for a saved search: entities the import changed). */
 const partSize = () => env().WATCH_PART_SIZE;
+const TABLE_ORDER = new Map<string, number>(KBO_TABLES.map((t, i) => [t.table, i]));
 
 const HISTORY = ['id', 'extract_number', 'snapshot_date', 'is_current', 'deleted_at_extract', 'primary_name'];
 
@@ -118,7 +119,9 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   if (changed.length > 0) {
     const rows = await movedRows(tx, n, changed);
     const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
-    for (const c of changed) {
+    // In the tables' order, then the entities': the same import says the same words anywhere.
+    const order = (c: { t: string; n: string }) => `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}`;
+    for (const c of [...changed].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
       const list = bySubject.get(c.subject);
       if (list) list.push(c);
       else bySubject.set(c.subject, [c]);

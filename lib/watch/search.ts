@@ -101,6 +101,7 @@ export async function searchPart(
   if (candidates.length === 0) return { subjects: [], next };
   const f = await resolveSearch(tx, search);
   // An establishment's or a branch's enterprise, as either stood on one side of the import or the other.
+  // (Before a FULL into an empty register nothing stood: only after counts.)
   const either = (a: string) => tx`${ident(tx, a)}.extract_number <= ${n} and (${ident(tx, a)}.deleted_at_extract is null or ${ident(tx, a)}.deleted_at_extract >= ${n})`;
   const subjects = job.initial
     ? tx`select n as s from cand`
@@ -109,7 +110,8 @@ export async function searchPart(
          union select b.enterprise_number from cand join branches b on b.branch_id = cand.n and ${either('b')}`;
   const found = await tx<{ s: string }[]>`
     with cand as (select unnest(${candidates}::text[]) as n), subj as (${subjects})
-    select s from subj where (${searchHeld(tx, f, tx`subj.s`, n, 'after')}) or (${searchHeld(tx, f, tx`subj.s`, n, 'before')})
+    select s from subj where (${searchHeld(tx, f, tx`subj.s`, n, 'after')})
+      ${job.initial ? tx`` : tx`or (${searchHeld(tx, f, tx`subj.s`, n, 'before')})`}
     order by s`;
   return { subjects: found.map((r) => r.s), next };
 }

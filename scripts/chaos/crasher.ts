@@ -4,6 +4,9 @@ import type { Sql } from '../../lib/db/client';
 import type { OwnPostgres } from '../../lib/db/embedded';
 import { childrenOf } from './processes';
 
+/** Moments of a completed import the test also aims at: its deferred indexes being built, its watchlists being matched. */
+export type Phase = 'indexing' | 'matching';
+
 /**
  * Crashes the dedicated PostgreSQL: SIGKILLs the postmaster and all its backends at once (as
  * a power cut would leave them), then starts it again, which runs crash recovery. Records
@@ -33,7 +36,7 @@ export class PostgresCrasher {
    * FULL's deferred indexes are being built, some built and some not), unless the round is
    * `over` first. Resolves true when it crashed.
    */
-  when(label: string, status: JobStatus | 'indexing', over: Promise<void>): Promise<boolean> {
+  when(label: string, status: JobStatus | Phase, over: Promise<void>): Promise<boolean> {
     const hit = this.pending.then(async () => {
       if (!(await this.waitFor(status, over))) return false;
       await this.crash(label);
@@ -44,7 +47,7 @@ export class PostgresCrasher {
   }
 
   /** Polls until a job is in `status` (true) or the round is `over` (false). */
-  async waitFor(status: JobStatus | 'indexing', over: Promise<void>): Promise<boolean> {
+  async waitFor(status: JobStatus | Phase, over: Promise<void>): Promise<boolean> {
     let ended = false;
     void over.then(() => (ended = true));
     while (!ended) {
@@ -55,11 +58,15 @@ export class PostgresCrasher {
   }
 
   /** Whether a job is in `status` now (see `when`). */
-  private async reached(status: JobStatus | 'indexing'): Promise<boolean> {
+  private async reached(status: JobStatus | Phase): Promise<boolean> {
     const [hit] = await (status === 'indexing'
       ? this.sql`
           select 1 from import_jobs j where j.indexing and j.status = ${JOB.completed} limit 1`
-      : this.sql`
+      : status === 'matching'
+        ? // Under way: a part of a watchlist's matching done, another not.
+          this.sql`
+          select 1 from watch_parts p where p.done and exists (select 1 from watch_parts q where q.job_id = p.job_id and not q.done) limit 1`
+        : this.sql`
           select 1 from import_jobs j where j.status = ${status}
             and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status = ${BATCH.completed}))
           limit 1`

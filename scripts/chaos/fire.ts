@@ -1,6 +1,6 @@
 /** The chaos test's fire: rounds of CLI drivers at once, SIGKILLed at random and PostgreSQL crashed under them, until the work is done. */
 import { patiently, type JobStatus, type Patience } from '../../lib/imports';
-import type { PostgresCrasher } from './crasher';
+import type { Phase, PostgresCrasher } from './crasher';
 import { exited, startDriver, type Round } from './drivers';
 
 export interface FireOptions {
@@ -27,17 +27,20 @@ export class Fire {
 
   /** Drivers killed, and PostgreSQL crashes, while a FULL's deferred indexes were being built. */
   readonly duringBuilds = { kills: 0, crashes: 0 };
+  /** The same while an import's watchlists were being matched. */
+  readonly duringMatching = { kills: 0, crashes: 0 };
 
   /**
    * Runs `drivers` CLIs with `args` at once, killing them at random, round after round, until `done`.
    * `crashAt`: crash PostgreSQL as soon as a job is in each of these statuses, in turn (mid-prepare,
-   * mid-batch, mid-undo, `indexing`: mid-build), from the first round until each was hit. While
-   * `indexing` is among them, the round's drivers are also all killed mid-build, once.
+   * mid-batch, mid-undo, `indexing`: mid-build, `matching`: mid-match), from the first round until each was hit. While
+   * `indexing` or `matching` is among them, the round's drivers are also all killed then, once.
    */
-  async underFire(label: string, args: string[], done: () => Promise<boolean>, minChance = 0.15, crashAt: (JobStatus | 'indexing')[] = []): Promise<void> {
+  async underFire(label: string, args: string[], done: () => Promise<boolean>, minChance = 0.15, crashAt: (JobStatus | Phase)[] = []): Promise<void> {
     const { drivers, minKills, minPgKills, env, rnd, crash, patience } = this.o;
     const crashes = [...crashAt];
     let killMidBuild = crashAt.includes('indexing');
+    let killMidMatch = crashAt.includes('matching');
     for (let round = 1; ; round++) {
       if (round > 200) throw new Error(`${label} did not finish in 200 rounds`);
       // Kill often until the quota is met (with room to spare), then rarely, so the run ends.
@@ -52,7 +55,8 @@ export class Fire {
         const begun = Promise.race([...running.map((d) => d.active), over]);
         crash.schedule(label, begun, 100 + Math.floor(rnd() * 1_200));
       }
-      if (killMidBuild) void this.killMidBuild(running, over).then((n) => (killMidBuild = n === 0));
+      if (killMidBuild) void this.killMid('indexing', running, over).then((n) => (killMidBuild = n === 0));
+      if (killMidMatch) void this.killMid('matching', running, over).then((n) => (killMidMatch = n === 0));
       const results = await Promise.all(
         running.map(async (d, i) => {
           if (rnd() < killChance) {
@@ -84,20 +88,21 @@ export class Fire {
   }
 
   /** Crashes PostgreSQL at each status of `left` in turn, taking each off the list once hit. */
-  private async crashInTurn(label: string, left: (JobStatus | 'indexing')[], over: Promise<void>): Promise<void> {
+  private async crashInTurn(label: string, left: (JobStatus | Phase)[], over: Promise<void>): Promise<void> {
     while (left.length > 0) {
-      const status = left[0] as JobStatus | 'indexing';
+      const status = left[0] as JobStatus | Phase;
       if (!(await this.o.crash.when(label, status, over))) return;
       left.shift();
       if (status === 'indexing') this.duringBuilds.crashes++;
+      if (status === 'matching') this.duringMatching.crashes++;
     }
   }
 
-  /** SIGKILLs every driver of the round still running as soon as indexes are being built; returns how many. */
-  private async killMidBuild(running: { child: import('node:child_process').ChildProcess }[], over: Promise<void>): Promise<number> {
-    if (!(await this.o.crash.waitFor('indexing', over))) return 0;
+  /** SIGKILLs every driver of the round still running as soon as indexes are being built, or watchlists matched; returns how many. */
+  private async killMid(phase: Phase, running: { child: import('node:child_process').ChildProcess }[], over: Promise<void>): Promise<number> {
+    if (!(await this.o.crash.waitFor(phase, over))) return 0;
     const killed = running.filter((d) => d.child.exitCode === null && d.child.signalCode === null && d.child.kill('SIGKILL')).length;
-    this.duringBuilds.kills += killed;
+    (phase === 'indexing' ? this.duringBuilds : this.duringMatching).kills += killed;
     return killed;
   }
 }

@@ -62,9 +62,11 @@ export interface Heard {
 export async function startListener(status: (n: number, path: string) => number = () => 200): Promise<{ url: string; heard: Heard[]; close: () => Promise<void> }> {
   const heard: Heard[] = [];
   const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    // Whole before decoding: a character's bytes may be split between two chunks.
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
       const answer = status(heard.length + 1, req.url ?? '');
       heard.push({ path: req.url ?? '', headers: req.headers, body, status: answer, at: Date.now() });
       res.writeHead(answer).end();

@@ -23,13 +23,11 @@ export async function checkSequence(tx: Tx, sha256: string, extract: OpenedExtra
       { jobId: same.id, status: same.status, resumable: true },
     );
   }
-  if (same?.indexing) {
-    // Completed, with the indexes it deferred still being built: a driver carries that on.
-    throw new ImportFailure(
-      'CONFLICT',
-      `This file was already imported as import #${same.id} (extract ${same.extractNumber}); the register's indexes it deferred are still being built.`,
-      { jobId: same.id, status: same.status, resumable: true },
-    );
+  if (same?.indexing || same?.finishing) {
+    // Completed, with the indexes it deferred still being built, or its change list or its
+    // watchlists' matching still being worked out: a driver carries that on.
+    const left = same.indexing ? "the register's indexes it deferred are still being built" : 'its change list or its watchlists\' matching is still being worked out';
+    throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extractNumber}); ${left}.`, { jobId: same.id, status: same.status, resumable: true });
   }
   if (same) {
     throw new ImportFailure('CONFLICT', `This file was already imported as import #${same.id} (extract ${same.extractNumber}).`, { jobId: same.id });

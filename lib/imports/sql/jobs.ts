@@ -104,10 +104,17 @@ export async function activeJob(sql: Queryable): Promise<JobBrief | undefined> {
   return job;
 }
 
-/** A job of this very file that did not leave the register as it was (not a preview). */
-export async function jobOfFile(sql: Queryable, sha256: string): Promise<(JobBrief & { indexing: boolean }) | undefined> {
-  const [job] = await sql<(JobBrief & { indexing: boolean })[]>`
-    select id, extract_number as "extractNumber", status, indexing from import_jobs
+/**
+ * A job of this very file that did not leave the register as it was (not a preview); `finishing`:
+ * completed, with its change list or its watchlists' matching still being worked out.
+ */
+export async function jobOfFile(sql: Queryable, sha256: string): Promise<(JobBrief & { indexing: boolean; finishing: boolean }) | undefined> {
+  const [job] = await sql<(JobBrief & { indexing: boolean; finishing: boolean })[]>`
+    select id, extract_number as "extractNumber", status, indexing,
+           status = ${JOB.completed} and (watch_pending
+             or exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done)
+             or exists (select 1 from watch_parts w where w.job_id = import_jobs.id and not w.done)) as finishing
+    from import_jobs
     where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) and not preview limit 1`;
   return job;
 }

@@ -1,0 +1,150 @@
+/**
+ * How long matching an import against the watchlists takes: 100,000 watched numbers and ten
+ * saved searches, against a busy UPDATE (about 27,000 enterprises changed, as `busy`) on a
+ * register of full10's size (400,000 enterprises). Prints each step's time (the budget of a
+ * call is 2 s), by kind, and the whole match with one driver and with two.
+ *   npm run bench:watch                                 # 400,000 enterprises, churn 0.07
+ *   npm run bench:watch -- --enterprises 30000 --churn 0.9   # busy's own register
+ *
+ * The register is loaded by the pipeline (a FULL then the UPDATE) into `kbo_bench_watch`, kept
+ * and reused while the size, the churn and the migrations are the same.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyMigrations, createSql, databaseUrl, exitAfterStop, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
+import { RegisterModel, zipExtract } from '../lib/generator';
+import { driveImport, JOB, prepareImport } from '../lib/imports';
+import { createWatchlist } from '../lib/watch';
+import { matchPart, planMatching } from '../lib/watch/match';
+
+const DB = 'kbo_bench_watch';
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+};
+
+/** Loads the register (a FULL, then the UPDATE) unless the database holds this very one; returns the UPDATE's job and the model. */
+async function register(server: string, enterprises: number, churn: number): Promise<{ url: string; job: number }> {
+  const migrations = (await readdir(path.resolve('drizzle'))).filter((f) => f.endsWith('.sql')).sort().join(',');
+  const fingerprint = `${enterprises}/${churn}/${migrations}`;
+  const url = databaseUrl(server, DB);
+  const probe = createSql(url, 1);
+  const held = await probe<{ v: string; job: number }[]>`
+    select obj_description('import_jobs'::regclass) as v, (select id from import_jobs where extract_number = 147 and status = ${JOB.completed}) as job`.catch(() => []);
+  await probe.end();
+  if (held[0]?.v === fingerprint && held[0].job) return { url, job: held[0].job };
+  const model = new RegisterModel(2026);
+  const full = model.full(146, enterprises, '2025-10-01');
+  const update = model.update(147, '2025-10-02', churn);
+  console.log(`loading a register of ${fmt(enterprises)} enterprises and an UPDATE of churn ${churn} into ${DB} …`);
+  await recreateDatabase(server, DB);
+  await applyMigrations(url);
+  const sql = createSql(url, 4);
+  let job = 0;
+  for (const e of [full, update]) {
+    const t0 = performance.now();
+    const prepared = await prepareImport(sql, { fileName: e.fileName, data: await zipExtract(e) });
+    const done = await driveImport(sql, { jobId: prepared.job.id, concurrency: 2 });
+    if (done.job.status !== JOB.completed) throw new Error(`${e.fileName} ended ${done.job.status}`);
+    job = done.job.id;
+    console.log(`  ${e.fileName}: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  }
+  await sql.unsafe(`comment on table import_jobs is '${fingerprint.replaceAll("'", "''")}'`);
+  await sql.end();
+  return { url, job };
+}
+
+/** 100,000 numbers (enterprises and establishments, as a bank's customers would be) and ten saved searches, made again. */
+async function watchlists(sql: Sql, numbers: number): Promise<void> {
+  await sql`delete from watchlists`;
+  const all = await sql<{ n: string }[]>`
+    select enterprise_number as n from enterprises where is_current union all select establishment_number from establishments where is_current`;
+  const step = Math.max(1, Math.floor(all.length / numbers));
+  const watched = all.map((r) => r.n).filter((_, i) => i % step === 0).slice(0, numbers);
+  const who = { owner: 'bench', admin: false };
+  await createWatchlist(sql, who, { name: `${watched.length} numbers`, numbers: watched });
+  const common = async (column: string, table: string) =>
+    (await sql<{ v: string }[]>`select ${sql(column)} as v from ${sql(table)} where is_current and ${sql(column)} is not null group by 1 order by count(*) desc limit 3`).map((r) => r.v);
+  const [nace, zips, forms] = [await common('nace_code', 'activities'), await common('zipcode', 'addresses'), await common('juridical_form', 'enterprises')];
+  const searches = [
+    { nace: nace[0] },
+    { nace: nace[1] },
+    { nace: nace[2], place: zips[0] },
+    { place: zips[0] },
+    { place: zips[1] },
+    { form: forms[0], status: 'AC' },
+    { form: forms[1] },
+    { status: 'ST' },
+    { q: 'de' },
+    { q: 'bak', place: zips[2] },
+  ];
+  for (const [i, search] of searches.entries()) await createWatchlist(sql, who, { name: `search ${i + 1}`, search });
+}
+
+/** The UPDATE's matching, from the start: forgotten, planned again. */
+async function fresh(sql: Sql, job: number): Promise<number> {
+  await sql`delete from notifications where job_id = ${job}`;
+  await sql`delete from watch_matches where job_id = ${job}`;
+  await sql`delete from watch_parts where job_id = ${job}`;
+  const t0 = performance.now();
+  await sql.begin((tx) => planMatching(tx, job));
+  return performance.now() - t0;
+}
+
+/** One driver taking every part, one transaction each: each step's time and kind. */
+async function drive(sql: Sql, job: number, steps: { kind: string; ms: number }[]): Promise<void> {
+  for (;;) {
+    const [next] = await sql<{ kind: string }[]>`select kind from watch_parts where job_id = ${job} and not done order by watchlist_id, kind, part limit 1`;
+    const t0 = performance.now();
+    if (!(await sql.begin((tx) => matchPart(tx, job)))) return;
+    steps.push({ kind: next?.kind ?? '?', ms: performance.now() - t0 });
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { enterprises: { type: 'string', default: '400000' }, churn: { type: 'string', default: '0.07' }, numbers: { type: 'string', default: '100000' } },
+  });
+  const enterprises = Number(values.enterprises);
+  const churn = Number(values.churn);
+  const server = await resolveDatabaseUrl();
+  const { url, job } = await register(server, enterprises, churn);
+  const sql = createSql(url, 4);
+  await watchlists(sql, Number(values.numbers));
+  const [changes] = await sql<{ entries: number; entities: number }[]>`select count(*)::int as entries, count(distinct n)::int as entities from import_changes where job_id = ${job}`;
+
+  const results: Record<string, unknown> = {};
+  for (const drivers of [1, 2]) {
+    const planMs = await fresh(sql, job);
+    const steps: { kind: string; ms: number }[] = [];
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: drivers }, () => drive(sql, job, steps)));
+    const wholeMs = performance.now() - t0 + planMs;
+    const [m] = await sql<{ matches: number; digests: number }[]>`
+      select (select count(*) from watch_matches where job_id = ${job})::int as matches, (select count(*) from notifications where job_id = ${job})::int as digests`;
+    console.log(`\n${drivers} driver${drivers === 1 ? '' : 's'}: the whole match ${fmt(wholeMs / 1000, 2)} s (planning ${fmt(planMs, 0)} ms); ${fmt(m?.matches ?? 0)} matches`);
+    console.log(`kind      steps      p50      p95      max (ms)`);
+    for (const kind of ['numbers', 'search']) {
+      const ms = steps.filter((s) => s.kind === kind).map((s) => s.ms);
+      console.log(`${kind.padEnd(8)} ${String(ms.length).padStart(6)} ${fmt(pct(ms, 50), 0).padStart(8)} ${fmt(pct(ms, 95), 0).padStart(8)} ${fmt(Math.max(0, ...ms), 0).padStart(8)}`);
+    }
+    results[`drivers${drivers}`] = { wholeMs, planMs, steps, matches: m?.matches };
+  }
+  console.log(`\nregister of ${fmt(enterprises)} enterprises; the UPDATE changed ${fmt(changes?.entities ?? 0)} entities (${fmt(changes?.entries ?? 0)} change-list entries)`);
+  await sql.end();
+  await mkdir('bench-results', { recursive: true });
+  const file = path.join('bench-results', `watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify({ enterprises, churn, changes, results }, null, 2));
+  console.log(`written to ${file}`);
+  return 0;
+}
+
+main().then(
+  (code) => exitAfterStop(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    return exitAfterStop(1);
+  },
+);
