@@ -1,13 +1,15 @@
 /**
  * How long matching an import against the watchlists takes: 100,000 watched numbers and ten
- * saved searches, against a busy UPDATE (about 27,000 enterprises changed, as `busy`) on a
- * register of full10's size (400,000 enterprises). Prints each step's time (the budget of a
- * call is 2 s), by kind, and the whole match with one driver and with two.
- *   npm run bench:watch                                 # 400,000 enterprises, churn 0.07
- *   npm run bench:watch -- --enterprises 30000 --churn 0.9   # busy's own register
+ * saved searches. Prints each step's time (the budget of a call is 2 s), by kind, and the
+ * whole match with one driver and with two.
+ *   npm run bench:watch                                  # the busy UPDATE: 30,000 enterprises, churn 0.9, through the pipeline
+ *   npm run bench:watch -- --database kbo_bench_register # the register bench:register built (any size), its extract 2
  *
- * The register is loaded by the pipeline (a FULL then the UPDATE) into `kbo_bench_watch`, kept
- * and reused while the size, the churn and the migrations are the same.
+ * The generated register is loaded by the pipeline (a FULL then the UPDATE) into
+ * `kbo_bench_watch`, kept and reused while the size, the churn and the migrations are the same.
+ * (The generator's UPDATE takes minutes beyond 30,000 enterprises: for full10's size and the
+ * real one, build the register in SQL with `npm run bench:register -- --enterprises 400000
+ * --changed 70`, then point this at it.)
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -54,6 +56,16 @@ async function register(server: string, enterprises: number, churn: number): Pro
   await sql.unsafe(`comment on table import_jobs is '${fingerprint.replaceAll("'", "''")}'`);
   await sql.end();
   return { url, job };
+}
+
+/** A register built elsewhere (bench:register): its latest completed import is the one matched. */
+async function existing(server: string, database: string): Promise<{ url: string; job: number }> {
+  const url = databaseUrl(server, database);
+  const sql = createSql(url, 1);
+  const [j] = await sql<{ id: number }[]>`select id from import_jobs where status = ${JOB.completed} order by extract_number desc limit 1`;
+  await sql.end();
+  if (!j) throw new Error(`${database} holds no completed import`);
+  return { url, job: j.id };
 }
 
 /** 100,000 numbers (enterprises and establishments, as a bank's customers would be) and ten saved searches, made again. */
@@ -105,12 +117,11 @@ async function drive(sql: Sql, job: number, steps: { kind: string; ms: number }[
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { enterprises: { type: 'string', default: '400000' }, churn: { type: 'string', default: '0.07' }, numbers: { type: 'string', default: '100000' } },
+    options: { enterprises: { type: 'string', default: '30000' }, churn: { type: 'string', default: '0.9' }, numbers: { type: 'string', default: '100000' }, database: { type: 'string' } },
   });
-  const enterprises = Number(values.enterprises);
   const churn = Number(values.churn);
   const server = await resolveDatabaseUrl();
-  const { url, job } = await register(server, enterprises, churn);
+  const { url, job } = values.database ? await existing(server, values.database) : await register(server, Number(values.enterprises), churn);
   const sql = createSql(url, 4);
   await watchlists(sql, Number(values.numbers));
   const [changes] = await sql<{ entries: number; entities: number }[]>`select count(*)::int as entries, count(distinct n)::int as entities from import_changes where job_id = ${job}`;
@@ -132,6 +143,8 @@ async function main(): Promise<number> {
     }
     results[`drivers${drivers}`] = { wholeMs, planMs, steps, matches: m?.matches };
   }
+  const [size] = await sql<{ n: number }[]>`select count(*)::int as n from enterprises where is_current`;
+  const enterprises = size?.n ?? 0;
   console.log(`\nregister of ${fmt(enterprises)} enterprises; the UPDATE changed ${fmt(changes?.entities ?? 0)} entities (${fmt(changes?.entries ?? 0)} change-list entries)`);
   await sql.end();
   await mkdir('bench-results', { recursive: true });

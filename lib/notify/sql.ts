@@ -42,12 +42,13 @@ const claimedColumns = (sql: Queryable) =>
  * The next notification due (or one of `ids`), claimed for `leaseSeconds`: its attempt counted,
  * another process's claim skipped. A claim whose holder died is taken again once its lease ends.
  */
+/* A watchlist's test ("Send a test") is sent by the call that made it, by its id, and by no one else. */
 export async function claimDue(sql: Queryable, leaseSeconds: number, ids?: number[], withoutDigests = false): Promise<Claimed | undefined> {
   const [row] = await sql<Claimed[]>`
     with due as (
       select id from notifications
       where status in ('pending', 'sending') and next_attempt_at <= now() and (status = 'pending' or lease_until < now())
-        ${ids ? sql`and id = any(${ids}::bigint[])` : sql``}
+        ${ids ? sql`and id = any(${ids}::bigint[])` : sql`and event <> 'watch.test'`}
         ${withoutDigests ? sql`and watchlist_id is null` : sql``}
       order by next_attempt_at, id
       limit 1

@@ -128,7 +128,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
     }
     const matches = [...bySubject].map(([subject, cs]) => {
       const moved = cs.map((c) => rows.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
-      const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments'));
+      const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments' || c.t === 'branches'));
       return { subject, kind: own?.change ?? 'modified', changes: moved.flatMap((m) => describeRows(m, subject)), rows: moved };
     });
     await tx`

@@ -95,7 +95,8 @@ export async function searchPart(
           union all
           (select c.establishment_number from establishments c where ${stood(tx, 'c', n, 'after')} and ${from(tx`c.establishment_number`)} order by 1 limit ${size + 1})
         ) x order by n limit ${size + 1}`
-    : await tx<{ n: string }[]>`select c.n from import_changes c where c.job_id = ${job.id} and ${from(tx`c.n`)} order by c.n limit ${size + 1}`;
+    : // Entities, not entries (an entity has one per table it changed in).
+      await tx<{ n: string }[]>`select distinct c.n from import_changes c where c.job_id = ${job.id} and ${from(tx`c.n`)} order by c.n limit ${size + 1}`;
   const next = rows.length > size ? (rows[size] as { n: string }).n : null;
   const candidates = [...new Set((next === null ? rows : rows.filter((r) => r.n < next)).map((r) => r.n))];
   if (candidates.length === 0) return { subjects: [], next };

@@ -60,6 +60,20 @@ describe('a match in words', () => {
     ).toEqual(['name "A" ended', 'commercial name "B" added']);
   });
 
+  it('says a branch’s rows as its own, and what changed of an address at the same place', () => {
+    expect(words({ table: 'addresses', entity: '9.000.000.092', ended: [], started: [{ type_of_address: 'ABBR', zipcode: '1000', municipality_nl: 'Brussel' }] }, E)).toEqual([
+      'branch 9.000.000.092: branch address 1000 Brussel added',
+    ]);
+    expect(
+      words({
+        table: 'addresses',
+        entity: E,
+        ended: [{ type_of_address: 'REGO', zipcode: '3000', municipality_nl: 'Leuven', street_nl: 'Kerkstraat', house_number: '1', date_striking_off: null }],
+        started: [{ type_of_address: 'REGO', zipcode: '3000', municipality_nl: 'Leuven', street_nl: 'Kerkstraat', house_number: '1', date_striking_off: '2025-06-02' }],
+      }),
+    ).toEqual(['seat Kerkstraat 1, 3000 Leuven: date striking off ∅ → 2025-06-02']);
+  });
+
   it('reads changes written before the words were', () => {
     expect(said({ table: 'enterprises', field: 'status', before: 'AC', after: 'ST' })).toBe('enterprises.status AC → ST');
     expect(said({ table: 'contacts', after: 'value: x' })).toBe('contacts + value: x');

@@ -1,4 +1,5 @@
 import { KBO_TABLES, tableSpec, type DataTableName } from '../kbo/spec';
+import { BRANCH_ID } from '../kbo/values';
 
 /**
  * What an import did to a watched entity, in words an officer reads: `status AC → ST`,
@@ -60,7 +61,13 @@ function pairKey(table: string, r: Row): string | null {
 }
 
 function pairSaid(table: string, before: Row, after: Row): string {
-  if (table === 'addresses') return `${ADDRESS_TYPE[str(after.type_of_address) ?? ''] ?? 'address'} moved from ${address(before)} to ${address(after)}`;
+  if (table === 'addresses') {
+    const kind = ADDRESS_TYPE[str(after.type_of_address) ?? ''] ?? 'address';
+    if (address(before) !== address(after)) return `${kind} moved from ${address(before)} to ${address(after)}`;
+    // The same place: what else changed (struck off, its other language, extra details).
+    const fields = Object.keys(after).filter((f) => str(before[f]) !== str(after[f]));
+    return `${kind} ${address(after)}: ${fields.map((f) => `${FIELD[f] ?? f.replaceAll('_', ' ')} ${str(before[f]) ?? '∅'} → ${str(after[f]) ?? '∅'}`).join(', ')}`;
+  }
   if (table === 'denominations') return `${NAME_TYPE[str(after.type_of_denomination) ?? ''] ?? 'name'} "${str(before.denomination) ?? ''}" → "${str(after.denomination) ?? ''}"`;
   return `contact ${str(after.contact_type) ?? ''} ${str(before.value) ?? ''} → ${str(after.value) ?? ''}`;
 }
@@ -71,7 +78,7 @@ function pairSaid(table: string, before: Row, after: Row): string {
  */
 export function describeRows(m: MatchRows, subject: string = m.entity): MatchChange[] {
   const entity = m.entity;
-  const of = entity === subject || ONE_ROW.has(m.table) ? '' : `${entity.includes('.') && entity.length === 13 ? 'establishment' : 'branch'} ${entity}: `;
+  const of = entity === subject || ONE_ROW.has(m.table) ? '' : `${BRANCH_ID.test(entity) ? 'branch' : 'establishment'} ${entity}: `;
   if (ONE_ROW.has(m.table) && m.started.length === 1 && m.ended.length === 1) {
     const [before, after] = [m.ended[0] as Row, m.started[0] as Row];
     const whose = entity === subject ? '' : `${ONE[m.table]} ${entity}: `;

@@ -38,7 +38,7 @@ export default async function WatchlistPage({ params }: { params: Promise<{ id: 
     );
   }
   const { w, matches, sent } = read.data;
-  const byJob = new Map<number, FeedMatch[]>();
+  const byJob = new Map<number, (FeedMatch & { total: number })[]>();
   for (const m of matches) byJob.set(m.jobId, [...(byJob.get(m.jobId) ?? []), m]);
   return (
     <div className="space-y-6">
@@ -77,7 +77,8 @@ export default async function WatchlistPage({ params }: { params: Promise<{ id: 
               ) : (
                 `import #${jobId}`
               )}{' '}
-              · {ms.length} {ms.length === 1 ? 'entity' : 'entities'}
+              · {ms[0]?.total.toLocaleString('en')} {ms[0]?.total === 1 ? 'entity' : 'entities'}
+              {(ms[0]?.total ?? 0) > ms.length ? ` (the first ${ms.length} here; the feed has them all)` : ''}
               {ms.some((m) => m.withdrawnAt) && <span className="ml-2 text-amber-800"> rolled back: these changes no longer stand</span>}
             </h3>
             <ul className="mt-2 space-y-2 text-sm">

@@ -66,8 +66,8 @@ export function NewWatchlist() {
           </p>
           {made.invalid.length > 0 && (
             <ul className="list-disc pl-5" data-testid="watchlist-invalid">
-              {made.invalid.slice(0, 20).map((i) => (
-                <li key={i.value}>
+              {made.invalid.slice(0, 20).map((i, k) => (
+                <li key={`${k}-${i.value}`}>
                   <code>{i.value}</code>: {i.message}
                 </li>
               ))}

@@ -15,7 +15,10 @@ const FIRST_LIST = 'Followed companies';
 export function Follow({ number, followedIn, lists }: { number: string; followedIn: { id: number; name: string }[]; lists: { id: number; name: string }[] }) {
   const router = useRouter();
   const open = lists.filter((l) => !followedIn.some((f) => f.id === l.id));
-  const [target, setTarget] = useState<string>(open[0] ? String(open[0].id) : 'new');
+  const [chosen, setChosen] = useState<string | null>(null);
+  // What was chosen while it is still one to follow in (after a Follow it may not be), else the first.
+  const target = chosen !== null && (chosen === 'new' || open.some((l) => String(l.id) === chosen)) ? chosen : open[0] ? String(open[0].id) : 'new';
+  const setTarget = setChosen;
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
