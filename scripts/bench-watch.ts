@@ -117,7 +117,7 @@ async function drive(sql: Sql, job: number, steps: { kind: string; ms: number }[
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { enterprises: { type: 'string', default: '30000' }, churn: { type: 'string', default: '0.9' }, numbers: { type: 'string', default: '100000' }, database: { type: 'string' } },
+    options: { enterprises: { type: 'string', default: '30000' }, churn: { type: 'string', default: '0.9' }, numbers: { type: 'string', default: '100000' }, database: { type: 'string' }, drivers: { type: 'string', default: '1,2' } },
   });
   const churn = Number(values.churn);
   const server = await resolveDatabaseUrl();
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   const [changes] = await sql<{ entries: number; entities: number }[]>`select count(*)::int as entries, count(distinct n)::int as entities from import_changes where job_id = ${job}`;
 
   const results: Record<string, unknown> = {};
-  for (const drivers of [1, 2]) {
+  for (const drivers of (values.drivers as string).split(',').map(Number)) {
     const planMs = await fresh(sql, job);
     const steps: { kind: string; ms: number }[] = [];
     const t0 = performance.now();

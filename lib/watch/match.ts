@@ -1,5 +1,5 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { ident, identList, type Fragment } from '../db/sql';
+import { ident, identList } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
@@ -57,20 +57,57 @@ type Part = { watchlist_id: number; kind: 'numbers' | 'search'; part: number; lo
  * The numbers a part follows: a range of the watchlist's own; for a saved search, the changed
  * entities it holds for, the next part planned from where this one stops.
  */
-// A fragment is a thenable (awaiting one runs it): it leaves an async function wrapped.
-async function watchedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, part: Part): Promise<{ watched: Fragment }> {
+async function watchedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, part: Part): Promise<string[]> {
   if (part.kind === 'numbers') {
-    return {
-      watched: tx`select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
-        and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`,
-    };
+    const rows = await tx<{ number: string }[]>`
+      select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
+        and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`;
+    return rows.map((r) => r.number);
   }
   const found = part.search ? await searchPart(tx, job, part.search, part.lo, partSize()) : { subjects: [], next: null };
   if (found.next !== null) {
     await tx`update watch_parts set hi = ${found.next} where job_id = ${job.id} and watchlist_id = ${part.watchlist_id} and kind = 'search' and part = ${part.part}`;
     await tx`insert into watch_parts (job_id, watchlist_id, kind, part, lo) values (${job.id}, ${part.watchlist_id}, 'search', ${part.part + 1}, ${found.next}) on conflict do nothing`;
   }
-  return { watched: tx`select unnest(${found.subjects}::text[]) as number` };
+  return found.subjects;
+}
+
+/**
+ * Each changed entity of the import tied to the watched number it belongs to: itself, or its
+ * enterprise (an establishment's, a branch's rows, as they stood at extract n: current then, or
+ * ended by it). Read for all the part's numbers at once (`= any`, each partial index of the
+ * enterprise's key once), not a probe per number.
+ */
+async function changedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, watched: string[]): Promise<{ t: string; n: string; change: string; subject: string }[]> {
+  if (watched.length === 0) return [];
+  const n = job.n;
+  const ties = await tx<{ entity: string; subject: string }[]>`
+    select establishment_number as entity, enterprise_number as subject from establishments
+      where is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n}
+    union all
+    select establishment_number, enterprise_number from establishments
+      where not is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n} and deleted_at_extract >= ${n}
+    union all
+    select branch_id, enterprise_number from branches where is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n}
+    union all
+    select branch_id, enterprise_number from branches
+      where not is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n} and deleted_at_extract >= ${n}`;
+  const subjectsOf = new Map<string, Set<string>>(watched.map((w) => [w, new Set([w])]));
+  for (const t of ties) {
+    const set = subjectsOf.get(t.entity);
+    if (set) set.add(t.subject);
+    else subjectsOf.set(t.entity, new Set([t.subject]));
+  }
+  const entities = [...subjectsOf.keys()];
+  // What the import did to them: its change list's entries; for a FULL into an empty register
+  // (which lists none: it added the register), every table that has their rows.
+  const changes = job.initial
+    ? await tx<{ t: string; n: string; change: string }[]>`${KBO_TABLES.map(
+        (spec) => tx`select distinct ${spec.table}::text as t, x.${ident(tx, spec.key)} as n, 'added'::text as change
+                     from ${ident(tx, spec.table)} x where x.${ident(tx, spec.key)} = any(${entities}::text[]) and x.extract_number = ${n}`,
+      ).reduce((a, b) => tx`${a} union all ${b}`)}`
+    : await tx<{ t: string; n: string; change: string }[]>`select t, n, change from import_changes where job_id = ${job.id} and n = any(${entities}::text[])`;
+  return changes.flatMap((c) => [...(subjectsOf.get(c.n) ?? [])].map((subject) => ({ ...c, subject })));
 }
 
 /**
@@ -88,34 +125,8 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
     order by p.watchlist_id, p.kind, p.part limit 1 for update of p skip locked`;
   if (!part) return false;
   const n = job.n;
-  const { watched } = await watchedOf(tx, { id: jobId, n, initial: job.initial }, part);
-  // What the import did to an entity: its change list's entries; for a FULL into an empty
-  // register (which lists none: it added the register), every table that has its rows.
-  const changesOf = (entity: Fragment) =>
-    job.initial
-      ? KBO_TABLES.map(
-          (spec) => tx`select ${spec.table}::text as t, ${entity} as n, 'added'::text as change
-                       where exists (select 1 from ${ident(tx, spec.table)} x where x.${ident(tx, spec.key)} = ${entity} and x.extract_number = ${n})`,
-        ).reduce((a, b) => tx`${a} union all ${b}`)
-      : tx`select t, n, change from import_changes c where c.job_id = ${jobId} and c.n = ${entity}`;
-  // Each changed entity of the import, tied to the watched number it belongs to: itself, or its
-  // enterprise (an establishment's, a branch's rows, as they were before or after the import).
-  const changed = await tx<{ t: string; n: string; change: string; subject: string }[]>`
-    with watched as (${watched}),
-    -- An establishment's or a branch's rows as they stood at extract n: current then, or ended by it.
-    ties as (
-      select number as entity, number as subject from watched
-      union
-      select e.establishment_number, e.enterprise_number from watched w
-      join lateral (select establishment_number, enterprise_number from establishments e
-                    where e.enterprise_number = w.number and e.extract_number <= ${n} and (e.deleted_at_extract is null or e.deleted_at_extract >= ${n})) e on true
-      union
-      select b.branch_id, b.enterprise_number from watched w
-      join lateral (select branch_id, enterprise_number from branches b
-                    where b.enterprise_number = w.number and b.extract_number <= ${n} and (b.deleted_at_extract is null or b.deleted_at_extract >= ${n})) b on true
-    )
-    select c.t, c.n, c.change, ties.subject from ties
-    join lateral (${changesOf(tx`ties.entity`)}) c on true`;
+  const watched = await watchedOf(tx, { id: jobId, n, initial: job.initial }, part);
+  const changed = await changedOf(tx, { id: jobId, n, initial: job.initial }, watched);
   if (changed.length > 0) {
     const rows = await movedRows(tx, n, changed);
     const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();

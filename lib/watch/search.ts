@@ -14,12 +14,13 @@ import { fold, zipcodesOf } from '../register/sql/places';
 
 export type SavedSearch = Pick<SearchQuery, 'q' | 'nace' | 'place' | 'form' | 'status'>;
 
-/** The rows of alias `a` that stood just before extract `n` (`before`) or just after it. */
-function stood(sql: Queryable, a: string, n: number, side: 'before' | 'after'): Fragment {
+/** The rows of alias `a` that stood just before extract `n` (`before`), just after it, or on either side. */
+function stood(sql: Queryable, a: string, n: number, side: 'before' | 'after' | 'either'): Fragment {
   const x = ident(sql, a);
+  if (side === 'either') return sql`(${x}.extract_number <= ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract >= ${n}))`;
   return side === 'after'
-    ? sql`${x}.extract_number <= ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract > ${n})`
-    : sql`${x}.extract_number < ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract >= ${n})`;
+    ? sql`(${x}.extract_number <= ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract > ${n}))`
+    : sql`(${x}.extract_number < ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract >= ${n}))`;
 }
 
 /** The search, resolved once per part: a place's postcodes, a name's folded prefix, a number. */
@@ -48,28 +49,6 @@ export async function resolveSearch(sql: Queryable, s: SavedSearch): Promise<Res
     }
   }
   return out;
-}
-
-/** The search as a condition on entity number `e` (a fragment), as the register stood on `side` of extract `n`. */
-export function searchHeld(sql: Queryable, f: ResolvedSearch, e: Fragment, n: number, side: 'before' | 'after'): Fragment {
-  if (f.empty) return sql`false`;
-  const parts: Fragment[] = [];
-  if (f.form !== undefined || f.status !== undefined) {
-    parts.push(sql`exists (select 1 from enterprises x where x.enterprise_number = ${e} and ${stood(sql, 'x', n, side)}
-      ${f.form !== undefined ? sql`and x.juridical_form = ${f.form}` : sql``}
-      ${f.status !== undefined ? sql`and x.status = ${f.status}` : sql``})`);
-  } else {
-    parts.push(sql`(exists (select 1 from enterprises x where x.enterprise_number = ${e} and ${stood(sql, 'x', n, side)})
-      or exists (select 1 from establishments x where x.establishment_number = ${e} and ${stood(sql, 'x', n, side)}))`);
-  }
-  if (f.nace !== undefined) parts.push(sql`exists (select 1 from activities x where x.entity_number = ${e} and x.nace_code = ${f.nace} and ${stood(sql, 'x', n, side)})`);
-  if (f.zips !== undefined) parts.push(sql`exists (select 1 from addresses x where x.entity_number = ${e} and x.zipcode = any(${f.zips}::text[]) and ${stood(sql, 'x', n, side)})`);
-  if (f.number !== undefined) parts.push(sql`${e} = ${f.number}`);
-  if (f.prefix !== undefined) {
-    parts.push(sql`exists (select 1 from denominations x where x.entity_number = ${e} and ${stood(sql, 'x', n, side)}
-      and kbo_fold(x.denomination) collate "C" >= ${f.prefix.lo} and kbo_fold(x.denomination) collate "C" < ${f.prefix.hi})`);
-  }
-  return parts.reduce((a, b) => sql`${a} and ${b}`);
 }
 
 /**
@@ -102,17 +81,63 @@ export async function searchPart(
   if (candidates.length === 0) return { subjects: [], next };
   const f = await resolveSearch(tx, search);
   // An establishment's or a branch's enterprise, as either stood on one side of the import or the other.
-  // (Before a FULL into an empty register nothing stood: only after counts.)
-  const either = (a: string) => tx`${ident(tx, a)}.extract_number <= ${n} and (${ident(tx, a)}.deleted_at_extract is null or ${ident(tx, a)}.deleted_at_extract >= ${n})`;
-  const subjects = job.initial
-    ? tx`select n as s from cand`
-    : tx`select n as s from cand
-         union select e.enterprise_number from cand join establishments e on e.establishment_number = cand.n and ${either('e')}
-         union select b.enterprise_number from cand join branches b on b.branch_id = cand.n and ${either('b')}`;
-  const found = await tx<{ s: string }[]>`
-    with cand as (select unnest(${candidates}::text[]) as n), subj as (${subjects})
-    select s from subj where (${searchHeld(tx, f, tx`subj.s`, n, 'after')})
-      ${job.initial ? tx`` : tx`or (${searchHeld(tx, f, tx`subj.s`, n, 'before')})`}
-    order by s`;
-  return { subjects: found.map((r) => r.s), next };
+  const tied = job.initial
+    ? []
+    : await tx<{ s: string }[]>`
+        select e.enterprise_number as s from establishments e where e.establishment_number = any(${candidates}::text[]) and ${stood(tx, 'e', n, 'either')} and e.enterprise_number is not null
+        union select b.enterprise_number from branches b where b.branch_id = any(${candidates}::text[]) and ${stood(tx, 'b', n, 'either')} and b.enterprise_number is not null`;
+  const subjects = [...new Set([...candidates, ...tied.map((r) => r.s)])];
+  const held = await searchHolds(tx, f, subjects, n, job.initial);
+  return { subjects: subjects.filter((x) => held.has(x)).sort(), next };
 }
+
+/**
+ * Of `subjects`, those the search held for on either side of extract `n` (after only, for a FULL
+ * into an empty register). Each table the search asks of is read once for all of them (`= any`,
+ * an index scan per partition), its rows marked with the sides they stood on, and the filters
+ * are tried here: a probe per entity and filter costs more than the reading.
+ */
+async function searchHolds(tx: Tx, f: ResolvedSearch, subjects: string[], n: number, initial: boolean): Promise<Set<string>> {
+  if (f.empty || subjects.length === 0) return new Set();
+  const sides = initial ? (['after'] as const) : (['before', 'after'] as const);
+  type Facts = { b: boolean; a: boolean };
+  const read = async (rows: Promise<{ k: string; b: boolean; a: boolean }[]>) => {
+    const out = new Map<string, Facts>();
+    for (const r of await rows) {
+      const x = out.get(r.k) ?? { b: false, a: false };
+      out.set(r.k, { b: x.b || r.b, a: x.a || r.a });
+    }
+    return out;
+  };
+  const marks = (a: string) => tx`${stood(tx, a, n, 'before')} as b, ${stood(tx, a, n, 'after')} as a`;
+  const within = (a: string) => stood(tx, a, n, 'either');
+  const enterpriseOnly = f.form !== undefined || f.status !== undefined;
+  const own = await read(
+    enterpriseOnly
+      ? tx<{ k: string; b: boolean; a: boolean }[]>`
+          select x.enterprise_number as k, ${marks('x')} from enterprises x where x.enterprise_number = any(${subjects}::text[]) and ${within('x')}
+            ${f.form !== undefined ? tx`and x.juridical_form = ${f.form}` : tx``} ${f.status !== undefined ? tx`and x.status = ${f.status}` : tx``}`
+      : tx<{ k: string; b: boolean; a: boolean }[]>`
+          select x.enterprise_number as k, ${marks('x')} from enterprises x where x.enterprise_number = any(${subjects}::text[]) and ${within('x')}
+          union all
+          select x.establishment_number, ${marks('x')} from establishments x where x.establishment_number = any(${subjects}::text[]) and ${within('x')}`,
+  );
+  const filters: Map<string, Facts>[] = [own];
+  if (f.nace !== undefined) {
+    filters.push(await read(tx`select x.entity_number as k, ${marks('x')} from activities x where x.entity_number = any(${subjects}::text[]) and x.nace_code = ${f.nace} and ${within('x')}`));
+  }
+  if (f.zips !== undefined) {
+    filters.push(await read(tx`select x.entity_number as k, ${marks('x')} from addresses x where x.entity_number = any(${subjects}::text[]) and x.zipcode = any(${f.zips}::text[]) and ${within('x')}`));
+  }
+  if (f.number !== undefined) filters.push(new Map(subjects.includes(f.number) ? [[f.number, { b: true, a: true }]] : []));
+  if (f.prefix !== undefined) {
+    filters.push(
+      await read(tx`
+        select x.entity_number as k, ${marks('x')} from denominations x where x.entity_number = any(${subjects}::text[]) and ${within('x')}
+          and kbo_fold(x.denomination) collate "C" >= ${f.prefix.lo} and kbo_fold(x.denomination) collate "C" < ${f.prefix.hi}`),
+    );
+  }
+  // Every filter on the same side: the search held for it then.
+  return new Set(subjects.filter((x) => sides.some((side) => filters.every((m) => (side === 'after' ? m.get(x)?.a : m.get(x)?.b)))));
+}
+
