@@ -19,9 +19,9 @@ import { RegisterModel, zipExtract } from '../lib/generator';
 import { driveImport, JOB, prepareImport } from '../lib/imports';
 import { createWatchlist } from '../lib/watch';
 import { matchPart, planMatching } from '../lib/watch/match';
+import { fmt } from './bench/report';
 
 const DB = 'kbo_bench_watch';
-const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;

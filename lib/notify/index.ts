@@ -7,4 +7,4 @@
 export { appLink, eventTargets, notifyChannels, type Channel } from './config';
 export { deliverDue, deliverNow, emailBody, lastError, retryDelaySeconds } from './deliver';
 export { notify, NOTIFY_EVENTS, notifyWatchlist, recordPing, type NotifyEvent } from './events';
-export { jobNotifications, lastPing, recentNotifications, type NotificationView } from './sql';
+export { jobNotifications, lastPing, recentNotifications, watchlistNotifications, type NotificationView } from './sql';

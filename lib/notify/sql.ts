@@ -116,6 +116,11 @@ export async function recentNotifications(sql: Queryable, limit: number): Promis
   return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where channel <> 'healthcheck' order by id desc limit ${limit}`;
 }
 
+/** A watchlist's digests, withdrawals and tests, newest first. */
+export async function watchlistNotifications(sql: Queryable, watchlistId: number, limit: number): Promise<NotificationView[]> {
+  return sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where watchlist_id = ${watchlistId} order by id desc limit ${limit}`;
+}
+
 /** The monitor's latest ping (HEALTHCHECK_URL), if any. */
 export async function lastPing(sql: Queryable): Promise<NotificationView | null> {
   const [p] = await sql<NotificationView[]>`select ${viewColumns(sql)} from notifications where channel = 'healthcheck' order by id desc limit 1`;

@@ -3,6 +3,7 @@ import { ident, type Fragment } from '../db/sql';
 import { parseRegisterNumber } from '../register/query/number';
 import { looksLikeNumber, type SearchQuery } from '../register/query/search-query';
 import { fold, zipcodesOf } from '../register/sql/places';
+import { prefixEnd } from '../register/sql/search';
 
 /**
  * A saved search tried on the entities an import changed: an entity is the search's when the
@@ -42,11 +43,7 @@ export async function resolveSearch(sql: Queryable, s: SavedSearch): Promise<Res
   } else if (s.q) {
     const folded = await fold(sql as Sql, s.q);
     if (!folded) out.empty = true;
-    else {
-      const points = [...folded];
-      const last = points.pop() as string;
-      out.prefix = { lo: folded, hi: points.join('') + String.fromCodePoint((last.codePointAt(0) as number) + 1) };
-    }
+    else out.prefix = { lo: folded, hi: prefixEnd(folded) };
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from '../db/client';
 import { isoTime } from '../db/sql';
 import { ImportFailure } from '../errors';
-import { deliverNow, lastError, notifyWatchlist, NOTIFY_EVENTS } from '../notify';
+import { deliverNow, lastError, notifyWatchlist, NOTIFY_EVENTS, watchlistNotifications, type NotificationView } from '../notify';
 import type { FeedMatch } from './feed';
 import { getWatchlist, type Watcher } from './watchlists';
 
@@ -20,28 +20,12 @@ export async function latestMatches(sql: Queryable, who: Watcher, id: number, ea
     order by m.job_id desc, m.number`;
 }
 
-export interface Delivery {
-  id: number;
-  jobId: number | null;
-  event: string;
-  channel: string;
-  recipient: string;
-  status: string;
-  attempts: number;
-  createdAt: string;
-  deliveredAt: string | null;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-}
+export type Delivery = NotificationView;
 
 /** A watchlist's digests, withdrawals and tests, newest first, each with its attempts and its last error. */
 export async function deliveries(sql: Queryable, who: Watcher, id: number, limit = 50): Promise<Delivery[]> {
   await getWatchlist(sql, who, id);
-  return sql<Delivery[]>`
-    select id::float8 as id, job_id as "jobId", event, channel, recipient, status, attempts, ${isoTime(sql, 'created_at')} as "createdAt",
-           ${isoTime(sql, 'delivered_at')} as "deliveredAt", case when status = 'pending' then ${isoTime(sql, 'next_attempt_at')} end as "nextAttemptAt",
-           last_error as "lastError"
-    from notifications where watchlist_id = ${id} order by id desc limit ${limit}`;
+  return watchlistNotifications(sql, id, limit);
 }
 
 /** The caller's watchlists that follow `number` by name (a saved search's entities change with the register). */

@@ -41,7 +41,7 @@ export function filterSql(sql: Sql, f: SearchQuery & { zips?: string[] }): Filte
 }
 
 /** The next string after every string that starts with `prefix`, in bytewise (C) order. */
-function prefixEnd(prefix: string): string {
+export function prefixEnd(prefix: string): string {
   const points = [...prefix];
   const last = points.pop() as string;
   return points.join('') + String.fromCodePoint((last.codePointAt(0) as number) + 1);
