@@ -61,6 +61,7 @@ async function register(server: string, enterprises: number, churn: number): Pro
 /** A register built elsewhere (bench:register): its latest completed import is the one matched. */
 async function existing(server: string, database: string): Promise<{ url: string; job: number }> {
   const url = databaseUrl(server, database);
+  await applyMigrations(url);
   const sql = createSql(url, 1);
   const [j] = await sql<{ id: number }[]>`select id from import_jobs where status = ${JOB.completed} order by extract_number desc limit 1`;
   await sql.end();
@@ -99,7 +100,8 @@ async function watchlists(sql: Sql, numbers: number): Promise<void> {
 async function fresh(sql: Sql, job: number): Promise<number> {
   await sql`delete from notifications where job_id = ${job}`;
   await sql`delete from watch_matches where job_id = ${job}`;
-  await sql`delete from watch_parts where job_id = ${job}`;
+  await sql`delete from watch_steps where job_id = ${job}`;
+  await sql`delete from watch_subjects where job_id = ${job}`;
   const t0 = performance.now();
   await sql.begin((tx) => planMatching(tx, job));
   return performance.now() - t0;
@@ -108,7 +110,7 @@ async function fresh(sql: Sql, job: number): Promise<number> {
 /** One driver taking every part, one transaction each: each step's time and kind. */
 async function drive(sql: Sql, job: number, steps: { kind: string; ms: number }[]): Promise<void> {
   for (;;) {
-    const [next] = await sql<{ kind: string }[]>`select kind from watch_parts where job_id = ${job} and not done order by watchlist_id, kind, part limit 1`;
+    const [next] = await sql<{ kind: string }[]>`select phase as kind from watch_steps where job_id = ${job} and not done order by part limit 1`;
     const t0 = performance.now();
     if (!(await sql.begin((tx) => matchPart(tx, job)))) return;
     steps.push({ kind: next?.kind ?? '?', ms: performance.now() - t0 });
@@ -137,7 +139,7 @@ async function main(): Promise<number> {
       select (select count(*) from watch_matches where job_id = ${job})::int as matches, (select count(*) from notifications where job_id = ${job})::int as digests`;
     console.log(`\n${drivers} driver${drivers === 1 ? '' : 's'}: the whole match ${fmt(wholeMs / 1000, 2)} s (planning ${fmt(planMs, 0)} ms); ${fmt(m?.matches ?? 0)} matches`);
     console.log(`kind      steps      p50      p95      max (ms)`);
-    for (const kind of ['numbers', 'search']) {
+    for (const kind of ['subjects', 'match', 'digest']) {
       const ms = steps.filter((s) => s.kind === kind).map((s) => s.ms);
       console.log(`${kind.padEnd(8)} ${String(ms.length).padStart(6)} ${fmt(pct(ms, 50), 0).padStart(8)} ${fmt(pct(ms, 95), 0).padStart(8)} ${fmt(Math.max(0, ...ms), 0).padStart(8)}`);
     }

@@ -259,7 +259,7 @@ export const importJobs = pgTable(
     undoStepAt: timestamp('undo_step_at', { withTimezone: true }),
     /** When its status last changed (every move sets it): a job resumed or applied a moment ago has not stalled. */
     movedAt: timestamp('moved_at', { withTimezone: true }),
-    /** A completed import whose matching against the watchlists is yet to be planned (watch_parts). */
+    /** A completed import whose matching against the watchlists is yet to be planned (watch_steps). */
     watchPending: boolean('watch_pending').notNull().default(false),
   },
   (t) => [
@@ -738,29 +738,49 @@ export const watchlistMembers = pgTable(
   (t) => [primaryKey({ columns: [t.watchlistId, t.number] }), index('watchlist_members_number_idx').on(t.number)],
 );
 
-/** A completed import's matching against the watchlists, in parts: a range of one watchlist's numbers each (lib/watch/match.ts). */
-export const watchParts = pgTable(
-  'watch_parts',
+/**
+ * A completed import's matching against every watchlist at once, in steps (lib/watch/match.ts):
+ * `subjects`, a range of the entities its change list names, each tied to the numbers it
+ * concerns (watch_subjects); then `match`, a range of those numbers, each worked out once and
+ * matched to every watchlist that follows it by number or by search; then `digest`, one per
+ * watchlist with matches. Each range's step plans the next when it is taken.
+ */
+export const watchSteps = pgTable(
+  'watch_steps',
   {
     jobId: integer('job_id')
       .notNull()
       .references(() => importJobs.id, { onDelete: 'cascade' }),
-    watchlistId: integer('watchlist_id')
-      .notNull()
-      .references(() => watchlists.id, { onDelete: 'cascade' }),
-    /**
-     * `numbers`: a range of the watchlist's numbers, planned at once. `search`: a range of the
-     * entities the import changed (of the whole register, for a FULL into an empty one) tried
-     * against its saved search; each part plans the next when it is taken.
-     */
-    kind: text('kind').notNull().default('numbers'),
+    phase: text('phase').notNull(),
+    /** The range's place in its phase; a digest's, its watchlist's id. */
     part: integer('part').notNull(),
     /** The range [lo, hi) of numbers; null: open on that side. */
     lo: text('lo'),
     hi: text('hi'),
+    /** A digest's watchlist. */
+    watchlistId: integer('watchlist_id').references(() => watchlists.id, { onDelete: 'cascade' }),
+    /** The watchlists this matching is for: those made before it was planned (ids up to this). */
+    upto: integer('upto').notNull(),
     done: boolean('done').notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.watchlistId, t.kind, t.part] }), oneOf('watch_parts_kind_check', t.kind, ['numbers', 'search'])],
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.phase, t.part] }),
+    index('watch_steps_watchlist_idx').on(t.watchlistId),
+    oneOf('watch_steps_phase_check', t.phase, ['subjects', 'match', 'digest']),
+  ],
+);
+
+/** Each entity an import changed tied to the numbers it concerns: itself and, for an establishment's or a branch's, its enterprise. */
+export const watchSubjects = pgTable(
+  'watch_subjects',
+  {
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => importJobs.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    entity: text('entity').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.subject, t.entity] })],
 );
 
 /** The order of every watchlist's feed (watch_matches.feed_seq). */

@@ -1,5 +1,6 @@
 import type { PendingQuery, Row } from 'postgres';
 import type { Queryable, Sql } from './client';
+import { partitionOf, partitionTable } from './partitions';
 
 export type Fragment = PendingQuery<Row[]>;
 
@@ -87,4 +88,23 @@ export async function probingKeys<T>(tx: Queryable, statements: () => Promise<T>
  */
 export async function withoutJit(tx: Queryable): Promise<void> {
   await tx`select set_config('jit', 'off', true)`;
+}
+
+/**
+ * A read of register table `table` for many keys, a branch per hash partition that holds some,
+ * each given only its own keys (`union all`): `each(partition, keys)` writes one branch. A
+ * `key = any(keys)` on the partitioned table hands every partition's index the whole array, 32
+ * look-ups per key where one does. Null when there are no keys.
+ */
+export function eachPartition(sql: Queryable, table: string, keys: Iterable<string>, each: (partition: Fragment, keys: string[]) => Fragment): Fragment | null {
+  const s = sql as Sql;
+  const parts = new Map<number, string[]>();
+  for (const k of keys) {
+    const p = partitionOf(k);
+    const list = parts.get(p);
+    if (list) list.push(k);
+    else parts.set(p, [k]);
+  }
+  const branches = [...parts].sort(([a], [b]) => a - b).map(([p, ks]) => each(ident(s, partitionTable(table, p)), ks));
+  return branches.length === 0 ? null : branches.reduce((a, b) => s`${a} union all ${b}`);
 }

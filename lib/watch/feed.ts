@@ -31,7 +31,8 @@ export async function withdrawMatches(tx: Tx, jobId: number): Promise<void> {
       { webhookUrl: w.webhook_url, email: w.email },
     );
   }
-  await tx`delete from watch_parts where job_id = ${jobId}`;
+  await tx`delete from watch_steps where job_id = ${jobId}`;
+  await tx`delete from watch_subjects where job_id = ${jobId}`;
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
 

@@ -1,156 +1,230 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { ident, identList } from '../db/sql';
+import { eachPartition, ident, withoutJit } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
-import { searchPart, type SavedSearch } from './search';
-import { describeRows, said, type MatchChange, type MatchRows } from './words';
+import { resolveSearch, searchFacts, type SavedSearch } from './search';
+import { movedRows } from './moved';
+import { describeRows, said, type MatchChange } from './words';
 
 /**
- * Matching a completed import's changes against the watchlists, after its change list is
- * worked out, in parts a driver takes one at a time like everything else (the page, the CLI,
- * the cron): a range of WATCH_PART_SIZE of one watchlist's numbers each (for a saved search, of the entities the import changed).
+ * Matching a completed import's changes against every watchlist at once, after its change list
+ * is worked out, in steps a driver takes one at a time like everything else (the page, the CLI,
+ * the cron), each in a transaction of its own:
  *
- * A watched enterprise is matched by its own rows and by those of its establishments and
- * branches (an establishment closed, its address moved); a watched establishment by its own.
+ * 1. `subjects`: a range of WATCH_PART_SIZE entities the change list names (for a FULL into an
+ *    empty register, that it loaded), each tied to the numbers it concerns: itself, and an
+ *    establishment's or a branch's enterprise (watch_subjects).
+ * 2. `match`: a range of WATCH_PART_SIZE of those numbers. Which watchlists follow each (by
+ *    number, or by a saved search that held for it before or after the import) is read once for
+ *    all of them; what changed is worked out once per number followed, and written for each
+ *    watchlist that follows it.
+ * 3. `digest`: one per watchlist with matches.
+ *
  * Which entities changed comes from the change list (import_changes: rows re-issued unchanged
  * are no change there); what changed, from the rows the import started and ended for them,
  * netted the same way: a field before and after where one row of a one-row table was replaced,
- * each row added or ended otherwise.
+ * each row added or ended otherwise. The register's tables are read a branch per partition
+ * (eachPartition), and never with JIT.
  */
 
-/** Numbers of one watchlist per part (for a saved search: entities the import changed). */
+/** Entities, then numbers, per step. */
 const partSize = () => env().WATCH_PART_SIZE;
 const TABLE_ORDER = new Map<string, number>(KBO_TABLES.map((t, i) => [t.table, i]));
 
-const HISTORY = ['id', 'extract_number', 'snapshot_date', 'is_current', 'deleted_at_extract', 'primary_name'];
+type Job = { id: number; n: number; initial: boolean };
+type Phase = 'subjects' | 'match' | 'digest';
+type Step = { phase: Phase; part: number; lo: string | null; watchlist_id: number | null; upto: number };
 
+/** A watchlist that follows something still: a revoked API key's follow nothing any more. */
+const live = (tx: Tx) => tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
 
 /**
- * Plans a completed import's matching, once (the job's `watch_pending`): a part per range of
- * each watchlist's numbers (a watchlist of a saved search only has none yet). In the caller's
- * transaction, which holds the job's row.
+ * Plans a completed import's matching, once (the job's `watch_pending`): its first step, for the
+ * watchlists there are now. In the caller's transaction, which holds the job's row.
  */
 export async function planMatching(tx: Tx, jobId: number): Promise<void> {
-  // A revoked API key's watchlists follow nothing any more.
-  const live = tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
-  await tx`
-    insert into watch_parts (job_id, watchlist_id, kind, part, lo, hi)
-    select ${jobId}, watchlist_id, 'numbers', (rn - 1) / ${partSize()},
-           case when rn = 1 then null else number end,
-           lead(number) over (partition by watchlist_id order by number)
-    from (select watchlist_id, number, row_number() over (partition by watchlist_id order by number) as rn from watchlist_members) m
-    where (rn - 1) % ${partSize()} = 0
-      and exists (select 1 from watchlists w where w.id = m.watchlist_id and ${live})
-    on conflict do nothing`;
-  // A saved search's first part; each plans the next as it is taken.
-  await tx`
-    insert into watch_parts (job_id, watchlist_id, kind, part, lo, hi)
-    select ${jobId}, w.id, 'search', 0, null, null from watchlists w where w.search is not null and ${live}
-    on conflict do nothing`;
+  const [w] = await tx<{ upto: number | null }[]>`select max(w.id) as upto from watchlists w where ${live(tx)}`;
+  if (w?.upto != null) {
+    await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'subjects', 0, ${w.upto}) on conflict do nothing`;
+  }
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
 
-type Part = { watchlist_id: number; kind: 'numbers' | 'search'; part: number; lo: string | null; hi: string | null; search: SavedSearch | null };
-
 /**
- * The numbers a part follows: a range of the watchlist's own; for a saved search, the changed
- * entities it holds for, the next part planned from where this one stops.
+ * The next `size` numbers of a range from `lo`, and where the next range starts (null: none):
+ * the step's row gets its end, and the next step is planned, so another driver can take it.
  */
-async function watchedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, part: Part): Promise<string[]> {
-  if (part.kind === 'numbers') {
-    const rows = await tx<{ number: string }[]>`
-      select m.number from watchlist_members m where m.watchlist_id = ${part.watchlist_id}
-        and (${part.lo}::text is null or m.number >= ${part.lo}) and (${part.hi}::text is null or m.number < ${part.hi})`;
-    return rows.map((r) => r.number);
+async function range(tx: Tx, job: Job, step: Step, rows: { n: string }[], size: number): Promise<string[]> {
+  const next = rows.length > size ? (rows[size] as { n: string }).n : null;
+  if (next !== null) {
+    await tx`update watch_steps set hi = ${next} where job_id = ${job.id} and phase = ${step.phase} and part = ${step.part}`;
+    await tx`insert into watch_steps (job_id, phase, part, lo, upto) values (${job.id}, ${step.phase}, ${step.part + 1}, ${next}, ${step.upto}) on conflict do nothing`;
   }
-  const found = part.search ? await searchPart(tx, job, part.search, part.lo, partSize()) : { subjects: [], next: null };
-  if (found.next !== null) {
-    await tx`update watch_parts set hi = ${found.next} where job_id = ${job.id} and watchlist_id = ${part.watchlist_id} and kind = 'search' and part = ${part.part}`;
-    await tx`insert into watch_parts (job_id, watchlist_id, kind, part, lo) values (${job.id}, ${part.watchlist_id}, 'search', ${part.part + 1}, ${found.next}) on conflict do nothing`;
-  }
-  return found.subjects;
+  return [...new Set((next === null ? rows : rows.slice(0, size)).map((r) => r.n))];
 }
 
-/**
- * Each changed entity of the import tied to the watched number it belongs to: itself, or its
- * enterprise (an establishment's, a branch's rows, as they stood at extract n: current then, or
- * ended by it). Read for all the part's numbers at once (`= any`, each partial index of the
- * enterprise's key once), not a probe per number.
- */
-async function changedOf(tx: Tx, job: { id: number; n: number; initial: boolean }, watched: string[]): Promise<{ t: string; n: string; change: string; subject: string }[]> {
-  if (watched.length === 0) return [];
+/** Step 1: a range of the changed entities, each tied to itself and to its enterprise (as either stood on one side of the import or the other). */
+async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
   const n = job.n;
-  const ties = await tx<{ entity: string; subject: string }[]>`
-    select establishment_number as entity, enterprise_number as subject from establishments
-      where is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n}
-    union all
-    select establishment_number, enterprise_number from establishments
-      where not is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n} and deleted_at_extract >= ${n}
-    union all
-    select branch_id, enterprise_number from branches where is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n}
-    union all
-    select branch_id, enterprise_number from branches
-      where not is_current and enterprise_number = any(${watched}::text[]) and extract_number <= ${n} and deleted_at_extract >= ${n}`;
-  const subjectsOf = new Map<string, Set<string>>(watched.map((w) => [w, new Set([w])]));
-  for (const t of ties) {
-    const set = subjectsOf.get(t.entity);
-    if (set) set.add(t.subject);
-    else subjectsOf.set(t.entity, new Set([t.subject]));
+  const size = partSize();
+  // Entities, not entries (an entity has one per table it changed in); for a FULL into an empty
+  // register, the enterprises, establishments and branches it loaded.
+  const loaded = (table: string, key: string) => tx`
+    (select x.${tx(key)} as n from ${tx(table)} x where x.is_current and x.extract_number <= ${n} and (${step.lo}::text is null or x.${tx(key)} >= ${step.lo})
+     order by 1 limit ${size + 1})`;
+  const rows = job.initial
+    ? await tx<{ n: string }[]>`
+        select n from (${loaded('enterprises', 'enterprise_number')} union all ${loaded('establishments', 'establishment_number')} union all ${loaded('branches', 'branch_id')}) x
+        order by n limit ${size + 1}`
+    : await tx<{ n: string }[]>`
+        select distinct c.n from import_changes c where c.job_id = ${job.id} and (${step.lo}::text is null or c.n >= ${step.lo}) order by c.n limit ${size + 1}`;
+  const entities = await range(tx, job, step, rows, size);
+  const either = (a: string) => tx`${tx(a)}.extract_number <= ${n} and (${tx(a)}.deleted_at_extract is null or ${tx(a)}.deleted_at_extract >= ${n})`;
+  const establishments = eachPartition(tx, 'establishments', entities, (p, keys) => tx`
+    select x.enterprise_number as subject, x.establishment_number as entity from ${p} x
+    where x.establishment_number = any(${keys}::text[]) and ${either('x')} and x.enterprise_number is not null`);
+  const branches = eachPartition(tx, 'branches', entities, (p, keys) => tx`
+    select x.enterprise_number as subject, x.branch_id as entity from ${p} x
+    where x.branch_id = any(${keys}::text[]) and ${either('x')} and x.enterprise_number is not null`);
+  const ties = establishments && branches ? await tx<{ subject: string; entity: string }[]>`${establishments} union all ${branches}` : [];
+  const subjects = [...entities, ...ties.map((t) => t.subject)];
+  const tied = [...entities, ...ties.map((t) => t.entity)];
+  if (subjects.length > 0) {
+    await tx`
+      insert into watch_subjects (job_id, subject, entity)
+      select ${job.id}, s, e from unnest(${subjects}::text[], ${tied}::text[]) as t(s, e) on conflict do nothing`;
   }
-  const entities = [...subjectsOf.keys()];
-  // What the import did to them: its change list's entries; for a FULL into an empty register
-  // (which lists none: it added the register), every table that has their rows.
-  const changes = job.initial
-    ? await tx<{ t: string; n: string; change: string }[]>`${KBO_TABLES.map(
-        (spec) => tx`select distinct ${spec.table}::text as t, x.${ident(tx, spec.key)} as n, 'added'::text as change
-                     from ${ident(tx, spec.table)} x where x.${ident(tx, spec.key)} = any(${entities}::text[]) and x.extract_number = ${n}`,
-      ).reduce((a, b) => tx`${a} union all ${b}`)}`
-    : await tx<{ t: string; n: string; change: string }[]>`select t, n, change from import_changes where job_id = ${job.id} and n = any(${entities}::text[])`;
-  return changes.flatMap((c) => [...(subjectsOf.get(c.n) ?? [])].map((subject) => ({ ...c, subject })));
+}
+
+type Hit = { watchlist: number; number: string };
+
+/**
+ * Which watchlists follow each number of a match step: by number (watchlist_members), or by a
+ * saved search that held for it on a side of the import. Only the watchlists the matching is
+ * for, each locked against deletion until the step commits.
+ */
+async function followers(tx: Tx, job: Job, step: Step, numbers: string[]): Promise<Hit[]> {
+  const lists = await tx<{ id: number; search: SavedSearch | null }[]>`
+    select w.id, w.search from watchlists w where w.id <= ${step.upto} and ${live(tx)} order by w.id for key share`;
+  if (lists.length === 0) return [];
+  const ids = lists.map((w) => w.id);
+  const hits: Hit[] = await tx<{ watchlist: number; number: string }[]>`
+    select m.watchlist_id as watchlist, m.number from watchlist_members m where m.number = any(${numbers}::text[]) and m.watchlist_id = any(${ids}::int[])`;
+  const searches = lists.filter((w) => w.search !== null);
+  if (searches.length > 0) {
+    const resolved = [];
+    for (const w of searches) resolved.push({ id: w.id, f: await resolveSearch(tx, w.search as SavedSearch) });
+    const facts = await searchFacts(tx, job.n, numbers, resolved.map((r) => r.f), job.initial);
+    for (const { id, f } of resolved) for (const x of numbers) if (facts.holds(f, x)) hits.push({ watchlist: id, number: x });
+  }
+  return hits;
 }
 
 /**
- * Takes one part not yet done (another driver's is skipped) and writes its matches and its
- * mark in the caller's transaction: a crash leaves it for the next driver, and no match is
+ * What the import did to each number followed: its change-list entries and those of its
+ * establishments and branches (for a FULL into an empty register, which lists none, every table
+ * that has their rows: all added).
+ */
+async function entriesOf(tx: Tx, job: Job, numbers: string[]): Promise<{ t: string; n: string; change: string; subject: string }[]> {
+  const tied = await tx<{ subject: string; entity: string }[]>`
+    select subject, entity from watch_subjects where job_id = ${job.id} and subject = any(${numbers}::text[])`;
+  if (!job.initial) {
+    return tx<{ t: string; n: string; change: string; subject: string }[]>`
+      select c.t, c.n, c.change, s.subject from watch_subjects s join import_changes c on c.job_id = s.job_id and c.n = s.entity
+      where s.job_id = ${job.id} and s.subject = any(${numbers}::text[])`;
+  }
+  const subjectsOf = new Map<string, string[]>();
+  for (const t of tied) subjectsOf.set(t.entity, [...(subjectsOf.get(t.entity) ?? []), t.subject]);
+  const branches = KBO_TABLES.flatMap((spec) => {
+    const q = eachPartition(tx, spec.table, subjectsOf.keys(), (p, keys) => tx`
+      select distinct ${spec.table}::text as t, x.${ident(tx, spec.key)} as n from ${p} x where x.${ident(tx, spec.key)} = any(${keys}::text[]) and x.extract_number = ${job.n}`);
+    return q ? [q] : [];
+  });
+  if (branches.length === 0) return [];
+  const found = await tx<{ t: string; n: string }[]>`${branches.reduce((a, b) => tx`${a} union all ${b}`)}`;
+  return found.flatMap((c) => (subjectsOf.get(c.n) ?? []).map((subject) => ({ ...c, change: 'added', subject })));
+}
+
+/** Step 2: a range of the numbers the import concerns, matched to every watchlist that follows them. */
+async function matchStep(tx: Tx, job: Job, step: Step): Promise<void> {
+  const size = partSize();
+  const rows = await tx<{ n: string }[]>`
+    select distinct subject as n from watch_subjects where job_id = ${job.id} and (${step.lo}::text is null or subject >= ${step.lo}) order by 1 limit ${size + 1}`;
+  const numbers = await range(tx, job, step, rows, size);
+  const hits = numbers.length > 0 ? await followers(tx, job, step, numbers) : [];
+  if (hits.length === 0) return;
+  const followed = [...new Set(hits.map((h) => h.number))];
+  const changed = await entriesOf(tx, job, followed);
+  const moved = await movedRows(tx, job.n, changed);
+  const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
+  // In the tables' order, then the entities': the same import says the same words anywhere.
+  const order = (c: { t: string; n: string }) => `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}`;
+  for (const c of [...changed].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
+    const list = bySubject.get(c.subject);
+    if (list) list.push(c);
+    else bySubject.set(c.subject, [c]);
+  }
+  const content = [...bySubject].map(([subject, cs]) => {
+    const rowsOf = cs.map((c) => moved.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
+    const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments' || c.t === 'branches'));
+    return { number: subject, kind: own?.change ?? 'modified', changes: rowsOf.flatMap((m) => describeRows(m, subject)), rows: rowsOf };
+  });
+  
+  // What changed of each number once, joined to each watchlist that follows it.
+  await tx`
+    insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, changes, rows)
+    select h.watchlist, ${job.id}, ${job.n}, c.number, c.kind, c.changes, c.rows
+    from unnest(${hits.map((h) => h.watchlist)}::int[], ${hits.map((h) => h.number)}::text[]) as h(watchlist, number)
+      join jsonb_to_recordset(${JSON.stringify(content)}::jsonb) as c(number text, kind text, changes jsonb, rows jsonb) on c.number = h.number
+    on conflict do nothing`;
+}
+
+/**
+ * Whether `step` ended its phase: none of the phase left, and its last range done (the drivers
+ * that mark its last steps take a lock per job and phase after marking theirs, so the one that
+ * comes last sees every step done). That one plans the next phase.
+ */
+async function phaseEnded(tx: Tx, job: Job, step: Step): Promise<boolean> {
+  await tx`select pg_advisory_xact_lock(hashtext(${`kbo-watch-phase:${job.id}:${step.phase}`}))`;
+  const [r] = await tx<{ ended: boolean }[]>`
+    select not exists (select 1 from watch_steps where job_id = ${job.id} and phase = ${step.phase} and not done)
+       and exists (select 1 from watch_steps where job_id = ${job.id} and phase = ${step.phase} and done and hi is null) as ended`;
+  return Boolean(r?.ended);
+}
+
+/**
+ * Takes one step not yet done (another driver's is skipped) and writes what it found and its
+ * mark in the caller's transaction: a crash leaves it for the next driver, and nothing is
  * written twice. False when none is left.
  */
 export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
-  const [job] = await tx<{ n: number; initial: boolean }[]>`
+  const [j] = await tx<{ n: number; initial: boolean }[]>`
     select extract_number as n, mode = 'initial' as initial from import_jobs where id = ${jobId} and status = 'completed' for key share`;
-  if (!job) return false;
-  const [part] = await tx<Part[]>`
-    select p.watchlist_id, p.kind, p.part, p.lo, p.hi, w.search from watch_parts p join watchlists w on w.id = p.watchlist_id
-    where p.job_id = ${jobId} and not p.done
-    order by p.watchlist_id, p.kind, p.part limit 1 for update of p skip locked`;
-  if (!part) return false;
-  const n = job.n;
-  const watched = await watchedOf(tx, { id: jobId, n, initial: job.initial }, part);
-  const changed = await changedOf(tx, { id: jobId, n, initial: job.initial }, watched);
-  if (changed.length > 0) {
-    const rows = await movedRows(tx, n, changed);
-    const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
-    // In the tables' order, then the entities': the same import says the same words anywhere.
-    const order = (c: { t: string; n: string }) => `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}`;
-    for (const c of [...changed].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
-      const list = bySubject.get(c.subject);
-      if (list) list.push(c);
-      else bySubject.set(c.subject, [c]);
+  if (!j) return false;
+  const [step] = await tx<Step[]>`
+    select phase, part, lo, watchlist_id, upto from watch_steps where job_id = ${jobId} and not done
+    order by part limit 1 for update skip locked`;
+  if (!step) return false;
+  const job: Job = { id: jobId, n: j.n, initial: j.initial };
+  await withoutJit(tx);
+  if (step.phase === 'subjects') await subjectsStep(tx, job, step);
+  else if (step.phase === 'match') await matchStep(tx, job, step);
+  else if (step.watchlist_id !== null) await digest(tx, jobId, job.n, step.watchlist_id);
+  await tx`update watch_steps set done = true where job_id = ${jobId} and phase = ${step.phase} and part = ${step.part}`;
+  if (step.phase === 'subjects' && (await phaseEnded(tx, job, step))) {
+    await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'match', 0, ${step.upto}) on conflict do nothing`;
+  } else if (step.phase === 'match' && (await phaseEnded(tx, job, step))) {
+    // A digest for each watchlist with matches (locked, so that one deleted meanwhile is not planned).
+    const lists = await tx<{ id: number }[]>`
+      select w.id from watchlists w where w.id in (select distinct watchlist_id from watch_matches where job_id = ${jobId}) order by w.id for key share`;
+    if (lists.length > 0) {
+      await tx`
+        insert into watch_steps (job_id, phase, part, watchlist_id, upto)
+        select ${jobId}, 'digest', id, id, ${step.upto} from unnest(${lists.map((w) => w.id)}::int[]) as id on conflict do nothing`;
     }
-    const matches = [...bySubject].map(([subject, cs]) => {
-      const moved = cs.map((c) => rows.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
-      const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments' || c.t === 'branches'));
-      return { subject, kind: own?.change ?? 'modified', changes: moved.flatMap((m) => describeRows(m, subject)), rows: moved };
-    });
-    await tx`
-      insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, changes, rows)
-      select ${part.watchlist_id}, ${jobId}, ${n}, m.number, m.kind, m.changes, m.rows
-      from jsonb_to_recordset(${JSON.stringify(matches.map((m) => ({ number: m.subject, kind: m.kind, changes: m.changes, rows: m.rows })))}::jsonb)
-        as m(number text, kind text, changes jsonb, rows jsonb)
-      on conflict do nothing`;
+    await tx`delete from watch_subjects where job_id = ${jobId}`;
   }
-  await tx`update watch_parts set done = true where job_id = ${jobId} and watchlist_id = ${part.watchlist_id} and kind = ${part.kind} and part = ${part.part}`;
-  await digestWhenDone(tx, jobId, n, part.watchlist_id);
   return true;
 }
 
@@ -158,15 +232,10 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
 export const DIGEST_MATCHES = 1_000;
 
 /**
- * Once the last part of a watchlist's matching is done, its digest, when it has matches:
- * exactly one per watchlist and import. The drivers that mark its last parts take a lock per
- * watchlist and import after marking theirs, so the one that comes last sees every part done
- * (the unique key of the notification makes a second one nothing anyway).
+ * A watchlist's digest of the import, when it has matches: exactly one per watchlist and import
+ * (its step is taken once; the unique key of the notification makes a second one nothing anyway).
  */
-async function digestWhenDone(tx: Tx, jobId: number, extractNumber: number, watchlistId: number): Promise<void> {
-  await tx`select pg_advisory_xact_lock(hashtext(${`kbo-watch-digest:${watchlistId}:${jobId}`}))`;
-  const [left] = await tx<{ n: number }[]>`select count(*)::int as n from watch_parts where job_id = ${jobId} and watchlist_id = ${watchlistId} and not done`;
-  if ((left?.n ?? 1) > 0) return;
+async function digest(tx: Tx, jobId: number, extractNumber: number, watchlistId: number): Promise<void> {
   const matches = await tx<{ number: string; kind: string; changes: MatchChange[] }[]>`
     select number, kind, changes from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null order by number limit ${DIGEST_MATCHES + 1}`;
   if (matches.length === 0) return;
@@ -190,54 +259,11 @@ async function digestWhenDone(tx: Tx, jobId: number, extractNumber: number, watc
   );
 }
 
-/** The rows extract `n` started and ended of each changed entity, netted (a row ended and started again as it was is neither). */
-async function movedRows(sql: Queryable, n: number, changed: { t: string; n: string }[]): Promise<Map<string, MatchRows>> {
-  const out = new Map<string, MatchRows>();
-  for (const spec of KBO_TABLES) {
-    const keys = [...new Set(changed.filter((c) => c.t === spec.table).map((c) => c.n))];
-    if (keys.length === 0) continue;
-    const columns = spec.columns.map((c) => c.column);
-    const found = await sql<{ k: string; r: Record<string, unknown>; s: boolean }[]>`
-      select ${ident(sql, spec.key)} as k, to_jsonb(x) - ${HISTORY}::text[] as r, extract_number = ${n} as s
-      from (select ${identList(sql, [...columns, 'extract_number'])} from ${ident(sql, spec.table)}
-            where ${ident(sql, spec.key)} = any(${keys}::text[]) and (extract_number = ${n} or deleted_at_extract = ${n})) x`;
-    const byKey = new Map<string, { k: string; r: Record<string, unknown>; s: boolean }[]>();
-    // In the rows' own order, not the table's: the same import says the same words anywhere.
-    for (const f of [...found].sort((a, b) => (canon(a.r) < canon(b.r) ? -1 : canon(a.r) > canon(b.r) ? 1 : 0))) {
-      const list = byKey.get(f.k);
-      if (list) list.push(f);
-      else byKey.set(f.k, [f]);
-    }
-    for (const k of keys) {
-      const mine = byKey.get(k) ?? [];
-      // Net: each ended row that started again as it was cancels one of its twins.
-      const endedBy = new Map<string, Record<string, unknown>[]>();
-      for (const f of mine.filter((x) => !x.s)) {
-        const c = canon(f.r);
-        const list = endedBy.get(c);
-        if (list) list.push(f.r);
-        else endedBy.set(c, [f.r]);
-      }
-      const added: Record<string, unknown>[] = [];
-      for (const f of mine.filter((x) => x.s)) {
-        const twins = endedBy.get(canon(f.r));
-        if (twins?.length) twins.pop();
-        else added.push(f.r);
-      }
-      out.set(`${spec.table}\u0000${k}`, { table: spec.table, entity: k, started: added, ended: [...endedBy.values()].flat() });
-    }
-  }
-  return out;
-}
-
-/** A row's content as one string: equal rows, equal strings. */
-const canon = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
-
 /** How far a job's matching has come: parts done of all (0 of 0: nothing to match). */
 export async function matchingProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number; pending: boolean }> {
   const [r] = await sql<{ done: number; total: number; pending: boolean }[]>`
-    select (select count(*) filter (where done) from watch_parts where job_id = ${jobId})::int as done,
-           (select count(*) from watch_parts where job_id = ${jobId})::int as total,
+    select (select count(*) filter (where done) from watch_steps where job_id = ${jobId})::int as done,
+           (select count(*) from watch_steps where job_id = ${jobId})::int as total,
            (select watch_pending from import_jobs where id = ${jobId}) as pending`;
   return { done: r?.done ?? 0, total: r?.total ?? 0, pending: Boolean(r?.pending) };
 }

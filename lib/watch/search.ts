@@ -1,5 +1,5 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { ident, type Fragment } from '../db/sql';
+import { eachPartition, ident, type Fragment } from '../db/sql';
 import { parseRegisterNumber } from '../register/query/number';
 import { looksLikeNumber, type SearchQuery } from '../register/query/search-query';
 import { fold, zipcodesOf } from '../register/sql/places';
@@ -48,93 +48,71 @@ export async function resolveSearch(sql: Queryable, s: SavedSearch): Promise<Res
   return out;
 }
 
-/**
- * The entities of one search part that are the search's, and where the next part starts (null:
- * this was the last). The part's candidates are the next `size` entities from `lo` the import
- * changed, each with its enterprise (an establishment's, a branch's); for a FULL into an empty
- * register, every entity it loaded.
- */
-export async function searchPart(
-  tx: Tx,
-  job: { id: number; n: number; initial: boolean },
-  search: SavedSearch,
-  lo: string | null,
-  size: number,
-): Promise<{ subjects: string[]; next: string | null }> {
-  const n = job.n;
-  const from = (column: Fragment) => tx`(${lo}::text is null or ${column} >= ${lo})`;
-  // The part's range: the candidates from lo up to (not including) the (size+1)th.
-  const rows = job.initial
-    ? await tx<{ n: string }[]>`
-        select n from (
-          (select c.enterprise_number as n from enterprises c where ${stood(tx, 'c', n, 'after')} and ${from(tx`c.enterprise_number`)} order by 1 limit ${size + 1})
-          union all
-          (select c.establishment_number from establishments c where ${stood(tx, 'c', n, 'after')} and ${from(tx`c.establishment_number`)} order by 1 limit ${size + 1})
-        ) x order by n limit ${size + 1}`
-    : // Entities, not entries (an entity has one per table it changed in).
-      await tx<{ n: string }[]>`select distinct c.n from import_changes c where c.job_id = ${job.id} and ${from(tx`c.n`)} order by c.n limit ${size + 1}`;
-  const next = rows.length > size ? (rows[size] as { n: string }).n : null;
-  const candidates = [...new Set((next === null ? rows : rows.filter((r) => r.n < next)).map((r) => r.n))];
-  if (candidates.length === 0) return { subjects: [], next };
-  const f = await resolveSearch(tx, search);
-  // An establishment's or a branch's enterprise, as either stood on one side of the import or the other.
-  const tied = job.initial
-    ? []
-    : await tx<{ s: string }[]>`
-        select e.enterprise_number as s from establishments e where e.establishment_number = any(${candidates}::text[]) and ${stood(tx, 'e', n, 'either')} and e.enterprise_number is not null
-        union select b.enterprise_number from branches b where b.branch_id = any(${candidates}::text[]) and ${stood(tx, 'b', n, 'either')} and b.enterprise_number is not null`;
-  const subjects = [...new Set([...candidates, ...tied.map((r) => r.s)])];
-  const held = await searchHolds(tx, f, subjects, n, job.initial);
-  return { subjects: subjects.filter((x) => held.has(x)).sort(), next };
-}
+type Sides = { b: boolean; a: boolean };
 
 /**
- * Of `subjects`, those the search held for on either side of extract `n` (after only, for a FULL
- * into an empty register). Each table the search asks of is read once for all of them (`= any`,
- * an index scan per partition), its rows marked with the sides they stood on, and the filters
- * are tried here: a probe per entity and filter costs more than the reading.
+ * What the saved searches ask of a part's numbers, read once for all the searches and all the
+ * numbers (each table a branch per partition, see eachPartition), with the sides of extract `n`
+ * each row stood on: their own row (an enterprise's form and status, or an establishment), the
+ * activities of the searches' NACE codes, the addresses at their places, the names under their
+ * prefixes. Then `holds` tries a search on a number here: a probe per number and filter costs
+ * more than the reading.
  */
-async function searchHolds(tx: Tx, f: ResolvedSearch, subjects: string[], n: number, initial: boolean): Promise<Set<string>> {
-  if (f.empty || subjects.length === 0) return new Set();
-  const sides = initial ? (['after'] as const) : (['before', 'after'] as const);
-  type Facts = { b: boolean; a: boolean };
-  const read = async (rows: Promise<{ k: string; b: boolean; a: boolean }[]>) => {
-    const out = new Map<string, Facts>();
-    for (const r of await rows) {
-      const x = out.get(r.k) ?? { b: false, a: false };
-      out.set(r.k, { b: x.b || r.b, a: x.a || r.a });
+export async function searchFacts(tx: Tx, n: number, subjects: string[], searches: ResolvedSearch[], initial: boolean) {
+  const live = searches.filter((f) => !f.empty);
+  const marks = tx`${stood(tx, 'x', n, 'before')} as b, ${stood(tx, 'x', n, 'after')} as a`;
+  const either = stood(tx, 'x', n, 'either');
+  const grouped = async <R extends Sides & { k: string }>(table: string, branch: (from: Fragment, keys: string[]) => Fragment, wanted: boolean) => {
+    const out = new Map<string, R[]>();
+    const query = wanted ? eachPartition(tx, table, subjects, branch) : null;
+    for (const r of query ? await tx<R[]>`${query}` : []) {
+      const list = out.get(r.k);
+      if (list) list.push(r);
+      else out.set(r.k, [r]);
     }
     return out;
   };
-  const marks = (a: string) => tx`${stood(tx, a, n, 'before')} as b, ${stood(tx, a, n, 'after')} as a`;
-  const within = (a: string) => stood(tx, a, n, 'either');
-  const enterpriseOnly = f.form !== undefined || f.status !== undefined;
-  const own = await read(
-    enterpriseOnly
-      ? tx<{ k: string; b: boolean; a: boolean }[]>`
-          select x.enterprise_number as k, ${marks('x')} from enterprises x where x.enterprise_number = any(${subjects}::text[]) and ${within('x')}
-            ${f.form !== undefined ? tx`and x.juridical_form = ${f.form}` : tx``} ${f.status !== undefined ? tx`and x.status = ${f.status}` : tx``}`
-      : tx<{ k: string; b: boolean; a: boolean }[]>`
-          select x.enterprise_number as k, ${marks('x')} from enterprises x where x.enterprise_number = any(${subjects}::text[]) and ${within('x')}
-          union all
-          select x.establishment_number, ${marks('x')} from establishments x where x.establishment_number = any(${subjects}::text[]) and ${within('x')}`,
-  );
-  const filters: Map<string, Facts>[] = [own];
-  if (f.nace !== undefined) {
-    filters.push(await read(tx`select x.entity_number as k, ${marks('x')} from activities x where x.entity_number = any(${subjects}::text[]) and x.nace_code = ${f.nace} and ${within('x')}`));
-  }
-  if (f.zips !== undefined) {
-    filters.push(await read(tx`select x.entity_number as k, ${marks('x')} from addresses x where x.entity_number = any(${subjects}::text[]) and x.zipcode = any(${f.zips}::text[]) and ${within('x')}`));
-  }
-  if (f.number !== undefined) filters.push(new Map(subjects.includes(f.number) ? [[f.number, { b: true, a: true }]] : []));
-  if (f.prefix !== undefined) {
-    filters.push(
-      await read(tx`
-        select x.entity_number as k, ${marks('x')} from denominations x where x.entity_number = any(${subjects}::text[]) and ${within('x')}
-          and kbo_fold(x.denomination) collate "C" >= ${f.prefix.lo} and kbo_fold(x.denomination) collate "C" < ${f.prefix.hi}`),
+  const naces = [...new Set(live.flatMap((f) => (f.nace === undefined ? [] : [f.nace])))];
+  const zips = [...new Set(live.flatMap((f) => f.zips ?? []))];
+  const prefixes = live.flatMap((f) => (f.prefix ? [f.prefix] : []));
+  type Own = Sides & { k: string; form: string | null; status: string | null; enterprise: boolean };
+  const own = new Map<string, Own[]>();
+  for (const m of [
+    await grouped<Own>('enterprises', (from, keys) => tx`
+      select x.enterprise_number as k, x.juridical_form as form, x.status, true as enterprise, ${marks}
+      from ${from} x where x.enterprise_number = any(${keys}::text[]) and ${either}`, live.length > 0),
+    await grouped<Own>('establishments', (from, keys) => tx`
+      select x.establishment_number as k, null::text as form, null::text as status, false as enterprise, ${marks}
+      from ${from} x where x.establishment_number = any(${keys}::text[]) and ${either}`, live.length > 0),
+  ]) for (const [k, rows] of m) own.set(k, [...(own.get(k) ?? []), ...rows]);
+  const activities = await grouped<Sides & { k: string; nace: string }>('activities', (from, keys) => tx`
+    select x.entity_number as k, x.nace_code as nace, ${marks}
+    from ${from} x where x.entity_number = any(${keys}::text[]) and x.nace_code = any(${naces}::text[]) and ${either}`, naces.length > 0);
+  const addresses = await grouped<Sides & { k: string; zip: string }>('addresses', (from, keys) => tx`
+    select x.entity_number as k, x.zipcode as zip, ${marks}
+    from ${from} x where x.entity_number = any(${keys}::text[]) and x.zipcode = any(${zips}::text[]) and ${either}`, zips.length > 0);
+  // Each name with the prefixes (their places in \`prefixes\`) it falls under, as the register's search compares them.
+  const names = await grouped<Sides & { k: string; under: number[] }>('denominations', (from, keys) => tx`
+    select y.k, y.b, y.a, y.under from (
+      select x.entity_number as k, ${marks},
+             array(select p.i::int from unnest(${prefixes.map((p) => p.lo)}::text[], ${prefixes.map((p) => p.hi)}::text[]) with ordinality as p(lo, hi, i)
+                   where kbo_fold(x.denomination) collate "C" >= p.lo and kbo_fold(x.denomination) collate "C" < p.hi) as under
+      from ${from} x where x.entity_number = any(${keys}::text[]) and ${either}) y
+    where cardinality(y.under) > 0`, prefixes.length > 0);
+  const sides = initial ? (['a'] as const) : (['b', 'a'] as const);
+  /** Whether search `f` held for number `x` on a side of the import: every filter on that same side. */
+  const holds = (f: ResolvedSearch, x: string): boolean => {
+    if (f.empty) return false;
+    if (f.number !== undefined && f.number !== x) return false;
+    const enterpriseOnly = f.form !== undefined || f.status !== undefined;
+    const p = f.prefix ? prefixes.indexOf(f.prefix) + 1 : 0;
+    return sides.some(
+      (side) =>
+        (own.get(x) ?? []).some((r) => r[side] && (!enterpriseOnly || r.enterprise) && (f.form === undefined || r.form === f.form) && (f.status === undefined || r.status === f.status)) &&
+        (f.nace === undefined || (activities.get(x) ?? []).some((r) => r[side] && r.nace === f.nace)) &&
+        (f.zips === undefined || (addresses.get(x) ?? []).some((r) => r[side] && f.zips?.includes(r.zip))) &&
+        (p === 0 || (names.get(x) ?? []).some((r) => r[side] && r.under.includes(p))),
     );
-  }
-  // Every filter on the same side: the search held for it then.
-  return new Set(subjects.filter((x) => sides.some((side) => filters.every((m) => (side === 'after' ? m.get(x)?.a : m.get(x)?.b)))));
+  };
+  return { holds };
 }
-

@@ -173,9 +173,9 @@ export async function updateWatchlist(sql: Sql, who: Watcher, id: number, raw: u
 export async function deleteWatchlist(sql: Sql, who: Watcher, id: number): Promise<{ id: number; deleted: true }> {
   const gone = await sql.begin(async (tx) => {
     await getWatchlist(tx, who, id);
-    // Its matching parts first, as a matching step takes them before the watchlist's row (the
-    // other order deadlocked with one): a part being worked out finishes, then goes.
-    await tx`delete from watch_parts where watchlist_id = ${id}`;
+    // Its digest step first, as the step takes its own row before the watchlist's (the other
+    // order deadlocked with one): a digest being written finishes, then goes.
+    await tx`delete from watch_steps where watchlist_id = ${id}`;
     return tx`delete from watchlists where id = ${id} and (${who.admin} or owner = ${who.owner}) returning id`;
   });
   if (gone.length === 0) throw new ImportFailure('NOT_FOUND', `Watchlist #${id} does not exist (or is not yours).`);

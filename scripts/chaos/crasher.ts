@@ -65,7 +65,7 @@ export class PostgresCrasher {
       : status === 'matching'
         ? // Under way: a part of a watchlist's matching done, another not.
           this.sql`
-          select 1 from watch_parts p where p.done and exists (select 1 from watch_parts q where q.job_id = p.job_id and not q.done) limit 1`
+          select 1 from watch_steps p where p.done and exists (select 1 from watch_steps q where q.job_id = p.job_id and not q.done) limit 1`
         : this.sql`
           select 1 from import_jobs j where j.status = ${status}
             and (j.status <> ${JOB.running} or exists (select 1 from import_job_batches b where b.job_id = j.id and b.status = ${BATCH.completed}))

@@ -65,7 +65,7 @@ export async function matchGroups(sql: Sql): Promise<Map<string, string>> {
 /** Matching not yet done for any import (planned or not). */
 export async function matchingLeft(sql: Sql): Promise<boolean> {
   const [r] = await sql<{ left: boolean }[]>`
-    select exists (select 1 from import_jobs where watch_pending) or exists (select 1 from watch_parts where not done) as left`;
+    select exists (select 1 from import_jobs where watch_pending) or exists (select 1 from watch_steps where not done) as left`;
   return Boolean(r?.left);
 }
 

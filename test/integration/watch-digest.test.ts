@@ -104,7 +104,7 @@ describe('watchlist digests', () => {
     const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
     expect((await t.db`select count(*)::int as n from watch_matches where watchlist_id = ${w.id} and job_id = ${job}`)[0]!.n).toBe(0);
   });
-  it('exactly one per watchlist per import when a driver dies mid-match, its digest written and not committed: the part is taken again, its matches the same', async () => {
+  it('exactly one per watchlist per import when a driver dies in every step of the matching (entities tied, numbers matched, a digest written), each not committed: the step is taken again, its matches the same', async () => {
     const model = new RegisterModel(4403);
     await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 120, '2025-07-01')));
     const who = { owner: 'desk', admin: false };
@@ -120,57 +120,48 @@ describe('watchlist digests', () => {
     // The same job's matching again from the start, as if it had just completed.
     await t.db`delete from notifications where job_id = ${job}`;
     await t.db`delete from watch_matches where job_id = ${job}`;
-    await t.db`delete from watch_parts where job_id = ${job}`;
+    await t.db`delete from watch_steps where job_id = ${job}`;
     await t.db`update import_jobs set watch_pending = true where id = ${job}`;
     await matchSteps(t.db, job, 0);
-    const parts = await t.db<{ n: number }[]>`select count(*)::int as n from watch_parts where job_id = ${job} and watchlist_id = ${a.id}`;
-    expect(parts[0]!.n).toBeGreaterThan(1);
-
-    // A's last part is held while another driver matches everything else.
-    const holder = createSql(t.url, 1);
-    const dying = createSql(t.url, 1);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding!: () => void;
-    const isHeld = new Promise<void>((r) => (holding = r));
-    const hold = holder.begin(async (tx) => {
-      await tx`select 1 from watch_parts where job_id = ${job} and watchlist_id = ${a.id} order by part desc limit 1 for update`;
-      holding();
-      await held;
-    });
-    await isHeld;
-    await matchSteps(t.db, job, Date.now() + 30_000);
     const digests = (w: number) => t.db<{ n: number }[]>`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${w} and event = 'watch.digest'`;
-    expect((await digests(a.id))[0]!.n, 'A waits for its last part').toBe(0);
-    expect((await digests(b.id))[0]!.n).toBe(1);
-    release();
-    await hold;
 
-    // A driver takes that last part, writes its matches and A's digest, and dies before committing.
-    let pid = 0;
-    let took!: () => void;
-    const taken_ = new Promise<void>((r) => (took = r));
-    const died = dying
-      .begin(async (tx) => {
-        pid = (await tx<{ p: number }[]>`select pg_backend_pid() as p`)[0]!.p;
-        expect(await matchPart(tx, job)).toBe(true);
-        expect((await tx<{ n: number }[]>`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${a.id}`)[0]!.n).toBe(1);
-        took();
-        await new Promise((r) => setTimeout(r, 60_000));
-      })
-      .then(
-        () => 'committed',
-        () => 'died',
-      );
-    await taken_;
-    await t.db`select pg_terminate_backend(${pid})`;
-    expect(await died).toBe('died');
-    await dying.end().catch(() => undefined);
-    await holder.end();
-    expect((await digests(a.id))[0]!.n, 'its digest died with it').toBe(0);
+    // Each step: a driver takes it, does all it does, and dies before committing; the next takes it again.
+    const died: Record<string, number> = {};
+    for (;;) {
+      const [next] = await t.db<{ phase: string; part: number }[]>`select phase, part from watch_steps where job_id = ${job} and not done order by part limit 1`;
+      if (!next) break;
+      const sent = async () => (await digests(a.id))[0]!.n + (await digests(b.id))[0]!.n;
+      const before = await sent();
+      const dying = createSql(t.url, 1);
+      let pid = 0;
+      let took!: () => void;
+      const taken_ = new Promise<void>((r) => (took = r));
+      const ended = dying
+        .begin(async (tx) => {
+          pid = (await tx<{ p: number }[]>`select pg_backend_pid() as p`)[0]!.p;
+          expect(await matchPart(tx, job)).toBe(true);
+          took();
+          await new Promise((r) => setTimeout(r, 60_000));
+        })
+        .then(
+          () => 'committed',
+          () => 'died',
+        );
+      await taken_;
+      await t.db`select pg_terminate_backend(${pid})`;
+      expect(await ended).toBe('died');
+      await dying.end().catch(() => undefined);
+      died[next.phase] = (died[next.phase] ?? 0) + 1;
+      const [again] = await t.db<{ done: boolean }[]>`select done from watch_steps where job_id = ${job} and phase = ${next.phase} and part = ${next.part}`;
+      expect(again?.done, `${next.phase} ${next.part} died with its driver`).toBe(false);
+      expect(await sent(), 'a digest stands once its step commits').toBe(before);
+      expect(await t.db.begin((tx) => matchPart(tx, job))).toBe(true);
+    }
+    expect(died.subjects).toBeGreaterThan(1);
+    expect(died.match).toBeGreaterThan(1);
+    expect(died.digest).toBe(2);
 
-    // The next driver takes the part again: the same matches as uninterrupted, one digest each.
-    await matchSteps(t.db, job, Date.now() + 30_000);
+    // The same matches as uninterrupted, one digest each.
     expect(await matchesNow()).toEqual(uninterrupted);
     expect((await digests(a.id))[0]!.n).toBe(1);
     await until(() => taken('/m1').length === 1 && taken('/m2').length === 1, 'both digests arrive');

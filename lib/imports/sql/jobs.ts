@@ -113,7 +113,7 @@ export async function jobOfFile(sql: Queryable, sha256: string): Promise<(JobBri
     select id, extract_number as "extractNumber", status, indexing,
            status = ${JOB.completed} and (watch_pending
              or exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done)
-             or exists (select 1 from watch_parts w where w.job_id = import_jobs.id and not w.done)) as finishing
+             or exists (select 1 from watch_steps w where w.job_id = import_jobs.id and not w.done)) as finishing
     from import_jobs
     where sha256 = ${sha256} and status <> all(${VOID_STATUSES}::text[]) and not preview limit 1`;
   return job;
@@ -177,7 +177,7 @@ export async function nextDrivenJob(sql: Queryable): Promise<number | undefined>
     where not preview and (status = any(${DRIVEN_STATUSES}::text[]) or (status = ${JOB.preparing} and source->>'kind' = 'upload'))
        or (status = ${JOB.completed} and (indexing or cardinality(analyze_pending) > 0))
        or (status = ${JOB.completed} and exists (select 1 from import_change_parts p where p.job_id = import_jobs.id and not p.done))
-       or (status = ${JOB.completed} and (watch_pending or exists (select 1 from watch_parts w where w.job_id = import_jobs.id and not w.done)))
+       or (status = ${JOB.completed} and (watch_pending or exists (select 1 from watch_steps w where w.job_id = import_jobs.id and not w.done)))
     order by id limit 1`;
   return active?.id;
 }
