@@ -107,13 +107,15 @@ async function fresh(sql: Sql, job: number): Promise<number> {
   return performance.now() - t0;
 }
 
-/** One driver taking every part, one transaction each: each step's time and kind. */
+/** One driver taking steps until none is left, one transaction each: each step's time and kind. */
 async function drive(sql: Sql, job: number, steps: { kind: string; ms: number }[]): Promise<void> {
   for (;;) {
     const [next] = await sql<{ kind: string }[]>`select phase as kind from watch_steps where job_id = ${job} and not done order by part limit 1`;
+    if (!next) return;
     const t0 = performance.now();
-    if (!(await sql.begin((tx) => matchPart(tx, job)))) return;
-    steps.push({ kind: next?.kind ?? '?', ms: performance.now() - t0 });
+    // None free: another driver holds the last of a phase, and plans the next as it commits.
+    if (!(await sql.begin((tx) => matchPart(tx, job)))) await new Promise((r) => setTimeout(r, 5));
+    else steps.push({ kind: next.kind, ms: performance.now() - t0 });
   }
 }
 

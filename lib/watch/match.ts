@@ -1,5 +1,5 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { eachPartition, ident, withoutJit } from '../db/sql';
+import { eachPartition, ident, withoutJit, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
@@ -34,28 +34,50 @@ const TABLE_ORDER = new Map<string, number>(KBO_TABLES.map((t, i) => [t.table, i
 
 type Job = { id: number; n: number; initial: boolean };
 type Phase = 'subjects' | 'match' | 'digest';
-type Step = { phase: Phase; part: number; lo: string | null; watchlist_id: number | null; upto: number };
+type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; watchlist_id: number | null; upto: number };
 
 /** A watchlist that follows something still: a revoked API key's follow nothing any more. */
 const live = (tx: Tx) => tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
 
 /**
- * Plans a completed import's matching, once (the job's `watch_pending`): its first step, for the
+ * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, for the
  * watchlists there are now. In the caller's transaction, which holds the job's row.
  */
 export async function planMatching(tx: Tx, jobId: number): Promise<void> {
   const [w] = await tx<{ upto: number | null }[]>`select max(w.id) as upto from watchlists w where ${live(tx)}`;
+  const [job] = await tx<{ initial: boolean }[]>`select mode = 'initial' as initial from import_jobs where id = ${jobId}`;
   if (w?.upto != null) {
-    await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'subjects', 0, ${w.upto}) on conflict do nothing`;
+    if (job?.initial) await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'subjects', 0, ${w.upto}) on conflict do nothing`;
+    else await planRanges(tx, jobId, 'subjects', w.upto, tx`select distinct n as k from import_changes where job_id = ${jobId}`);
   }
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
 
 /**
- * The next `size` numbers of a range from `lo`, and where the next range starts (null: none):
- * the step's row gets its end, and the next step is planned, so another driver can take it.
+ * A phase's steps at once, a range of WATCH_PART_SIZE of `keys` each, so that drivers take them
+ * side by side: every WATCH_PART_SIZE-th key, in one statement (the change list of a busy UPDATE
+ * at the real size has some hundred thousand entities).
  */
-async function range(tx: Tx, job: Job, step: Step, rows: { n: string }[], size: number): Promise<string[]> {
+async function planRanges(tx: Tx, jobId: number, phase: Phase, upto: number, keys: Fragment): Promise<void> {
+  const cuts = await tx<{ k: string }[]>`
+    select k from (select k, row_number() over (order by k) as rn from (${keys}) x) r where (rn - 1) % ${partSize()} = 0 and rn > 1 order by k`;
+  const bounds = [null, ...cuts.map((c) => c.k), null];
+  await tx`
+    insert into watch_steps (job_id, phase, part, lo, hi, upto)
+    select ${jobId}, ${phase}, p.i - 1, p.lo, p.hi, ${upto}
+    from unnest(${bounds.slice(0, -1)}::text[], ${bounds.slice(1)}::text[]) with ordinality as p(lo, hi, i)
+    on conflict do nothing`;
+}
+
+/**
+ * A step's keys. Planned at once, its own range [lo, hi). For a FULL into an empty register
+ * (the whole register, where numbering every key would not fit a step), the next WATCH_PART_SIZE
+ * from `lo`: the step's row gets its end and the next step is planned as it is taken.
+ */
+async function stepKeys(tx: Tx, job: Job, step: Step, read: (limit: number | null) => Promise<{ n: string }[]>): Promise<string[]> {
+  if (!job.initial) return [...new Set((await read(null)).map((r) => r.n))];
+  const size = partSize();
+  const rows = await read(size + 1);
   const next = rows.length > size ? (rows[size] as { n: string }).n : null;
   if (next !== null) {
     await tx`update watch_steps set hi = ${next} where job_id = ${job.id} and phase = ${step.phase} and part = ${step.part}`;
@@ -64,22 +86,26 @@ async function range(tx: Tx, job: Job, step: Step, rows: { n: string }[], size: 
   return [...new Set((next === null ? rows : rows.slice(0, size)).map((r) => r.n))];
 }
 
+/** `key >= lo and key < hi` of a step, either side open when null. */
+const within = (tx: Tx, key: Fragment, step: Step) =>
+  tx`(${step.lo}::text is null or ${key} >= ${step.lo}) and (${step.hi}::text is null or ${key} < ${step.hi})`;
+
 /** Step 1: a range of the changed entities, each tied to itself and to its enterprise (as either stood on one side of the import or the other). */
 async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
   const n = job.n;
-  const size = partSize();
   // Entities, not entries (an entity has one per table it changed in); for a FULL into an empty
   // register, the enterprises, establishments and branches it loaded.
-  const loaded = (table: string, key: string) => tx`
-    (select x.${tx(key)} as n from ${tx(table)} x where x.is_current and x.extract_number <= ${n} and (${step.lo}::text is null or x.${tx(key)} >= ${step.lo})
-     order by 1 limit ${size + 1})`;
-  const rows = job.initial
-    ? await tx<{ n: string }[]>`
-        select n from (${loaded('enterprises', 'enterprise_number')} union all ${loaded('establishments', 'establishment_number')} union all ${loaded('branches', 'branch_id')}) x
-        order by n limit ${size + 1}`
-    : await tx<{ n: string }[]>`
-        select distinct c.n from import_changes c where c.job_id = ${job.id} and (${step.lo}::text is null or c.n >= ${step.lo}) order by c.n limit ${size + 1}`;
-  const entities = await range(tx, job, step, rows, size);
+  const loaded = (table: string, key: string, limit: number) => tx`
+    (select x.${tx(key)} as n from ${tx(table)} x where x.is_current and x.extract_number <= ${n} and ${within(tx, tx`x.${tx(key)}`, step)}
+     order by 1 limit ${limit})`;
+  const entities = await stepKeys(tx, job, step, (limit) =>
+    job.initial
+      ? tx<{ n: string }[]>`
+          select n from (${loaded('enterprises', 'enterprise_number', limit ?? 0)} union all ${loaded('establishments', 'establishment_number', limit ?? 0)}
+                         union all ${loaded('branches', 'branch_id', limit ?? 0)}) x
+          order by n limit ${limit}`
+      : tx<{ n: string }[]>`select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)}`,
+  );
   const either = (a: string) => tx`${tx(a)}.extract_number <= ${n} and (${tx(a)}.deleted_at_extract is null or ${tx(a)}.deleted_at_extract >= ${n})`;
   const establishments = eachPartition(tx, 'establishments', entities, (p, keys) => tx`
     select x.enterprise_number as subject, x.establishment_number as entity from ${p} x
@@ -127,13 +153,13 @@ async function followers(tx: Tx, job: Job, step: Step, numbers: string[]): Promi
  * that has their rows: all added).
  */
 async function entriesOf(tx: Tx, job: Job, numbers: string[]): Promise<{ t: string; n: string; change: string; subject: string }[]> {
-  const tied = await tx<{ subject: string; entity: string }[]>`
-    select subject, entity from watch_subjects where job_id = ${job.id} and subject = any(${numbers}::text[])`;
   if (!job.initial) {
     return tx<{ t: string; n: string; change: string; subject: string }[]>`
       select c.t, c.n, c.change, s.subject from watch_subjects s join import_changes c on c.job_id = s.job_id and c.n = s.entity
       where s.job_id = ${job.id} and s.subject = any(${numbers}::text[])`;
   }
+  const tied = await tx<{ subject: string; entity: string }[]>`
+    select subject, entity from watch_subjects where job_id = ${job.id} and subject = any(${numbers}::text[])`;
   const subjectsOf = new Map<string, string[]>();
   for (const t of tied) subjectsOf.set(t.entity, [...(subjectsOf.get(t.entity) ?? []), t.subject]);
   const branches = KBO_TABLES.flatMap((spec) => {
@@ -148,10 +174,9 @@ async function entriesOf(tx: Tx, job: Job, numbers: string[]): Promise<{ t: stri
 
 /** Step 2: a range of the numbers the import concerns, matched to every watchlist that follows them. */
 async function matchStep(tx: Tx, job: Job, step: Step): Promise<void> {
-  const size = partSize();
-  const rows = await tx<{ n: string }[]>`
-    select distinct subject as n from watch_subjects where job_id = ${job.id} and (${step.lo}::text is null or subject >= ${step.lo}) order by 1 limit ${size + 1}`;
-  const numbers = await range(tx, job, step, rows, size);
+  const numbers = await stepKeys(tx, job, step, (limit) => tx<{ n: string }[]>`
+    select distinct subject as n from watch_subjects where job_id = ${job.id} and ${within(tx, tx`subject`, step)}
+    order by 1 ${limit === null ? tx`` : tx`limit ${limit}`}`);
   const hits = numbers.length > 0 ? await followers(tx, job, step, numbers) : [];
   if (hits.length === 0) return;
   const followed = [...new Set(hits.map((h) => h.number))];
@@ -159,8 +184,8 @@ async function matchStep(tx: Tx, job: Job, step: Step): Promise<void> {
   const moved = await movedRows(tx, job.n, changed);
   const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
   // In the tables' order, then the entities': the same import says the same words anywhere.
-  const order = (c: { t: string; n: string }) => `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}`;
-  for (const c of [...changed].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))) {
+  const ordered = changed.map((c) => ({ c, o: `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}` }));
+  for (const { c } of ordered.sort((a, b) => (a.o < b.o ? -1 : a.o > b.o ? 1 : 0))) {
     const list = bySubject.get(c.subject);
     if (list) list.push(c);
     else bySubject.set(c.subject, [c]);
@@ -203,7 +228,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
     select extract_number as n, mode = 'initial' as initial from import_jobs where id = ${jobId} and status = 'completed' for key share`;
   if (!j) return false;
   const [step] = await tx<Step[]>`
-    select phase, part, lo, watchlist_id, upto from watch_steps where job_id = ${jobId} and not done
+    select phase, part, lo, hi, watchlist_id, upto from watch_steps where job_id = ${jobId} and not done
     order by part limit 1 for update skip locked`;
   if (!step) return false;
   const job: Job = { id: jobId, n: j.n, initial: j.initial };
@@ -213,7 +238,9 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   else if (step.watchlist_id !== null) await digest(tx, jobId, job.n, step.watchlist_id);
   await tx`update watch_steps set done = true where job_id = ${jobId} and phase = ${step.phase} and part = ${step.part}`;
   if (step.phase === 'subjects' && (await phaseEnded(tx, job, step))) {
-    await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'match', 0, ${step.upto}) on conflict do nothing`;
+    const subjects = tx`select distinct subject as k from watch_subjects where job_id = ${jobId}`;
+    if (job.initial) await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'match', 0, ${step.upto}) on conflict do nothing`;
+    else await planRanges(tx, jobId, 'match', step.upto, subjects);
   } else if (step.phase === 'match' && (await phaseEnded(tx, job, step))) {
     // A digest for each watchlist with matches (locked, so that one deleted meanwhile is not planned).
     const lists = await tx<{ id: number }[]>`

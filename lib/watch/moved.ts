@@ -26,16 +26,12 @@ export async function movedRows(sql: Queryable, n: number, changed: { t: string;
       (select k, r, true as s from m where s except all select k, r, true from m where not s)
       union all
       (select k, r, false from m where not s except all select k, r, false from m where s))`);
-    const found = read ? await s<{ k: string; r: Record<string, unknown>; s: boolean }[]>`${read}` : [];
-    // In the rows' own order, not the table's: the same import says the same words anywhere.
-    const rows = found.map((f) => ({ ...f, c: canon(f.r) })).sort((a, b) => (a.c < b.c ? -1 : a.c > b.c ? 1 : 0));
+    // In the rows' own order (jsonb's), not the table's: the same import says the same words anywhere.
+    const rows = read ? await s<{ k: string; r: Record<string, unknown>; s: boolean }[]>`select k, r, s from (${read}) u order by r` : [];
     const byKey = new Map<string, MatchRows>(keys.map((k) => [k, { table: spec.table, entity: k, started: [], ended: [] }]));
     for (const f of rows) (f.s ? byKey.get(f.k)?.started : byKey.get(f.k)?.ended)?.push(f.r);
     for (const [k, m] of byKey) out.set(`${spec.table}\u0000${k}`, m);
   }
   return out;
 }
-
-/** A row's content as one string: equal rows, equal strings. */
-const canon = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
 
