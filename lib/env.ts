@@ -72,7 +72,7 @@ const schema = z.object({
   IMPORT_FETCH_ALLOW_HOSTS: z.string().optional(),
   /** Hosts a watchlist's webhook may be on although private (tests, a closed network); comma-separated. */
   WATCH_WEBHOOK_ALLOW_HOSTS: z.string().optional(),
-  /** Numbers of one watchlist (or entities an import changed, for a saved search) one matching step takes. */
+  /** Entities of an import's change list (then numbers they concern) one watchlist-matching step takes. */
   WATCH_PART_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** The KBO Open Data portal a sync fetches from, and the account it logs in with (both or neither). */
   KBO_PORTAL_URL: z.string().url().default('https://kbopub.economie.fgov.be/kbo-open-data'),

@@ -63,7 +63,7 @@ export class PostgresCrasher {
       ? this.sql`
           select 1 from import_jobs j where j.indexing and j.status = ${JOB.completed} limit 1`
       : status === 'matching'
-        ? // Under way: a part of a watchlist's matching done, another not.
+        ? // Under way: a step of an import's matching done, another not.
           this.sql`
           select 1 from watch_steps p where p.done and exists (select 1 from watch_steps q where q.job_id = p.job_id and not q.done) limit 1`
         : this.sql`
