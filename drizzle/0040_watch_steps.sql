@@ -5,7 +5,6 @@ CREATE TABLE "watch_steps" (
 	"lo" text,
 	"hi" text,
 	"watchlist_id" integer,
-	"upto" integer NOT NULL,
 	"done" boolean DEFAULT false NOT NULL,
 	CONSTRAINT "watch_steps_job_id_phase_part_pk" PRIMARY KEY("job_id","phase","part"),
 	CONSTRAINT "watch_steps_phase_check" CHECK ("watch_steps"."phase" in ('subjects', 'match', 'digest'))

@@ -759,8 +759,6 @@ export const watchSteps = pgTable(
     hi: text('hi'),
     /** A digest's watchlist. */
     watchlistId: integer('watchlist_id').references(() => watchlists.id, { onDelete: 'cascade' }),
-    /** The watchlists this matching is for: those made before it was planned (ids up to this). */
-    upto: integer('upto').notNull(),
     done: boolean('done').notNull().default(false),
   },
   (t) => [

@@ -2,10 +2,10 @@ import type { Queryable, Sql, Tx } from '../db/client';
 import { eachPartition, ident, withoutJit, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
-import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
 import { resolveSearch, searchFacts, type SavedSearch } from './search';
 import { movedRows } from './moved';
-import { describeRows, said, type MatchChange } from './words';
+import { digest } from './digest';
+import { describeRows } from './words';
 
 /**
  * Matching a completed import's changes against every watchlist at once, after its change list
@@ -34,21 +34,26 @@ const TABLE_ORDER = new Map<string, number>(KBO_TABLES.map((t, i) => [t.table, i
 
 type Job = { id: number; n: number; initial: boolean };
 type Phase = 'subjects' | 'match' | 'digest';
-type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; watchlist_id: number | null; upto: number };
-
-/** A watchlist that follows something still: a revoked API key's follow nothing any more. */
-const live = (tx: Tx) => tx`not exists (select 1 from api_keys k where k.revoked_at is not null and w.owner = 'key:' || k.id)`;
+type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; watchlist_id: number | null };
 
 /**
- * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, for the
- * watchlists there are now. In the caller's transaction, which holds the job's row.
+ * The watchlists an import is matched for, the same through all its steps: those made before it
+ * completed, but an API key's revoked by then (a revoked key's watchlists follow nothing).
+ */
+const matchedFor = (tx: Tx, jobId: number) => tx`
+  w.created_at <= (select finished_at from import_jobs where id = ${jobId})
+  and not exists (select 1 from api_keys k where k.revoked_at <= (select finished_at from import_jobs where id = ${jobId}) and w.owner = 'key:' || k.id)`;
+
+/**
+ * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, when
+ * there are watchlists to match. In the caller's transaction, which holds the job's row.
  */
 export async function planMatching(tx: Tx, jobId: number): Promise<void> {
-  const [w] = await tx<{ upto: number | null }[]>`select max(w.id) as upto from watchlists w where ${live(tx)}`;
-  const [job] = await tx<{ initial: boolean }[]>`select mode = 'initial' as initial from import_jobs where id = ${jobId}`;
-  if (w?.upto != null) {
-    if (job?.initial) await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'subjects', 0, ${w.upto}) on conflict do nothing`;
-    else await planRanges(tx, jobId, 'subjects', w.upto, tx`select distinct n as k from import_changes where job_id = ${jobId}`);
+  const [job] = await tx<{ initial: boolean; any: boolean }[]>`
+    select mode = 'initial' as initial, exists (select 1 from watchlists w where ${matchedFor(tx, jobId)}) as any from import_jobs where id = ${jobId}`;
+  if (job?.any) {
+    if (job.initial) await tx`insert into watch_steps (job_id, phase, part) values (${jobId}, 'subjects', 0) on conflict do nothing`;
+    else await planRanges(tx, jobId, 'subjects', tx`select distinct n as k from import_changes where job_id = ${jobId}`);
   }
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
@@ -58,13 +63,13 @@ export async function planMatching(tx: Tx, jobId: number): Promise<void> {
  * side by side: every WATCH_PART_SIZE-th key, in one statement (the change list of a busy UPDATE
  * at the real size has some hundred thousand entities).
  */
-async function planRanges(tx: Tx, jobId: number, phase: Phase, upto: number, keys: Fragment): Promise<void> {
+async function planRanges(tx: Tx, jobId: number, phase: Phase, keys: Fragment): Promise<void> {
   const cuts = await tx<{ k: string }[]>`
     select k from (select k, row_number() over (order by k) as rn from (${keys}) x) r where (rn - 1) % ${partSize()} = 0 and rn > 1 order by k`;
   const bounds = [null, ...cuts.map((c) => c.k), null];
   await tx`
-    insert into watch_steps (job_id, phase, part, lo, hi, upto)
-    select ${jobId}, ${phase}, p.i - 1, p.lo, p.hi, ${upto}
+    insert into watch_steps (job_id, phase, part, lo, hi)
+    select ${jobId}, ${phase}, p.i - 1, p.lo, p.hi
     from unnest(${bounds.slice(0, -1)}::text[], ${bounds.slice(1)}::text[]) with ordinality as p(lo, hi, i)
     on conflict do nothing`;
 }
@@ -81,7 +86,7 @@ async function stepKeys(tx: Tx, job: Job, step: Step, read: (limit: number | nul
   const next = rows.length > size ? (rows[size] as { n: string }).n : null;
   if (next !== null) {
     await tx`update watch_steps set hi = ${next} where job_id = ${job.id} and phase = ${step.phase} and part = ${step.part}`;
-    await tx`insert into watch_steps (job_id, phase, part, lo, upto) values (${job.id}, ${step.phase}, ${step.part + 1}, ${next}, ${step.upto}) on conflict do nothing`;
+    await tx`insert into watch_steps (job_id, phase, part, lo) values (${job.id}, ${step.phase}, ${step.part + 1}, ${next}) on conflict do nothing`;
   }
   return [...new Set((next === null ? rows : rows.slice(0, size)).map((r) => r.n))];
 }
@@ -94,14 +99,19 @@ const within = (tx: Tx, key: Fragment, step: Step) =>
 async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
   const n = job.n;
   // Entities, not entries (an entity has one per table it changed in); for a FULL into an empty
-  // register, the enterprises, establishments and branches it loaded.
+  // register, the enterprises, establishments and branches that stood after it: a row current,
+  // or ended by a later extract (an UPDATE applied while this matching ran), each side walking
+  // its own index of the key.
   const loaded = (table: string, key: string, limit: number) => tx`
     (select x.${tx(key)} as n from ${tx(table)} x where x.is_current and x.extract_number <= ${n} and ${within(tx, tx`x.${tx(key)}`, step)}
+     order by 1 limit ${limit})
+    union all
+    (select x.${tx(key)} from ${tx(table)} x where not x.is_current and x.extract_number <= ${n} and x.deleted_at_extract > ${n} and ${within(tx, tx`x.${tx(key)}`, step)}
      order by 1 limit ${limit})`;
   const entities = await stepKeys(tx, job, step, (limit) =>
     job.initial
       ? tx<{ n: string }[]>`
-          select n from (${loaded('enterprises', 'enterprise_number', limit ?? 0)} union all ${loaded('establishments', 'establishment_number', limit ?? 0)}
+          select distinct n from (${loaded('enterprises', 'enterprise_number', limit ?? 0)} union all ${loaded('establishments', 'establishment_number', limit ?? 0)}
                          union all ${loaded('branches', 'branch_id', limit ?? 0)}) x
           order by n limit ${limit}`
       : tx<{ n: string }[]>`select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)}`,
@@ -130,9 +140,9 @@ type Hit = { watchlist: number; number: string };
  * saved search that held for it on a side of the import. Only the watchlists the matching is
  * for, each locked against deletion until the step commits.
  */
-async function followers(tx: Tx, job: Job, step: Step, numbers: string[]): Promise<Hit[]> {
+async function followers(tx: Tx, job: Job, numbers: string[]): Promise<Hit[]> {
   const lists = await tx<{ id: number; search: SavedSearch | null }[]>`
-    select w.id, w.search from watchlists w where w.id <= ${step.upto} and ${live(tx)} order by w.id for key share`;
+    select w.id, w.search from watchlists w where ${matchedFor(tx, job.id)} order by w.id for key share`;
   if (lists.length === 0) return [];
   const ids = lists.map((w) => w.id);
   const hits: Hit[] = await tx<{ watchlist: number; number: string }[]>`
@@ -177,8 +187,14 @@ async function matchStep(tx: Tx, job: Job, step: Step): Promise<void> {
   const numbers = await stepKeys(tx, job, step, (limit) => tx<{ n: string }[]>`
     select distinct subject as n from watch_subjects where job_id = ${job.id} and ${within(tx, tx`subject`, step)}
     order by 1 ${limit === null ? tx`` : tx`limit ${limit}`}`);
-  const hits = numbers.length > 0 ? await followers(tx, job, step, numbers) : [];
-  if (hits.length === 0) return;
+  const hits = numbers.length > 0 ? await followers(tx, job, numbers) : [];
+  if (hits.length > 0) await writeMatches(tx, job, hits);
+  // Their ties are done with (a FULL into an empty register has millions: each step drops its own).
+  if (numbers.length > 0) await tx`delete from watch_subjects where job_id = ${job.id} and subject = any(${numbers}::text[])`;
+}
+
+/** What changed of each number followed, worked out once and written for each watchlist that follows it. */
+async function writeMatches(tx: Tx, job: Job, hits: Hit[]): Promise<void> {
   const followed = [...new Set(hits.map((h) => h.number))];
   const changed = await entriesOf(tx, job, followed);
   const moved = await movedRows(tx, job.n, changed);
@@ -221,69 +237,37 @@ async function phaseEnded(tx: Tx, job: Job, step: Step): Promise<boolean> {
 /**
  * Takes one step not yet done (another driver's is skipped) and writes what it found and its
  * mark in the caller's transaction: a crash leaves it for the next driver, and nothing is
- * written twice. False when none is left.
+ * written twice. False when none is left (or the one left waits on a watchlist being changed).
  */
 export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   const [j] = await tx<{ n: number; initial: boolean }[]>`
     select extract_number as n, mode = 'initial' as initial from import_jobs where id = ${jobId} and status = 'completed' for key share`;
   if (!j) return false;
   const [step] = await tx<Step[]>`
-    select phase, part, lo, hi, watchlist_id, upto from watch_steps where job_id = ${jobId} and not done
+    select phase, part, lo, hi, watchlist_id from watch_steps where job_id = ${jobId} and not done
     order by part limit 1 for update skip locked`;
   if (!step) return false;
   const job: Job = { id: jobId, n: j.n, initial: j.initial };
   await withoutJit(tx);
   if (step.phase === 'subjects') await subjectsStep(tx, job, step);
   else if (step.phase === 'match') await matchStep(tx, job, step);
-  else if (step.watchlist_id !== null) await digest(tx, jobId, job.n, step.watchlist_id);
+  else if (step.watchlist_id !== null && !(await digest(tx, jobId, job.n, step.watchlist_id))) return false;
   await tx`update watch_steps set done = true where job_id = ${jobId} and phase = ${step.phase} and part = ${step.part}`;
   if (step.phase === 'subjects' && (await phaseEnded(tx, job, step))) {
     const subjects = tx`select distinct subject as k from watch_subjects where job_id = ${jobId}`;
-    if (job.initial) await tx`insert into watch_steps (job_id, phase, part, upto) values (${jobId}, 'match', 0, ${step.upto}) on conflict do nothing`;
-    else await planRanges(tx, jobId, 'match', step.upto, subjects);
+    if (job.initial) await tx`insert into watch_steps (job_id, phase, part) values (${jobId}, 'match', 0) on conflict do nothing`;
+    else await planRanges(tx, jobId, 'match', subjects);
   } else if (step.phase === 'match' && (await phaseEnded(tx, job, step))) {
     // A digest for each watchlist with matches (locked, so that one deleted meanwhile is not planned).
     const lists = await tx<{ id: number }[]>`
       select w.id from watchlists w where w.id in (select distinct watchlist_id from watch_matches where job_id = ${jobId}) order by w.id for key share`;
     if (lists.length > 0) {
       await tx`
-        insert into watch_steps (job_id, phase, part, watchlist_id, upto)
-        select ${jobId}, 'digest', id, id, ${step.upto} from unnest(${lists.map((w) => w.id)}::int[]) as id on conflict do nothing`;
+        insert into watch_steps (job_id, phase, part, watchlist_id)
+        select ${jobId}, 'digest', id, id from unnest(${lists.map((w) => w.id)}::int[]) as id on conflict do nothing`;
     }
-    await tx`delete from watch_subjects where job_id = ${jobId}`;
   }
   return true;
-}
-
-/** Matches a digest carries at most; the feed has them all. */
-export const DIGEST_MATCHES = 1_000;
-
-/**
- * A watchlist's digest of the import, when it has matches: exactly one per watchlist and import
- * (its step is taken once; the unique key of the notification makes a second one nothing anyway).
- */
-async function digest(tx: Tx, jobId: number, extractNumber: number, watchlistId: number): Promise<void> {
-  const matches = await tx<{ number: string; kind: string; changes: MatchChange[] }[]>`
-    select number, kind, changes from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null order by number limit ${DIGEST_MATCHES + 1}`;
-  if (matches.length === 0) return;
-  const [w] = await tx<{ name: string; webhook_url: string | null; email: string | null }[]>`select name, webhook_url, email from watchlists where id = ${watchlistId}`;
-  if (!w) return;
-  const [total] = await tx<{ n: number }[]>`select count(*)::int as n from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null`;
-  const count = total?.n ?? matches.length;
-  const shown = matches.slice(0, DIGEST_MATCHES).map((m) => ({ extractNumber, jobId, number: m.number, kind: m.kind, changes: m.changes }));
-  await notifyWatchlist(
-    tx,
-    {
-      key: `watch:${watchlistId}:${jobId}`,
-      event: NOTIFY_EVENTS.watchDigest,
-      jobId,
-      watchlistId,
-      subject: `[KBO watch] ${w.name}: ${count} change${count === 1 ? '' : 's'} in extract ${extractNumber}`,
-      text: `${count} of the entities "${w.name}" follows changed in extract ${extractNumber}:\n${shown.slice(0, 50).map((m) => `${m.number} ${m.kind}: ${m.changes.slice(0, 5).map(said).join('; ')}`).join('\n')}`,
-      payload: { watchlist: watchlistId, extractNumber, jobId, total: count, matches: shown, more: count > shown.length, idempotencyKey: `${watchlistId}-${jobId}` },
-    },
-    { webhookUrl: w.webhook_url, email: w.email },
-  );
 }
 
 /** How far a job's matching has come: parts done of all (0 of 0: nothing to match). */

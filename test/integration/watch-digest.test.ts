@@ -175,6 +175,70 @@ describe('watchlist digests', () => {
     }
   });
 
+  it('for the watchlists there were when the import completed, the same whenever it is matched: after the next UPDATE was applied (a FULL into the empty register, an UPDATE), a key revoked meanwhile, a watchlist made meanwhile', async () => {
+    const model = new RegisterModel(4404);
+    const full = model.full(1, 80, '2025-07-01');
+    const who = { owner: 'desk', admin: false };
+    const key = await createKey(t.db, { name: 'program' }, 'admin');
+    const numbers = model.currentRows('enterprises').map((r) => r[0] as string);
+    const a = await createWatchlist(t.db, who, { name: 'numbers', numbers, webhookUrl: `${hook.url}/n` });
+    const b = await createWatchlist(t.db, who, { name: 'search', search: { status: 'AC' }, webhookUrl: `${hook.url}/s` });
+    const k = await createWatchlist(t.db, { owner: `key:${key.id}`, admin: false }, { name: 'key', numbers: numbers.slice(0, 40) });
+    const jobs = [(await importZip(t.db, full.fileName, await zipExtract(full))).job.id];
+    const update = model.update(2, '2025-07-02', 0.3);
+    jobs.push((await importZip(t.db, update.fileName, await zipExtract(update))).job.id);
+    const matchesOf = (job: number) => t.db<{ watchlist_id: number; number: string; kind: string; changes: unknown; rows: unknown }[]>`
+      select watchlist_id, number, kind, changes, rows from watch_matches where job_id = ${job} order by watchlist_id, number`;
+    const first = [await matchesOf(jobs[0]!), await matchesOf(jobs[1]!)];
+    for (const [i, m] of first.entries()) {
+      for (const [name, w] of [['numbers', a], ['search', b], ['key', k]] as const) expect(m.filter((x) => x.watchlist_id === w.id).length, `job ${i}, ${name}`).toBeGreaterThan(0);
+    }
+    expect(first[0]!.every((m) => m.kind === 'added')).toBe(true);
+
+    // Both forgotten; then the next UPDATE applied, the key revoked, a watchlist made; then both matched again.
+    for (const job of jobs) {
+      await t.db`delete from notifications where job_id = ${job}`;
+      await t.db`delete from watch_matches where job_id = ${job}`;
+      await t.db`delete from watch_steps where job_id = ${job}`;
+      await t.db`update import_jobs set watch_pending = true where id = ${job}`;
+    }
+    const next = model.update(3, '2025-07-03', 0.5);
+    await importZip(t.db, next.fileName, await zipExtract(next));
+    await revokeKey(t.db, key.id);
+    const late = await createWatchlist(t.db, who, { name: 'late', numbers });
+    for (const job of jobs) await matchSteps(t.db, job, Date.now() + 60_000);
+    expect(await matchesOf(jobs[0]!)).toEqual(first[0]);
+    expect(await matchesOf(jobs[1]!)).toEqual(first[1]);
+    expect((await t.db`select count(*)::int as n from watch_matches where watchlist_id = ${late.id} and job_id = any(${jobs})`)[0]!.n).toBe(0);
+  });
+  it('a digest waits while its watchlist is being changed (its row held), rather than on it, and goes once it is free', async () => {
+    const model = new RegisterModel(4405);
+    await importZip(t.db, 'full.zip', await zipExtract(model.full(1, 60, '2025-07-01')));
+    const w = await createWatchlist(t.db, { owner: 'desk', admin: false }, { name: 'W', numbers: model.currentRows('enterprises').map((r) => r[0] as string), webhookUrl: `${hook.url}/w` });
+    const update = model.update(2, '2025-07-02', 0.3);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    await t.db`delete from notifications where job_id = ${job}`;
+    await t.db`update watch_steps set done = false where job_id = ${job} and phase = 'digest'`;
+    const holder = createSql(t.url, 1);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const isHeld = new Promise<void>((r) => (holding = r));
+    const hold = holder.begin(async (tx) => {
+      await tx`select 1 from watchlists where id = ${w.id} for update`;
+      holding();
+      await held;
+    });
+    await isHeld;
+    // Were the step to wait on the row, this call would never return (the row is released after it).
+    await matchSteps(t.db, job, Date.now() + 1_000);
+    expect((await t.db`select done from watch_steps where job_id = ${job} and phase = 'digest'`)[0]!.done).toBe(false);
+    release();
+    await hold;
+    await holder.end();
+    await matchSteps(t.db, job, Date.now() + 1_000);
+    expect((await t.db`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${w.id} and event = 'watch.digest'`)[0]!.n).toBe(1);
+  });
   it('a test is sent at once, signed with the secret (a new one once asked for), and said when it fails, never retried', async () => {
     const who = { owner: 'desk', admin: false };
     const w = await createWatchlist(t.db, who, { name: 'T', numbers: ['0200.065.765'], webhookUrl: `${hook.url}/t` });

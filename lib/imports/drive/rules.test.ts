@@ -17,8 +17,8 @@ describe('nextMove', () => {
   it('finalizes once every batch is done, even after a call that did work is answered', () => {
     expect(nextMove({ ...base, pending: 0, processing: 0, readyToFinalize: true })).toBe('finalize');
   });
-  it('finishes a completed import (its statistics, its change list) until nothing is left, then stops', () => {
-    expect(nextMove({ ...base, status: 'completed', finishing: true })).toBe('again');
+  it('finishes a completed import (its statistics, its change list, its matching) until nothing is left, waiting while another driver holds the last step of a phase, then stops', () => {
+    expect(nextMove({ ...base, status: 'completed', finishing: true })).toBe('wait');
     expect(nextMove({ ...base, status: 'completed', finishing: true, didWork: true })).toBe('again');
     expect(nextMove({ ...base, status: 'completed', finishing: false, didWork: true })).toBe('stop');
   });

@@ -38,8 +38,10 @@ export function nextMove(s: DriveSnapshot): DriveMove {
     case JOB.rolling_back:
       return s.didWork ? 'again' : 'wait';
     case JOB.completed:
-      // Each step takes a table or a part of its own; the last one taken ends the work.
-      return s.finishing ? 'again' : 'stop';
+      // Each step takes a table or a part of its own; the last one taken ends the work. None
+      // free while another driver holds the last of a phase: wait for it, do not spin.
+      if (!s.finishing) return 'stop';
+      return s.didWork ? 'again' : 'wait';
     default:
       return 'stop';
   }
