@@ -270,7 +270,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   return true;
 }
 
-/** How far a job's matching has come: parts done of all (0 of 0: nothing to match). */
+/** How far a job's matching has come: steps done of those planned so far (a phase's are planned as the one before ends; 0 of 0: nothing to match). */
 export async function matchingProgress(sql: Queryable, jobId: number): Promise<{ done: number; total: number; pending: boolean }> {
   const [r] = await sql<{ done: number; total: number; pending: boolean }[]>`
     select (select count(*) filter (where done) from watch_steps where job_id = ${jobId})::int as done,
