@@ -74,6 +74,8 @@ const schema = z.object({
   WATCH_WEBHOOK_ALLOW_HOSTS: z.string().optional(),
   /** Entities of an import's change list (then numbers they concern) one watchlist-matching step takes. */
   WATCH_PART_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** A matching phase of more ranges than this is cut as its steps are taken, not planned at once. */
+  WATCH_PLAN_PARTS: z.coerce.number().int().min(1).max(100_000).default(100),
   /** The KBO Open Data portal a sync fetches from, and the account it logs in with (both or neither). */
   KBO_PORTAL_URL: z.string().url().default('https://kbopub.economie.fgov.be/kbo-open-data'),
   KBO_PORTAL_USER: z.string().min(1).optional(),

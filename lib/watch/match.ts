@@ -51,19 +51,24 @@ const matchedFor = (tx: Tx, jobId: number) => tx`
 export async function planMatching(tx: Tx, jobId: number): Promise<void> {
   const [job] = await tx<{ initial: boolean; any: boolean }[]>`
     select mode = 'initial' as initial, exists (select 1 from watchlists w where ${matchedFor(tx, jobId)}) as any from import_jobs where id = ${jobId}`;
-  if (job?.any) {
-    if (job.initial) await tx`insert into watch_steps (job_id, phase, part) values (${jobId}, 'subjects', 0) on conflict do nothing`;
-    else await planRanges(tx, jobId, 'subjects', tx`select distinct n as k from import_changes where job_id = ${jobId}`);
-  }
+  if (job?.any) await planRanges(tx, jobId, 'subjects', job.initial ? null : tx`select distinct n as k from import_changes where job_id = ${jobId}`);
   await tx`update import_jobs set watch_pending = false where id = ${jobId}`;
 }
 
 /**
- * A phase's steps at once, a range of WATCH_PART_SIZE of `keys` each, so that drivers take them
- * side by side: every WATCH_PART_SIZE-th key, in one statement (the change list of a busy UPDATE
- * at the real size has some hundred thousand entities).
+ * A phase's steps: a range of WATCH_PART_SIZE of `keys` each, planned at once (every
+ * WATCH_PART_SIZE-th key) so that drivers take them side by side. A phase of more than
+ * WATCH_PLAN_PARTS ranges (a FULL into an empty register, whose keys are the register's; the
+ * NACE spike's change list), where numbering every key would not fit a step, gets its first
+ * step only, and each plans the next as it is taken.
  */
-async function planRanges(tx: Tx, jobId: number, phase: Phase, keys: Fragment): Promise<void> {
+async function planRanges(tx: Tx, jobId: number, phase: Phase, keys: Fragment | null): Promise<void> {
+  const most = env().WATCH_PLAN_PARTS * partSize();
+  const [few] = keys ? await tx<{ few: boolean }[]>`select count(*) <= ${most} as few from (${keys} limit ${most + 1}) x` : [];
+  if (!few?.few) {
+    await tx`insert into watch_steps (job_id, phase, part) values (${jobId}, ${phase}, 0) on conflict do nothing`;
+    return;
+  }
   const cuts = await tx<{ k: string }[]>`
     select k from (select k, row_number() over (order by k) as rn from (${keys}) x) r where (rn - 1) % ${partSize()} = 0 and rn > 1 order by k`;
   const bounds = [null, ...cuts.map((c) => c.k), null];
@@ -75,12 +80,13 @@ async function planRanges(tx: Tx, jobId: number, phase: Phase, keys: Fragment): 
 }
 
 /**
- * A step's keys. Planned at once, its own range [lo, hi). For a FULL into an empty register
- * (the whole register, where numbering every key would not fit a step), the next WATCH_PART_SIZE
- * from `lo`: the step's row gets its end and the next step is planned as it is taken.
+ * A step's keys: its own range [lo, hi) when it has an end; otherwise (the last range, or one
+ * cut as it is taken) the next WATCH_PART_SIZE from `lo`, and when there are more, the step's row
+ * gets its end and the next step is planned. A range planned at once never holds more than
+ * WATCH_PART_SIZE, so its last one plans nothing.
  */
 async function stepKeys(tx: Tx, job: Job, step: Step, read: (limit: number | null) => Promise<{ n: string }[]>): Promise<string[]> {
-  if (!job.initial) return [...new Set((await read(null)).map((r) => r.n))];
+  if (step.hi !== null) return [...new Set((await read(null)).map((r) => r.n))];
   const size = partSize();
   const rows = await read(size + 1);
   const next = rows.length > size ? (rows[size] as { n: string }).n : null;
@@ -102,19 +108,21 @@ async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
   // register, the enterprises, establishments and branches that stood after it: a row current,
   // or ended by a later extract (an UPDATE applied while this matching ran), each side walking
   // its own index of the key.
-  const loaded = (table: string, key: string, limit: number) => tx`
+  const cap = (limit: number | null) => (limit === null ? tx`` : tx`limit ${limit}`);
+  const loaded = (table: string, key: string, limit: number | null) => tx`
     (select x.${tx(key)} as n from ${tx(table)} x where x.is_current and x.extract_number <= ${n} and ${within(tx, tx`x.${tx(key)}`, step)}
-     order by 1 limit ${limit})
+     order by 1 ${cap(limit)})
     union all
     (select x.${tx(key)} from ${tx(table)} x where not x.is_current and x.extract_number <= ${n} and x.deleted_at_extract > ${n} and ${within(tx, tx`x.${tx(key)}`, step)}
-     order by 1 limit ${limit})`;
+     order by 1 ${cap(limit)})`;
   const entities = await stepKeys(tx, job, step, (limit) =>
     job.initial
       ? tx<{ n: string }[]>`
-          select distinct n from (${loaded('enterprises', 'enterprise_number', limit ?? 0)} union all ${loaded('establishments', 'establishment_number', limit ?? 0)}
-                         union all ${loaded('branches', 'branch_id', limit ?? 0)}) x
-          order by n limit ${limit}`
-      : tx<{ n: string }[]>`select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)}`,
+          select distinct n from (${loaded('enterprises', 'enterprise_number', limit)} union all ${loaded('establishments', 'establishment_number', limit)}
+                         union all ${loaded('branches', 'branch_id', limit)}) x
+          order by n ${cap(limit)}`
+      : tx<{ n: string }[]>`
+          select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)} order by 1 ${limit === null ? tx`` : tx`limit ${limit}`}`,
   );
   const either = (a: string) => tx`${tx(a)}.extract_number <= ${n} and (${tx(a)}.deleted_at_extract is null or ${tx(a)}.deleted_at_extract >= ${n})`;
   const establishments = eachPartition(tx, 'establishments', entities, (p, keys) => tx`
@@ -254,9 +262,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   else if (step.watchlist_id !== null && !(await digest(tx, jobId, job.n, step.watchlist_id))) return false;
   await tx`update watch_steps set done = true where job_id = ${jobId} and phase = ${step.phase} and part = ${step.part}`;
   if (step.phase === 'subjects' && (await phaseEnded(tx, job, step))) {
-    const subjects = tx`select distinct subject as k from watch_subjects where job_id = ${jobId}`;
-    if (job.initial) await tx`insert into watch_steps (job_id, phase, part) values (${jobId}, 'match', 0) on conflict do nothing`;
-    else await planRanges(tx, jobId, 'match', subjects);
+    await planRanges(tx, jobId, 'match', tx`select distinct subject as k from watch_subjects where job_id = ${jobId}`);
   } else if (step.phase === 'match' && (await phaseEnded(tx, job, step))) {
     // A digest for each watchlist with matches (locked, so that one deleted meanwhile is not planned).
     const lists = await tx<{ id: number }[]>`

@@ -21,8 +21,10 @@ let failB = 2;
 const hook = await startListener((_n, path) => (path === '/b' && failB-- > 0 ? 500 : 200));
 process.env.SMTP_URL = smtp.url;
 process.env.NOTIFY_RETRY_SECONDS = '0.3';
-// Watchlists matched in several parts each.
+// Watchlists matched in several parts each, the ranges of a phase cut as they are taken (those
+// of watch-match.test.ts are planned at once).
 process.env.WATCH_PART_SIZE = '25';
+process.env.WATCH_PLAN_PARTS = '2';
 afterAll(async () => {
   await Promise.all([smtp.close(), hook.close()]);
 });
@@ -123,6 +125,11 @@ describe('watchlist digests', () => {
     await t.db`delete from watch_steps where job_id = ${job}`;
     await t.db`update import_jobs set watch_pending = true where id = ${job}`;
     await matchSteps(t.db, job, 0);
+    // More than WATCH_PLAN_PARTS ranges: one step planned, each planning the next as it is taken.
+    const [plan] = await t.db<{ steps: number; entities: number }[]>`
+      select (select count(*) from watch_steps where job_id = ${job})::int as steps, (select count(distinct n) from import_changes where job_id = ${job})::int as entities`;
+    expect(plan!.entities).toBeGreaterThan(2 * 25);
+    expect(plan!.steps).toBe(1);
     const digests = (w: number) => t.db<{ n: number }[]>`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${w} and event = 'watch.digest'`;
 
     // Each step: a driver takes it, does all it does, and dies before committing; the next takes it again.
