@@ -15,7 +15,7 @@
  *   npm run bench:register -- --leaf-stats          # partitions' statistics only (none of the partitioned tables')
  *   npm run bench:register -- --import-stats        # the statistics an import leaves (lib/imports/jobs/analyze.ts)
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KBO_TABLES } from '../lib/kbo/spec';
@@ -23,6 +23,7 @@ import { applyMigrations, createSql, databaseUrl, recreateDatabase, resolveDatab
 import { ident } from '../lib/db/sql';
 import { classifiedChanges, JOB } from '../lib/imports';
 import { workOutChangeList } from './bench/change-list';
+import { migrationsDigest } from './bench/databases';
 import { estimatedRows, secondaryIndexes, statistics } from './bench/statistics';
 import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
@@ -39,8 +40,7 @@ function pct(values: number[], p: number): number {
 
 /** What a built register was built from: rebuilt when either changes. */
 async function fingerprint(enterprises: number, changed: number): Promise<string> {
-  const migrations = await readdir(path.resolve('drizzle'));
-  return `${enterprises}/${changed}/${migrations.filter((f) => f.endsWith('.sql')).sort().join(',')}`;
+  return `${enterprises}/${changed}/${await migrationsDigest()}`;
 }
 
 async function build(server: string, enterprises: number, changed: number): Promise<string> {

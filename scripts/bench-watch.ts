@@ -11,7 +11,7 @@
  * real one, build the register in SQL with `npm run bench:register -- --enterprises 400000
  * --changed 70`, then point this at it.)
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyMigrations, createSql, databaseUrl, exitAfterStop, recreateDatabase, resolveDatabaseUrl, type Sql } from '../lib/db/client';
@@ -19,6 +19,7 @@ import { RegisterModel, zipExtract } from '../lib/generator';
 import { driveImport, JOB, prepareImport } from '../lib/imports';
 import { createWatchlist } from '../lib/watch';
 import { matchPart, planMatching } from '../lib/watch/match';
+import { migrationsDigest } from './bench/databases';
 import { fmt } from './bench/report';
 
 const DB = 'kbo_bench_watch';
@@ -29,7 +30,7 @@ const pct = (values: number[], p: number) => {
 
 /** Loads the register (a FULL, then the UPDATE) unless the database holds this very one; returns the UPDATE's job and the model. */
 async function register(server: string, enterprises: number, churn: number): Promise<{ url: string; job: number }> {
-  const migrations = (await readdir(path.resolve('drizzle'))).filter((f) => f.endsWith('.sql')).sort().join(',');
+  const migrations = await migrationsDigest();
   const fingerprint = `${enterprises}/${churn}/${migrations}`;
   const url = databaseUrl(server, DB);
   const probe = createSql(url, 1);
@@ -102,6 +103,8 @@ async function fresh(sql: Sql, job: number): Promise<number> {
   await sql`delete from watch_matches where job_id = ${job}`;
   await sql`delete from watch_steps where job_id = ${job}`;
   await sql`delete from watch_subjects where job_id = ${job}`;
+  // As if it had just completed: an import is matched for the watchlists there were then.
+  await sql`update import_jobs set finished_at = now() where id = ${job}`;
   const t0 = performance.now();
   await sql.begin((tx) => planMatching(tx, job));
   return performance.now() - t0;
@@ -139,6 +142,7 @@ async function main(): Promise<number> {
     const wholeMs = performance.now() - t0 + planMs;
     const [m] = await sql<{ matches: number; digests: number }[]>`
       select (select count(*) from watch_matches where job_id = ${job})::int as matches, (select count(*) from notifications where job_id = ${job})::int as digests`;
+    if (!m?.matches) throw new Error(`the UPDATE matched nothing with ${drivers} driver(s): the watchlists or the matching are wrong`);
     console.log(`\n${drivers} driver${drivers === 1 ? '' : 's'}: the whole match ${fmt(wholeMs / 1000, 2)} s (planning ${fmt(planMs, 0)} ms); ${fmt(m?.matches ?? 0)} matches`);
     console.log(`kind      steps      p50      p95      max (ms)`);
     for (const kind of ['subjects', 'match', 'digest']) {

@@ -41,8 +41,8 @@ type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; 
  * completed, but an API key's revoked by then (a revoked key's watchlists follow nothing).
  */
 const matchedFor = (tx: Tx, jobId: number) => tx`
-  w.created_at <= (select finished_at from import_jobs where id = ${jobId})
-  and not exists (select 1 from api_keys k where k.revoked_at <= (select finished_at from import_jobs where id = ${jobId}) and w.owner = 'key:' || k.id)`;
+  w.created_at <= (select coalesce(finished_at, now()) from import_jobs where id = ${jobId})
+  and not exists (select 1 from api_keys k where k.revoked_at <= (select coalesce(finished_at, now()) from import_jobs where id = ${jobId}) and w.owner = 'key:' || k.id)`;
 
 /**
  * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, when

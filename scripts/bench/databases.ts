@@ -1,4 +1,7 @@
 /** The databases the bench loads into: each one made afresh, and the variants --staging and --page-indexes compare. */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { KBO_TABLES, CODE_TABLE } from '../../lib/kbo/spec';
 import { applyMigrations, createSql, recreateDatabase } from '../../lib/db/client';
 import { ident } from '../../lib/db/sql';
@@ -41,4 +44,15 @@ export async function setPageIndexes(url: string, mode: string): Promise<void> {
   const sql = createSql(url, 1);
   for (const name of dropped.flatMap((g) => PAGE_INDEXES[g])) await sql`drop index ${ident(sql, name)}`;
   await sql.end();
+}
+
+/**
+ * The migrations a kept bench database was built with, by content: a migration generated again
+ * under the same name is another schema, and the database is built again.
+ */
+export async function migrationsDigest(): Promise<string> {
+  const files = (await readdir(path.resolve('drizzle'))).filter((f) => f.endsWith('.sql')).sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f).update(await readFile(path.resolve('drizzle', f)));
+  return hash.digest('hex').slice(0, 16);
 }
