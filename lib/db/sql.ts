@@ -106,5 +106,11 @@ export function eachPartition(sql: Queryable, table: string, keys: Iterable<stri
     else parts.set(p, [k]);
   }
   const branches = [...parts].sort(([a], [b]) => a - b).map(([p, ks]) => each(ident(s, partitionTable(table, p)), ks));
-  return branches.length === 0 ? null : branches.reduce((a, b) => s`${a} union all ${b}`);
+  return branches.length === 0 ? null : unionAll(s, branches);
+}
+
+/** `a union all b union all …` of one or more selects of the same shape. */
+export function unionAll(sql: Queryable, parts: Fragment[]): Fragment {
+  const s = sql as Sql;
+  return parts.reduce((a, b) => s`${a} union all ${b}`);
 }

@@ -1,8 +1,8 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { eachPartition, ident, withoutJit, type Fragment } from '../db/sql';
+import { eachPartition, ident, unionAll, withoutJit, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
-import { resolveSearch, searchFacts, type SavedSearch } from './search';
+import { resolveSearch, searchFacts, stood, type SavedSearch } from './search';
 import { movedRows } from './moved';
 import { digest } from './digest';
 import { describeRows } from './words';
@@ -40,9 +40,10 @@ type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; 
  * The watchlists an import is matched for, the same through all its steps: those made before it
  * completed, but an API key's revoked by then (a revoked key's watchlists follow nothing).
  */
-const matchedFor = (tx: Tx, jobId: number) => tx`
-  w.created_at <= (select coalesce(finished_at, now()) from import_jobs where id = ${jobId})
-  and not exists (select 1 from api_keys k where k.revoked_at <= (select coalesce(finished_at, now()) from import_jobs where id = ${jobId}) and w.owner = 'key:' || k.id)`;
+const matchedFor = (tx: Tx, jobId: number) => {
+  const completed = tx`(select coalesce(finished_at, now()) from import_jobs where id = ${jobId})`;
+  return tx`w.created_at <= ${completed} and not exists (select 1 from api_keys k where k.revoked_at <= ${completed} and w.owner = 'key:' || k.id)`;
+};
 
 /**
  * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, when
@@ -124,13 +125,13 @@ async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
       : tx<{ n: string }[]>`
           select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)} order by 1 ${limit === null ? tx`` : tx`limit ${limit}`}`,
   );
-  const either = (a: string) => tx`${tx(a)}.extract_number <= ${n} and (${tx(a)}.deleted_at_extract is null or ${tx(a)}.deleted_at_extract >= ${n})`;
+  const either = stood(tx, 'x', n, 'either');
   const establishments = eachPartition(tx, 'establishments', entities, (p, keys) => tx`
     select x.enterprise_number as subject, x.establishment_number as entity from ${p} x
-    where x.establishment_number = any(${keys}::text[]) and ${either('x')} and x.enterprise_number is not null`);
+    where x.establishment_number = any(${keys}::text[]) and ${either} and x.enterprise_number is not null`);
   const branches = eachPartition(tx, 'branches', entities, (p, keys) => tx`
     select x.enterprise_number as subject, x.branch_id as entity from ${p} x
-    where x.branch_id = any(${keys}::text[]) and ${either('x')} and x.enterprise_number is not null`);
+    where x.branch_id = any(${keys}::text[]) and ${either} and x.enterprise_number is not null`);
   const ties = establishments && branches ? await tx<{ subject: string; entity: string }[]>`${establishments} union all ${branches}` : [];
   const subjects = [...entities, ...ties.map((t) => t.subject)];
   const tied = [...entities, ...ties.map((t) => t.entity)];
@@ -186,7 +187,7 @@ async function entriesOf(tx: Tx, job: Job, numbers: string[]): Promise<{ t: stri
     return q ? [q] : [];
   });
   if (branches.length === 0) return [];
-  const found = await tx<{ t: string; n: string }[]>`${branches.reduce((a, b) => tx`${a} union all ${b}`)}`;
+  const found = await tx<{ t: string; n: string }[]>`${unionAll(tx, branches)}`;
   return found.flatMap((c) => (subjectsOf.get(c.n) ?? []).map((subject) => ({ ...c, change: 'added', subject })));
 }
 
@@ -219,7 +220,6 @@ async function writeMatches(tx: Tx, job: Job, hits: Hit[]): Promise<void> {
     const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments' || c.t === 'branches'));
     return { number: subject, kind: own?.change ?? 'modified', changes: rowsOf.flatMap((m) => describeRows(m, subject)), rows: rowsOf };
   });
-  
   // What changed of each number once, joined to each watchlist that follows it.
   await tx`
     insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, changes, rows)

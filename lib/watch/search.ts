@@ -16,7 +16,7 @@ import { prefixEnd } from '../register/sql/search';
 export type SavedSearch = Pick<SearchQuery, 'q' | 'nace' | 'place' | 'form' | 'status'>;
 
 /** The rows of alias `a` that stood just before extract `n` (`before`), just after it, or on either side. */
-function stood(sql: Queryable, a: string, n: number, side: 'before' | 'after' | 'either'): Fragment {
+export function stood(sql: Queryable, a: string, n: number, side: 'before' | 'after' | 'either'): Fragment {
   const x = ident(sql, a);
   if (side === 'either') return sql`(${x}.extract_number <= ${n} and (${x}.deleted_at_extract is null or ${x}.deleted_at_extract >= ${n}))`;
   return side === 'after'

@@ -28,3 +28,28 @@ export async function freshDb(): Promise<TestDb> {
     },
   };
 }
+
+/**
+ * Holds what `take` locks in a transaction on a connection of its own, as another driver or a
+ * rollback would, until `release` (which ends the transaction and the connection).
+ */
+export async function holdInOtherConnection(url: string, take: (tx: Sql) => Promise<unknown>): Promise<{ release: () => Promise<void> }> {
+  const other = createSql(url, 1);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let taken!: () => void;
+  const isTaken = new Promise<void>((r) => (taken = r));
+  const holding = other.begin(async (tx) => {
+    await take(tx as unknown as Sql);
+    taken();
+    await held;
+  });
+  await isTaken;
+  return {
+    release: async () => {
+      release();
+      await holding;
+      await other.end();
+    },
+  };
+}

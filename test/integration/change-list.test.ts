@@ -9,8 +9,7 @@ import { classified, planChangeParts } from '../../lib/imports/sql/changes';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { importChanges, importChangesCsv } from '../../lib/register';
 import { rollbackImport } from '../helpers/answers';
-import { createSql } from '../../lib/db/client';
-import { freshDb, type TestDb } from '../helpers/db';
+import { freshDb, holdInOtherConnection, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
 
 let t: TestDb;
@@ -164,24 +163,12 @@ describe('the change list', () => {
     const left = await parts();
     expect(left).toBeGreaterThan(1);
     // What a rollback holds while it deletes the parts: the job's row, for update.
-    const rollback = createSql(t.url, 1);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const holding = new Promise<void>((r) => (locked = r));
-    const holder = rollback.begin(async (tx) => {
-      await tx`select 1 from import_jobs where id = ${jobId} for update`;
-      locked();
-      await held;
-    });
-    await holding;
+    const rollback = await holdInOtherConnection(t.url, (tx) => tx`select 1 from import_jobs where id = ${jobId} for update`);
     // A change-list step meanwhile waits for that row before it takes any part.
     const step = changeListSteps(t.db, { id: jobId, extractNumber: 3 }, Date.now(), true);
     await new Promise((r) => setTimeout(r, 300));
     expect(await free()).toBe(left);
-    release();
-    await holder;
-    await rollback.end();
+    await rollback.release();
     expect(await step).toBe(1);
     expect(await parts()).toBe((left as number) - 1);
   });

@@ -11,7 +11,7 @@ import { createWatchlist, matchSteps, sendTest, updateWatchlist } from '../../li
 import { matchPart } from '../../lib/watch/match';
 import { createSql } from '../../lib/db/client';
 import { rollbackImport } from '../helpers/answers';
-import { freshDb, type TestDb } from '../helpers/db';
+import { freshDb, holdInOtherConnection, type TestDb } from '../helpers/db';
 import { importZip } from '../helpers/import';
 import { startListener, startSmtp, untilDelivered } from '../helpers/listeners';
 
@@ -226,23 +226,11 @@ describe('watchlist digests', () => {
     const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
     await t.db`delete from notifications where job_id = ${job}`;
     await t.db`update watch_steps set done = false where job_id = ${job} and phase = 'digest'`;
-    const holder = createSql(t.url, 1);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding!: () => void;
-    const isHeld = new Promise<void>((r) => (holding = r));
-    const hold = holder.begin(async (tx) => {
-      await tx`select 1 from watchlists where id = ${w.id} for update`;
-      holding();
-      await held;
-    });
-    await isHeld;
+    const editing = await holdInOtherConnection(t.url, (tx) => tx`select 1 from watchlists where id = ${w.id} for update`);
     // Were the step to wait on the row, this call would never return (the row is released after it).
     await matchSteps(t.db, job, Date.now() + 1_000);
     expect((await t.db`select done from watch_steps where job_id = ${job} and phase = 'digest'`)[0]!.done).toBe(false);
-    release();
-    await hold;
-    await holder.end();
+    await editing.release();
     await matchSteps(t.db, job, Date.now() + 1_000);
     expect((await t.db`select count(*)::int as n from notifications where job_id = ${job} and watchlist_id = ${w.id} and event = 'watch.digest'`)[0]!.n).toBe(1);
   });

@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/client';
-import { ident } from '../../db/sql';
+import { ident, unionAll } from '../../db/sql';
 import { JOB } from '../../imports';
 import type { DataTableName } from '../../kbo/spec';
 import { netMoves, rowContent } from '../../imports';
@@ -23,8 +23,9 @@ export interface MovesPerExtract {
  * by the primary key, which leads with the number.
  */
 export async function entityMoves(sql: Sql, number: string, tables: [table: DataTableName, key: string][]): Promise<MovesPerExtract[]> {
-  const moved = tables
-    .map(([table, key]) => {
+  const moved = unionAll(
+    sql,
+    tables.map(([table, key]) => {
       const content = rowContent(sql, table);
       const rows = sql`
         select extract_number, deleted_at_extract, ${content} as h from ${ident(sql, table)} where ${ident(sql, key)} = ${number} and is_current
@@ -34,8 +35,8 @@ export async function entityMoves(sql: Sql, number: string, tables: [table: Data
         select ${table}::text as t, extract_number as x, h, 1 as s, 0 as e from (${rows}) r
         union all
         select ${table}::text, deleted_at_extract, h, 0, 1 from (${rows}) r where deleted_at_extract is not null`;
-    })
-    .reduce((a, b) => sql`${a} union all ${b}`);
+    }),
+  );
   return sql<MovesPerExtract[]>`${netMoves(sql, moved, ['t', 'x'])}`;
 }
 
