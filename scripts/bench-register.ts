@@ -11,6 +11,7 @@
  *   npm run bench:register                          # 1.9 M enterprises, 100 queries a kind
  *   npm run bench:register -- --enterprises 50000 --queries 30
  *   npm run bench:register -- --rebuild             # build it again
+ *   npm run bench:register -- --database kbo_bench_register_full   # another database (one per size kept side by side)
  *   npm run bench:register -- --enterprises 300000 --changed 300   # an UPDATE that touched 30%: a long change list
  *   npm run bench:register -- --leaf-stats          # partitions' statistics only (none of the partitioned tables')
  *   npm run bench:register -- --import-stats        # the statistics an import leaves (lib/imports/jobs/analyze.ts)
@@ -27,7 +28,7 @@ import { migrationsDigest } from './bench/databases';
 import { estimatedRows, secondaryIndexes, statistics } from './bench/statistics';
 import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
-const DB = 'kbo_bench_register';
+let DB = 'kbo_bench_register';
 const REGISTER_TABLES = KBO_TABLES.map((t) => t.table);
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -215,6 +216,7 @@ async function main(): Promise<number> {
       queries: { type: 'string', default: '100' },
       rebuild: { type: 'boolean', default: false },
       changed: { type: 'string', default: '1' },
+      database: { type: 'string', default: DB },
       'leaf-stats': { type: 'boolean', default: false },
       'import-stats': { type: 'boolean', default: false },
     },
@@ -223,6 +225,7 @@ async function main(): Promise<number> {
   const n = Number(values.queries);
   if (!Number.isInteger(enterprises) || enterprises < 1000) throw new Error('--enterprises takes a whole number from 1000');
   if (!Number.isInteger(n) || n < 5) throw new Error('--queries takes a whole number from 5');
+  DB = values.database as string;
   const server = await resolveDatabaseUrl();
   const perMille = Number(values.changed);
   if (!Number.isInteger(perMille) || perMille < 1 || perMille > 1000) throw new Error('--changed takes a whole number of per mille from 1 to 1000');

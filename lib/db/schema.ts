@@ -785,9 +785,10 @@ export const watchSubjects = pgTable(
 export const watchFeedSeq = pgSequence('watch_feed_seq');
 
 /**
- * What an import changed of a watched entity, per watchlist: the kind of change and, in words
- * an officer reads, each field before and after, each row added or ended (`changes`), with the
- * rows themselves (`rows`). A rollback of the import withdraws it (`withdrawn_at`).
+ * What an import changed of a watched entity, per watchlist: the kind of change and the rows
+ * the import started and ended of it, its establishments' and its branches' (`rows`), from which
+ * each field before and after, each row added or ended, is said in words when it is read
+ * (lib/watch/words.ts describeMatch). A rollback of the import withdraws it (`withdrawn_at`).
  */
 export const watchMatches = pgTable(
   'watch_matches',
@@ -801,7 +802,6 @@ export const watchMatches = pgTable(
     extractNumber: integer('extract_number').notNull(),
     number: text('number').notNull(),
     kind: text('kind').notNull(),
-    changes: jsonb('changes').$type<{ table: string; entity?: string; field?: string; before?: string | null; after?: string | null }[]>().notNull(),
     rows: jsonb('rows').$type<{ table: string; entity: string; started: Record<string, unknown>[]; ended: Record<string, unknown>[] }[]>().notNull(),
     withdrawnAt: timestamp('withdrawn_at', { withTimezone: true }),
     /** Its place in the watchlist's feed: taken when it is written, and again when it is withdrawn, so a poller hears of both. */

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
-import { said, type MatchChange } from './words';
+import { describeMatch, said, type MatchRows } from './words';
 
 /** Matches a digest carries at most; the feed has them all. */
 export const DIGEST_MATCHES = 1_000;
@@ -14,9 +14,10 @@ export async function digest(tx: Tx, jobId: number, extractNumber: number, watch
   // (or edited) now holds it, and its delete waits on this step's row. Left for a later call.
   const [free] = await tx`select 1 from watchlists where id = ${watchlistId} for key share skip locked`;
   if (!free) return false;
-  const matches = await tx<{ number: string; kind: string; changes: MatchChange[] }[]>`
-    select number, kind, changes from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null order by number limit ${DIGEST_MATCHES + 1}`;
-  if (matches.length === 0) return true;
+  const read = await tx<{ number: string; kind: string; rows: MatchRows[] }[]>`
+    select number, kind, rows from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null order by number limit ${DIGEST_MATCHES + 1}`;
+  if (read.length === 0) return true;
+  const matches = read.map((m) => ({ number: m.number, kind: m.kind, changes: describeMatch(m.rows, m.number) }));
   const [w] = await tx<{ name: string; webhook_url: string | null; email: string | null }[]>`select name, webhook_url, email from watchlists where id = ${watchlistId}`;
   if (!w) return true;
   const [total] = await tx<{ n: number }[]>`select count(*)::int as n from watch_matches where watchlist_id = ${watchlistId} and job_id = ${jobId} and withdrawn_at is null`;

@@ -1,7 +1,7 @@
 import type { Queryable, Tx } from '../db/client';
 import { isoTime } from '../db/sql';
 import { notifyWatchlist, NOTIFY_EVENTS } from '../notify';
-import type { MatchChange } from './words';
+import { describeMatch, type MatchChange, type MatchRows } from './words';
 
 /** What programs read of the matches (the feed), and what a rollback does to them. */
 
@@ -55,14 +55,14 @@ export interface FeedMatch {
  */
 export async function matchFeed(sql: Queryable, watchlistId: number, after: string | undefined, limit = 500): Promise<{ matches: FeedMatch[]; next: string; more: boolean }> {
   const since = after?.startsWith('s') ? Number(after.slice(1)) : null;
-  const rows = await sql<(FeedMatch & { seq: number })[]>`
-    select extract_number as "extractNumber", job_id as "jobId", number, kind, changes, feed_seq::float8 as seq,
+  const rows = await sql<(Omit<FeedMatch, 'changes'> & { rows: MatchRows[]; seq: number })[]>`
+    select extract_number as "extractNumber", job_id as "jobId", number, kind, rows, feed_seq::float8 as seq,
            ${isoTime(sql, 'withdrawn_at')} as "withdrawnAt"
     from watch_matches
     where watchlist_id = ${watchlistId} and ${since !== null ? sql`feed_seq > ${since}` : sql`extract_number > ${Number(after ?? 0)}`}
     order by feed_seq limit ${limit + 1}`;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const matches = page.map((m) => ({ extractNumber: m.extractNumber, jobId: m.jobId, number: m.number, kind: m.kind, changes: m.changes, withdrawnAt: m.withdrawnAt }));
+  const matches = page.map((m) => ({ extractNumber: m.extractNumber, jobId: m.jobId, number: m.number, kind: m.kind, changes: describeMatch(m.rows, m.number), withdrawnAt: m.withdrawnAt }));
   return { matches, next: last ? `s${last.seq}` : (after ?? '0'), more: rows.length > limit };
 }

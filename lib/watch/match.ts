@@ -2,10 +2,10 @@ import type { Queryable, Sql, Tx } from '../db/client';
 import { eachPartition, ident, unionAll, withoutJit, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
+import { ENTERPRISE_NUMBER } from '../kbo/values';
 import { resolveSearch, searchFacts, stood, type SavedSearch } from './search';
 import { movedRows } from './moved';
 import { digest } from './digest';
-import { describeRows } from './words';
 
 /**
  * Matching a completed import's changes against every watchlist at once, after its change list
@@ -30,7 +30,7 @@ import { describeRows } from './words';
 
 /** Entities, then numbers, per step. */
 const partSize = () => env().WATCH_PART_SIZE;
-const TABLE_ORDER = new Map<string, number>(KBO_TABLES.map((t, i) => [t.table, i]));
+const TABLE_ORDER = KBO_TABLES.map((t) => t.table);
 
 type Job = { id: number; n: number; initial: boolean };
 type Phase = 'subjects' | 'match' | 'digest';
@@ -126,10 +126,12 @@ async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
           select distinct c.n from import_changes c where c.job_id = ${job.id} and ${within(tx, tx`c.n`, step)} order by 1 ${limit === null ? tx`` : tx`limit ${limit}`}`,
   );
   const either = stood(tx, 'x', n, 'either');
-  const establishments = eachPartition(tx, 'establishments', entities, (p, keys) => tx`
+  // An enterprise's number has its own shape (checked as every file is read): it is no establishment or branch.
+  const parts = entities.filter((x) => !ENTERPRISE_NUMBER.test(x));
+  const establishments = eachPartition(tx, 'establishments', parts, (p, keys) => tx`
     select x.enterprise_number as subject, x.establishment_number as entity from ${p} x
     where x.establishment_number = any(${keys}::text[]) and ${either} and x.enterprise_number is not null`);
-  const branches = eachPartition(tx, 'branches', entities, (p, keys) => tx`
+  const branches = eachPartition(tx, 'branches', parts, (p, keys) => tx`
     select x.enterprise_number as subject, x.branch_id as entity from ${p} x
     where x.branch_id = any(${keys}::text[]) and ${either} and x.enterprise_number is not null`);
   const ties = establishments && branches ? await tx<{ subject: string; entity: string }[]>`${establishments} union all ${branches}` : [];
@@ -154,8 +156,12 @@ async function followers(tx: Tx, job: Job, numbers: string[]): Promise<Hit[]> {
     select w.id, w.search from watchlists w where ${matchedFor(tx, job.id)} order by w.id for key share`;
   if (lists.length === 0) return [];
   const ids = lists.map((w) => w.id);
+  // A probe of the numbers' index per number, whatever the statistics say of the members (a
+  // watchlist of 100,000 just made has none yet, and a scan of them all was planned).
   const hits: Hit[] = await tx<{ watchlist: number; number: string }[]>`
-    select m.watchlist_id as watchlist, m.number from watchlist_members m where m.number = any(${numbers}::text[]) and m.watchlist_id = any(${ids}::int[])`;
+    select m.watchlist_id as watchlist, x.number from unnest(${numbers}::text[]) as x(number)
+      cross join lateral (select watchlist_id from watchlist_members m where m.number = x.number offset 0) m
+    where m.watchlist_id = any(${ids}::int[])`;
   const searches = lists.filter((w) => w.search !== null);
   if (searches.length > 0) {
     const resolved = [];
@@ -202,30 +208,34 @@ async function matchStep(tx: Tx, job: Job, step: Step): Promise<void> {
   if (numbers.length > 0) await tx`delete from watch_subjects where job_id = ${job.id} and subject = any(${numbers}::text[])`;
 }
 
-/** What changed of each number followed, worked out once and written for each watchlist that follows it. */
+/**
+ * What changed of each number followed, worked out once and written for each watchlist that
+ * follows it, in one statement: the rows the import moved are netted, grouped per entity (in
+ * jsonb's order) and per number (in the tables' order, then the entities': the same import
+ * says the same words anywhere) where they are read, and never leave the database. The words
+ * are said from them when a match is read (describeMatch).
+ */
 async function writeMatches(tx: Tx, job: Job, hits: Hit[]): Promise<void> {
-  const followed = [...new Set(hits.map((h) => h.number))];
-  const changed = await entriesOf(tx, job, followed);
-  const moved = await movedRows(tx, job.n, changed);
-  const bySubject = new Map<string, { t: string; n: string; change: string; subject: string }[]>();
-  // In the tables' order, then the entities': the same import says the same words anywhere.
-  const ordered = changed.map((c) => ({ c, o: `${String(TABLE_ORDER.get(c.t) ?? 99).padStart(2, '0')}\u0000${c.n}` }));
-  for (const { c } of ordered.sort((a, b) => (a.o < b.o ? -1 : a.o > b.o ? 1 : 0))) {
-    const list = bySubject.get(c.subject);
-    if (list) list.push(c);
-    else bySubject.set(c.subject, [c]);
-  }
-  const content = [...bySubject].map(([subject, cs]) => {
-    const rowsOf = cs.map((c) => moved.get(`${c.t}\u0000${c.n}`) ?? { table: c.t, entity: c.n, started: [], ended: [] });
-    const own = cs.find((c) => c.n === subject && (c.t === 'enterprises' || c.t === 'establishments' || c.t === 'branches'));
-    return { number: subject, kind: own?.change ?? 'modified', changes: rowsOf.flatMap((m) => describeRows(m, subject)), rows: rowsOf };
-  });
-  // What changed of each number once, joined to each watchlist that follows it.
+  const changed = await entriesOf(tx, job, [...new Set(hits.map((h) => h.number))]);
+  const moved = movedRows(tx, job.n, changed);
+  if (!moved) return;
   await tx`
-    insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, changes, rows)
-    select h.watchlist, ${job.id}, ${job.n}, c.number, c.kind, c.changes, c.rows
-    from unnest(${hits.map((h) => h.watchlist)}::int[], ${hits.map((h) => h.number)}::text[]) as h(watchlist, number)
-      join jsonb_to_recordset(${JSON.stringify(content)}::jsonb) as c(number text, kind text, changes jsonb, rows jsonb) on c.number = h.number
+    with e as (
+      select * from unnest(${changed.map((c) => c.t)}::text[], ${changed.map((c) => c.n)}::text[], ${changed.map((c) => c.change)}::text[], ${changed.map((c) => c.subject)}::text[]) as e(t, n, change, subject)),
+    m as (${moved}),
+    per as (
+      select t, k, coalesce(jsonb_agg(r order by r) filter (where s), '[]') as started, coalesce(jsonb_agg(r order by r) filter (where not s), '[]') as ended
+      from m group by t, k),
+    c as (
+      select e.subject as number,
+             coalesce(min(e.change) filter (where e.n = e.subject and e.t in ('enterprises', 'establishments', 'branches')), 'modified') as kind,
+             jsonb_agg(jsonb_build_object('table', e.t, 'entity', e.n, 'started', coalesce(p.started, '[]'), 'ended', coalesce(p.ended, '[]'))
+                       order by array_position(${TABLE_ORDER}::text[], e.t), e.n collate "C") as rows
+      from e left join per p on p.t = e.t and p.k = e.n
+      group by e.subject)
+    insert into watch_matches (watchlist_id, job_id, extract_number, number, kind, rows)
+    select h.watchlist, ${job.id}, ${job.n}, c.number, c.kind, c.rows
+    from unnest(${hits.map((h) => h.watchlist)}::int[], ${hits.map((h) => h.number)}::text[]) as h(watchlist, number) join c on c.number = h.number
     on conflict do nothing`;
 }
 

@@ -5,19 +5,21 @@ import { ImportFailure } from '../errors';
 import { deliverNow, lastError, notifyWatchlist, NOTIFY_EVENTS, watchlistNotifications, type NotificationView } from '../notify';
 import type { FeedMatch } from './feed';
 import { getWatchlist, type Watcher } from './watchlists';
+import { describeMatch, type MatchRows } from './words';
 
 /** What the watchlists' pages read beside the watchlist itself: its matches, its deliveries, where a number is followed; and "send a test". */
 
 /** A watchlist's matches of its last 10 imports, newest first, at most `each` of each (`total`: all of that import's). */
 export async function latestMatches(sql: Queryable, who: Watcher, id: number, each = 200): Promise<(FeedMatch & { total: number })[]> {
   await getWatchlist(sql, who, id);
-  return sql<(FeedMatch & { total: number })[]>`
+  const rows = await sql<(Omit<FeedMatch, 'changes'> & { rows: MatchRows[]; total: number })[]>`
     with jobs as (select job_id, count(*)::int as total from watch_matches where watchlist_id = ${id} group by job_id order by job_id desc limit 10)
-    select m.extract_number as "extractNumber", m.job_id as "jobId", m.number, m.kind, m.changes, ${isoTime(sql, 'withdrawn_at', 'm')} as "withdrawnAt", jobs.total
+    select m.extract_number as "extractNumber", m.job_id as "jobId", m.number, m.kind, m.rows, ${isoTime(sql, 'withdrawn_at', 'm')} as "withdrawnAt", jobs.total
     from jobs join lateral (
       select * from watch_matches x where x.watchlist_id = ${id} and x.job_id = jobs.job_id order by x.number limit ${each}
     ) m on true
     order by m.job_id desc, m.number`;
+  return rows.map(({ rows: moved, ...m }) => ({ ...m, changes: describeMatch(moved, m.number) }));
 }
 
 export type Delivery = NotificationView;

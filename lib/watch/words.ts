@@ -108,6 +108,11 @@ export function describeRows(m: MatchRows, subject: string = m.entity): MatchCha
   return out;
 }
 
+/** A match in words: each of its entities' rows (`rows`, as matching wrote them) said for the watched number. */
+export function describeMatch(rows: MatchRows[], number: string): MatchChange[] {
+  return rows.flatMap((m) => describeRows(m, number));
+}
+
 /** A row as one line: its business columns but the entity's key, in the file's order, empty ones left out. */
 export function line(table: DataTableName, r: Row): string {
   const spec = tableSpec(table);

@@ -43,11 +43,11 @@ export async function makeWatchlists(dbs: Sql[], o: { enterprises: number; seed:
   return secrets;
 }
 
-/** Every watchlist's matches in one checksum: per watchlist name, extract and number, its kind and its changes in words. */
+/** Every watchlist's matches in one checksum: per watchlist name, extract and number, its kind and the rows it says changed. */
 export async function matchChecksum(sql: Sql): Promise<{ rows: number; md5: string }> {
   const [r] = await sql<{ rows: number; md5: string | null }[]>`
     select count(*)::int as rows,
-           md5(string_agg(w.name || '|' || m.extract_number || '|' || m.number || '|' || m.kind || '|' || m.changes::text || '|' || (m.withdrawn_at is null)::text,
+           md5(string_agg(w.name || '|' || m.extract_number || '|' || m.number || '|' || m.kind || '|' || m.rows::text || '|' || (m.withdrawn_at is null)::text,
                           E'\\n' order by w.name, m.extract_number, m.number)) as md5
     from watch_matches m join watchlists w on w.id = m.watchlist_id`;
   return { rows: r?.rows ?? 0, md5: r?.md5 ?? '' };
@@ -57,7 +57,7 @@ export async function matchChecksum(sql: Sql): Promise<{ rows: number; md5: stri
 export async function matchGroups(sql: Sql): Promise<Map<string, string>> {
   const rows = await sql<{ k: string; md5: string }[]>`
     select w.name || ' extract ' || m.extract_number as k,
-           md5(string_agg(m.number || '|' || m.kind || '|' || m.changes::text || '|' || (m.withdrawn_at is null)::text, E'\\n' order by m.number)) as md5
+           md5(string_agg(m.number || '|' || m.kind || '|' || m.rows::text || '|' || (m.withdrawn_at is null)::text, E'\\n' order by m.number)) as md5
     from watch_matches m join watchlists w on w.id = m.watchlist_id group by w.name, m.extract_number`;
   return new Map(rows.map((r) => [r.k, r.md5]));
 }

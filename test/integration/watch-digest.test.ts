@@ -114,8 +114,8 @@ describe('watchlist digests', () => {
     const b = await createWatchlist(t.db, who, { name: 'search', search: { status: 'AC' }, webhookUrl: `${hook.url}/m2` });
     const update = model.update(2, '2025-07-02', 0.3);
     const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
-    const matchesNow = () => t.db<{ watchlist_id: number; number: string; kind: string; changes: unknown }[]>`
-      select watchlist_id, number, kind, changes from watch_matches where job_id = ${job} order by watchlist_id, number`;
+    const matchesNow = () => t.db<{ watchlist_id: number; number: string; kind: string; rows: unknown }[]>`
+      select watchlist_id, number, kind, rows from watch_matches where job_id = ${job} order by watchlist_id, number`;
     const uninterrupted = await matchesNow();
     expect(uninterrupted.filter((m) => m.watchlist_id === a.id).length).toBeGreaterThan(0);
     expect(uninterrupted.filter((m) => m.watchlist_id === b.id).length).toBeGreaterThan(0);
@@ -194,8 +194,8 @@ describe('watchlist digests', () => {
     const jobs = [(await importZip(t.db, full.fileName, await zipExtract(full))).job.id];
     const update = model.update(2, '2025-07-02', 0.3);
     jobs.push((await importZip(t.db, update.fileName, await zipExtract(update))).job.id);
-    const matchesOf = (job: number) => t.db<{ watchlist_id: number; number: string; kind: string; changes: unknown; rows: unknown }[]>`
-      select watchlist_id, number, kind, changes, rows from watch_matches where job_id = ${job} order by watchlist_id, number`;
+    const matchesOf = (job: number) => t.db<{ watchlist_id: number; number: string; kind: string; rows: unknown }[]>`
+      select watchlist_id, number, kind, rows from watch_matches where job_id = ${job} order by watchlist_id, number`;
     const first = [await matchesOf(jobs[0]!), await matchesOf(jobs[1]!)];
     for (const [i, m] of first.entries()) {
       for (const [name, w] of [['numbers', a], ['search', b], ['key', k]] as const) expect(m.filter((x) => x.watchlist_id === w.id).length, `job ${i}, ${name}`).toBeGreaterThan(0);

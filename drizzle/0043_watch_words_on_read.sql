@@ -1,0 +1,1 @@
+ALTER TABLE "watch_matches" DROP COLUMN "changes";
