@@ -507,6 +507,12 @@ export const importJobFiles = pgTable(
     cuts: jsonb('cuts').$type<string[]>().notNull().default([]),
     maxKey: text('max_key'),
     openRows: integer('open_rows').notNull().default(0),
+    /**
+     * `resync` of a table large enough to be cut by partition (`batches` = the partitions): the
+     * same three, per register partition, in its order. Its batch `p + partitions × j` is the
+     * j-th range of partition p's keys.
+     */
+    partitionRanges: jsonb('partition_ranges').$type<{ cuts: string[]; maxKey: string | null; openRows: number }[]>(),
     done: boolean('done').notNull().default(false),
     /** When a prepare step last moved this file (a job nothing drives is noticed by it: lib/imports/jobs/stalls.ts). */
     stepAt: timestamp('step_at', { withTimezone: true }),
@@ -607,6 +613,8 @@ export const importChangeParts = pgTable(
     /** The key range [lo, hi) of a resync batch; null: open on that side. */
     lo: text('lo'),
     hi: text('hi'),
+    /** The register partition a resync batch cut within one covers (its range is of that partition's keys); null: the whole table. */
+    partition: integer('partition'),
     done: boolean('done').notNull().default(false),
     /**
      * Entities of the part the import re-issued unchanged (every row it ended it started again

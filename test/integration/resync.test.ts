@@ -2,6 +2,7 @@ import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/generator/generator';
 import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/kbo/spec';
+import { PARTITIONS } from '../../lib/db/partitions';
 import { rollbackImport } from '../helpers/answers';
 import { processBatch } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
@@ -60,6 +61,18 @@ describe('resync: a FULL imported into a database that holds data', () => {
     const activities = status.tables.find((x) => x.table === 'activities');
     expect(activities?.operations.map((o) => o.operation)).toEqual(['resync']);
     expect(activities?.batches).toBeGreaterThan(3);
+    // A large table's ranges are cut within each partition (batch p + 32j: partition p), and each
+    // partition's change-list parts cover its own keys; a small one's across the table.
+    const cut = await t.db<{ table_name: string; within: number; across: number; astray: number; parts: number }[]>`
+      select b.table_name, count(*) filter (where b.partition is not null)::int as within, count(*) filter (where b.partition is null)::int as across,
+             count(*) filter (where b.partition <> b.batch_number % ${PARTITIONS})::int as astray,
+             (select count(*) from import_change_parts p where p.job_id = b.job_id and p.table_name = b.table_name and p.partition is not null)::int as parts
+      from import_job_batches b where b.job_id = ${status.job.id} and b.operation = 'resync' group by b.job_id, b.table_name`;
+    const byTable = new Map(cut.map((c) => [c.table_name, c]));
+    expect(byTable.get('activities')).toMatchObject({ across: 0, astray: 0 });
+    expect(byTable.get('activities')?.within).toBeGreaterThan(PARTITIONS);
+    expect(byTable.get('activities')?.parts).toBe(byTable.get('activities')?.within);
+    expect(byTable.get('branches')).toMatchObject({ within: 0, across: expect.any(Number), parts: 0 });
 
     expect(status.drift).not.toBeNull();
     for (const table of DATA_TABLES) {

@@ -46,22 +46,23 @@ function targetOf(batch: BatchRef): string {
   return batch.partition === null ? batch.tableName : partitionTable(batch.tableName, batch.partition);
 }
 
+/**
+ * Written straight into a partition, the ids come from the partitioned table's identity
+ * sequence. Before PostgreSQL 17 a partition has no identity of its own; from 17 on it shares
+ * the parent's, as GENERATED ALWAYS, so the value we give needs OVERRIDING SYSTEM VALUE (which
+ * a column without identity ignores). Into the partitioned table, nothing: its identity.
+ */
+function idsOf(tx: Tx, table: string, partition: number | null) {
+  return partition === null
+    ? { column: tx``, overriding: tx``, value: tx`` }
+    : { column: tx`, id`, overriding: tx`overriding system value`, value: tx`, nextval((select pg_get_serial_sequence(${table}, 'id'))::regclass)` };
+}
+
 async function insertRows(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const spec = tableSpec(batch.tableName as DataTableName);
   const columns = spec.columns.map((c) => c.column);
   const target = ident(tx, targetOf(batch));
-  // Written straight into a partition, the ids come from the partitioned table's identity
-  // sequence. Before PostgreSQL 17 a partition has no identity of its own; from 17 on it shares
-  // the parent's, as GENERATED ALWAYS, so the value we give needs OVERRIDING SYSTEM VALUE
-  // (which a column without identity ignores).
-  const ids =
-    batch.partition === null
-      ? { column: tx``, overriding: tx``, value: tx`` }
-      : {
-          column: tx`, id`,
-          overriding: tx`overriding system value`,
-          value: tx`, nextval((select pg_get_serial_sequence(${spec.table}, 'id'))::regclass)`,
-        };
+  const ids = idsOf(tx, spec.table, batch.partition);
   const notCurrent =
     job.mode === 'initial'
       ? tx`true`
@@ -112,7 +113,8 @@ async function endEntities(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
 /**
  * A resync batch: the FULL's rows for one range of keys against the table's current rows in
  * that range. The range (from this batch's first key to the next batch's) is read from the
- * batch rows, so it covers keys the FULL no longer has at all.
+ * batch rows, so it covers keys the FULL no longer has at all. A batch cut within a partition
+ * reads and writes that partition only.
  */
 async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   const spec = tableSpec(batch.tableName as DataTableName);
@@ -120,6 +122,7 @@ async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
   const key = tx`t.${ident(tx, spec.key)}`;
   return replaceCurrent(tx, job, {
     table: spec.table,
+    partition: batch.partition,
     staging: spec.staging,
     columns: spec.columns.map((c) => c.column),
     keys: [spec.key],
@@ -133,6 +136,7 @@ async function resyncRange(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchC
 async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<BatchCounts> {
   return replaceCurrent(tx, job, {
     table: 'codes',
+    partition: null,
     staging: CODE_TABLE.staging,
     columns: CODE_TABLE.columns.map((c) => c.column),
     keys: CODE_TABLE.columns.filter((c) => c.required).map((c) => c.column),
@@ -143,7 +147,7 @@ async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<Batch
 }
 
 /**
- * Makes the current rows of a table within `scope` (conditions on `t`; none: the whole table)
+ * Makes the current rows of a table (or of one of its partitions) within `scope` (conditions on `t`; none: the whole table)
  * exactly the staged rows: current rows not staged end, staged rows not current are inserted,
  * rows in both stay as they are. One statement, both sides seeing the rows as they were
  * before it; for a table with one row per key, two, ending before inserting, so a key whose
@@ -154,9 +158,10 @@ async function replaceCodes(tx: Tx, job: JobRef, batch: BatchRef): Promise<Batch
 async function replaceCurrent(
   tx: Tx,
   job: JobRef,
-  what: { table: string; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[]; oneRow: boolean },
+  what: { table: string; partition: number | null; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[]; oneRow: boolean },
 ): Promise<BatchCounts> {
-  const t = ident(tx, what.table);
+  const t = ident(tx, what.partition === null ? what.table : partitionTable(what.table, what.partition));
+  const ids = idsOf(tx, what.table, what.partition);
   const match = sameRow(tx, what.columns, what.keys, 't', 's');
   const src = tx`
     select ${identList(tx, what.columns)}, count(*) as n
@@ -174,8 +179,8 @@ async function replaceCurrent(
   }
   const [r] = await tx<{ staged: number; distinct_rows: number; ended: number; inserted: number }[]>`
     with src as (${src}), ended as (${what.oneRow ? tx`select 1 where false` : end}), ins as (
-      insert into ${t} (${identList(tx, what.columns)}, extract_number, snapshot_date)
-      select ${identList(tx, what.columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date
+      insert into ${t} (${identList(tx, what.columns)}, extract_number, snapshot_date${ids.column}) ${ids.overriding}
+      select ${identList(tx, what.columns, 's')}, ${job.extractNumber}, ${job.snapshotDate}::date${ids.value}
       from src s
       where not exists (select 1 from ${t} t where t.is_current and ${match})
       returning 1

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KBO_TABLES, type TableName } from '../../kbo/spec';
 import type { Sql, Tx } from '../../db/client';
 import type { ImportMode, ZipSourceRef } from '../../db/schema';
+import { PARTITIONS } from '../../db/partitions';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
 import { fileNameSchema, importOptions } from '../options';
@@ -103,7 +104,7 @@ export async function createImport(sql: Sql, raw: PrepareInput, opts: CreateOpti
       if (await planIndexes(tx, defersIndexes(mode, csvBytes, input.deferIndexes), mode)) await markIndexing(tx, jobId);
       // Every table's first batch exists from the start, so a table whose file is empty still
       // ends its current rows. Later batches are cut as prepare reads the keys.
-      if (mode === 'resync') await addFirstResyncBatches(tx, jobId, files.filter((f) => f.operation === 'resync').map((f) => f.table));
+      if (mode === 'resync') await addFirstResyncBatches(tx, jobId, files.filter((f) => f.operation === 'resync').map((f) => ({ table: f.table, partitioned: f.batches === PARTITIONS })));
       return { jobId, mode, extractNumber: meta.extractNumber };
     });
     // Joined another upload's import of the same file: this copy is not needed.
@@ -152,7 +153,9 @@ async function existingImport(tx: Tx, ref: ZipSourceRef, sha256: string, opts: C
 /**
  * Every CSV file of the extract, in order. A FULL into empty tables copies its data files
  * straight into the final tables (nothing there can be current already). A FULL into tables
- * that hold data (resync) is staged, and its batches are cut by key range as it is read.
+ * that hold data (resync) is staged, and its batches are cut by key range as it is read: within
+ * each register partition (`batches` = the partitions) for a table large enough that UPDATE
+ * batches would be aligned with partitions, else across the table (`batches` 0).
  * An UPDATE is staged with batches sized from the zip's uncompressed sizes, about
  * `batchSize` rows each.
  */
@@ -172,7 +175,14 @@ function filePlans(extract: OpenedExtract, batchSize: number, mode: ImportMode):
       table: f.table,
       operation: mode === 'resync' && data ? 'resync' : f.operation,
       target,
-      batches: target === 'direct' || (mode === 'resync' && data) ? 0 : (batchesPerTable.get(f.table) ?? 1),
+      batches:
+        target === 'direct'
+          ? 0
+          : mode === 'resync' && data
+            ? (batchesPerTable.get(f.table) ?? 1) >= PARTITIONS
+              ? PARTITIONS
+              : 0
+            : (batchesPerTable.get(f.table) ?? 1),
       declaredBytes: f.uncompressedSize,
     };
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyRanges } from './key-ranges';
+import { PARTITIONS, partitionOf } from '../../db/partitions';
+import { KeyRanges, PartitionRanges } from './key-ranges';
 
 const key = (i: number) => `0${String(200_000_000 + i * 7).replace(/(\d{3})(\d{3})(\d{3})$/, '$1.$2.$3')}`;
 
@@ -57,5 +58,42 @@ describe('KeyRanges', () => {
     for (const k of ['0200.065.765', '1000.000.176', '2.000.000.051', '9.000.000.097']) r.assign(k);
     expect(r.cuts).toEqual(['1000.000.176', '2.000.000.051', '9.000.000.097']);
     expect(r.batchOf('2000.000.000')).toBe(2); // "2000…" sorts after "2.00…": '0' > '.'
+  });
+});
+
+describe('PartitionRanges', () => {
+  const keys = Array.from({ length: 3000 }, (_, i) => key(i));
+
+  it("cuts each partition's keys into its own ranges: batch p + PARTITIONS × j holds partition p's keys only, within [its start, the start of p + PARTITIONS × (j + 1))", () => {
+    const r = new PartitionRanges(20);
+    const assigned = keys.map((k) => [k, r.assign(k)] as const);
+    const batches = new Set(assigned.map(([, b]) => b));
+    expect(batches.size).toBeGreaterThan(PARTITIONS);
+    for (const [k, b] of assigned) {
+      expect(b % PARTITIONS, `${k}: batch ${b}`).toBe(partitionOf(k));
+      const lo = r.startOf(b);
+      const hi = r.startOf(b + PARTITIONS);
+      expect(lo === null || lo <= k, `${k} >= start of batch ${b}`).toBe(true);
+      expect(hi === null || k < hi, `${k} < start of batch ${b + PARTITIONS}`).toBe(true);
+    }
+    // About 20 rows each, but a partition's last.
+    const sizes = new Map<number, number>();
+    for (const [, b] of assigned) sizes.set(b, (sizes.get(b) ?? 0) + 1);
+    for (const [b, n] of sizes) if (sizes.has(b + PARTITIONS)) expect(n, `batch ${b}`).toBe(20);
+    // A key out of order lands in the batch whose range holds it, in its own partition.
+    const late = key(1501).replace(/\d$/, (d) => String((Number(d) + 5) % 10));
+    const b = r.assign(late);
+    expect(b % PARTITIONS).toBe(partitionOf(late));
+  });
+
+  it('carries on from a saved state exactly as if it had never stopped', () => {
+    const whole = new PartitionRanges(9);
+    const once = keys.map((k) => whole.assign(k));
+    const first = new PartitionRanges(9);
+    const a = keys.slice(0, 1234).map((k) => first.assign(k));
+    const second = new PartitionRanges(9, JSON.parse(JSON.stringify(first.state())));
+    const b = keys.slice(1234).map((k) => second.assign(k));
+    expect([...a, ...b]).toEqual(once);
+    expect(second.state()).toEqual(whole.state());
   });
 });

@@ -1,3 +1,5 @@
+import { PARTITIONS, partitionOf } from '../../db/partitions';
+
 /**
  * Batches of a resync, cut by key range while a FULL file is read. Batch 0 covers every key
  * below the first cut, batch i the keys from cut i−1 up to (not including) cut i, and the last
@@ -69,5 +71,34 @@ export class KeyRanges {
 
   state(): KeyRangeState {
     return { cuts: [...this.cuts], maxKey: this.maxKey, openRows: this.openRows };
+  }
+}
+
+/**
+ * The key ranges of a resync of a large table, cut within each register partition: partition
+ * p's keys are cut into ranges as above (KeyRanges), and its j-th range is batch
+ * `p + PARTITIONS × j`. Each batch then holds the keys of one partition, and is applied to it
+ * directly: a range of keys on the partitioned table would have every partition read it.
+ */
+export class PartitionRanges {
+  private readonly parts: KeyRanges[];
+
+  constructor(batchSize: number, states: KeyRangeState[] | null = null) {
+    this.parts = Array.from({ length: PARTITIONS }, (_, p) => new KeyRanges(batchSize, states?.[p]));
+  }
+
+  /** The batch of a row with this key (and counts the row). */
+  assign(key: string): number {
+    const p = partitionOf(key);
+    return p + PARTITIONS * (this.parts[p] as KeyRanges).assign(key);
+  }
+
+  /** The first key of a batch's range within its partition (null: no lower bound). */
+  startOf(batch: number): string | null {
+    return (this.parts[batch % PARTITIONS] as KeyRanges).startOf(Math.floor(batch / PARTITIONS));
+  }
+
+  state(): KeyRangeState[] {
+    return this.parts.map((r) => r.state());
   }
 }

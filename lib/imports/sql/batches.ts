@@ -1,5 +1,6 @@
 import type { Tx, Queryable } from '../../db/client';
 import type { BatchOperation, UndoProgress } from '../../db/schema';
+import { PARTITIONS } from '../../db/partitions';
 import { BATCH, JOB, type BatchStatus } from '../state/machine';
 
 /**
@@ -27,11 +28,17 @@ export async function addStagedRows(tx: Tx, jobId: number, tableName: string, op
     do update set row_count = import_job_batches.row_count + excluded.row_count`;
 }
 
-/** A resync's first batch of each table, so a table whose file is empty still ends its current rows. */
-export async function addFirstResyncBatches(tx: Tx, jobId: number, tables: string[]): Promise<void> {
+/**
+ * A resync's first batch of each table, so a table whose file is empty still ends its current
+ * rows: for a table cut by partition, the first of each partition (batch p, all of partition p's
+ * keys until its first cut).
+ */
+export async function addFirstResyncBatches(tx: Tx, jobId: number, tables: { table: string; partitioned: boolean }[]): Promise<void> {
+  const firsts = tables.flatMap((t): { table: string; p: number | null }[] => (t.partitioned ? Array.from({ length: PARTITIONS }, (_, p) => ({ table: t.table, p })) : [{ table: t.table, p: null }]));
   await tx`
-    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count)
-    select ${jobId}, t, 'resync', 0, 0 from unnest(${tables}::text[]) as u(t)`;
+    insert into import_job_batches (job_id, table_name, operation, batch_number, row_count, partition)
+    select ${jobId}, t, 'resync', coalesce(p, 0), 0, p
+    from unnest(${firsts.map((f) => f.table)}::text[], ${firsts.map((f) => f.p)}::int[]) as u(t, p)`;
 }
 
 /** Batches made so far, per table. */
@@ -102,13 +109,17 @@ export async function undoPlan(tx: Tx, jobId: number): Promise<UndoProgress> {
   return { startedAt: new Date().toISOString(), planned, removed: {}, restored: {} };
 }
 
-/** A resync batch's key range: its own first key to the next batch's (null: open-ended). */
-export async function resyncRange(tx: Tx, b: { jobId: number; tableName: string; batchNumber: number }): Promise<{ lo: string | null; hi: string | null }> {
+/**
+ * A resync batch's key range: its own first key to the next batch's (null: open-ended); the
+ * next of its own partition's (PARTITIONS on) when it was cut within one.
+ */
+export async function resyncRange(tx: Tx, b: { jobId: number; tableName: string; batchNumber: number; partition: number | null }): Promise<{ lo: string | null; hi: string | null }> {
+  const next = b.batchNumber + (b.partition === null ? 1 : PARTITIONS);
   const [range] = await tx<{ lo: string | null; hi: string | null }[]>`
     select (select range_start from import_job_batches
             where job_id = ${b.jobId} and table_name = ${b.tableName} and operation = 'resync' and batch_number = ${b.batchNumber}) as lo,
            (select range_start from import_job_batches
-            where job_id = ${b.jobId} and table_name = ${b.tableName} and operation = 'resync' and batch_number = ${b.batchNumber + 1}) as hi`;
+            where job_id = ${b.jobId} and table_name = ${b.tableName} and operation = 'resync' and batch_number = ${next}) as hi`;
   return range ?? { lo: null, hi: null };
 }
 

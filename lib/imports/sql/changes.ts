@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../../db/client';
+import { partitionTable } from '../../db/partitions';
 import { ident, withoutJit, type Fragment } from '../../db/sql';
 import { KBO_TABLES } from '../../kbo/spec';
 import { netMoves, rowContent } from './moves';
@@ -10,7 +11,12 @@ import { JOB } from '../state/machine';
  */
 
 type Table = (typeof KBO_TABLES)[number];
-export type KeyRange = { lo: string | null; hi: string | null };
+/** A range of keys [lo, hi), either side open when null; of one partition's keys only when `partition` is set. */
+export type KeyRange = { lo: string | null; hi: string | null; partition?: number | null };
+
+/** The table a range is read from: its partition, when it has one. */
+const tableOf = (sql: Queryable, table: Table, range: KeyRange | null) =>
+  ident(sql, range?.partition === null || range?.partition === undefined ? table.table : partitionTable(table.table, range.partition));
 
 const TABLE_ORDER = KBO_TABLES.map((t) => t.table);
 
@@ -25,7 +31,7 @@ function inRange(sql: Queryable, key: Fragment, r: KeyRange): Fragment {
  * over the whole table, the extract's own indexes.
  */
 function movedRows(sql: Queryable, table: Table, n: number, range: KeyRange | null): Fragment {
-  const t = ident(sql, table.table);
+  const t = tableOf(sql, table, range);
   const key = ident(sql, table.key);
   const content = rowContent(sql, table.table);
   if (range === null) {
@@ -50,7 +56,7 @@ function movedRows(sql: Queryable, table: Table, n: number, range: KeyRange | nu
  * entity tells whether it kept other rows across N (none for one it re-issued).
  */
 export function classified(sql: Queryable, table: Table, n: number, range: KeyRange | null): Fragment {
-  const t = ident(sql, table.table);
+  const t = tableOf(sql, table, range);
   const key = ident(sql, table.key);
   return sql`
     select ${table.table}::text as t, k.n, k.started, k.ended,
@@ -84,25 +90,29 @@ export interface PartPlan {
 
 /**
  * The parts of a completed import's change list: for a resync, one per batch of each table
- * (its key range: the batch's first key to the next batch's); otherwise each table cut into
+ * (its key range: the batch's first key to the next batch's, of its partition when it was cut
+ * within one); otherwise each table cut into
  * key ranges of about `partKeys` of the keys the extract touched (one part, the whole table,
  * for a usual daily update). Again for a job already planned, nothing.
  */
 export async function planChangeParts(tx: Tx, jobId: number, resync: boolean, n: number, plan: Partial<PartPlan> = {}): Promise<void> {
   const p: PartPlan = { partKeys: PART_KEYS, exactRows: EXACT_CUT_ROWS, sampleRows: SAMPLE_ROWS, ...plan };
+  // A resync batch cut within a partition ranges over that partition's keys, to the start of
+  // the partition's next batch.
   const ranges = resync
-    ? await tx<{ table_name: string; lo: string | null; hi: string | null }[]>`
-        select table_name, range_start as lo, lead(range_start) over (partition by table_name order by batch_number) as hi
+    ? await tx<{ table_name: string; lo: string | null; hi: string | null; partition: number | null }[]>`
+        select table_name, range_start as lo, lead(range_start) over (partition by table_name, partition order by batch_number) as hi, partition
         from import_job_batches where job_id = ${jobId} and operation = 'resync'`
-    : await touchedKeyRanges(tx, jobId, n, p);
+    : (await touchedKeyRanges(tx, jobId, n, p)).map((r) => ({ ...r, partition: null }));
   const parts = TABLE_ORDER.flatMap((table) => {
     const own = ranges.filter((r) => r.table_name === table);
-    return own.length ? own.map((r) => ({ table, lo: r.lo, hi: r.hi })) : [{ table, lo: null, hi: null }];
+    return own.length ? own.map((r) => ({ table, lo: r.lo, hi: r.hi, partition: r.partition })) : [{ table, lo: null, hi: null, partition: null }];
   });
   await tx`
-    insert into import_change_parts (job_id, part, table_name, lo, hi)
-    select ${jobId}, p.i - 1, p.t, p.lo, p.hi
-    from unnest(${parts.map((p) => p.table)}::text[], ${parts.map((p) => p.lo)}::text[], ${parts.map((p) => p.hi)}::text[]) with ordinality as p(t, lo, hi, i)
+    insert into import_change_parts (job_id, part, table_name, lo, hi, partition)
+    select ${jobId}, p.i - 1, p.t, p.lo, p.hi, p.partition
+    from unnest(${parts.map((p) => p.table)}::text[], ${parts.map((p) => p.lo)}::text[], ${parts.map((p) => p.hi)}::text[], ${parts.map((p) => p.partition)}::int[])
+      with ordinality as p(t, lo, hi, partition, i)
     on conflict do nothing`;
 }
 
@@ -155,14 +165,14 @@ export async function workOutPart(tx: Tx, jobId: number, n: number): Promise<boo
   const [job] = await tx`select 1 from import_jobs where id = ${jobId} and status = ${JOB.completed} for key share`;
   if (!job) return false;
   await withoutJit(tx);
-  const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null }[]>`
-    select part, table_name, lo, hi from import_change_parts where job_id = ${jobId} and not done
+  const [part] = await tx<{ part: number; table_name: string; lo: string | null; hi: string | null; partition: number | null }[]>`
+    select part, table_name, lo, hi, partition from import_change_parts where job_id = ${jobId} and not done
     order by part limit 1 for update skip locked`;
   if (!part) return false;
   const table = KBO_TABLES.find((t) => t.table === part.table_name);
   let reissued = 0;
   if (table) {
-    const range = part.lo === null && part.hi === null ? null : { lo: part.lo, hi: part.hi };
+    const range = part.lo === null && part.hi === null && part.partition === null ? null : { lo: part.lo, hi: part.hi, partition: part.partition };
     const [r] = await tx<{ reissued: number }[]>`
       with c as (${classified(tx, table, n, range)}),
       listed as (

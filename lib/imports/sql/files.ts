@@ -31,7 +31,7 @@ export async function lockNextFile(tx: Tx, jobId: number): Promise<ImportJobFile
     select job_id as "jobId", file_index as "fileIndex", name, table_name as "tableName", operation, target, batches,
            declared_bytes as "declaredBytes", bytes_done as "bytesDone", next_line as "nextLine", steps, rows,
            rejected, duplicates, run_key as "runKey", run_rows as "runRows", sorted, cuts, max_key as "maxKey",
-           open_rows as "openRows", done
+           open_rows as "openRows", partition_ranges as "partitionRanges", done
     from import_job_files f where job_id = ${jobId} and not done
       and not (target = 'direct' and table_name = 'enterprises' and exists (
         select 1 from import_job_files d where d.job_id = f.job_id and d.table_name = 'denominations' and not d.done))
@@ -64,6 +64,8 @@ export interface FileAdvance {
   runRows: string[];
   sorted: boolean;
   ranges: { cuts: string[]; maxKey: string | null; openRows: number };
+  /** A resync cut by partition: each partition's ranges (null otherwise). */
+  partitionRanges: { cuts: string[]; maxKey: string | null; openRows: number }[] | null;
   done: boolean;
 }
 
@@ -74,7 +76,8 @@ export async function advanceFile(tx: Tx, jobId: number, fileIndex: number, a: F
     set bytes_done = ${a.end.offset}, next_line = ${a.end.line}, steps = steps + 1, rows = rows + ${a.rows},
         rejected = rejected + ${a.rejected}, duplicates = duplicates + ${a.duplicates},
         run_key = ${a.runKey}, run_rows = ${JSON.stringify(a.runRows)}::jsonb, sorted = ${a.sorted},
-        cuts = ${JSON.stringify(a.ranges.cuts)}::jsonb, max_key = ${a.ranges.maxKey}, open_rows = ${a.ranges.openRows}, done = ${a.done},
+        cuts = ${JSON.stringify(a.ranges.cuts)}::jsonb, max_key = ${a.ranges.maxKey}, open_rows = ${a.ranges.openRows},
+        partition_ranges = ${a.partitionRanges === null ? null : JSON.stringify(a.partitionRanges)}::jsonb, done = ${a.done},
         step_at = now()
     where job_id = ${jobId} and file_index = ${fileIndex}`;
 }

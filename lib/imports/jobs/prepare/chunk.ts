@@ -1,7 +1,8 @@
 import { KBO_TABLES, type ColumnSpec, type FilePlan } from '../../../kbo/spec';
 import type { ImportJobFile } from '../../../db/schema';
 import type { CsvChunkAt, CsvPosition } from '../../read/csv';
-import { KeyRanges } from '../../read/key-ranges';
+import { PARTITIONS } from '../../../db/partitions';
+import { KeyRanges, PartitionRanges } from '../../read/key-ranges';
 import { repeatedKey } from '../../read/keys';
 import { batchOf, checkHeader, copyLine, mapRecords, runawayQuote, type MappedRow, type RowError } from '../../read/rows';
 
@@ -15,8 +16,8 @@ export interface StepRead {
   runKey: string | null;
   runRows: Set<string>;
   sorted: boolean;
-  /** `resync` files: the key ranges their batches cover. */
-  ranges: KeyRanges | null;
+  /** `resync` files: the key ranges their batches cover (within each partition, for a large table's). */
+  ranges: KeyRanges | PartitionRanges | null;
 }
 
 /** A step's reading state, from where the file's committed position left it. */
@@ -30,7 +31,12 @@ export function startRead(file: ImportJobFile, batchSize: number): StepRead {
     runKey: file.runKey,
     runRows: new Set(file.runRows ?? []),
     sorted: file.sorted,
-    ranges: file.operation === 'resync' ? new KeyRanges(batchSize, { cuts: file.cuts, maxKey: file.maxKey, openRows: file.openRows }) : null,
+    ranges:
+      file.operation !== 'resync'
+        ? null
+        : file.batches === PARTITIONS
+          ? new PartitionRanges(batchSize, file.partitionRanges)
+          : new KeyRanges(batchSize, { cuts: file.cuts, maxKey: file.maxKey, openRows: file.openRows }),
   };
 }
 

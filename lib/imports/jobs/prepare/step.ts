@@ -8,6 +8,7 @@ import { ImportFailure } from '../../../errors';
 import type { CsvChunkAt } from '../../read/csv';
 import { damagedOr, readEntry } from '../../read/inflate';
 import { batchPartition, checkHeader, type RowError } from '../../read/rows';
+import { KeyRanges, PartitionRanges } from '../../read/key-ranges';
 import { addStagedRows } from '../../sql/batches';
 import { firstRowErrors, insertRowErrors, keptErrorCount } from '../../sql/errors';
 import { advanceFile, lockNextFile, rejectedSoFar, unreadFileCount } from '../../sql/files';
@@ -294,7 +295,8 @@ async function recordStep(step: Step, read: StepRead, rejections: StepRejections
     runKey: read.runKey,
     runRows: [...read.runRows],
     sorted: read.sorted,
-    ranges: read.ranges?.state() ?? { cuts: [], maxKey: null, openRows: 0 },
+    ranges: read.ranges instanceof KeyRanges ? read.ranges.state() : { cuts: [], maxKey: null, openRows: 0 },
+    partitionRanges: read.ranges instanceof PartitionRanges ? read.ranges.state() : null,
     done: read.done,
   });
 }
