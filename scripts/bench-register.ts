@@ -25,6 +25,7 @@ import { ident, unionAll } from '../lib/db/sql';
 import { classifiedChanges, JOB } from '../lib/imports';
 import { workOutChangeList } from './bench/change-list';
 import { migrationsDigest } from './bench/databases';
+import { fmt, pct } from './bench/report';
 import { estimatedRows, secondaryIndexes, statistics } from './bench/statistics';
 import { entityHistory, entityView, importChanges, searchRegister } from '../lib/register';
 
@@ -32,12 +33,6 @@ let DB = 'kbo_bench_register';
 const REGISTER_TABLES = KBO_TABLES.map((t) => t.table);
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
-const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
-}
 
 /** What a built register was built from: rebuilt when either changes. */
 async function fingerprint(enterprises: number, changed: number): Promise<string> {

@@ -12,10 +12,10 @@ import { RegisterModel, zipExtract } from '../lib/generator';
 import { endsCurrent, KboPortal, runSync, SYNC_STEP, syncTick } from '../lib/sync';
 import { applyMigrations, createSql, recreateDatabase, resolveDatabaseUrl, exitAfterStop, type Sql } from '../lib/db/client';
 import { startPortal, type PortalImitation } from '../test/helpers/portal';
+import { pct } from './bench/report';
 
 const day = (n: number) => new Date(Date.UTC(2025, 9, 1 + n - 140)).toISOString().slice(0, 10);
 const fmt = (n: number, digits = 1) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
 async function freshDb(server: string, name: string): Promise<Sql> {
   const url = await recreateDatabase(server, name);

@@ -20,13 +20,9 @@ import { driveImport, JOB, prepareImport } from '../lib/imports';
 import { createWatchlist } from '../lib/watch';
 import { matchPart, planMatching } from '../lib/watch/match';
 import { migrationsDigest } from './bench/databases';
-import { fmt } from './bench/report';
+import { fmt, pct } from './bench/report';
 
 const DB = 'kbo_bench_watch';
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
-};
 
 /** Loads the register (a FULL, then the UPDATE) unless the database holds this very one; returns the UPDATE's job and the model. */
 async function register(server: string, enterprises: number, churn: number): Promise<{ url: string; job: number }> {

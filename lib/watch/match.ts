@@ -3,7 +3,8 @@ import { eachPartition, ident, unionAll, withoutJit, type Fragment } from '../db
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { ENTERPRISE_NUMBER } from '../kbo/values';
-import { resolveSearch, searchFacts, stood, type SavedSearch } from './search';
+import { followers, matchedFor, type Hit, type Job } from './followers';
+import { stood } from './search';
 import { movedRows } from './moved';
 import { digest } from './digest';
 
@@ -32,18 +33,8 @@ import { digest } from './digest';
 const partSize = () => env().WATCH_PART_SIZE;
 const TABLE_ORDER = KBO_TABLES.map((t) => t.table);
 
-type Job = { id: number; n: number; initial: boolean };
 type Phase = 'subjects' | 'match' | 'digest';
 type Step = { phase: Phase; part: number; lo: string | null; hi: string | null; watchlist_id: number | null };
-
-/**
- * The watchlists an import is matched for, the same through all its steps: those made before it
- * completed, but an API key's revoked by then (a revoked key's watchlists follow nothing).
- */
-const matchedFor = (tx: Tx, jobId: number) => {
-  const completed = tx`(select coalesce(finished_at, now()) from import_jobs where id = ${jobId})`;
-  return tx`w.created_at <= ${completed} and not exists (select 1 from api_keys k where k.revoked_at <= ${completed} and w.owner = 'key:' || k.id)`;
-};
 
 /**
  * Plans a completed import's matching, once (the job's `watch_pending`): its first steps, when
@@ -142,34 +133,6 @@ async function subjectsStep(tx: Tx, job: Job, step: Step): Promise<void> {
       insert into watch_subjects (job_id, subject, entity)
       select ${job.id}, s, e from unnest(${subjects}::text[], ${tied}::text[]) as t(s, e) on conflict do nothing`;
   }
-}
-
-type Hit = { watchlist: number; number: string };
-
-/**
- * Which watchlists follow each number of a match step: by number (watchlist_members), or by a
- * saved search that held for it on a side of the import. Only the watchlists the matching is
- * for, each locked against deletion until the step commits.
- */
-async function followers(tx: Tx, job: Job, numbers: string[]): Promise<Hit[]> {
-  const lists = await tx<{ id: number; search: SavedSearch | null }[]>`
-    select w.id, w.search from watchlists w where ${matchedFor(tx, job.id)} order by w.id for key share`;
-  if (lists.length === 0) return [];
-  const ids = lists.map((w) => w.id);
-  // A probe of the numbers' index per number, whatever the statistics say of the members (a
-  // watchlist of 100,000 just made has none yet, and a scan of them all was planned).
-  const hits: Hit[] = await tx<{ watchlist: number; number: string }[]>`
-    select m.watchlist_id as watchlist, x.number from unnest(${numbers}::text[]) as x(number)
-      cross join lateral (select watchlist_id from watchlist_members m where m.number = x.number offset 0) m
-    where m.watchlist_id = any(${ids}::int[])`;
-  const searches = lists.filter((w) => w.search !== null);
-  if (searches.length > 0) {
-    const resolved = [];
-    for (const w of searches) resolved.push({ id: w.id, f: await resolveSearch(tx, w.search as SavedSearch) });
-    const facts = await searchFacts(tx, job.n, numbers, resolved.map((r) => r.f), job.initial);
-    for (const { id, f } of resolved) for (const x of numbers) if (facts.holds(f, x)) hits.push({ watchlist: id, number: x });
-  }
-  return hits;
 }
 
 /**

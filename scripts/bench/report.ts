@@ -17,14 +17,13 @@ export interface BenchResults {
   noPgloader: boolean;
 }
 
-/** The `p`th percentile of `values` (0 when there are none). */
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The `p`th percentile of `values` (nearest rank; 0 when there are none). */
+export function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
 
 /** Prints the comparison table, then each pipeline run's calls (and its resync's counts). */
 export function printReport({ scale, base, copy, app, runs, pgl, noPgloader }: BenchResults): void {

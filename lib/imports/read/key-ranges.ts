@@ -102,3 +102,8 @@ export class PartitionRanges {
     return this.parts.map((r) => r.state());
   }
 }
+
+/** What a file keeps of its ranges between steps: across the table (`ranges`), or per partition. */
+export function savedRanges(r: KeyRanges | PartitionRanges | null): { ranges: KeyRangeState; partitionRanges: KeyRangeState[] | null } {
+  return { ranges: r instanceof KeyRanges ? r.state() : { cuts: [], maxKey: null, openRows: 0 }, partitionRanges: r instanceof PartitionRanges ? r.state() : null };
+}

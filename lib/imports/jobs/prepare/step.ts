@@ -8,7 +8,7 @@ import { ImportFailure } from '../../../errors';
 import type { CsvChunkAt } from '../../read/csv';
 import { damagedOr, readEntry } from '../../read/inflate';
 import { batchPartition, checkHeader, type RowError } from '../../read/rows';
-import { KeyRanges, PartitionRanges } from '../../read/key-ranges';
+import { savedRanges } from '../../read/key-ranges';
 import { addStagedRows } from '../../sql/batches';
 import { firstRowErrors, insertRowErrors, keptErrorCount } from '../../sql/errors';
 import { advanceFile, lockNextFile, rejectedSoFar, unreadFileCount } from '../../sql/files';
@@ -279,12 +279,7 @@ async function recordStep(step: Step, read: StepRead, rejections: StepRejections
       });
     }
   } else {
-    const staged = [...read.perBatch].map(([batch, rows]) => ({
-      batch,
-      rows,
-      rangeStart: read.ranges?.startOf(batch) ?? null,
-      partition: batchPartition(batch, file.batches),
-    }));
+    const staged = [...read.perBatch].map(([batch, rows]) => ({ batch, rows, rangeStart: read.ranges?.startOf(batch) ?? null, partition: batchPartition(batch, file.batches) }));
     await addStagedRows(tx, job.id, file.tableName, file.operation, staged);
   }
   await advanceFile(tx, job.id, file.fileIndex, {
@@ -295,8 +290,7 @@ async function recordStep(step: Step, read: StepRead, rejections: StepRejections
     runKey: read.runKey,
     runRows: [...read.runRows],
     sorted: read.sorted,
-    ranges: read.ranges instanceof KeyRanges ? read.ranges.state() : { cuts: [], maxKey: null, openRows: 0 },
-    partitionRanges: read.ranges instanceof PartitionRanges ? read.ranges.state() : null,
+    ...savedRanges(read.ranges),
     done: read.done,
   });
 }
