@@ -2,7 +2,7 @@ import JSZip from 'jszip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, RegisterModel, zipExtract, type GeneratedExtract } from '../../lib/generator/generator';
 import { DATA_TABLES, PRIMARY_NAME_LANGUAGES } from '../../lib/kbo/spec';
-import { PARTITIONS } from '../../lib/db/partitions';
+import { PARTITIONS, partitionOf } from '../../lib/db/partitions';
 import { rollbackImport } from '../helpers/answers';
 import { processBatch } from '../helpers/answers';
 import { prepareImport } from '../../lib/imports/drive/prepare';
@@ -112,10 +112,15 @@ describe('resync: a FULL imported into a database that holds data', () => {
     expect(await tableChecksums(t.db)).toEqual(before);
   });
 
-  it('handles a key out of order in a FULL file and a table the FULL leaves empty', async () => {
+  it('handles a key out of order in a FULL file, a table the FULL leaves empty, and a partition of a large table it leaves empty', async () => {
     const model = await liveRegister(62);
     model.drift(0.02);
     model.state.branches.clear();
+    // Every activity of partition 7's entities gone from the FULL: that partition's first batch,
+    // made before any row was read, ends them.
+    const gone = [...model.state.activities.keys()].filter((k) => partitionOf(k) === 7);
+    expect(gone.length).toBeGreaterThan(0);
+    for (const k of gone) model.state.activities.delete(k);
     const full = model.snapshot(149, '2025-10-04');
     // A file not in key order: its keys still land in the batch whose range holds them.
     const lines = (full.files['activity.csv'] as string).trimEnd().split('\n');
@@ -127,6 +132,11 @@ describe('resync: a FULL imported into a database that holds data', () => {
     expect(status.job.status).toBe('completed');
     await expectTablesToMatch(model);
     expect(status.drift?.tables.find((x) => x.table === 'branches')).toEqual({ table: 'branches', ended, inserted: 0, unchanged: 0 });
+    const [cut] = await t.db<{ within: number }[]>`
+      select count(*)::int as within from import_job_batches where job_id = ${status.job.id} and table_name = 'activities' and partition is not null`;
+    expect(cut?.within).toBeGreaterThanOrEqual(PARTITIONS);
+    const [left] = await t.db<{ n: number }[]>`select count(*)::int as n from activities_p07 where is_current`;
+    expect(left?.n).toBe(0);
   });
 
   it('refuses a FULL older than the last applied extract, and updates carry on after a resync', async () => {

@@ -80,10 +80,14 @@ describe('PartitionRanges', () => {
     const sizes = new Map<number, number>();
     for (const [, b] of assigned) sizes.set(b, (sizes.get(b) ?? 0) + 1);
     for (const [b, n] of sizes) if (sizes.has(b + PARTITIONS)) expect(n, `batch ${b}`).toBe(20);
-    // A key out of order lands in the batch whose range holds it, in its own partition.
-    const late = key(1501).replace(/\d$/, (d) => String((Number(d) + 5) % 10));
-    const b = r.assign(late);
-    expect(b % PARTITIONS).toBe(partitionOf(late));
+    // Keys out of order land in the batch whose range holds them, in their own partition.
+    for (const late of ['0200.000.001', key(1501).replace(/\d$/, (d) => String((Number(d) + 5) % 10)), '9.999.999.999']) {
+      const b = r.assign(late);
+      expect(b % PARTITIONS).toBe(partitionOf(late));
+      const [lo, hi] = [r.startOf(b), r.startOf(b + PARTITIONS)];
+      expect(lo === null || lo <= late, `${late} >= start of batch ${b}`).toBe(true);
+      expect(hi === null || late < hi, `${late} < start of batch ${b + PARTITIONS}`).toBe(true);
+    }
   });
 
   it('carries on from a saved state exactly as if it had never stopped', () => {
