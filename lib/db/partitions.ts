@@ -30,6 +30,11 @@ export function partitionTable(table: string, part: number): string {
   return `${table}_p${String(part).padStart(2, '0')}`;
 }
 
+/** A register table's partition `part`, or the table itself when there is none (null). */
+export function tableOrPartition(table: string, part: number | null | undefined): string {
+  return part === null || part === undefined ? table : partitionTable(table, part);
+}
+
 /** The low 32 bits of hashtextextended(key, seed): lookup3's `c`. */
 function lowHash(key: string): number {
   const k = asciiBytes(key) ?? Buffer.from(key, 'utf8');

@@ -1,6 +1,6 @@
 import { CODE_TABLE, tableSpec, type DataTableName } from '../../kbo/spec';
 import type { Tx } from '../../db/client';
-import { partitionTable } from '../../db/partitions';
+import { tableOrPartition } from '../../db/partitions';
 import { ident, identList, join, probingKeys, sameRow, type Fragment } from '../../db/sql';
 import type { ImportMode } from '../../db/schema';
 import { ImportFailure } from '../../errors';
@@ -43,7 +43,7 @@ export async function applyBatch(tx: Tx, job: JobRef, batch: BatchRef): Promise<
  * and a statement planned over one partition rather than 32), or the partitioned table.
  */
 function targetOf(batch: BatchRef): string {
-  return batch.partition === null ? batch.tableName : partitionTable(batch.tableName, batch.partition);
+  return tableOrPartition(batch.tableName, batch.partition);
 }
 
 /**
@@ -160,7 +160,7 @@ async function replaceCurrent(
   job: JobRef,
   what: { table: string; partition: number | null; staging: string; columns: string[]; keys: string[]; staged: Fragment; scope: Fragment[]; oneRow: boolean },
 ): Promise<BatchCounts> {
-  const t = ident(tx, what.partition === null ? what.table : partitionTable(what.table, what.partition));
+  const t = ident(tx, tableOrPartition(what.table, what.partition));
   const ids = idsOf(tx, what.table, what.partition);
   const match = sameRow(tx, what.columns, what.keys, 't', 's');
   const src = tx`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PARTITIONS, partitionOf } from '../../db/partitions';
-import { KeyRanges, PartitionRanges } from './key-ranges';
+import { KeyRanges, PartitionRanges, type KeyRangeState } from './key-ranges';
 
 const key = (i: number) => `0${String(200_000_000 + i * 7).replace(/(\d{3})(\d{3})(\d{3})$/, '$1.$2.$3')}`;
 
@@ -12,6 +12,18 @@ function expectRangesHold(r: KeyRanges, assigned: [string, number][]) {
     expect(lo === null || lo <= k, `${k} >= start of batch ${b}`).toBe(true);
     expect(hi === null || k < hi, `${k} < start of batch ${b + 1}`).toBe(true);
   }
+}
+
+/** Ranges stopped after `stop` keys, saved as JSON and made again from it, assign the rest as ranges that never stopped do, and end in the same state. */
+function expectResumesExactly<S>(make: (saved?: S) => { assign(key: string): number; state(): S }, keys: string[], stop: number) {
+  const whole = make();
+  const once = keys.map((k) => whole.assign(k));
+  const first = make();
+  const a = keys.slice(0, stop).map((k) => first.assign(k));
+  const second = make(JSON.parse(JSON.stringify(first.state())) as S);
+  const b = keys.slice(stop).map((k) => second.assign(k));
+  expect([...a, ...b]).toEqual(once);
+  expect(second.state()).toEqual(whole.state());
 }
 
 describe('KeyRanges', () => {
@@ -42,15 +54,7 @@ describe('KeyRanges', () => {
   });
 
   it('carries on from a saved state exactly as if it had never stopped', () => {
-    const keys = Array.from({ length: 60 }, (_, i) => key(i));
-    const whole = new KeyRanges(7);
-    const once = keys.map((k) => whole.assign(k));
-    const first = new KeyRanges(7);
-    const a = keys.slice(0, 23).map((k) => first.assign(k));
-    const second = new KeyRanges(7, JSON.parse(JSON.stringify(first.state())));
-    const b = keys.slice(23).map((k) => second.assign(k));
-    expect([...a, ...b]).toEqual(once);
-    expect(second.state()).toEqual(whole.state());
+    expectResumesExactly<KeyRangeState>((saved) => new KeyRanges(7, saved), Array.from({ length: 60 }, (_, i) => key(i)), 23);
   });
 
   it('orders keys bytewise, as COLLATE "C" does', () => {
@@ -91,13 +95,6 @@ describe('PartitionRanges', () => {
   });
 
   it('carries on from a saved state exactly as if it had never stopped', () => {
-    const whole = new PartitionRanges(9);
-    const once = keys.map((k) => whole.assign(k));
-    const first = new PartitionRanges(9);
-    const a = keys.slice(0, 1234).map((k) => first.assign(k));
-    const second = new PartitionRanges(9, JSON.parse(JSON.stringify(first.state())));
-    const b = keys.slice(1234).map((k) => second.assign(k));
-    expect([...a, ...b]).toEqual(once);
-    expect(second.state()).toEqual(whole.state());
+    expectResumesExactly<KeyRangeState[]>((saved) => new PartitionRanges(9, saved), keys, 1234);
   });
 });

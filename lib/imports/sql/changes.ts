@@ -1,5 +1,5 @@
 import type { Queryable, Tx } from '../../db/client';
-import { partitionTable } from '../../db/partitions';
+import { tableOrPartition } from '../../db/partitions';
 import { ident, withoutJit, type Fragment } from '../../db/sql';
 import { KBO_TABLES } from '../../kbo/spec';
 import { netMoves, rowContent } from './moves';
@@ -15,8 +15,7 @@ type Table = (typeof KBO_TABLES)[number];
 export type KeyRange = { lo: string | null; hi: string | null; partition?: number | null };
 
 /** The table a range is read from: its partition, when it has one. */
-const tableOf = (sql: Queryable, table: Table, range: KeyRange | null) =>
-  ident(sql, range?.partition === null || range?.partition === undefined ? table.table : partitionTable(table.table, range.partition));
+const tableOf = (sql: Queryable, table: Table, range: KeyRange | null) => ident(sql, tableOrPartition(table.table, range?.partition));
 
 const TABLE_ORDER = KBO_TABLES.map((t) => t.table);
 

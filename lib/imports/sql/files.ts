@@ -1,5 +1,6 @@
 import type { Tx, Queryable } from '../../db/client';
 import type { BatchOperation, ImportJobFile, StagingProgress } from '../../db/schema';
+import type { KeyRangeState } from '../read/key-ranges';
 
 /** Every query of the engine on import_job_files: how far prepare steps have read each CSV file. */
 
@@ -63,9 +64,9 @@ export interface FileAdvance {
   runKey: string | null;
   runRows: string[];
   sorted: boolean;
-  ranges: { cuts: string[]; maxKey: string | null; openRows: number };
+  ranges: KeyRangeState;
   /** A resync cut by partition: each partition's ranges (null otherwise). */
-  partitionRanges: { cuts: string[]; maxKey: string | null; openRows: number }[] | null;
+  partitionRanges: KeyRangeState[] | null;
   done: boolean;
 }
 
