@@ -113,13 +113,17 @@ test('the real update 147 on top: staging followed on upload; pause mid-way hold
   await expect(page.getByTestId('driver-retrying')).toHaveCount(0);
   expect(failures).toBeGreaterThan(3);
   await expect(progress.button('rollback')).toBeVisible();
+  // Its change list is worked out after completion, by this page's drivers: it is done once the page shows it.
+  await expect(page.getByTestId('changes-computing')).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId('changes-summary-row').first()).toBeVisible({ timeout: 30_000 });
 });
 
 test('refusals appear as messages on the imports page', async ({ page }) => {
   const imports = new ImportsPage(page);
   await imports.open();
   await imports.upload('again.zip', fixture);
-  await expect(imports.error()).toContainText(`This file was already imported as import #${applied147} (extract 147).`);
+  // Its change list is done (the story waited for it), so nothing is said to be still worked out.
+  await expect(imports.error()).toHaveText(`This file was already imported as import #${applied147} (extract 147).`);
 
   await imports.upload('garbage.zip', Buffer.from('this is not a zip file at all'));
   await expect(imports.error()).toContainText('The upload is not a readable zip file');

@@ -1,5 +1,5 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { eachPartition, ident, unionAll, withoutJit, type Fragment } from '../db/sql';
+import { eachPartition, ident, unionAll, withoutJit, withoutParallelWorkers, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { ENTERPRISE_NUMBER } from '../kbo/values';
@@ -230,6 +230,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
   if (!step) return false;
   const job: Job = { id: jobId, n: j.n, initial: j.initial };
   await withoutJit(tx);
+  await withoutParallelWorkers(tx);
   if (step.phase === 'subjects') await subjectsStep(tx, job, step);
   else if (step.phase === 'match') await matchStep(tx, job, step);
   else if (step.watchlist_id !== null && !(await digest(tx, jobId, job.n, step.watchlist_id))) return false;

@@ -91,13 +91,14 @@ export async function searchFacts(tx: Tx, n: number, subjects: string[], searche
   const addresses = await grouped<Sides & { k: string; zip: string }>('addresses', (from, keys) => tx`
     select x.entity_number as k, x.zipcode as zip, ${marks}
     from ${from} x where x.entity_number = any(${keys}::text[]) and x.zipcode = any(${zips}::text[]) and ${either}`, zips.length > 0);
-  // Each name with the prefixes (their places in \`prefixes\`) it falls under, as the register's search compares them.
+  // Each name with the prefixes (their places in \`prefixes\`) it falls under, as the register's search compares them (folded once per name: unaccent and a regular expression).
   const names = await grouped<Sides & { k: string; under: number[] }>('denominations', (from, keys) => tx`
     select y.k, y.b, y.a, y.under from (
       select x.entity_number as k, ${marks},
              array(select p.i::int from unnest(${prefixes.map((p) => p.lo)}::text[], ${prefixes.map((p) => p.hi)}::text[]) with ordinality as p(lo, hi, i)
-                   where kbo_fold(x.denomination) collate "C" >= p.lo and kbo_fold(x.denomination) collate "C" < p.hi) as under
-      from ${from} x where x.entity_number = any(${keys}::text[]) and ${either}) y
+                   where f.name >= p.lo and f.name < p.hi) as under
+      from ${from} x cross join lateral (select kbo_fold(x.denomination) collate "C" as name offset 0) f
+      where x.entity_number = any(${keys}::text[]) and ${either}) y
     where cardinality(y.under) > 0`, prefixes.length > 0);
   const sides = initial ? (['a'] as const) : (['b', 'a'] as const);
   /** Whether search `f` held for number `x` on a side of the import: every filter on that same side. */
