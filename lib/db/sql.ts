@@ -91,13 +91,14 @@ export async function withoutJit(tx: Queryable): Promise<void> {
 }
 
 /**
- * No parallel workers for the statements of a step, to the end of its transaction. A read of
- * many partitions, each a branch of a few dozen rows, is planned as a Parallel Append under a
- * Gather, and starting its workers costs more than the whole read: 47 ms against 15 ms
- * without them for a match step's 1,000 entities' activities. `SET LOCAL`, as `withoutJit`.
+ * A watchlist match step: no JIT, and no parallel workers, to the end of its transaction. Its
+ * reads take a few dozen rows from each of many partitions, a branch each, which is planned as
+ * a Parallel Append under a Gather, and starting its workers costs more than the read: 47 ms
+ * against 15 ms without them for a step's 1,000 entities' activities. (An import's batches
+ * and change-list parts measured the same either way, busy with two drivers: they keep them.)
  */
-export async function withoutParallelWorkers(tx: Queryable): Promise<void> {
-  await tx`select set_config('max_parallel_workers_per_gather', '0', true)`;
+export async function forShortSteps(tx: Queryable): Promise<void> {
+  await tx`select set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)`;
 }
 
 /**

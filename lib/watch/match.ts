@@ -1,5 +1,5 @@
 import type { Queryable, Sql, Tx } from '../db/client';
-import { eachPartition, ident, unionAll, withoutJit, withoutParallelWorkers, type Fragment } from '../db/sql';
+import { eachPartition, ident, unionAll, forShortSteps, type Fragment } from '../db/sql';
 import { env } from '../env';
 import { KBO_TABLES } from '../kbo/spec';
 import { ENTERPRISE_NUMBER } from '../kbo/values';
@@ -229,8 +229,7 @@ export async function matchPart(tx: Tx, jobId: number): Promise<boolean> {
     order by part limit 1 for update skip locked`;
   if (!step) return false;
   const job: Job = { id: jobId, n: j.n, initial: j.initial };
-  await withoutJit(tx);
-  await withoutParallelWorkers(tx);
+  await forShortSteps(tx);
   if (step.phase === 'subjects') await subjectsStep(tx, job, step);
   else if (step.phase === 'match') await matchStep(tx, job, step);
   else if (step.watchlist_id !== null && !(await digest(tx, jobId, job.n, step.watchlist_id))) return false;

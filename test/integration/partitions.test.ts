@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { PARTITIONS, partitionOf, partitionTable } from '../../lib/db/partitions';
-import { withoutJit } from '../../lib/db/sql';
+import { forShortSteps } from '../../lib/db/sql';
+import type { Queryable } from '../../lib/db/client';
 import { freshDb, type TestDb } from '../helpers/db';
 
 let t: TestDb;
@@ -58,16 +59,18 @@ describe('partitionOf', () => {
   });
 });
 
-describe('withoutJit', () => {
-  it('turns JIT off to the end of its transaction only, as a transaction pooler requires', async () => {
+describe('forShortSteps', () => {
+  it('turns JIT and parallel workers off to the end of its transaction only, as a transaction pooler requires', async () => {
     const sql = t.db;
-    const before = (await sql<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit;
+    const settings = async (q: Queryable) =>
+      (await q<{ jit: string; workers: string }[]>`select current_setting('jit') as jit, current_setting('max_parallel_workers_per_gather') as workers`)[0];
+    const before = await settings(sql);
+    expect(before?.workers).not.toBe('0');
     const inside = await sql.begin(async (tx) => {
-      await withoutJit(tx);
-      return (await tx<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit;
+      await forShortSteps(tx);
+      return settings(tx);
     });
-    expect(inside).toBe('off');
-    const after = await sql.begin(async (tx) => (await tx<{ jit: string }[]>`select current_setting('jit') as jit`)[0]?.jit);
-    expect(after).toBe(before);
+    expect(inside).toEqual({ jit: 'off', workers: '0' });
+    expect(await sql.begin((tx) => settings(tx))).toEqual(before);
   });
 });
