@@ -113,16 +113,22 @@ test('the real update 147 on top: staging followed on upload; pause mid-way hold
   await expect(page.getByTestId('driver-retrying')).toHaveCount(0);
   expect(failures).toBeGreaterThan(3);
   await expect(progress.button('rollback')).toBeVisible();
-  // Its change list is worked out after completion, by this page's drivers: it is done once the page shows it.
-  await expect(page.getByTestId('changes-computing')).toHaveCount(0, { timeout: 30_000 });
-  await expect(page.getByTestId('changes-summary-row').first()).toBeVisible({ timeout: 30_000 });
+  // Its change list, then its matching (planned even with no watchlist), are worked out after
+  // completion by this page's drivers: the page stays until both are done, and shows the list.
+  await expect
+    .poll(async () => {
+      const { changeList, watch } = await statusOfPage(page, request);
+      return changeList.total > 0 && changeList.done === changeList.total && !watch.pending && watch.done === watch.total;
+    }, { timeout: 30_000 })
+    .toBe(true);
+  await expect(page.getByTestId('changes-summary-row').first()).toBeVisible();
 });
 
 test('refusals appear as messages on the imports page', async ({ page }) => {
   const imports = new ImportsPage(page);
   await imports.open();
   await imports.upload('again.zip', fixture);
-  // Its change list is done (the story waited for it), so nothing is said to be still worked out.
+  // Its change list and matching are done (the story waited for them): nothing is said to be still worked out.
   await expect(imports.error()).toHaveText(`This file was already imported as import #${applied147} (extract 147).`);
 
   await imports.upload('garbage.zip', Buffer.from('this is not a zip file at all'));

@@ -26,7 +26,7 @@ import { digest } from './digest';
  * are no change there); what changed, from the rows the import started and ended for them,
  * netted the same way: a field before and after where one row of a one-row table was replaced,
  * each row added or ended otherwise. The register's tables are read a branch per partition
- * (eachPartition), and never with JIT.
+ * (eachPartition), and never with JIT nor parallel workers (forShortSteps).
  */
 
 /** Entities, then numbers, per step. */

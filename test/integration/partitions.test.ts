@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { PARTITIONS, partitionOf, partitionTable } from '../../lib/db/partitions';
-import { forShortSteps } from '../../lib/db/sql';
+import { forShortSteps, withoutJit } from '../../lib/db/sql';
 import type { Queryable } from '../../lib/db/client';
 import { freshDb, type TestDb } from '../helpers/db';
 
@@ -65,6 +65,7 @@ describe('forShortSteps', () => {
     const settings = async (q: Queryable) =>
       (await q<{ jit: string; workers: string }[]>`select current_setting('jit') as jit, current_setting('max_parallel_workers_per_gather') as workers`)[0];
     const before = await settings(sql);
+    // PostgreSQL's default is 2 workers per Gather; a server set to none could not tell.
     expect(before?.workers).not.toBe('0');
     const inside = await sql.begin(async (tx) => {
       await forShortSteps(tx);
@@ -72,5 +73,11 @@ describe('forShortSteps', () => {
     });
     expect(inside).toEqual({ jit: 'off', workers: '0' });
     expect(await sql.begin((tx) => settings(tx))).toEqual(before);
+    // An import's steps turn JIT off only.
+    const importStep = await sql.begin(async (tx) => {
+      await withoutJit(tx);
+      return settings(tx);
+    });
+    expect(importStep).toEqual({ jit: 'off', workers: before?.workers });
   });
 });
