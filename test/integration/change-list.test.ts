@@ -5,12 +5,17 @@ import { cronTick } from '../../lib/imports/drive/cron';
 import { driveImport, type DriveStep } from '../../lib/imports/drive/loop';
 import { prepareImport } from '../../lib/imports/drive/prepare';
 import { changeListSteps } from '../../lib/imports/jobs/change-list';
+import { undoSteps } from '../../lib/imports/jobs/undo';
 import { classified, planChangeParts } from '../../lib/imports/sql/changes';
 import { KBO_TABLES } from '../../lib/kbo/spec';
 import { importChanges, importChangesCsv } from '../../lib/register';
 import { rollbackImport } from '../helpers/answers';
 import { freshDb, holdInOtherConnection, type TestDb } from '../helpers/db';
 import { importZip, refusal } from '../helpers/import';
+
+// Undo steps of a few rows, so a small import's rollback takes its change list in several chunks.
+const UNDO_CHUNK = 25;
+process.env.IMPORT_UNDO_CHUNK_ROWS = String(UNDO_CHUNK);
 
 let t: TestDb;
 beforeEach(async () => {
@@ -150,6 +155,39 @@ describe('the change list', () => {
     await driveImport(t.db, { jobId: job, concurrency: 1, idleMs: 10 });
     expect(await kept(job)).toEqual([]);
     expect(await importChanges(t.db, job)).toMatchObject({ changes: [], computing: null });
+  });
+
+  it('a rollback leaves its list to the undo steps, a chunk each once the rows are undone, and nothing lists it meanwhile', async () => {
+    const model = new RegisterModel(74);
+    const full = model.full(1, 100, '2025-03-01');
+    await importZip(t.db, full.fileName, await zipExtract(full));
+    const update = model.update(2, '2025-03-02', 0.3);
+    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+    const before = await kept(job);
+    expect(before.length).toBeGreaterThan(2 * UNDO_CHUNK);
+
+    // The request itself deletes none of it (a NACE spike's list is millions of rows)...
+    await rollbackImport(t.db, { jobId: job });
+    expect(await kept(job)).toHaveLength(before.length);
+    // ...and an import that is not completed lists nothing, on the page or as CSV.
+    expect(await importChanges(t.db, job)).toMatchObject({ summary: [], changes: [], computing: null });
+    let csv = '';
+    for await (const piece of importChangesCsv(t.db, job)) csv += piece;
+    expect(csv.trim().split('\n')).toHaveLength(1);
+
+    const chunks: number[] = [];
+    for (;;) {
+      const [step] = await undoSteps(t.db, job, 0);
+      if (!step || step.finished) break;
+      if (step.table === null) chunks.push(step.removed);
+      else expect(chunks).toEqual([]); // the register's rows first
+    }
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(Math.max(...chunks)).toBe(UNDO_CHUNK);
+    expect(chunks.reduce((a, b) => a + b, 0)).toBe(before.length);
+    expect(await kept(job)).toEqual([]);
+    expect((await t.db<{ n: number }[]>`select count(*)::int as n from import_change_parts where job_id = ${job}`)[0]?.n).toBe(0);
+    expect((await t.db<{ status: string }[]>`select status from import_jobs where id = ${job}`)[0]?.status).toBe('rolled_back');
   });
 
   it('a part is taken only after the job row, so a rollback that holds the row and deletes the parts never deadlocks with it', async () => {

@@ -6,7 +6,6 @@ import { undoPlan } from '../sql/batches';
 import { revivalConflicts } from '../sql/keys';
 import { activeJob, completedAfter, getJob } from '../sql/jobs';
 import { lockSequence } from '../sql/locks';
-import { forgetChanges } from '../sql/changes';
 import { markCancelling, markPaused, markResumed, markRollingBack, markUndoPaused } from '../state/job-moves';
 import { canMove, JOB, JOB_MOVES, statusLabel, type JobMove, type JobStatus } from '../state/machine';
 import { undoSteps, type UndoOutcome } from './undo';
@@ -133,9 +132,9 @@ export async function rollbackImport(db: Sql, raw: ControlInput): Promise<Contro
           });
         }
         await refuseDoubleRevival(tx, jobId);
-        // Undone, it will have changed nothing: its change list goes with it, and its watchlist
-        // matches are withdrawn (kept, marked, so a program that read them hears of it).
-        await forgetChanges(tx, jobId);
+        // Undone, it will have changed nothing: its watchlist matches are withdrawn (kept, marked,
+        // so a program that read them hears of it), and its change list goes, a chunk per undo
+        // step (forgetChangesChunk), unread meanwhile (only a completed import's is read).
         await withdrawMatches(tx, jobId);
         return markRollingBack(tx, jobId, await undoPlan(tx, jobId));
       },

@@ -3,6 +3,7 @@ import type { Sql, Tx } from '../../db/client';
 import { ident, probingKeys, rowKey, withoutJit } from '../../db/sql';
 import { env } from '../../env';
 import { ImportFailure } from '../../errors';
+import { forgetChangesChunk } from '../sql/changes';
 import { findJob, saveUndoProgress } from '../sql/jobs';
 import { tryLockUndo } from '../sql/locks';
 import { reclaimBatches } from '../state/batch-moves';
@@ -74,6 +75,11 @@ async function undoStep(sql: Sql, jobId: number): Promise<UndoOutcome | undefine
       return { table, removed, restored, finished: false, durationMs: Date.now() - started };
     }
 
+    // A rolled-back import's change list, a chunk per step once its rows are undone.
+    if (job.status === JOB.rolling_back) {
+      const forgotten = await forgetChangesChunk(tx, jobId, env().IMPORT_UNDO_CHUNK_ROWS);
+      if (forgotten > 0) return { table: null, removed: forgotten, restored: 0, finished: false, durationMs: Date.now() - started };
+    }
     if (job.status === JOB.cancelling) {
       await clearStaging(tx, jobId);
       await dropUpload(tx, job.source);

@@ -200,7 +200,21 @@ export async function changePartsProgress(sql: Queryable, jobId: number): Promis
   return { done: rows.reduce((a, r) => a + r.done, 0), total: rows.reduce((a, r) => a + r.total, 0), reissued };
 }
 
-/** Forgets a job's change list (its rows and parts): a rolled-back import changed nothing. */
+/**
+ * Forgets up to `limit` rows of a job's change list; returns how many. A rollback forgets its
+ * import's list this way, a chunk per undo step: the list of a busy UPDATE or a NACE spike
+ * (hundreds of thousands to millions of rows) deleted at once made the rollback's own request
+ * as long. Nothing reads the rows of an import that is not completed meanwhile.
+ */
+export async function forgetChangesChunk(tx: Tx, jobId: number, limit: number): Promise<number> {
+  const gone = await tx`
+    delete from import_changes where job_id = ${jobId}
+      and (o, n) in (select o, n from import_changes where job_id = ${jobId} limit ${limit})`;
+  if (gone.count < limit) await tx`delete from import_change_parts where job_id = ${jobId}`;
+  return gone.count;
+}
+
+/** Forgets a job's change list (its rows and parts) at once: a preview's, discarded or applied. */
 export async function forgetChanges(tx: Tx, jobId: number): Promise<void> {
   await tx`delete from import_changes where job_id = ${jobId}`;
   await tx`delete from import_change_parts where job_id = ${jobId}`;
