@@ -48,6 +48,16 @@ async function allPages(jobId: number): Promise<number> {
   }
 }
 
+/** A FULL of 100 enterprises, then UPDATE 2 of `churn` imported on it: its job and the change list it kept. */
+async function updateOnFull(seed: number, churn: number): Promise<{ job: number; before: Row[] }> {
+  const model = new RegisterModel(seed);
+  const full = model.full(1, 100, '2025-03-01');
+  await importZip(t.db, full.fileName, await zipExtract(full));
+  const update = model.update(2, '2025-03-02', churn);
+  const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
+  return { job, before: await kept(job) };
+}
+
 /** A FULL of `enterprises`, then a resync FULL after drift, prepared in small batches (many key ranges). */
 async function driftedResync(seed: number, enterprises: number) {
   const model = new RegisterModel(seed);
@@ -135,12 +145,7 @@ describe('the change list', () => {
   });
 
   it('of an import completed before lists were kept is planned on first read and worked out by the cron; a rollback forgets it', async () => {
-    const model = new RegisterModel(73);
-    const full = model.full(1, 100, '2025-03-01');
-    await importZip(t.db, full.fileName, await zipExtract(full));
-    const update = model.update(2, '2025-03-02', 0.2);
-    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
-    const before = await kept(job);
+    const { job, before } = await updateOnFull(73, 0.2);
     expect(before.length).toBeGreaterThan(0);
     expect(before).toEqual(await wholeList(2));
     await t.db`delete from import_changes where job_id = ${job}`;
@@ -158,12 +163,7 @@ describe('the change list', () => {
   });
 
   it('a rollback leaves its list to the undo steps, a chunk each once the rows are undone, and nothing lists it meanwhile', async () => {
-    const model = new RegisterModel(74);
-    const full = model.full(1, 100, '2025-03-01');
-    await importZip(t.db, full.fileName, await zipExtract(full));
-    const update = model.update(2, '2025-03-02', 0.3);
-    const job = (await importZip(t.db, update.fileName, await zipExtract(update))).job.id;
-    const before = await kept(job);
+    const { job, before } = await updateOnFull(74, 0.3);
     expect(before.length).toBeGreaterThan(2 * UNDO_CHUNK);
 
     // The request itself deletes none of it (a NACE spike's list is millions of rows)...
